@@ -1,0 +1,180 @@
+"""The in-memory dataset: contract tables plus the time zone and the projected CRS.
+
+A :class:`Dataset` is what every analysis reads. Tables follow the contract in
+:mod:`workbench.data.contract`: ids are strings, timestamps are tz-aware in ``timezone``,
+``lon``/``lat`` are WGS84 degrees, ``areas`` (and ``places``) are GeoDataFrames in EPSG:4326.
+Distances are always computed in ``crs``, a projected CRS in meters.
+
+A *contract folder* is the on-disk form: one ``<table>.parquet`` per table (``areas`` as
+GeoParquet) plus ``dataset.json`` with the metadata. The synthetic city writes one, the report
+runner snapshots validated data into one, and a folder of contract-named files loads with no
+column mapping at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from .errors import DataError
+
+#: Contract tables in dependency order (a table only references tables before it).
+TABLES: tuple[str, ...] = (
+    "areas",
+    "places",
+    "incidents",
+    "people",
+    "victimizations",
+    "arrests",
+    "responses",
+    "referrals",
+    "followups",
+)
+
+#: Tables stored as GeoDataFrames.
+GEO_TABLES: frozenset[str] = frozenset({"areas", "places"})
+
+#: File written beside the tables with the dataset's metadata.
+META_FILE = "dataset.json"
+
+WGS84 = "EPSG:4326"
+
+
+@dataclass
+class Dataset:
+    """Contract tables of one city.
+
+    Parameters
+    ----------
+    tables : dict of str to DataFrame
+        Contract tables by name (see :data:`TABLES`); absent tables are simply not keys.
+    timezone : str
+        IANA time zone the timestamps are expressed in (``"America/New_York"``).
+    crs : str
+        Projected CRS used for every distance, in meters (``"EPSG:32618"``).
+    name : str
+        Short name of the city or source, shown in reports.
+    sources : dict of str to str
+        Where each table came from (file path or SQL table), for error messages and reports.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    timezone: str
+    crs: str
+    name: str = "dataset"
+    sources: dict[str, str] = field(default_factory=dict)
+
+    # -- access -------------------------------------------------------------------------
+    def has(self, *names: str) -> bool:
+        """True when every named table is present and non-empty."""
+        return all(n in self.tables and len(self.tables[n]) > 0 for n in names)
+
+    def require(self, *names: str, analysis: str) -> None:
+        """Raise :class:`DataError` naming the missing tables that ``analysis`` needs."""
+        missing = [n for n in names if not self.has(n)]
+        if missing:
+            raise DataError.single(
+                source=self.name,
+                column=None,
+                message=f"{analysis} needs the table(s) {', '.join(missing)}, "
+                "which this dataset does not have",
+            )
+
+    def get(self, name: str) -> pd.DataFrame | None:
+        """The table, or ``None`` when absent."""
+        return self.tables.get(name)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self.tables:
+            raise DataError.single(self.name, None, f"table '{name}' is not in this dataset")
+        return self.tables[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.tables
+
+    # -- geometry ------------------------------------------------------------------------
+    def points(self, name: str = "incidents") -> gpd.GeoDataFrame:
+        """A table with ``lon``/``lat`` (or a point geometry) as a GeoDataFrame in :attr:`crs`."""
+        df = self[name]
+        if isinstance(df, gpd.GeoDataFrame):
+            return df.to_crs(self.crs)
+        geom = gpd.points_from_xy(df["lon"], df["lat"], crs=WGS84)
+        return gpd.GeoDataFrame(df, geometry=geom, crs=WGS84).to_crs(self.crs)
+
+    # -- identity ------------------------------------------------------------------------
+    def fingerprint(self) -> str:
+        """SHA-256 of the table contents (row order and column order included), hex."""
+        h = hashlib.sha256()
+        h.update(json.dumps({"timezone": self.timezone, "crs": self.crs}).encode())
+        for name in TABLES:
+            if name not in self.tables:
+                continue
+            df = self.tables[name]
+            h.update(name.encode())
+            h.update(",".join(map(str, df.columns)).encode())
+            plain = pd.DataFrame(df).copy()
+            if isinstance(df, gpd.GeoDataFrame):
+                geo = df.geometry.name
+                plain[geo] = df.geometry.to_wkb()
+            h.update(pd.util.hash_pandas_object(plain, index=False).to_numpy().tobytes())
+        return h.hexdigest()
+
+    def summary(self) -> pd.DataFrame:
+        """Row and column counts per table."""
+        rows = [
+            {"table": n, "rows": len(self.tables[n]), "columns": len(self.tables[n].columns)}
+            for n in TABLES
+            if n in self.tables
+        ]
+        return pd.DataFrame(rows, columns=["table", "rows", "columns"])
+
+    # -- contract folder -----------------------------------------------------------------
+    def to_folder(self, path: str | Path, extra_meta: dict | None = None) -> Path:
+        """Write the contract folder (``<table>.parquet`` + ``dataset.json``).
+
+        Output is byte-identical for identical tables (no timestamps in the files).
+        """
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        for name, df in self.tables.items():
+            target = path / f"{name}.parquet"
+            if isinstance(df, gpd.GeoDataFrame):
+                df.to_parquet(target, index=False, compression="zstd")
+            else:
+                df.to_parquet(target, index=False, compression="zstd", engine="pyarrow")
+        meta = {
+            "name": self.name,
+            "timezone": self.timezone,
+            "crs": self.crs,
+            "tables": [n for n in TABLES if n in self.tables],
+        }
+        meta.update(extra_meta or {})
+        (path / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        return path
+
+    @classmethod
+    def from_folder(cls, path: str | Path) -> "Dataset":
+        """Read a contract folder written by :meth:`to_folder` *without validating it*.
+
+        Use :func:`workbench.data.load_dataset` for data that has not been validated yet.
+        """
+        path = Path(path)
+        meta = json.loads((path / META_FILE).read_text())
+        tables: dict[str, pd.DataFrame] = {}
+        sources: dict[str, str] = {}
+        for name in meta["tables"]:
+            f = path / f"{name}.parquet"
+            tables[name] = gpd.read_parquet(f) if name in GEO_TABLES else pd.read_parquet(f)
+            sources[name] = str(f)
+        return cls(
+            tables=tables,
+            timezone=meta["timezone"],
+            crs=meta["crs"],
+            name=meta.get("name", path.name),
+            sources=sources,
+        )
