@@ -1,0 +1,307 @@
+"""Small-count suppression and the identifier scan every export goes through.
+
+This is the ONE privacy module: notebooks call :func:`suppress_counts` (and
+:func:`suppressed_mask` for maps and charts) before showing any count, and the report runner
+calls :func:`check_export` on every HTML file before it is published.
+
+Suppression rule
+----------------
+Counts from 1 to ``min_count - 1`` are replaced by the marker ``"<{min_count}"`` (``"<11"``
+for the usual threshold of 11). **Zero stays 0**: a zero describes nobody, so it cannot
+identify anyone, and hiding it would make "none happened" indistinguishable from "a few
+happened", which is what readers most often need to know. Missing values stay missing.
+
+Only *primary* suppression is applied. Complementary suppression (hiding a second cell so a
+suppressed one cannot be recovered from a row or column total) is not done automatically;
+tables that show totals beside suppressed cells must suppress the totals too, or show only
+totals.
+
+Identifier scan
+---------------
+:func:`scan_html` looks for person ids and person names in rendered HTML. Ids are matched as
+whole tokens (runs of letters, digits, ``_`` and ``-``) after HTML entities are decoded, so a
+pseudonymous id such as ``P000123`` is found in a table cell, a tooltip or a script, but not
+inside an unrelated longer token (e.g. a base64 image). Purely numeric ids shorter than
+:data:`MIN_NUMERIC_ID_DIGITS` digits cannot be told apart from ordinary counts and are not
+scanned; give people non-numeric pseudonyms.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:  # pragma: no cover
+    from workbench.data.dataset import Dataset
+
+__all__ = [
+    "DEFAULT_MIN_COUNT",
+    "HIDDEN_TOTAL",
+    "Finding",
+    "PrivacyError",
+    "check_export",
+    "forbidden_ids",
+    "forbidden_names",
+    "scan_html",
+    "suppress_counts",
+    "suppressed_mask",
+    "suppression_marker",
+]
+
+#: The usual small-cell threshold (counts 1..10 are hidden).
+DEFAULT_MIN_COUNT = 11
+
+#: Shown instead of a total hidden to protect a suppressed cell in its row.
+HIDDEN_TOTAL = "n/s"
+
+#: Purely numeric ids shorter than this are not scanned (they look like ordinary counts).
+MIN_NUMERIC_ID_DIGITS = 6
+
+#: Tables whose ``person_id`` column holds person ids.
+PERSON_ID_TABLES: tuple[str, ...] = ("people", "victimizations", "arrests", "referrals")
+
+#: Columns of ``people`` that, when present, hold personal names.
+NAME_COLUMNS: tuple[str, ...] = ("name", "full_name", "first_name", "last_name")
+
+_TOKEN = re.compile(r"[A-Za-z0-9_\-]+")
+_TOKEN_FULL = re.compile(r"[A-Za-z0-9_\-]+\Z")
+_MAX_SHOWN = 5
+
+
+class PrivacyError(RuntimeError):
+    """An export contains person-level identifiers; nothing may be published.
+
+    Parameters
+    ----------
+    findings : sequence of Finding
+        What the scan found.
+    where : str
+        The export (file name) that was scanned.
+    """
+
+    def __init__(self, findings: Sequence["Finding"], where: str = "export"):
+        self.findings = list(findings)
+        self.where = where
+        kinds = sorted({f.kind for f in self.findings})
+        shown = ", ".join(f.value for f in self.findings[:_MAX_SHOWN])
+        more = ", ..." if len(self.findings) > _MAX_SHOWN else ""
+        super().__init__(
+            f"Privacy scan refused {where}: {len(self.findings)} person-level "
+            f"{'/'.join(kinds)} found ({shown}{more}). Policy HTML must not show person-level "
+            "rows, ids or names."
+        )
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One identifier found in an export.
+
+    Parameters
+    ----------
+    kind : {"person_id", "name"}
+        What was found.
+    value : str
+        The identifier itself.
+    context : str
+        Up to 40 characters of text on each side of the first occurrence.
+    """
+
+    kind: str
+    value: str
+    context: str
+
+
+# -- suppression ---------------------------------------------------------------------------
+def suppression_marker(min_count: int) -> str:
+    """The text shown instead of a suppressed count, e.g. ``"<11"``."""
+    return f"<{int(min_count)}"
+
+
+def _check_min_count(min_count: int) -> int:
+    if int(min_count) != min_count or min_count < 1:
+        raise ValueError(f"min_count must be an integer >= 1, got {min_count!r}")
+    return int(min_count)
+
+
+def suppressed_mask(values: pd.Series | np.ndarray, min_count: int) -> np.ndarray:
+    """Boolean mask of the counts that must be hidden (``1 <= value < min_count``).
+
+    Parameters
+    ----------
+    values : Series or ndarray
+        Counts (people, incidents...). Missing values are never masked.
+    min_count : int
+        Smallest count that may be shown (>= 1).
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    min_count = _check_min_count(min_count)
+    v = np.asarray(pd.to_numeric(pd.Series(np.asarray(values).ravel()), errors="coerce"), float)
+    with np.errstate(invalid="ignore"):
+        mask = (v > 0) & (v < min_count)
+    return mask.reshape(np.shape(values))
+
+
+def suppress_counts(
+    df: pd.DataFrame,
+    columns: Iterable[str] | None = None,
+    min_count: int = DEFAULT_MIN_COUNT,
+    total: str | None = None,
+) -> tuple[pd.DataFrame, str]:
+    """Hide small counts for display.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Table of counts.
+    columns : iterable of str, optional
+        Count columns to suppress; default every numeric column.
+    min_count : int, default 11
+        Smallest count that may be shown. Counts ``1 .. min_count - 1`` become
+        ``"<min_count"``; zero stays ``0`` (see the module docstring for why).
+    total : str, optional
+        Column holding the row total of ``columns``. In every row where a cell is suppressed
+        the total is hidden too (shown as :data:`HIDDEN_TOTAL`), so the suppressed cell cannot
+        be recovered by subtraction.
+
+    Returns
+    -------
+    table : DataFrame
+        Display-ready copy: suppressed columns hold Python ints and marker strings.
+    footnote : str
+        Plain-language note to print under the table (says how many cells were hidden).
+    """
+    min_count = _check_min_count(min_count)
+    if columns is None:
+        columns = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]
+    columns = list(columns)
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise KeyError(f"suppress_counts: no column(s) {', '.join(map(str, missing))}")
+    out = df.copy()
+    marker = suppression_marker(min_count)
+    if total is not None:
+        if total not in df.columns:
+            raise KeyError(f"suppress_counts: no total column {total!r}")
+        columns = [c for c in columns if c != total] + [total]
+    n_hidden = 0
+    row_hidden = np.zeros(len(df), dtype=bool)
+    for c in columns:
+        values = pd.to_numeric(df[c], errors="coerce")
+        mask = suppressed_mask(values.to_numpy(), min_count)
+        shown = pd.Series(
+            [None if pd.isna(v) else int(v) for v in values], index=df.index, dtype=object
+        )
+        shown[mask] = marker
+        if c == total:
+            extra = row_hidden & ~mask
+            shown[extra] = HIDDEN_TOTAL
+            mask = mask | extra
+        else:
+            row_hidden |= mask
+        n_hidden += int(mask.sum())
+        out[c] = shown
+    footnote = (
+        f"Counts from 1 to {min_count - 1} are shown as '{marker}' to protect privacy "
+        f"({n_hidden} cell{'s' if n_hidden != 1 else ''} hidden here); zero means none."
+    )
+    if total is not None:
+        footnote += f" '{HIDDEN_TOTAL}': total hidden because a count in its row is."
+    return out, footnote
+
+
+# -- identifier scan -----------------------------------------------------------------------
+def forbidden_ids(dataset: "Dataset") -> set[str]:
+    """Every person id in the dataset (``person_id`` of people, victimizations, ...)."""
+    ids: set[str] = set()
+    for name in PERSON_ID_TABLES:
+        df = dataset.get(name)
+        if df is not None and "person_id" in df.columns:
+            ids.update(df["person_id"].dropna().astype(str).unique().tolist())
+    return ids
+
+
+def forbidden_names(dataset: "Dataset") -> set[str]:
+    """Personal names in ``people`` (columns in :data:`NAME_COLUMNS`), if the data have any."""
+    names: set[str] = set()
+    people = dataset.get("people")
+    if people is None:
+        return names
+    for c in NAME_COLUMNS:
+        if c in people.columns:
+            names.update(s for s in people[c].dropna().astype(str).str.strip().unique() if s)
+    return names
+
+
+def _context(text: str, start: int, end: int) -> str:
+    return text[max(0, start - 40) : end + 40].replace("\n", " ")
+
+
+def scan_html(html: str, forbidden_ids: Iterable[str], names: Iterable[str] = ()) -> list[Finding]:
+    """Find person ids and names in rendered HTML.
+
+    Parameters
+    ----------
+    html : str
+        The exported document.
+    forbidden_ids : iterable of str
+        Person ids that must not appear (matched as whole tokens).
+    names : iterable of str, optional
+        Personal names that must not appear (case-insensitive, whole words).
+
+    Returns
+    -------
+    list of Finding
+        One finding per distinct id or name found, in order of first appearance.
+    """
+    text = html_lib.unescape(html)
+    found: dict[str, Finding] = {}
+
+    ids = {str(i) for i in forbidden_ids if str(i).strip()}
+    ids = {i for i in ids if not (i.isdigit() and len(i) < MIN_NUMERIC_ID_DIGITS)}
+    tokenlike = {i for i in ids if _TOKEN_FULL.match(i)}
+    if tokenlike:
+        # one pass over the document's tokens; set lookup per token (no loop over ids)
+        for m in _TOKEN.finditer(text):
+            tok = m.group(0)
+            if tok in tokenlike and tok not in found:
+                found[tok] = Finding("person_id", tok, _context(text, m.start(), m.end()))
+    for i in sorted(ids - tokenlike):  # unusual ids with spaces or punctuation
+        pos = text.find(i)
+        if pos >= 0:
+            found[i] = Finding("person_id", i, _context(text, pos, pos + len(i)))
+
+    names = sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True)
+    for start in range(0, len(names), 500):
+        chunk = names[start : start + 500]
+        pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, chunk)) + r")\b", re.IGNORECASE)
+        for m in pattern.finditer(text):
+            key = "name:" + m.group(0).lower()
+            if key not in found:
+                found[key] = Finding("name", m.group(0), _context(text, m.start(), m.end()))
+    return list(found.values())
+
+
+def check_export(html: str, dataset: "Dataset", where: str = "export") -> None:
+    """Raise :class:`PrivacyError` when ``html`` shows any person id or name of ``dataset``.
+
+    Parameters
+    ----------
+    html : str
+        The exported document.
+    dataset : Dataset
+        The data the export was made from.
+    where : str, optional
+        Name of the export, used in the error message.
+    """
+    findings = scan_html(html, forbidden_ids(dataset), forbidden_names(dataset))
+    if findings:
+        raise PrivacyError(findings, where=where)
