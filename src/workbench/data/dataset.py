@@ -61,6 +61,10 @@ class Dataset:
         Short name of the city or source, shown in reports.
     sources : dict of str to str
         Where each table came from (file path or SQL table), for error messages and reports.
+    notes : list of dict
+        Data-quality notes kept with the data (``{"table", "column", "note", "n_rows"}``):
+        rows dropped by an ``on_bad_rows: drop`` policy, columns absent in the source, ...
+        Shown by :func:`workbench.data.data_quality_summary`; never person-level.
     """
 
     tables: dict[str, pd.DataFrame]
@@ -68,6 +72,7 @@ class Dataset:
     crs: str
     name: str = "dataset"
     sources: dict[str, str] = field(default_factory=dict)
+    notes: list[dict] = field(default_factory=list)
 
     # -- access -------------------------------------------------------------------------
     def has(self, *names: str) -> bool:
@@ -153,6 +158,8 @@ class Dataset:
             "crs": self.crs,
             "tables": [n for n in TABLES if n in self.tables],
         }
+        if self.notes:
+            meta["notes"] = self.notes
         meta.update(extra_meta or {})
         (path / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
         return path
@@ -177,4 +184,5 @@ class Dataset:
             crs=meta["crs"],
             name=meta.get("name", path.name),
             sources=sources,
+            notes=list(meta.get("notes", [])),
         )

@@ -1,0 +1,213 @@
+"""``load_dataset``: read a source, map its columns onto the contract, validate.
+
+Sources
+-------
+- a folder of files, each read by its extension (CSV, Parquet/GeoParquet, GeoJSON,
+  GeoPackage, Shapefile); a *contract folder* (``dataset.json`` present) or any folder of
+  contract-named files (``incidents.csv``, ``areas.geojson`` ...) loads with no mapping;
+- a SQLAlchemy URL (``sqlite:///city.db``; ``postgresql://...`` with a PostgreSQL driver
+  installed): tables named after the contract tables load with no mapping, others through
+  ``sql:`` in the table mapping.
+
+Nothing is written: bad input raises one :class:`DataError` before any output exists.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from .checks import run_checks
+from .coerce import Finding
+from .dataset import META_FILE, TABLES, Dataset
+from .errors import DataError
+from .mapping import DataSpec, TableMapping, read_params_data
+from .sources import (
+    SourceFrame,
+    contract_file,
+    read_files,
+    read_sql,
+    sql_engine,
+    sql_tables,
+)
+from .transform import apply_mapping
+
+
+def find_philadelphia() -> Path | None:
+    """The real Philadelphia data folder (``<repo>/../shared/data/philadelphia``), or ``None``.
+
+    Looks beside the repository this package is installed from (editable install), then
+    beside the current working directory and its parents.
+    """
+    rel = Path("shared") / "data" / "philadelphia"
+    roots = [Path(__file__).resolve().parents[3]]
+    cwd = Path.cwd().resolve()
+    roots += [cwd, *cwd.parents]
+    for root in roots:
+        for cand in (root.parent / rel, root / rel):
+            if (cand / "README.md").exists() or any(cand.glob("shootings_*.json")):
+                return cand
+    return None
+
+
+def _as_spec(spec: DataSpec | dict | str | Path, base_dir: Path | None) -> tuple[DataSpec, Path | None]:
+    if isinstance(spec, DataSpec):
+        return spec, base_dir
+    if isinstance(spec, dict):
+        return DataSpec.model_validate(spec), base_dir
+    p = Path(spec)
+    if p.suffix.lower() in (".yaml", ".yml") and p.is_file():
+        ds, yaml_dir = read_params_data(p)
+        return ds, base_dir if base_dir is not None else yaml_dir
+    if "://" in str(spec):
+        return DataSpec(source=str(spec)), base_dir
+    # a folder given directly
+    return DataSpec(source=str(p), name=p.name or "dataset"), base_dir
+
+
+def _relative(path: Path, folder: Path) -> str:
+    try:
+        return str(path.relative_to(folder))
+    except ValueError:
+        return str(path)
+
+
+def _read_boundary(spec: DataSpec, base_dir: Path | None) -> tuple[gpd.GeoDataFrame | None, str | None]:
+    if not spec.study_area:
+        return None, None
+    path = spec.resolve_path(spec.study_area, base_dir)
+    if not path.exists():
+        raise DataError.single(str(path), None, "study_area boundary file not found")
+    try:
+        if path.suffix.lower() in (".parquet", ".geoparquet"):
+            g = gpd.read_parquet(path)
+        else:
+            g = gpd.read_file(path)
+    except Exception as exc:  # noqa: BLE001
+        raise DataError.single(str(path), None, f"cannot read study area: {exc}") from exc
+    if g.crs is None:
+        g = g.set_crs("EPSG:4326")
+    return g, path.name
+
+
+def load_dataset(spec: DataSpec | dict | str | Path, base_dir: Path | None = None) -> Dataset:
+    """Read, map and validate a city's data.
+
+    Parameters
+    ----------
+    spec : DataSpec, dict, str or Path
+        The ``data:`` section (model or dict), a parameter YAML file (its ``data:`` section is
+        used and relative paths resolve against its folder), a folder or a SQLAlchemy URL.
+    base_dir : Path, optional
+        Folder that relative paths in ``spec`` resolve against (default: the YAML file's folder,
+        or the working directory).
+
+    Returns
+    -------
+    Dataset
+        Validated contract tables; ``crs`` resolved (``'auto'`` -> UTM zone of the incidents,
+        ``'EPSG:xxxxx'``); ``notes`` lists dropped rows and absent columns.
+
+    Raises
+    ------
+    DataError
+        Unreadable source, missing or misnamed columns, unparseable dates, unknown codes,
+        duplicate ids, dangling references, points outside the study area, empty tables: all
+        problems at once, each naming source, column, count and first ids.
+    """
+    spec, base_dir = _as_spec(spec, base_dir)
+    engine = None
+    folder: Path | None = None
+    meta: dict = {}
+    if spec.is_sql:
+        engine = sql_engine(spec.sql_url(base_dir))
+        try:
+            available = sql_tables(engine)
+        except Exception as exc:  # noqa: BLE001
+            raise DataError.single(spec.source, None, f"cannot open database: {exc}") from exc
+    else:
+        folder = spec.source_path(base_dir)
+        if not folder.is_dir():
+            hint = " (it has a synthetic: section: run the report to generate it)" if spec.synthetic else ""
+            raise DataError.single(str(folder), None, f"source folder not found{hint}")
+        if (folder / META_FILE).exists():
+            meta = json.loads((folder / META_FILE).read_text())
+        available = set()
+
+    timezone = spec.timezone or meta.get("timezone")
+    if not timezone:
+        raise DataError.single(
+            spec.source, None, "no timezone: set data.timezone (IANA name, e.g. America/Chicago)"
+        )
+    spec = spec.model_copy(update={"timezone": timezone})
+
+    tables: dict[str, pd.DataFrame] = {}
+    sources: dict[str, str] = {}
+    origins = {}
+    findings: list[Finding] = []
+    notes: list[dict] = []
+    formats: dict[str, dict] = {}
+    policy: dict[str, str] = {}
+    for table in TABLES:
+        m: TableMapping | None = spec.tables.get(table)
+        sf: SourceFrame | None = None
+        if m is not None and m.files:
+            sf = read_files(folder, m.files, m.layer) if folder is not None else None
+            if sf is None:
+                raise DataError.single(spec.source, None, f"{table}: files: needs a folder source")
+            sf.label = ", ".join(m.files)
+        elif m is not None and m.sql:
+            if engine is None:
+                raise DataError.single(spec.source, None, f"{table}: sql: needs a database source")
+            sf = read_sql(engine, m.sql, spec.source)
+        elif folder is not None:
+            f = contract_file(folder, table)
+            if f is not None:
+                sf = read_files(folder, [f.name], m.layer if m else None)
+                sf.label = _relative(f, folder)
+            elif m is not None:
+                raise DataError.single(
+                    str(folder), None, f"{table}: no files: given and no {table}.* file found"
+                )
+        elif table in available:
+            sf = read_sql(engine, table, spec.source)
+        elif m is not None:
+            raise DataError.single(spec.source, None, f"{table}: no sql: given and no table '{table}'")
+        if sf is None:
+            continue
+        if m is not None:
+            df, kept, fs, ns = apply_mapping(table, sf, m, spec)
+            sf = sf.take(kept)
+            findings += fs
+            notes += ns
+            formats[table] = dict(m.dates)
+            policy[table] = m.on_bad_rows
+        else:
+            df = sf.df
+        tables[table] = df
+        sources[table] = sf.label
+        origins[table] = sf.origin
+
+    crs = spec.crs
+    if crs == "auto" and meta.get("crs") not in (None, "", "auto"):
+        crs = meta["crs"]
+    boundary, boundary_label = _read_boundary(spec, base_dir)
+    name = spec.name if spec.name != "dataset" or "name" not in meta else meta["name"]
+    dataset = Dataset(
+        tables=tables, timezone=timezone, crs=crs, name=name, sources=sources, notes=notes
+    )
+    return run_checks(
+        dataset,
+        origins=origins,
+        findings=findings,
+        on_bad_rows=policy,
+        study_area=boundary,
+        study_area_label=boundary_label,
+        buffer_m=spec.study_area_buffer_m,
+        formats=formats,
+        ambiguous=spec.ambiguous_times,
+        nonexistent=spec.nonexistent_times,
+    )

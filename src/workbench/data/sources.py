@@ -1,0 +1,190 @@
+"""Readers: files in a folder (by extension) and SQL tables or queries (SQLAlchemy).
+
+Every reader returns a :class:`SourceFrame`: the rows plus, per row, the file it came from and
+its record number there, so error messages can point at the exact row of the exact file.
+CSV is read as text (ids keep their leading zeros); types are set later by the contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+
+#: Extensions each reader handles.
+CSV_EXT = (".csv", ".txt", ".csv.gz")
+PARQUET_EXT = (".parquet", ".geoparquet", ".pq")
+VECTOR_EXT = (".geojson", ".json", ".gpkg", ".shp", ".fgb")
+#: Extensions searched, in order, for a contract-named file (``incidents.parquet`` ...).
+CONTRACT_EXT = (".parquet", ".geoparquet", ".csv", ".geojson", ".gpkg")
+
+
+@dataclass
+class SourceFrame:
+    """Rows read from one source.
+
+    Parameters
+    ----------
+    df : DataFrame or GeoDataFrame
+        The rows, RangeIndex.
+    label : str
+        Human name of the source (file name, glob or SQL table) for messages.
+    files : ndarray of str
+        File (or SQL table) name per row.
+    rows : ndarray of int
+        1-based record number within that file per row.
+    """
+
+    df: pd.DataFrame
+    label: str
+    files: np.ndarray
+    rows: np.ndarray
+
+    def origin(self, positions: np.ndarray) -> list[str]:
+        """``'file row n'`` labels of the given row positions."""
+        return [f"{self.files[i]} row {self.rows[i]}" for i in positions]
+
+    def take(self, positions: np.ndarray) -> "SourceFrame":
+        """The subset of rows at ``positions`` (in that order)."""
+        return SourceFrame(
+            self.df.iloc[positions].reset_index(drop=True),
+            self.label,
+            self.files[positions],
+            self.rows[positions],
+        )
+
+
+def _is_geoparquet(path: Path) -> bool:
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(path).metadata or {}
+    return b"geo" in meta
+
+
+def read_file(path: Path, layer: str | None = None) -> pd.DataFrame:
+    """Read one file by its extension; spatial files become GeoDataFrames in EPSG:4326."""
+    name = path.name.lower()
+    try:
+        if name.endswith(CSV_EXT):
+            return pd.read_csv(path, dtype=str, keep_default_na=True)
+        if name.endswith(PARQUET_EXT):
+            if _is_geoparquet(path):
+                df = gpd.read_parquet(path)
+            else:
+                return pd.read_parquet(path)
+        elif name.endswith(VECTOR_EXT):
+            df = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
+            if not isinstance(df, gpd.GeoDataFrame):
+                return pd.DataFrame(df)
+        else:
+            raise DataError.single(
+                str(path),
+                None,
+                f"unsupported file type '{path.suffix}' (use CSV, Parquet/GeoParquet, GeoJSON, "
+                "GeoPackage or Shapefile)",
+            )
+    except DataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any reader failure is bad input
+        raise DataError.single(str(path), None, f"cannot read file: {exc}") from exc
+    if isinstance(df, gpd.GeoDataFrame) and df.crs is not None and not df.crs.equals("EPSG:4326"):
+        df = df.to_crs("EPSG:4326")
+    return df
+
+
+def resolve_files(folder: Path, patterns: list[str]) -> list[Path]:
+    """Files matching the names or globs, sorted per pattern, without repeats."""
+    found: list[Path] = []
+    for pat in patterns:
+        p = Path(pat)
+        if p.is_absolute():
+            matches = sorted(p.parent.glob(p.name)) if any(c in pat for c in "*?[") else [p]
+        else:
+            matches = sorted(folder.glob(pat)) if any(c in pat for c in "*?[") else [folder / pat]
+        for m in matches:
+            if m.exists() and m not in found:
+                found.append(m)
+    return found
+
+
+def read_files(folder: Path, patterns: list[str], layer: str | None = None) -> SourceFrame:
+    """Read and concatenate every file matching ``patterns`` in ``folder``."""
+    label = ", ".join(patterns)
+    paths = resolve_files(folder, patterns)
+    if not paths:
+        raise DataError.single(f"{folder}/{label}", None, "no file matches")
+    frames = [read_file(p, layer) for p in paths]
+    files = np.concatenate([np.full(len(f), p.name, dtype=object) for f, p in zip(frames, paths)])
+    rows = np.concatenate([np.arange(1, len(f) + 1) for f in frames])
+    if len(frames) == 1:
+        df = frames[0].reset_index(drop=True)
+    else:
+        df = pd.concat(frames, ignore_index=True)
+    if len(paths) == 1:
+        label = str(paths[0])
+    return SourceFrame(df, label, files, rows)
+
+
+def contract_file(folder: Path, table: str) -> Path | None:
+    """The contract-named file of ``table`` in ``folder`` (``incidents.parquet`` ...), if any."""
+    for ext in CONTRACT_EXT:
+        p = folder / f"{table}{ext}"
+        if p.exists():
+            return p
+    return None
+
+
+# -- SQL --------------------------------------------------------------------------------
+def sql_engine(url: str):
+    """A SQLAlchemy engine for ``url``; bad URLs become :class:`DataError`."""
+    import sqlalchemy as sa
+
+    try:
+        return sa.create_engine(url)
+    except Exception as exc:  # noqa: BLE001
+        raise DataError.single(url, None, f"cannot open database: {exc}") from exc
+
+
+def sql_tables(engine) -> set[str]:
+    """Names of the tables (and views) in the database."""
+    import sqlalchemy as sa
+
+    insp = sa.inspect(engine)
+    return set(insp.get_table_names()) | set(insp.get_view_names())
+
+
+def read_sql(engine, sql: str, label_url: str) -> SourceFrame:
+    """Read a SQL table (a bare name) or the result of a ``SELECT`` query."""
+    import sqlalchemy as sa
+
+    is_query = any(ch.isspace() for ch in sql.strip())
+    try:
+        with engine.connect() as conn:
+            if is_query:
+                df = pd.read_sql_query(sa.text(sql), conn)
+            else:
+                df = pd.read_sql_table(sql, conn)
+    except Exception as exc:  # noqa: BLE001
+        raise DataError.single(f"{label_url} {sql}", None, f"cannot read: {exc}") from exc
+    name = "query" if is_query else sql
+    return SourceFrame(
+        df.reset_index(drop=True),
+        f"{_safe_url(label_url)} {name}",
+        np.full(len(df), name, dtype=object),
+        np.arange(1, len(df) + 1),
+    )
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password."""
+    try:
+        import sqlalchemy as sa
+
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001
+        return url.split("@")[-1]

@@ -1,0 +1,260 @@
+"""Apply a :class:`TableMapping` to rows read from a source: contract columns out.
+
+Order of operations: pseudonymous ids (from the raw rows), column renames / constants /
+combined date+time / point geometry / derived birth year / absent columns, value code maps,
+then deduplication. Types are set afterwards by :func:`workbench.data.coerce.canonicalize`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .checks import missing_column_message
+from .coerce import Finding, point_xy
+from .contract import COLUMNS
+from .mapping import DataSpec, TableMapping
+from .sources import SourceFrame
+from .timestamps import combine_date_time, parse_timestamps
+
+
+def _norm(v: object) -> object:
+    """Code-map key form: text, ``true``/``false`` for booleans, no ``.0`` on whole floats."""
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def apply_codes(values: pd.Series, codes: dict) -> pd.Series:
+    """Map source values to contract codes; unmapped values are kept (and later reported as
+    unknown codes). ``"*"`` maps every other non-missing value, ``None`` maps missing ones."""
+    table = {_norm(k): v for k, v in codes.items() if k is not None and k != "*"}
+    default = codes.get("*")
+    uniq = pd.unique(values.dropna())
+    lookup = {}
+    for u in uniq:
+        key = _norm(u)
+        if key in table:
+            lookup[u] = table[key]
+        elif default is not None:
+            lookup[u] = default
+        else:
+            lookup[u] = u
+    out = values.map(lookup).astype(object)
+    if None in codes:
+        out = out.where(values.notna(), codes[None])
+    return out
+
+
+def person_ids(sf: SourceFrame, key: list[str], salt: str, length: int) -> pd.Series:
+    """Salted SHA-256 of (salt, file name, row number, key values), first ``length`` hex digits.
+
+    Deterministic: the same file rows give the same ids in every table mapped from them.
+    """
+    parts = pd.Series(sf.files.astype(str)) + "\x1f" + pd.Series(sf.rows.astype(str))
+    for k in key:
+        parts = parts + "\x1f" + sf.df[k].astype(str).reset_index(drop=True)
+    prefix = (salt + "\x1f").encode()
+    ids = [hashlib.sha256(prefix + p.encode()).hexdigest()[:length] for p in parts]
+    return pd.Series(ids, dtype=object)
+
+
+def dedupe_positions(df: pd.DataFrame, key: list[str], order: dict[str, list]) -> np.ndarray:
+    """Positions of the rows kept: one per key, the most preferred by ``order`` (then first in
+    source order). Rows with a missing key part are all kept (validation reports them)."""
+    n = len(df)
+    ranks = []
+    for col, prefs in order.items():
+        lookup: dict[object, int] = {}
+        for r, v in enumerate(prefs):
+            lookup.setdefault(_norm(v), r)
+        uniq = {u: lookup.get(_norm(u), len(prefs)) for u in pd.unique(df[col].dropna())}
+        ranks.append(df[col].map(uniq).fillna(len(prefs)).to_numpy(dtype=np.int64))
+    pos = np.arange(n)
+    sort = np.lexsort([pos] + ranks[::-1]) if ranks else pos
+    complete = df[key].notna().all(axis=1).to_numpy()
+    ordered = df.iloc[sort]
+    dup = ordered[key].duplicated(keep="first").to_numpy() & complete[sort]
+    return np.sort(sort[~dup])
+
+
+def apply_mapping(
+    table: str, sf: SourceFrame, m: TableMapping, spec: DataSpec
+) -> tuple[pd.DataFrame, np.ndarray, list[Finding], list[dict]]:
+    """Build the contract columns of ``table`` from the source rows.
+
+    Returns
+    -------
+    df : DataFrame
+        Contract columns (raw values, types not yet set).
+    kept : ndarray of int
+        Positions of the source rows kept (after deduplication).
+    findings : list of Finding
+        Problems found while mapping (missing source columns, unusable ages/dates).
+    notes : list of dict
+        Data-quality notes (absent columns, duplicates merged).
+    """
+    src = sf.df
+    n = len(src)
+    cols = [str(c) for c in src.columns]
+    contract = {s.name for s in COLUMNS[table]}
+    unknown = sorted(
+        (set(m.columns) | set(m.codes) | set(m.constants) | set(m.combine) | set(m.absent))
+        - contract
+    )
+    findings: list[Finding] = []
+    notes: list[dict] = []
+    for c in unknown:
+        findings.append(
+            Finding(table, c, f"mapping names '{c}', which is not a column of {table} "
+                    f"(contract columns: {', '.join(s.name for s in COLUMNS[table])})")
+        )
+    out: dict[str, pd.Series] = {}
+
+    def need(col: str, for_col: str) -> bool:
+        if col in src.columns:
+            return True
+        findings.append(
+            Finding(
+                table,
+                for_col,
+                f"source column '{col}' not found"
+                + (f" (closest: '{h}')" if (h := _closest(col, cols)) else ""),
+            )
+        )
+        return False
+
+    if m.person_ids is not None and all(need(k, m.person_ids.column) for k in m.person_ids.key):
+        salt = m.person_ids.salt if m.person_ids.salt is not None else spec.name
+        out[m.person_ids.column] = person_ids(sf, m.person_ids.key, salt, m.person_ids.length)
+
+    geo = src.geometry if isinstance(src, gpd.GeoDataFrame) else None
+    point_col = m.point
+    for cs in COLUMNS[table]:
+        c = cs.name
+        if c in out:
+            continue
+        if c in m.constants:
+            out[c] = pd.Series([m.constants[c]] * n, dtype=object)
+        elif c in m.combine:
+            d, t = m.combine[c]
+            if need(d, c) and need(t, c):
+                out[c] = combine_date_time(src[d], src[t]).reset_index(drop=True)
+        elif c in m.columns:
+            if need(m.columns[c], c):
+                v = src[m.columns[c]]
+                out[c] = pd.Series(v.to_numpy(), dtype=v.dtype) if not isinstance(
+                    v, gpd.GeoSeries
+                ) else v.reset_index(drop=True)
+        elif c in m.absent:
+            out[c] = pd.Series([pd.NA] * n, dtype=object)
+            notes.append(
+                {
+                    "table": table,
+                    "column": c,
+                    "note": f"{c} absent in source (set to missing)",
+                    "n_rows": n,
+                    "kind": "absent",
+                }
+            )
+        elif c == "birth_year" and m.birth_year is not None:
+            b = m.birth_year
+            if need(b.age, c) and need(b.at, c):
+                age = pd.to_numeric(src[b.age], errors="coerce").reset_index(drop=True)
+                bad_age = (src[b.age].notna().to_numpy() & age.isna().to_numpy()) | (
+                    age < 0
+                ).to_numpy()
+                at, bad = parse_timestamps(
+                    src[b.at], spec.timezone or "UTC", b.format, "earliest", "shift_forward"
+                )
+                year = at.dt.year.astype("float64") - np.floor(age.where(~bad_age))
+                out[c] = year.astype("Int64")
+                if bad_age.any():
+                    findings.append(Finding(table, c, f"unusable age in '{b.age}'", bad_age))
+                for msg, mask in bad.items():
+                    findings.append(Finding(table, c, f"{msg} in '{b.at}'", mask))
+        elif c in ("lon", "lat") and (point_col or (geo is not None and c not in src.columns)):
+            g = src[point_col] if point_col else geo
+            if point_col and not need(point_col, c):
+                continue
+            lon, lat, not_point = point_xy(gpd.GeoSeries(g))
+            out[c] = pd.Series(lon if c == "lon" else lat)
+            if c == "lon" and not_point.any():
+                findings.append(Finding(table, "lon/lat", "geometry is not a point", not_point))
+        elif c == "geometry" and geo is not None:
+            out[c] = geo.reset_index(drop=True)
+        elif c in src.columns:
+            v = src[c]
+            out[c] = v.reset_index(drop=True)
+        elif cs.required:
+            findings.append(Finding(table, c, missing_column_message(c, cols)))
+
+    for c, codes in m.codes.items():
+        if c in out:
+            out[c] = apply_codes(out[c], codes)
+
+    if "geometry" in out:
+        df: pd.DataFrame = gpd.GeoDataFrame(
+            out, geometry="geometry", crs=geo.crs if geo is not None else "EPSG:4326"
+        )
+    else:
+        df = pd.DataFrame(out, index=pd.RangeIndex(n))
+    kept = np.arange(n)
+    if m.dedupe is not None and len(df):
+        missing = [k for k in m.dedupe.key + list(m.dedupe.order) if k not in df.columns]
+        if missing:
+            findings.append(
+                Finding(table, missing[0], f"dedupe names '{missing[0]}', not a mapped column")
+            )
+        else:
+            kept = dedupe_positions(df, m.dedupe.key, m.dedupe.order)
+            n_merged = n - len(kept)
+            if n_merged:
+                others = [c for c in df.columns if c not in m.dedupe.key and c not in m.dedupe.order]
+                notes.append(
+                    {
+                        "table": table,
+                        "column": "/".join(m.dedupe.key),
+                        "note": f"{n_merged} duplicate rows merged into {len(kept)} "
+                        f"(one per {'/'.join(m.dedupe.key)})",
+                        "n_rows": int(n_merged),
+                        "kind": "info",
+                    }
+                )
+                for c in others:
+                    if c == "geometry":
+                        continue
+                    nun = df.groupby(m.dedupe.key, dropna=True)[c].nunique(dropna=True)
+                    k = int((nun > 1).sum())
+                    if k:
+                        notes.append(
+                            {
+                                "table": table,
+                                "column": c,
+                                "note": f"{k} {'/'.join(m.dedupe.key)} with differing {c} "
+                                "among merged rows (kept the preferred row's value)",
+                                "n_rows": k,
+                                "kind": "info",
+                            }
+                        )
+            df = df.iloc[kept].reset_index(drop=True)
+            findings = [
+                Finding(f.table, f.column, f.message, f.mask[kept], f.ids)
+                if f.mask is not None
+                else f
+                for f in findings
+            ]
+    return df, kept, findings, notes
+
+
+def _closest(name: str, cols: list[str]) -> str | None:
+    from .checks import closest
+
+    return closest(name, cols)
