@@ -1,0 +1,40 @@
+"""Report runner: parameters, papermill execution, code-free HTML export, atomic publication.
+
+Public API
+----------
+- :class:`ReportParams`, :func:`load_params`, :class:`ParameterError` -- the parameter file;
+- :func:`run_report`, :class:`ReportResult`, :class:`NotebookError` -- one report run;
+- :func:`run_batch`, :func:`report_command`, :func:`validate_command` -- the CLI commands;
+- :func:`ensure_kernel` -- the Jupyter kernel of this environment;
+- :func:`export_html` -- nbconvert HTML without code.
+"""
+
+from .commands import BatchItem, format_summary, report_command, run_batch, run_one, validate_command
+from .export import export_html
+from .kernel import KERNEL_NAME, ensure_kernel, kernel_environment
+from .params import ParameterError, ReportParams, load_params
+from .publish import clean_stale, publish
+from .runner import NotebookError, NotebookRun, ReportResult, ensure_synthetic, run_report
+
+__all__ = [
+    "KERNEL_NAME",
+    "BatchItem",
+    "NotebookError",
+    "NotebookRun",
+    "ParameterError",
+    "ReportParams",
+    "ReportResult",
+    "clean_stale",
+    "ensure_kernel",
+    "ensure_synthetic",
+    "export_html",
+    "format_summary",
+    "kernel_environment",
+    "load_params",
+    "publish",
+    "report_command",
+    "run_batch",
+    "run_one",
+    "run_report",
+    "validate_command",
+]

@@ -1,0 +1,243 @@
+"""``workbench report`` and ``workbench validate``: exit codes, batches and the summary table.
+
+Exit codes (see :mod:`workbench.cli`): 0 success, 1 a notebook failed, 2 bad parameters or
+data (nothing written), 3 the privacy scan refused an export. A batch returns 0 when every
+report succeeded, otherwise the highest code of its reports (3 > 2 > 1).
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+__all__ = ["BatchItem", "format_summary", "report_command", "run_batch", "run_one", "validate_command"]
+
+log = logging.getLogger("workbench.report")
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_PRIVACY = 0, 1, 2, 3
+
+
+@dataclass
+class BatchItem:
+    """Outcome of one report of a batch (picklable, for process pools and Dask)."""
+
+    params: str
+    run_name: str = ""
+    exit_code: int = EXIT_OK
+    status: str = "ok"
+    detail: str = ""
+    index: str = ""
+
+
+def _classify(exc: BaseException) -> tuple[int, str]:
+    from workbench.data import DataError
+    from workbench.privacy import PrivacyError
+
+    from .params import ParameterError
+    from .runner import NotebookError
+
+    if isinstance(exc, (ParameterError, DataError)):
+        return EXIT_BAD_INPUT, "bad input"
+    if isinstance(exc, PrivacyError):
+        return EXIT_PRIVACY, "privacy"
+    if isinstance(exc, NotebookError):
+        return EXIT_FAILED, "failed"
+    return EXIT_FAILED, "error"
+
+
+def run_one(params: str, out: str | None = None, progress: bool = False) -> BatchItem:
+    """Run one report and never raise: the outcome is returned as a :class:`BatchItem`.
+
+    Parameters
+    ----------
+    params : str
+        Parameters YAML file.
+    out : str, optional
+        Report folder; default ``reports/<run_name>``.
+    progress : bool
+        Show progress bars.
+    """
+    from .runner import run_report
+
+    item = BatchItem(params=str(params))
+    try:
+        result = run_report(params, out=out, progress=progress)
+    except Exception as exc:  # reported, not raised: one bad report must not sink a batch
+        item.exit_code, item.status = _classify(exc)
+        item.detail = str(exc)
+        if item.status == "error":
+            log.exception("report %s: unexpected error", params)
+        else:
+            log.error("report %s %s: %s", params, item.status, exc)
+        return item
+    item.run_name = result.run_name
+    item.index = str(result.index)
+    return item
+
+
+def _batch_plan(files: Sequence[str], out: str | None) -> tuple[list[tuple[str, str | None]], list[BatchItem]]:
+    """Check every parameter file first; returns the runnable (file, out) pairs and refusals."""
+    from .params import ParameterError, load_params
+    from .runner import default_out
+
+    plan, refused, targets = [], [], {}
+    for f in files:
+        try:
+            p = load_params(f)
+        except ParameterError as exc:
+            refused.append(BatchItem(f, "", EXIT_BAD_INPUT, "bad input", str(exc)))
+            log.error("report %s refused: %s", f, exc)
+            continue
+        target = (Path(out) / p.run_name) if out else default_out(p)
+        key = str(target.absolute())
+        if key in targets:
+            msg = f"same report folder {target} as {targets[key]} (run_name {p.run_name!r})"
+            refused.append(BatchItem(f, p.run_name, EXIT_BAD_INPUT, "bad input", msg))
+            log.error("report %s refused: %s", f, msg)
+            continue
+        targets[key] = f
+        plan.append((f, str(target)))
+    return plan, refused
+
+
+def run_batch(
+    pattern: str, out: str | None = None, jobs: int = 1, scheduler: str | None = None
+) -> list[BatchItem]:
+    """Run every parameter file matching ``pattern``.
+
+    Parameters
+    ----------
+    pattern : str
+        Glob of parameter files (``'parameters/*.yaml'``).
+    out : str, optional
+        Parent folder of the reports (``<out>/<run_name>``); default ``reports/``.
+    jobs : int
+        Parallel processes (ignored with ``scheduler``).
+    scheduler : str, optional
+        Address of a Dask distributed scheduler; reports run as tasks on its workers.
+
+    Returns
+    -------
+    list of BatchItem
+        In the order of the sorted file names.
+    """
+    files = sorted(glob.glob(pattern))
+    if not files:
+        return [BatchItem(pattern, "", EXIT_BAD_INPUT, "bad input", "no parameter file matches")]
+    plan, refused = _batch_plan(files, out)
+    results: list[BatchItem] = list(refused)
+    if plan:
+        paths, outs = [p for p, _ in plan], [o for _, o in plan]
+        if scheduler:
+            from distributed import Client
+
+            with Client(scheduler, set_as_default=False) as client:
+                futures = client.map(run_one, paths, outs, pure=False)
+                results += client.gather(futures)
+        elif jobs > 1:
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+                results += list(pool.map(run_one, paths, outs))
+        else:
+            results += [run_one(p, o) for p, o in plan]
+    order = {f: i for i, f in enumerate(files)}
+    return sorted(results, key=lambda r: order.get(r.params, -1))
+
+
+def format_summary(items: Sequence[BatchItem]) -> str:
+    """Plain-text table: parameter file, run, status, exit code, first line of the reason."""
+    import pandas as pd
+
+    rows = [
+        {
+            "parameters": i.params,
+            "run": i.run_name,
+            "status": i.status,
+            "exit": i.exit_code,
+            "detail": i.index if i.exit_code == EXIT_OK else (i.detail.splitlines() or [""])[0][:100],
+        }
+        for i in items
+    ]
+    return pd.DataFrame(rows, columns=["parameters", "run", "status", "exit", "detail"]).to_string(index=False)
+
+
+def _setup_logging(quiet: bool) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.WARNING if quiet else logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+
+
+def report_command(
+    params: str | None,
+    batch: str | None,
+    out: str | None,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    quiet: bool = False,
+) -> int:
+    """``workbench report``: run one report (``params``) or many (``batch``).
+
+    Prints the path of ``index.html`` (one report) or a summary table (batch).
+
+    Returns
+    -------
+    int
+        Exit code (0 ok, 1 failed, 2 bad input, 3 privacy).
+    """
+    _setup_logging(quiet)
+    if batch:
+        items = run_batch(batch, out=out, jobs=max(1, jobs), scheduler=scheduler)
+        print(format_summary(items))
+        return max(i.exit_code for i in items)
+    if params is None:
+        print("give --params or --batch", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    item = run_one(params, out=out, progress=not quiet)
+    if item.exit_code != EXIT_OK:
+        print(f"report {params} {item.status}:\n{item.detail}", file=sys.stderr)
+        return item.exit_code
+    print(item.index)
+    return EXIT_OK
+
+
+def validate_command(params: str) -> int:
+    """``workbench validate``: check the parameter file and the data; print a quality summary.
+
+    Returns
+    -------
+    int
+        0 when parameters and data are fine, 2 otherwise.
+    """
+    import pandas as pd
+
+    from workbench.data import DataError, data_quality_summary, load_dataset
+
+    from .params import ParameterError, load_params
+    from .runner import ensure_synthetic
+
+    try:
+        p = load_params(params)
+    except ParameterError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"Parameters OK: {params} (run {p.run_name!r}, notebooks {', '.join(p.notebooks)})")
+    try:
+        ensure_synthetic(p)
+        dataset = load_dataset(p.data, base_dir=p.base_dir)
+    except DataError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"Data OK: {dataset.name} (time zone {dataset.timezone}, CRS {dataset.crs}, "
+          f"sha256 {dataset.fingerprint()})")
+    summary = data_quality_summary(dataset)
+    with pd.option_context("display.width", 160, "display.max_columns", 20, "display.max_rows", 200):
+        print(summary.to_string(index=False) if isinstance(summary, pd.DataFrame) else summary)
+    return EXIT_OK
+

@@ -1,0 +1,267 @@
+"""Report parameters: one YAML file per report run, checked completely before any kernel starts.
+
+Example (``parameters/demo.yaml``)::
+
+    run_name: demo
+    title: Demo city
+    data: {name: demo, source: ../data/demo, timezone: America/Chicago, crs: auto,
+           synthetic: {scale: demo, seed: 20261125}}
+    privacy: {min_count: 11}
+    notebooks: [00_data_overview]
+    notebook_parameters: {00_data_overview: {start: '2020-01-01'}}
+    execution: {cell_timeout_s: 600}
+
+Relative paths (``data.source``, ``notebooks_dir``) resolve against the YAML file's own folder.
+:func:`load_params` reports *every* problem at once in one :class:`ParameterError`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import ValidationInfo
+
+from workbench.data.mapping import DataSpec
+
+__all__ = [
+    "DEFAULT_NOTEBOOKS_DIR",
+    "RESERVED_PARAMETERS",
+    "ExecutionParams",
+    "ParameterError",
+    "PrivacyParams",
+    "ReportParams",
+    "load_params",
+    "notebook_parameter_names",
+]
+
+#: ``notebooks/`` of the repository (the package is installed editable from ``src/``).
+DEFAULT_NOTEBOOKS_DIR = Path(__file__).resolve().parents[3] / "notebooks"
+
+#: Parameters the runner injects into every notebook; they cannot be overridden per notebook.
+RESERVED_PARAMETERS: frozenset[str] = frozenset({"data_dir", "run_name", "title", "min_count"})
+
+
+class ParameterError(ValueError):
+    """The parameter file is unusable. Lists every problem (field path and what is wrong).
+
+    Parameters
+    ----------
+    source : str
+        The parameter file.
+    problems : list of (str, str)
+        ``(field path, problem)`` pairs, e.g. ``("privacy.min_count", "must be >= 1")``.
+    """
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]):
+        self.source = source
+        self.problems = problems
+        n = len(problems)
+        lines = [f"Bad parameters in {source} ({n} problem{'s' if n != 1 else ''}):"]
+        lines += [f"  - {loc}: {msg}" for loc, msg in problems]
+        super().__init__("\n".join(lines))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PrivacyParams(_Strict):
+    """Privacy settings.
+
+    Parameters
+    ----------
+    min_count : int
+        Smallest count shown in policy HTML; 1 .. min_count-1 are suppressed (>= 1).
+    """
+
+    min_count: int = Field(11, ge=1, le=1000)
+
+
+class ExecutionParams(_Strict):
+    """Notebook execution settings.
+
+    Parameters
+    ----------
+    cell_timeout_s : float
+        Longest a single cell may run, seconds (> 0).
+    start_timeout_s : float
+        Longest the kernel may take to start, seconds (> 0).
+    """
+
+    cell_timeout_s: float = Field(600.0, gt=0)
+    start_timeout_s: float = Field(60.0, gt=0)
+
+
+def notebook_parameter_names(path: str | Path) -> set[str]:
+    """Names defined in the notebook's cell tagged ``parameters`` (papermill's inspection)."""
+    from papermill.inspection import inspect_notebook
+
+    return set(inspect_notebook(str(path)))
+
+
+class ReportParams(_Strict):
+    """One report run, as read from a parameters YAML file.
+
+    Parameters
+    ----------
+    run_name : str
+        Report folder name (``reports/<run_name>``); letters, digits, ``_ . -``.
+    title : str
+        Title of the report (index page and every HTML page).
+    data : DataSpec
+        Where the data come from (:class:`workbench.data.DataSpec`).
+    privacy : PrivacyParams
+        Small-count threshold.
+    notebooks : list of str
+        Notebook names run in order, from ``<notebooks_dir>/<name>.ipynb``.
+    notebook_parameters : dict
+        Per-notebook parameter overrides; every key must be a notebook of this run and every
+        parameter a name of that notebook's ``parameters`` cell.
+    execution : ExecutionParams
+        Timeouts.
+    notebooks_dir : path, optional
+        Folder of the notebooks (default: the repository's ``notebooks/``).
+    """
+
+    run_name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=100)
+    title: str = Field(min_length=1)
+    data: DataSpec
+    privacy: PrivacyParams = PrivacyParams()
+    notebooks_dir: Path = DEFAULT_NOTEBOOKS_DIR
+    notebooks: list[str] = Field(default_factory=lambda: ["00_data_overview"], min_length=1)
+    notebook_parameters: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    execution: ExecutionParams = ExecutionParams()
+
+    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+    _source: str = PrivateAttr(default="<parameters>")
+
+    @field_validator("notebooks_dir")
+    @classmethod
+    def _dir_exists(cls, v: Path, info: ValidationInfo) -> Path:
+        base = (info.context or {}).get("base_dir")
+        if not v.is_absolute() and base is not None:
+            v = Path(base) / v
+        v = v.resolve()
+        if not v.is_dir():
+            raise ValueError(f"folder {v} does not exist")
+        return v
+
+    @field_validator("notebooks")
+    @classmethod
+    def _notebooks_exist(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        folder = info.data.get("notebooks_dir")
+        problems = []
+        if len(set(v)) != len(v):
+            problems.append("a notebook is listed twice")
+        if folder is not None:
+            missing = [n for n in v if not (folder / f"{n}.ipynb").is_file()]
+            if missing:
+                problems.append(
+                    f"no notebook {', '.join(missing)} in {folder} "
+                    f"(available: {', '.join(sorted(p.stem for p in folder.glob('*.ipynb'))) or 'none'})"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return v
+
+    @field_validator("notebook_parameters")
+    @classmethod
+    def _known_parameters(
+        cls, v: dict[str, dict[str, Any]], info: ValidationInfo
+    ) -> dict[str, dict[str, Any]]:
+        folder = info.data.get("notebooks_dir")
+        notebooks = info.data.get("notebooks")
+        problems = []
+        for nb, overrides in v.items():
+            if notebooks is not None and nb not in notebooks:
+                problems.append(f"'{nb}' is not one of the notebooks of this run")
+                continue
+            reserved = sorted(set(overrides) & RESERVED_PARAMETERS)
+            if reserved:
+                problems.append(f"{nb}: {', '.join(reserved)} are set by the runner")
+            if folder is None or not (folder / f"{nb}.ipynb").is_file():
+                continue
+            known = notebook_parameter_names(folder / f"{nb}.ipynb")
+            unknown = sorted(set(overrides) - known - RESERVED_PARAMETERS)
+            if unknown:
+                problems.append(
+                    f"{nb}: unknown parameter(s) {', '.join(unknown)} "
+                    f"(known: {', '.join(sorted(known - RESERVED_PARAMETERS)) or 'none'})"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return v
+
+    # -- derived -------------------------------------------------------------------------
+    @property
+    def base_dir(self) -> Path:
+        """Folder of the parameter file; relative paths resolve against it."""
+        return self._base_dir
+
+    @property
+    def source(self) -> str:
+        """The parameter file this came from."""
+        return self._source
+
+    def notebook_path(self, name: str) -> Path:
+        """Path of the notebook ``name``."""
+        return self.notebooks_dir / f"{name}.ipynb"
+
+    def parameters_for(self, name: str, data_dir: str | Path) -> dict[str, Any]:
+        """Everything injected into notebook ``name`` (runner parameters + overrides)."""
+        injected: dict[str, Any] = {
+            "data_dir": str(data_dir),
+            "run_name": self.run_name,
+            "title": self.title,
+            "min_count": self.privacy.min_count,
+        }
+        injected.update(self.notebook_parameters.get(name, {}))
+        return injected
+
+
+def _loc(parts: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in parts) or "(file)"
+
+
+def load_params(path: str | Path) -> ReportParams:
+    """Read and check a parameters YAML file.
+
+    Parameters
+    ----------
+    path : path
+        The YAML file. Relative paths inside it resolve against its folder.
+
+    Returns
+    -------
+    ReportParams
+
+    Raises
+    ------
+    ParameterError
+        Listing every problem (unknown keys, wrong types, impossible values, missing
+        notebooks, unknown notebook parameters) before anything runs.
+    """
+    path = Path(path)
+    source = str(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ParameterError(source, [("(file)", "file not found")]) from None
+    except OSError as e:
+        raise ParameterError(source, [("(file)", f"cannot read: {e}")]) from None
+    except yaml.YAMLError as e:
+        raise ParameterError(source, [("(file)", f"not valid YAML: {e}")]) from None
+    if not isinstance(raw, dict):
+        raise ParameterError(source, [("(file)", "must be a mapping of keys to values")])
+    base_dir = path.resolve().parent
+    try:
+        params = ReportParams.model_validate(raw, context={"base_dir": base_dir})
+    except ValidationError as e:
+        problems = [(_loc(err["loc"]), err["msg"]) for err in e.errors()]
+        raise ParameterError(source, problems) from None
+    params._base_dir = base_dir
+    params._source = source
+    return params

@@ -1,0 +1,339 @@
+"""Run a report: parameters -> data (validated once) -> notebooks (papermill) -> HTML -> publish.
+
+The steps of :func:`run_report`:
+
+1. read and check the parameter file (:func:`~workbench.report.params.load_params`);
+2. generate the synthetic city when ``data.synthetic`` is set and the folder is missing;
+3. load and validate the data once (:func:`workbench.data.load_dataset`);
+4. snapshot the validated data to a contract folder inside a staging folder beside the target;
+5. execute each notebook with papermill (parameters injected, per-cell timeout, this
+   environment's kernel), keep the executed ``.ipynb``, export code-free HTML;
+6. scan every HTML page with :func:`workbench.privacy.check_export`;
+7. write ``index.html`` and publish atomically (:func:`~workbench.report.publish.publish`).
+
+Errors in steps 1-3 (:class:`ParameterError`, :class:`~workbench.data.DataError`) happen before
+anything is written. A failing notebook raises :class:`NotebookError` after keeping the failed
+executed notebook under ``<reports>/_failed/<run>-<timestamp>/``; a privacy finding raises
+:class:`~workbench.privacy.PrivacyError`. In every failure the last good report is untouched
+and the staging folder is removed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import nbformat
+
+from workbench import __version__
+from workbench.privacy import check_export
+
+from .export import export_html
+from .index import render_index
+from .kernel import kernel_environment
+from .params import ReportParams, load_params
+from .publish import clean_stale, publish, staging_dir
+
+__all__ = ["NotebookError", "NotebookRun", "ReportResult", "default_out", "run_report"]
+
+log = logging.getLogger("workbench.report")
+
+FAILED_DIR = "_failed"
+
+
+class NotebookError(RuntimeError):
+    """A report notebook failed; names the notebook, the cell and the error.
+
+    Parameters
+    ----------
+    notebook : str
+        Notebook name.
+    cell_index : int or None
+        Index of the failing cell in the executed notebook (``None`` if unknown).
+    cell_source : str
+        First line of the failing cell's source.
+    error : str
+        Exception name and message.
+    kept : Path or None
+        Folder where the failed executed notebook was kept.
+    """
+
+    def __init__(
+        self,
+        notebook: str,
+        cell_index: int | None,
+        cell_source: str,
+        error: str,
+        kept: Path | None = None,
+    ):
+        self.notebook = notebook
+        self.cell_index = cell_index
+        self.cell_source = cell_source
+        self.error = error
+        self.kept = kept
+        where = f"cell {cell_index}" if cell_index is not None else "an unknown cell"
+        msg = f"Notebook {notebook} failed in {where}"
+        if cell_source:
+            msg += f" ({cell_source!r})"
+        msg += f": {error}"
+        if kept is not None:
+            msg += f"\nThe failed executed notebook is kept in {kept}"
+        super().__init__(msg)
+
+
+@dataclass
+class NotebookRun:
+    """Outcome of one notebook in a run."""
+
+    name: str
+    status: str = "pending"
+    duration_s: float = 0.0
+    html: Path | None = None
+    ipynb: Path | None = None
+
+
+@dataclass
+class ReportResult:
+    """A published report.
+
+    Attributes
+    ----------
+    run_name : str
+    out : Path
+        The report folder.
+    index : Path
+        Its ``index.html``.
+    notebooks : list of NotebookRun
+    fingerprint : str
+        SHA-256 of the data.
+    started, finished : str
+        Time-zone-aware ISO 8601 times.
+    """
+
+    run_name: str
+    out: Path
+    index: Path
+    fingerprint: str
+    started: str
+    finished: str
+    notebooks: list[NotebookRun] = field(default_factory=list)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).astimezone()
+
+
+def default_out(params: ReportParams) -> Path:
+    """``reports/<run_name>`` under the current directory."""
+    return Path("reports") / params.run_name
+
+
+def ensure_synthetic(params: ReportParams) -> Path | None:
+    """Generate the synthetic city when ``data.synthetic`` is set and the folder lacks data.
+
+    The city is written to a hidden sibling folder and renamed into place, so parallel runs
+    sharing one source never see a half-written folder.
+
+    Returns
+    -------
+    Path or None
+        The folder generated, or ``None`` when nothing had to be done.
+    """
+    spec = params.data
+    if spec.synthetic is None or spec.is_sql:
+        return None
+    folder = spec.source_path(params.base_dir)
+    if (folder / "dataset.json").exists():
+        return None
+    from workbench.synth import write_city
+
+    syn = spec.synthetic
+    log.info("generating the synthetic city (scale %s, seed %s) in %s", syn.scale, syn.seed, folder)
+    tmp = staging_dir(folder)
+    try:
+        write_city(scale=syn.scale, seed=syn.seed, out=tmp)
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+        try:
+            tmp.rename(folder)
+        except OSError:
+            if not (folder / "dataset.json").exists():  # nobody else made it: real problem
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def _failing_cell(nb_path: Path) -> tuple[int | None, str]:
+    try:
+        nb = nbformat.read(nb_path, 4)
+    except Exception:
+        return None, ""
+    candidates = [
+        (i, c)
+        for i, c in enumerate(nb.cells)
+        if c.get("metadata", {}).get("papermill", {}).get("exception")
+        or c.get("metadata", {}).get("papermill", {}).get("status") in ("failed", "running")
+    ]
+    if not candidates:
+        return None, ""
+    i, c = candidates[0]
+    return i, (c.source.strip().splitlines() or [""])[0]
+
+
+def _keep_failed(out: Path, run_name: str, files: list[Path]) -> Path:
+    stamp = _now().strftime("%Y%m%dT%H%M%S%z")
+    base = out.parent / FAILED_DIR
+    kept = base / f"{run_name}-{stamp}"
+    n = 1
+    while kept.exists():
+        n += 1
+        kept = base / f"{run_name}-{stamp}-{n}"
+    kept.mkdir(parents=True)
+    for f in files:
+        if f.exists():
+            shutil.copy2(f, kept / f.name)
+    return kept
+
+
+def _execute(
+    params: ReportParams,
+    name: str,
+    data_dir: Path,
+    executed: Path,
+    workdir: Path,
+    kernel_name: str,
+    progress: bool,
+) -> None:
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        pm.execute_notebook(
+            str(params.notebook_path(name)),
+            str(executed),
+            parameters=params.parameters_for(name, data_dir),
+            kernel_name=kernel_name,
+            progress_bar=progress,
+            cwd=str(workdir),
+            start_timeout=int(params.execution.start_timeout_s),
+            execution_timeout=params.execution.cell_timeout_s,
+        )
+    except PapermillExecutionError as e:
+        first = (e.source or "").strip().splitlines()
+        raise NotebookError(name, e.cell_index, first[0] if first else "", f"{e.ename}: {e.evalue}") from None
+    except Exception as e:
+        index, first = _failing_cell(executed)
+        raise NotebookError(name, index, first, f"{type(e).__name__}: {e}") from e
+
+
+def run_report(
+    params_path: str | Path | ReportParams,
+    out: str | Path | None = None,
+    progress: bool = True,
+) -> ReportResult:
+    """Run every notebook of a parameter file and publish the report atomically.
+
+    Parameters
+    ----------
+    params_path : path or ReportParams
+        Parameters YAML file (or already loaded parameters).
+    out : path, optional
+        Report folder; default ``reports/<run_name>`` in the current directory.
+        Failed runs are kept under ``<out>/../_failed/``.
+    progress : bool, default True
+        Show papermill's progress bars and one line per notebook.
+
+    Returns
+    -------
+    ReportResult
+
+    Raises
+    ------
+    ParameterError, DataError
+        Bad parameters or data; nothing was written.
+    NotebookError
+        A notebook failed; the failed executed notebook is kept under ``_failed``.
+    PrivacyError
+        An export showed person ids or names; nothing was published.
+    """
+    from workbench.data import load_dataset
+
+    params = params_path if isinstance(params_path, ReportParams) else load_params(params_path)
+    target = Path(out) if out is not None else default_out(params)
+    target = target.absolute()
+    started = _now()
+
+    ensure_synthetic(params)
+    dataset = load_dataset(params.data, base_dir=params.base_dir)
+    fingerprint = dataset.fingerprint()
+    log.info("report %s: data %s validated (sha256 %s)", params.run_name, dataset.name, fingerprint[:12])
+
+    clean_stale(target)
+    staging = staging_dir(target)
+    try:
+        work = staging / "_work"
+        data_dir = dataset.to_folder(work / "data", extra_meta={"fingerprint": fingerprint})
+        (staging / "notebooks").mkdir()
+        runs: list[NotebookRun] = []
+        with kernel_environment() as kernel_name:
+            for name in params.notebooks:
+                run = NotebookRun(name)
+                runs.append(run)
+                run.ipynb = staging / "notebooks" / f"{name}.ipynb"
+                if progress:
+                    print(f"[{params.run_name}] running {name}", flush=True)
+                t0 = time.perf_counter()
+                try:
+                    _execute(params, name, data_dir, run.ipynb, work, kernel_name, progress)
+                except NotebookError as e:
+                    run.status = "failed"
+                    e.kept = _keep_failed(target, params.run_name, [run.ipynb])
+                    log.error("report %s: %s", params.run_name, e)
+                    raise NotebookError(e.notebook, e.cell_index, e.cell_source, e.error, e.kept) from None
+                run.duration_s = time.perf_counter() - t0
+                run.status = "ok"
+                html = export_html(run.ipynb, title=f"{params.title}: {name}")
+                try:
+                    check_export(html, dataset, where=f"{name}.html")
+                except Exception:
+                    run.status = "failed"
+                    _keep_failed(target, params.run_name, [run.ipynb])
+                    raise
+                run.html = staging / f"{name}.html"
+                run.html.write_text(html, encoding="utf-8")
+        shutil.rmtree(work)
+        finished = _now()
+        index_html = render_index(
+            params,
+            runs,
+            fingerprint=fingerprint,
+            version=__version__,
+            started=started.isoformat(timespec="seconds"),
+            finished=finished.isoformat(timespec="seconds"),
+        )
+        check_export(index_html, dataset, where="index.html")
+        (staging / "index.html").write_text(index_html, encoding="utf-8")
+        publish(staging, target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    for r in runs:  # paths now inside the published folder
+        r.html = target / r.html.name if r.html else None
+        r.ipynb = target / "notebooks" / f"{r.name}.ipynb"
+    result = ReportResult(
+        run_name=params.run_name,
+        out=target,
+        index=target / "index.html",
+        fingerprint=fingerprint,
+        started=started.isoformat(timespec="seconds"),
+        finished=finished.isoformat(timespec="seconds"),
+        notebooks=runs,
+    )
+    log.info("report %s published: %s", params.run_name, result.index)
+    return result
