@@ -3,7 +3,10 @@
 - :mod:`~workbench.network.graph` -- graphs as of a date (:class:`Graph`, :func:`coarrest_graph`,
   :func:`covictimization_graph`, :func:`graph_summary`);
 - :mod:`~workbench.network.exposure` -- 1-step, 2-step and time-decayed exposure to victims
-  (:func:`network_exposure`).
+  (:func:`network_exposure`);
+- :mod:`~workbench.network.hawkes` -- the contagion model of Green, Horel & Papachristos (2017)
+  (:class:`NetworkHawkes`), with its simulator :func:`simulate_network_hawkes`;
+- :mod:`~workbench.network.risk` -- forward evaluation of a risk ranking (:func:`evaluate_ranking`).
 """
 
 from .exposure import network_exposure, steps_to_nearest
@@ -16,15 +19,22 @@ from .graph import (
     graph_summary,
     victimization_events,
 )
+from .hawkes import NetworkHawkes
+from .risk import evaluate_ranking, victims_between
+from .simulate import simulate_network_hawkes
 
 __all__ = [
     "Graph",
+    "NetworkHawkes",
     "coarrest_graph",
     "covictimization_graph",
     "degree_distribution",
+    "evaluate_ranking",
     "graph_from_groups",
     "graph_summary",
     "network_exposure",
+    "simulate_network_hawkes",
     "steps_to_nearest",
     "victimization_events",
+    "victims_between",
 ]

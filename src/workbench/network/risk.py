@@ -1,0 +1,82 @@
+"""Forward evaluation of a person-level risk ranking (e.g. Hawkes intensity at a cutoff).
+
+Only accuracy is measured here. A fairness audit (capture and false-positive rates by race,
+sex, age and area) and baselines (prior victimization, 1-step exposure, demographics-only) are
+not implemented yet.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+
+__all__ = ["evaluate_ranking", "victims_between"]
+
+
+def victims_between(events: pd.DataFrame, start: object, end: object) -> np.ndarray:
+    """Distinct ``person_id`` victimized in ``[start, end)`` (tz-aware ``occurred_at``)."""
+    from ._checks import as_timestamp
+
+    s = as_timestamp(start, events["occurred_at"], "start")
+    e = as_timestamp(end, events["occurred_at"], "end")
+    sel = events.loc[(events["occurred_at"] >= s) & (events["occurred_at"] < e), "person_id"]
+    return pd.unique(sel.astype(str).to_numpy())
+
+
+def evaluate_ranking(
+    scores: pd.Series,
+    victims: object,
+    top_share: float = 0.01,
+    k: int | None = None,
+) -> pd.Series:
+    """How well ``scores`` (higher = riskier) pick out the people victimized afterwards.
+
+    Parameters
+    ----------
+    scores : Series
+        Risk score indexed by ``person_id`` for the whole population ranked (e.g.
+        :meth:`NetworkHawkes.intensity` at the cutoff).
+    victims : array-like of str
+        People victimized in the evaluation window (e.g. :func:`victims_between`). Victims not in
+        ``scores`` count as missed (in the denominator of ``share_captured``).
+    top_share : float
+        Flag the top ``top_share`` of the population (0.01 = top 1 %) when ``k`` is not given.
+    k : int, optional
+        Number of people flagged.
+
+    Returns
+    -------
+    Series
+        ``n_people``, ``n_victims`` (distinct), ``n_victims_ranked`` (victims in ``scores``),
+        ``k``, ``captured`` (victims among the top ``k``), ``share_captured`` (of all victims),
+        ``precision_at_k``, ``base_rate`` (share of ranked people victimized), ``lift``
+        (precision over base rate), ``auc`` (ROC AUC over ranked people; NaN if only one class).
+        Ties at the ``k``-th score are broken by the order of ``scores``.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    v = pd.unique(np.asarray(victims, dtype=object).astype(str))
+    s = scores.astype(float)
+    y = s.index.astype(str).isin(v)
+    n = len(s)
+    k = int(np.ceil(top_share * n)) if k is None else int(k)
+    top = np.argsort(-s.to_numpy(), kind="stable")[:k]
+    captured = int(y[top].sum())
+    base = y.mean() if n else np.nan
+    auc = roc_auc_score(y, s.to_numpy()) if 0 < y.sum() < n else np.nan
+    return pd.Series(
+        {
+            "n_people": n,
+            "n_victims": len(v),
+            "n_victims_ranked": int(y.sum()),
+            "k": k,
+            "captured": captured,
+            "share_captured": captured / len(v) if len(v) else np.nan,
+            "precision_at_k": captured / k if k else np.nan,
+            "base_rate": base,
+            "lift": (captured / k) / base if k and base > 0 else np.nan,
+            "auc": auc,
+        }
+    )
