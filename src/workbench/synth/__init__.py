@@ -1,0 +1,15 @@
+"""The synthetic city with known truth.
+
+A fictional city on real coordinates (near Chicago, ``America/Chicago``, ``EPSG:32616``) with
+areas, places, a co-arrest network and shootings from a multivariate Hawkes process (seasonal
+background, near-repeat and network contagion), plus police and co-responder responses,
+referrals and follow-ups whose time to engagement follows a known Weibull proportional-hazards
+model. Every generating parameter is kept in :attr:`SyntheticCity.truth`. See
+``docs/synthetic-city.md``.
+"""
+
+from .city import ID_PREFIXES, SyntheticCity, generate_city, write_city
+from .params import Params
+from .scales import SCALES, Scale
+
+__all__ = ["ID_PREFIXES", "SCALES", "Params", "Scale", "SyntheticCity", "generate_city", "write_city"]

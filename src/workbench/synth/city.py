@@ -1,0 +1,413 @@
+"""Assemble the synthetic city: contract tables, truth and parent links.
+
+:func:`generate_city` runs geography -> people and co-arrests -> shootings (Hawkes) ->
+responses -> referrals -> follow-ups, then turns index-form tables into contract tables with
+readable string ids and tz-aware timestamps. :func:`write_city` writes the contract folder
+plus ``truth.json`` and ``truth_parents.parquet``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from workbench.data.dataset import Dataset
+
+from . import hawkes
+from .geography import make_geography, make_places, sample_in_areas, to_wgs84
+from .params import Params
+from .population import make_population, network_summary
+from .scales import SCALES, Scale
+from .services import make_family, make_followups, make_referrals, make_responses
+
+#: Id prefixes by table (numbers are zero-padded to a width fixed by the row count).
+ID_PREFIXES: dict[str, str] = {
+    "areas": "A", "places": "L", "incidents": "I", "people": "P", "arrests": "AR",
+    "responses": "R", "referrals": "F", "followups": "FU",
+}
+_MIN_WIDTH = {"areas": 4, "places": 4, "incidents": 6, "people": 6, "arrests": 6,
+              "responses": 6, "referrals": 6, "followups": 6}
+DEFAULT_SEED = 20261125
+
+
+@dataclass
+class SyntheticCity:
+    """A synthetic city with known truth.
+
+    Attributes
+    ----------
+    dataset : workbench.data.dataset.Dataset
+        All nine contract tables.
+    truth : dict
+        Every generating parameter plus realized summaries (JSON-serializable).
+    parents : pandas.DataFrame
+        One row per victimization: ``incident_id``, ``person_id``, ``parent_type``
+        (background / near_repeat / contagion), ``parent_incident_id``, ``parent_person_id``
+        (the infector, contagion only), ``generation``, ``primary`` (primary victim of the
+        incident; co-victims inherit the incident's parent).
+    engagement : pandas.DataFrame
+        Latent follow-up truth per referral: ``referral_id``, ``log_hazard``, ``duration``
+        (days from referral to engagement, decline or censoring), ``outcome`` (engaged /
+        declined / censored), ``age``.
+    """
+
+    dataset: Dataset
+    truth: dict
+    parents: pd.DataFrame
+    engagement: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def _ids(table: str, n: int) -> np.ndarray:
+    width = max(_MIN_WIDTH[table], len(str(n)))
+    return np.char.add(ID_PREFIXES[table], np.char.zfill(np.arange(1, n + 1).astype(str), width)).astype(object)
+
+
+def _timestamps(start: pd.Timestamp, days: np.ndarray) -> pd.Series:
+    """tz-aware timestamps ``start + days`` (rounded to whole seconds, absolute time)."""
+    secs = np.round(np.asarray(days, dtype=float) * 86400.0).astype(np.int64)
+    return pd.Series(start + pd.to_timedelta(secs, unit="s")).astype(f"datetime64[ns, {start.tz}]")
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        return None if not np.isfinite(obj) else round(float(obj), 10)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+def resolve(scale: str | Scale, overrides: dict) -> tuple[Scale, Params]:
+    """Scale preset and parameters with ``overrides`` applied (fields of either)."""
+    sc = SCALES[scale] if isinstance(scale, str) else scale
+    s_fields = {f.name for f in dataclasses.fields(Scale)}
+    p_fields = {f.name for f in dataclasses.fields(Params)}
+    unknown = set(overrides) - s_fields - p_fields
+    if unknown:
+        raise TypeError(f"unknown synthetic-city parameter(s): {', '.join(sorted(unknown))}")
+    sc = dataclasses.replace(sc, **{k: v for k, v in overrides.items() if k in s_fields})
+    params = Params(**{k: v for k, v in overrides.items() if k in p_fields})
+    return sc, params
+
+
+def generate_city(scale: str | Scale = "demo", seed: int = DEFAULT_SEED, **overrides) -> SyntheticCity:
+    """Generate a synthetic city with known truth.
+
+    Parameters
+    ----------
+    scale : {"tiny", "demo", "city"} or Scale
+        Preset from :data:`~workbench.synth.scales.SCALES` (or a custom :class:`Scale`).
+    seed : int
+        Seed of every random draw; the same seed gives identical tables.
+    **overrides
+        Any field of :class:`Scale` or :class:`~workbench.synth.params.Params`
+        (``contagion_branching=0.5``, ``years=2``, ...).
+
+    Returns
+    -------
+    SyntheticCity
+    """
+    sc, params = resolve(scale, overrides)
+    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
+    tz = params.timezone
+    start = pd.Timestamp(sc.start, tz=tz)
+    start_year = start.year
+    doy0 = float(start.dayofyear - 1)
+    data_end_days = sc.days
+    horizon = float(np.floor(sc.days) - 1.0)  # incidents stop a day early: responses complete
+    program_t = float(np.floor(params.program_start_fraction * sc.days))
+
+    geo = make_geography(sc, params, rngs[0])
+    places = make_places(geo, params, rngs[0])
+    popn = make_population(sc, params, geo, rngs[1])
+
+    p_plus = hawkes.p_transmitting(popn)
+    unit = hawkes.expected_counts(params, 1.0, horizon, doy0, p_plus)
+    mu0 = sc.target_victimizations / unit["victimizations"]
+    expected = hawkes.expected_counts(params, mu0, horizon, doy0, p_plus)
+    shoot = hawkes.simulate(geo, popn, params, mu0, horizon, doy0, rngs[2])
+
+    # shots fired without a victim: seasonal background placed by disadvantage-weighted population
+    rng = rngs[3]
+    a = params.season_amplitude
+    n_cand = rng.poisson(params.shots_fired_ratio * expected["incidents"] / horizon * (1 + a) * horizon)
+    t_sf = rng.uniform(0, horizon, n_cand)
+    t_sf = t_sf[rng.random(n_cand) * (1 + a) < hawkes.season(t_sf, params, doy0)]
+    w_area = geo.population * np.exp(params.beta_disadvantage * geo.disadvantage)
+    sf_area = rng.choice(geo.n, size=t_sf.size, p=w_area / w_area.sum())
+    sf_x, sf_y = sample_in_areas(geo, sf_area, rng)
+
+    # ---- incidents -----------------------------------------------------------------------
+    si = shoot.incidents
+    sv = shoot.victimizations
+    n_sh = len(si)
+    t_all = np.concatenate([si["t"].to_numpy(), t_sf])
+    t_all = np.round(t_all * 86400.0) / 86400.0
+    order = np.argsort(t_all, kind="stable")  # final row -> original row
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)  # original row -> final row
+    inc_ids = _ids("incidents", order.size)
+    x_all = np.concatenate([si["x"].to_numpy(), sf_x])[order]
+    y_all = np.concatenate([si["y"].to_numpy(), sf_y])[order]
+    lon, lat = to_wgs84(params).transform(x_all, y_all)
+    any_fatal = np.zeros(order.size, bool)
+    np.logical_or.at(any_fatal, sv["incident"].to_numpy(), sv["fatal"].to_numpy())
+    kind = np.where(np.arange(order.size) >= n_sh, "shots_fired",
+                    np.where(any_fatal, "fatal_shooting", "nonfatal_shooting")).astype(object)[order]
+    t_final = t_all[order]
+    incidents = pd.DataFrame({
+        "incident_id": inc_ids,
+        "occurred_at": _timestamps(start, t_final),
+        "lon": np.asarray(lon, dtype=float),
+        "lat": np.asarray(lat, dtype=float),
+        "kind": kind,
+    })
+    has_victim = kind != "shots_fired"
+    area_final = np.concatenate([si["area"].to_numpy(), sf_area])[order]
+
+    # ---- responses, family, referrals, follow-ups ----------------------------------------
+    rng = rngs[4]
+    resp = make_responses(t_final, has_victim, program_t, params, rng)
+    vic = pd.DataFrame({"incident": rank[sv["incident"].to_numpy()], "person": sv["person"].to_numpy(),
+                        "fatal": sv["fatal"].to_numpy(), "primary": sv["primary"].to_numpy()})
+    served = np.unique(resp.loc[resp["responder_type"] != "police", "incident"].to_numpy())
+    prim = vic[vic["primary"]].set_index("incident")["person"]
+    prim_person = prim.reindex(served).to_numpy()
+    fam = make_family(served, kind[served] == "fatal_shooting", popn.area[prim_person],
+                      popn.race[prim_person], start_year, params, rngs[5])
+    fam["person"] = popn.n + np.arange(len(fam))
+    ref = make_referrals(resp, vic, fam[["incident", "person"]], params, rngs[5])
+    birth_year = np.concatenate([popn.birth_year, fam["birth_year"].to_numpy()])
+    age = start_year + ref["referred"].to_numpy() / 365.25 - birth_year[ref["person"].to_numpy()]
+    att, latent = make_followups(ref, age, data_end_days, params, rngs[6])
+
+    # ---- people --------------------------------------------------------------------------
+    area_all = np.concatenate([popn.area, fam["area"].to_numpy()])
+    sex_all = np.concatenate([popn.sex, fam["sex"].to_numpy()])
+    race_all = np.concatenate([popn.race, fam["race"].to_numpy()])
+    appear = np.zeros(area_all.size, bool)
+    appear[: popn.n_network] = True
+    appear[vic["person"].to_numpy()] = True
+    appear[ref["person"].to_numpy()] = True
+    who = np.flatnonzero(appear)
+    perm = rngs[7].permutation(who.size)  # pseudonymous: ids in random order
+    pid = np.full(area_all.size, None, dtype=object)
+    pid[who] = _ids("people", who.size)[perm]
+    area_ids = _ids("areas", geo.n)
+    people = pd.DataFrame({
+        "person_id": pid[who],
+        "birth_year": pd.array(birth_year[who], dtype="Int64"),
+        "sex": sex_all[who],
+        "race_ethnicity": race_all[who],
+        "home_area_id": area_ids[area_all[who]],
+    }).sort_values("person_id", kind="stable").reset_index(drop=True)
+
+    victimizations = pd.DataFrame({
+        "incident_id": inc_ids[vic["incident"].to_numpy()],
+        "person_id": pid[vic["person"].to_numpy()],
+        "fatal": vic["fatal"].to_numpy().astype(bool),
+    })
+    vorder = np.lexsort((victimizations["person_id"].to_numpy(), victimizations["incident_id"].to_numpy()))
+    victimizations = victimizations.iloc[vorder].reset_index(drop=True)
+
+    ar = popn.arrests
+    arrest_ids = _ids("arrests", int(ar["group"].max()) + 1)
+    arrests = pd.DataFrame({
+        "arrest_id": arrest_ids[ar["group"].to_numpy()],
+        "person_id": pid[ar["person"].to_numpy()],
+        "arrested_at": _timestamps(start, ar["t"].to_numpy()),
+        "offense_category": ar["offense"].to_numpy(),
+    })
+    arrests = arrests.iloc[np.lexsort((arrests["person_id"].to_numpy(), arrests["arrest_id"].to_numpy()))]
+    arrests = arrests.reset_index(drop=True)
+
+    resp_ids = _ids("responses", len(resp))
+    responses = pd.DataFrame({
+        "response_id": resp_ids,
+        "incident_id": inc_ids[resp["incident"].to_numpy()],
+        "responder_type": resp["responder_type"].to_numpy().astype(object),
+        "agency": resp["agency"].to_numpy(),
+        "arrived_at": _timestamps(start, resp["arrived"].to_numpy()),
+        "departed_at": _timestamps(start, resp["departed"].to_numpy()),
+    })
+    ref_ids = _ids("referrals", len(ref))
+    referrals = pd.DataFrame({
+        "referral_id": ref_ids,
+        "response_id": resp_ids[ref["response"].to_numpy()],
+        "person_id": pid[ref["person"].to_numpy()],
+        "service": ref["service"].to_numpy(),
+        "provider": ref["provider"].to_numpy(),
+        "referred_at": _timestamps(start, ref["referred"].to_numpy()),
+    })
+    followups = pd.DataFrame({
+        "followup_id": _ids("followups", len(att)),
+        "referral_id": ref_ids[att["referral"].to_numpy()],
+        "attempted_at": _timestamps(start, att["attempted"].to_numpy()),
+        "outcome": att["outcome"].to_numpy(),
+    })
+
+    # ---- geo tables ----------------------------------------------------------------------
+    attrs = geo.attributes
+    areas = gpd.GeoDataFrame({
+        "area_id": area_ids,
+        "geometry": gpd.GeoSeries(geo.polygons, crs=params.crs).to_crs("EPSG:4326").to_numpy(),
+        "population": pd.array(attrs["population"], dtype="Int64"),
+        "households": pd.array(attrs["households"], dtype="Int64"),
+        "unemployment_rate": attrs["unemployment_rate"].astype(float).to_numpy(),
+        "food_insecurity_rate": attrs["food_insecurity_rate"].astype(float).to_numpy(),
+        "vacancy_rate": attrs["vacancy_rate"].astype(float).to_numpy(),
+        "median_income": attrs["median_income"].astype(float).to_numpy(),
+        "children": pd.array(attrs["children"], dtype="Int64"),
+    }, geometry="geometry", crs="EPSG:4326")
+    places_gdf = gpd.GeoDataFrame({
+        "place_id": _ids("places", len(places)),
+        "kind": places["kind"].to_numpy(),
+        "name": places["name"].to_numpy(),
+        "geometry": gpd.points_from_xy(places["x"], places["y"], crs=params.crs).to_crs("EPSG:4326"),
+    }, geometry="geometry", crs="EPSG:4326")
+
+    # ---- parents -------------------------------------------------------------------------
+    inc_origin = si["origin"].to_numpy()[sv["incident"].to_numpy()]
+    inc_parent = si["parent"].to_numpy()[sv["incident"].to_numpy()]
+    par_person = sv["parent_person"].to_numpy()
+    parents = pd.DataFrame({
+        "incident_id": inc_ids[vic["incident"].to_numpy()],
+        "person_id": pid[vic["person"].to_numpy()],
+        "parent_type": hawkes.ORIGINS[inc_origin],
+        "parent_incident_id": np.where(inc_parent >= 0, inc_ids[rank[np.maximum(inc_parent, 0)]], None),
+        "parent_person_id": np.where(par_person >= 0, pid[np.maximum(par_person, 0)], None),
+        "generation": si["generation"].to_numpy()[sv["incident"].to_numpy()].astype(np.int64),
+        "primary": vic["primary"].to_numpy().astype(bool),
+    }).iloc[vorder].reset_index(drop=True)
+    parents["parent_incident_id"] = parents["parent_incident_id"].astype(object)
+    parents["parent_person_id"] = parents["parent_person_id"].astype(object)
+
+    engagement = pd.DataFrame({
+        "referral_id": ref_ids, "log_hazard": latent["log_hazard"].to_numpy(),
+        "duration": latent["duration"].to_numpy(), "outcome": latent["outcome"].to_numpy(),
+        "age": age,
+    })
+
+    dataset = Dataset(
+        tables={"areas": areas, "places": places_gdf, "incidents": incidents, "people": people,
+                "victimizations": victimizations, "arrests": arrests, "responses": responses,
+                "referrals": referrals, "followups": followups},
+        timezone=tz, crs=params.crs, name=f"synthetic-{sc.name}",
+        sources={t: f"synthetic:{sc.name}:{seed}" for t in
+                 ("areas", "places", "incidents", "people", "victimizations", "arrests",
+                  "responses", "referrals", "followups")},
+    )
+    truth = _truth(sc, params, seed, start, data_end_days, horizon, program_t, doy0, mu0, p_plus,
+                   expected, dataset, parents, popn, vic, t_final, shoot, rank, geo, engagement)
+    return SyntheticCity(dataset=dataset, truth=_jsonable(truth), parents=parents,
+                         engagement=engagement)
+
+
+def _truth(sc, params, seed, start, data_end_days, horizon, program_t, doy0, mu0, p_plus,
+           expected, dataset, parents, popn, vic, t_final, shoot, rank, geo, engagement) -> dict:
+    tables = dataset.tables
+    n_vic = len(parents)
+    share = parents["parent_type"].value_counts(normalize=True).reindex(hawkes.ORIGINS, fill_value=0.0)
+    in_net = vic["person"].to_numpy() < popn.n_network
+    net = network_summary(popn, sc.residents)
+
+    # infector -> infectee delays of contagion incidents
+    si = shoot.incidents
+    ct = si[si["origin"] == hawkes.CONTAGION]
+    delay = (ct["t"].to_numpy() - si["t"].to_numpy()[ct["parent"].to_numpy()])
+
+    # re-victimization among victims
+    t_v = t_final[vic["incident"].to_numpy()]
+    per = pd.DataFrame({"person": vic["person"].to_numpy(), "t": t_v}).sort_values(["person", "t"])
+    first = per.groupby("person")["t"].first()
+    second = per.groupby("person")["t"].nth(1)
+    second = pd.Series(second.to_numpy(), index=per.loc[second.index, "person"].to_numpy())
+    gap = (second - first.reindex(second.index)).reindex(first.index)
+    eligible = first < (horizon - 365.0)
+    resp = tables["responses"]
+    fol = tables["followups"]
+    exp_share = {k: expected[k] / expected["incidents"] for k in ("background", "near_repeat", "contagion")}
+    return {
+        "seed": seed,
+        "scale": sc.to_dict(),
+        "params": params.to_dict(),
+        "id_prefixes": ID_PREFIXES,
+        "period": {
+            "start": start.isoformat(),
+            "end": (start + pd.Timedelta(days=data_end_days)).isoformat(),
+            "incidents_end": (start + pd.Timedelta(days=horizon)).isoformat(),
+            "days": data_end_days,
+            "program_start": (start + pd.Timedelta(days=program_t)).isoformat(),
+            "start_day_of_year": doy0,
+        },
+        "derived": {
+            "background_rate_per_day": mu0,
+            "background_rate_per_day_note": "incidents/day before seasonality, solved from target_victimizations",
+            "p_transmitting": p_plus,
+            "areas": geo.n,
+            "residents": int(geo.population.sum()),
+        },
+        "expected": {
+            "window": expected,
+            "window_shares": exp_share,
+            "stationary": hawkes.stationary(params, p_plus),
+        },
+        "realized": {
+            "counts": {name: int(len(df)) for name, df in tables.items()},
+            "shooting_incidents": int((tables["incidents"]["kind"] != "shots_fired").sum()),
+            "shots_fired": int((tables["incidents"]["kind"] == "shots_fired").sum()),
+            "victimizations": n_vic,
+            "fatal_share": float(tables["victimizations"]["fatal"].mean()) if n_vic else 0.0,
+            "victims": int(vic["person"].nunique()),
+            "shares": {k: float(v) for k, v in share.items()},
+            "share_victimizations_in_network": float(in_net.mean()) if n_vic else 0.0,
+            "share_victims_in_network": float(
+                pd.Series(in_net).groupby(vic["person"].to_numpy()).first().mean()) if n_vic else 0.0,
+            "network": net,
+            "generations": int(si["generation"].max()) if len(si) else 0,
+            "contagion_delay_days_mean": float(delay.mean()) if delay.size else None,
+            "revictimization": {
+                "share_victims_repeat": float((per.groupby("person").size() > 1).mean()) if n_vic else 0.0,
+                "share_within_365d": float((gap[eligible] <= 365.0).mean()) if eligible.any() else None,
+                "eligible_victims_365d": int(eligible.sum()),
+            },
+            "responses_by_type": resp["responder_type"].value_counts().sort_index().to_dict(),
+            "referrals": int(len(tables["referrals"])),
+            "followup_outcomes": fol["outcome"].value_counts().sort_index().to_dict(),
+            "engagement_outcomes": engagement["outcome"].value_counts().sort_index().to_dict(),
+        },
+    }
+
+
+def write_city(scale: str = "demo", seed: int = DEFAULT_SEED, out: str | Path = "data/demo",
+               **overrides) -> Path:
+    """Generate a city and write its contract folder plus the truth files.
+
+    Writes ``<table>.parquet`` and ``dataset.json`` (via :meth:`Dataset.to_folder`),
+    ``truth.json`` (every parameter and realized summary) and ``truth_parents.parquet`` (one
+    row per victimization). The same seed gives byte-identical files.
+
+    Returns
+    -------
+    pathlib.Path
+        The output folder.
+    """
+    city = generate_city(scale, seed, **overrides)
+    out = Path(out)
+    city.dataset.to_folder(out, extra_meta={"synthetic": {"scale": city.truth["scale"]["name"],
+                                                          "seed": seed}})
+    (out / "truth.json").write_text(json.dumps(city.truth, indent=2, sort_keys=True) + "\n")
+    city.parents.to_parquet(out / "truth_parents.parquet", index=False, compression="zstd",
+                            engine="pyarrow")
+    return out
