@@ -207,18 +207,25 @@ def graph_from_groups(
     -------
     Graph
     """
-    members = pd.DataFrame(
-        {"g": np.asarray(group_ids, dtype=object), "p": np.asarray(person_ids, dtype=object).astype(str)}
-    ).drop_duplicates()
-    extra = np.asarray([] if nodes is None else nodes, dtype=object).astype(str)
-    ids = pd.Index(np.unique(np.concatenate([members["p"].to_numpy(dtype=str), extra]).astype(object)))
+    groups = np.asarray(group_ids, dtype=object)
+    persons = pd.Series(np.asarray(person_ids, dtype=object)).astype(str).to_numpy(dtype=object)
+    extra = pd.Series(np.asarray([] if nodes is None else nodes, dtype=object)).astype(str)
+    # person ids -> sorted rows, by hashing (factorize) and sorting only the distinct ids
+    codes, uniques = pd.factorize(np.concatenate([persons, extra.to_numpy(dtype=object)]))
+    order = np.argsort(uniques.astype(str), kind="stable")
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order))
+    ids = pd.Index(uniques[order].astype(object))
     n = len(ids)
-    g_codes, _ = pd.factorize(members["g"])
-    rows = ids.get_indexer(members["p"])
+    rows = rank[codes[: len(persons)]]
+    g_codes = pd.factorize(groups)[0].astype(np.int64)
+    # repeated (group, person) memberships count once
+    key = np.unique(g_codes * n + rows)
+    g_codes, rows = key // n, key % n
     if max_group_size is not None:
         keep = np.bincount(g_codes)[g_codes] <= max_group_size
-        g_codes, rows = pd.factorize(g_codes[keep])[0], rows[keep]
-    left, right = _pairs_within_groups(np.asarray(g_codes, np.int64), rows.astype(np.int64))
+        g_codes, rows = pd.factorize(g_codes[keep])[0].astype(np.int64), rows[keep]
+    left, right = _pairs_within_groups(g_codes, rows)
     r = np.concatenate([left, right])
     c = np.concatenate([right, left])
     adj = sp.coo_array((np.ones(len(r), np.float64), (r, c)), shape=(n, n)).tocsr()
