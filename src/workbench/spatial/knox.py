@@ -1,0 +1,379 @@
+"""Knox space-time interaction test with Monte Carlo permutations (the Near Repeat Calculator test).
+
+Every pair of events is placed in a spatial band (distance between them) and a temporal band (days
+between them). The observed count of pairs in each band cell is compared with the counts obtained
+after randomly permuting the event times over the event locations (which keeps both the spatial and
+the temporal pattern and breaks only their interaction).
+
+Bands are half-open ``[a, b)``: spatial edges ``(0, 100, 200)`` give ``[0, 100)``, ``[100, 200)`` and
+the open band ``[200, inf)`` meters; with ``same_location=True`` pairs at distance ``<= same_location_m``
+(0 by default: identical coordinates) form their own first band and the first finite band becomes
+``(same_location_m, 100)``. Temporal edges work alike, in days.
+
+Algorithm (never builds an n x n matrix)
+----------------------------------------
+1. Pairs closer than the last finite spatial edge come from ``cKDTree.query_pairs`` (with their spatial
+   band). Their number per band is permutation-invariant.
+2. Pair counts per temporal band over *all* pairs come from the sorted times with ``np.searchsorted``
+   (O(n log n)); permuting times does not change the multiset of time differences, so these totals are
+   permutation-invariant too.
+3. Per permutation only the close pairs are re-timed. Permutations are processed 8 at a time (day
+   resolution; 4 or 2 for larger integers) as lanes of an ``(n, 8)`` int16 matrix whose 16-byte rows are
+   gathered for all close pairs at once; only pairs closer in time than the last finite temporal edge are
+   binned (``np.bincount``).
+4. Cells of the open spatial band and of the open temporal band follow by subtraction from the invariant
+   totals, exactly (integer arithmetic).
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from workbench.data.errors import DataError
+
+from ._inputs import SECONDS_PER_DAY, as_xy, get_times, times_to_units
+
+#: Default spatial band edges, meters (NRC-style 100 m bands, last finite edge 600 m).
+DEFAULT_SPATIAL_BANDS: tuple[float, ...] = (0, 100, 200, 300, 400, 500, 600)
+#: Default temporal band edges, days (14-day bands to 70 days).
+DEFAULT_TEMPORAL_BANDS: tuple[float, ...] = (0, 14, 28, 42, 56, 70)
+
+
+@dataclass(frozen=True)
+class _Bands:
+    """Band edges and labels for one axis."""
+
+    lo: np.ndarray  # lower edge per band (last band: last finite edge)
+    hi: np.ndarray  # upper edge per band (inf for the open band)
+    labels: list[str]
+
+
+def _fmt(v: float) -> str:
+    return f"{v:g}"
+
+
+def _spatial_bands(edges: np.ndarray, same: bool, tol: float) -> _Bands:
+    lo, hi, labels = [], [], []
+    if same:
+        lo.append(0.0)
+        hi.append(tol)
+        labels.append("same location" if tol == 0 else f"same location (<= {_fmt(tol)} m)")
+    for k, (a, b) in enumerate(zip(edges[:-1], edges[1:])):
+        lo.append(a)
+        hi.append(b)
+        left = "(" if (same and k == 0) else "["
+        a_shown = tol if (same and k == 0) else a
+        labels.append(f"{left}{_fmt(a_shown)}, {_fmt(b)}) m")
+    lo.append(edges[-1])
+    hi.append(np.inf)
+    labels.append(f"[{_fmt(edges[-1])}, inf) m")
+    return _Bands(np.asarray(lo, float), np.asarray(hi, float), labels)
+
+
+def _temporal_bands(edges: np.ndarray) -> _Bands:
+    lo = list(edges[:-1]) + [edges[-1]]
+    hi = list(edges[1:]) + [np.inf]
+    labels = [f"[{_fmt(a)}, {_fmt(b)}) d" for a, b in zip(edges[:-1], edges[1:])]
+    labels.append(f"[{_fmt(edges[-1])}, inf) d")
+    return _Bands(np.asarray(lo, float), np.asarray(hi, float), labels)
+
+
+def _check_edges(edges: Any, name: str) -> np.ndarray:
+    e = np.asarray(edges, dtype=float)
+    if e.ndim != 1 or e.size < 2 or e[0] != 0 or not np.all(np.diff(e) > 0) or not np.isfinite(e).all():
+        raise ValueError(f"{name} must be finite, strictly increasing edges starting at 0 (got {edges!r})")
+    return e
+
+
+def _lane_dtype(max_value: int) -> np.dtype:
+    for dt in (np.int16, np.int32, np.int64):
+        if max_value < np.iinfo(dt).max // 2:
+            return np.dtype(dt)
+    raise ValueError("time span too large")  # pragma: no cover
+
+
+class KnoxTest:
+    """Knox test of space-time interaction (near repeats) with Monte Carlo permutations.
+
+    Parameters
+    ----------
+    spatial_bands : sequence of float, default (0, 100, ..., 600)
+        Finite spatial band edges in meters, starting at 0. Bands are ``[a, b)``; pairs at or beyond
+        the last edge form the open band ``[last, inf)``.
+    temporal_bands : sequence of float, default (0, 14, 28, 42, 56, 70)
+        Finite temporal band edges in days, starting at 0, half-open like the spatial ones; the last
+        band is ``[last, inf)``.
+    same_location : bool, default True
+        Put pairs at distance ``<= same_location_m`` in a band of their own (the NRC's "same location").
+    same_location_m : float, default 0
+        Distance (meters) up to which two events count as the same location.
+    permutations : int, default 999
+        Number of Monte Carlo permutations of the event times.
+    seed : int or numpy.random.Generator, optional
+        Seed for ``numpy.random.default_rng``; permutation ``k`` is the ``k``-th call of
+        ``rng.permutation(n)``, so a brute-force implementation with the same seed reproduces the table.
+    time_resolution : {'day', 'second'}, default 'day'
+        ``'day'``: time differences in whole local calendar days (as the NRC, which reads dates);
+        ``'second'``: exact differences, compared with the day edges converted to seconds.
+    max_pairs_per_block : int, default 4_000_000
+        Close pairs x permutations processed at once per thread, to bound memory on large inputs.
+    n_jobs : int or None, default -1
+        Threads counting close pairs (-1: all cores, None or 1: one). Results do not depend on it:
+        the permutations are drawn in order in the main thread and counts are integer sums.
+
+    Attributes
+    ----------
+    table_ : pandas.DataFrame
+        One row per (spatial band, temporal band) cell: ``spatial_band``, ``temporal_band`` (labels),
+        ``distance_from_m``, ``distance_to_m``, ``days_from``, ``days_to``, ``observed``, ``expected``
+        (mean of the simulations), ``knox_ratio`` (observed / expected), ``sim_median``,
+        ``median_ratio`` (observed / median), ``p_value`` ((#simulations >= observed + 1) /
+        (permutations + 1)), ``sim_min``, ``sim_p05``, ``sim_p95``, ``sim_max``.
+    simulated_ : numpy.ndarray of shape (permutations, n_spatial_bands, n_temporal_bands)
+        Simulated counts (int64).
+    observed_ : numpy.ndarray of shape (n_spatial_bands, n_temporal_bands)
+    n_ : int
+        Number of events.
+    n_close_pairs_ : int
+        Pairs closer than the last finite spatial edge.
+
+    Examples
+    --------
+    >>> knox = KnoxTest(permutations=99, seed=1).fit(points, times)   # doctest: +SKIP
+    >>> knox.ratio_matrix()                                           # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        spatial_bands: Any = DEFAULT_SPATIAL_BANDS,
+        temporal_bands: Any = DEFAULT_TEMPORAL_BANDS,
+        *,
+        same_location: bool = True,
+        same_location_m: float = 0.0,
+        permutations: int = 999,
+        seed: int | np.random.Generator | None = None,
+        time_resolution: str = "day",
+        max_pairs_per_block: int = 4_000_000,
+        n_jobs: int | None = -1,
+    ) -> None:
+        self.spatial_bands = spatial_bands
+        self.temporal_bands = temporal_bands
+        self.same_location = same_location
+        self.same_location_m = same_location_m
+        self.permutations = permutations
+        self.seed = seed
+        self.time_resolution = time_resolution
+        self.max_pairs_per_block = max_pairs_per_block
+        self.n_jobs = n_jobs
+
+    # -- fitting ----------------------------------------------------------------------------------
+    def fit(self, points: Any, times: Any = None) -> "KnoxTest":
+        """Compute the Knox table.
+
+        Parameters
+        ----------
+        points : (n, 2) array, DataFrame with ``x``/``y``, or GeoDataFrame of points (projected CRS)
+            Event locations in meters.
+        times : array-like or str, optional
+            tz-aware event times (or numbers of days), or a column of ``points``
+            (default ``'occurred_at'``).
+
+        Returns
+        -------
+        KnoxTest
+            ``self``, with ``table_`` and the other fitted attributes.
+        """
+        xy = as_xy(points)
+        units = times_to_units(get_times(points, times), self.time_resolution)
+        n = len(xy)
+        if len(units) != n:
+            raise DataError.single("incidents", "occurred_at", f"{len(units)} times for {n} locations")
+        if n < 2:
+            raise DataError.single("incidents", None, f"the Knox test needs at least 2 events, got {n}")
+        if int(self.permutations) < 1:
+            raise ValueError("permutations must be >= 1")
+        se = _check_edges(self.spatial_bands, "spatial_bands")
+        te = _check_edges(self.temporal_bands, "temporal_bands")
+        tol = float(self.same_location_m)
+        if self.same_location and not (0 <= tol < se[1]):
+            raise ValueError("same_location_m must be >= 0 and below the first spatial edge")
+        per_day = 1 if self.time_resolution == "day" else SECONDS_PER_DAY
+        # integer temporal edges: dt < e  <=>  dt < ceil(e * per_day) for integer dt
+        te_u = np.ceil(te * per_day).astype(np.int64)
+        if np.any(np.diff(te_u) <= 0):
+            raise ValueError("temporal band edges collapse at this time resolution")
+
+        self._sbands = _spatial_bands(se, self.same_location, tol)
+        self._tbands = _temporal_bands(te)
+        n_s = len(self._sbands.labels)  # including the open band
+        n_t = len(self._tbands.labels)
+
+        # 1. close pairs, sorted by spatial band (query a hair wider, then filter with hypot)
+        tree = cKDTree(xy)
+        pairs = tree.query_pairs(se[-1] * (1 + 1e-9) + 1e-9, output_type="ndarray")
+        i, j = pairs[:, 0], pairs[:, 1]
+        d = np.hypot(xy[i, 0] - xy[j, 0], xy[i, 1] - xy[j, 1])
+        keep = d < se[-1]
+        i, j, d = i[keep], j[keep], d[keep]
+        sb = np.searchsorted(se, d, side="right") - 1
+        if self.same_location:
+            sb = np.where(d <= tol, 0, sb + 1)
+        order = np.argsort(i, kind="stable")  # gather locality
+        i, j, sb = i[order], j[order], sb[order]
+        del d, order, keep
+        close_totals = np.bincount(sb, minlength=n_s - 1)[: n_s - 1].astype(np.int64)
+        self._i, self._j, self._sb = i.astype(np.intp), j.astype(np.intp), sb.astype(np.int8)
+        del i, j, sb
+
+        # 2. all-pairs counts per temporal band (permutation-invariant)
+        ts = np.sort(units)
+        cum = np.array(
+            [
+                int(np.sum(np.searchsorted(ts, ts + c, side="left") - np.arange(1, n + 1)))
+                for c in te_u[1:]
+            ],
+            dtype=np.int64,
+        )  # pairs with dt < c
+        n_pairs = n * (n - 1) // 2
+        time_totals = np.diff(np.concatenate([[0], cum, [n_pairs]]))
+
+        # 3. observed and simulated close x close counts
+        rel = units - units.min()
+        lane = _lane_dtype(int(rel.max()) + 1)
+        rel = rel.astype(lane)
+        self._te_u = te_u
+        self._workers, self._pool = 1, None
+        obs_close = self._close_counts(rel[:, None], n_s - 1, n_t - 1)[0]
+        workers = (os.cpu_count() or 1) if self.n_jobs == -1 else max(1, int(self.n_jobs or 1))
+        self._workers = workers
+        self._pool = ThreadPoolExecutor(workers) if workers > 1 else None
+        try:
+            sim_close = self._simulate(rel, lane, n, n_s, n_t)
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()
+            self._pool = None
+        del self._i, self._j, self._sb
+
+        # 4. fill the open bands by subtraction
+        self.observed_ = _complete(obs_close[None], close_totals, time_totals)[0]
+        self.simulated_ = _complete(sim_close, close_totals, time_totals)
+        self.n_ = n
+        self.n_close_pairs_ = int(close_totals.sum())
+        self.n_pairs_ = n_pairs
+        self.table_ = self._table()
+        return self
+
+    def _simulate(self, rel: np.ndarray, lane: np.dtype, n: int, n_s: int, n_t: int) -> np.ndarray:
+        """Close-pair counts for each permutation, (permutations, close bands, finite temporal bands)."""
+        rng = self.seed if isinstance(self.seed, np.random.Generator) else np.random.default_rng(self.seed)
+        perms = int(self.permutations)
+        sim_close = np.empty((perms, n_s - 1, n_t - 1), dtype=np.int64)
+        block = 16 // lane.itemsize  # permutations per gather: 8 (int16 days), 4 (int32), 2 (int64)
+        for start in range(0, perms, block):
+            b = min(block, perms - start)
+            lanes = np.repeat(rel[:, None], block, axis=1)  # unused lanes of the last block: discarded
+            for k in range(b):
+                lanes[:, k] = rel[rng.permutation(n)]
+            sim_close[start : start + b] = self._close_counts(lanes, n_s - 1, n_t - 1)[:b]
+        return sim_close
+
+    def _close_counts(self, lanes: np.ndarray, n_sc: int, n_tc: int) -> np.ndarray:
+        """Counts (lanes, close spatial bands, finite temporal bands) for times given per lane.
+
+        ``lanes`` is ``(n, b)`` with ``b * itemsize`` = 16 bytes (or ``b == 1``): each row is gathered
+        as one complex128, numpy's fastest fancy-indexing path, so ``b`` permutations cost one gather.
+        """
+        n, b = lanes.shape
+        out = np.zeros(b * n_sc * n_tc, dtype=np.int64)
+        if n_sc == 0 or len(self._i) == 0:
+            return out.reshape(b, n_sc, n_tc)
+        lanes = np.ascontiguousarray(lanes)
+        row_bytes = lanes.dtype.itemsize * b
+        view = {8: np.int64, 16: np.complex128}.get(row_bytes, np.dtype((np.void, row_bytes)))
+        rows = lanes.view(view).ravel()
+        te_u = self._te_u
+        t_max = int(te_u[-1])
+        lut = None
+        if t_max <= 1_000_000:  # temporal band of each dt < t_max by table look-up
+            lut = (np.searchsorted(te_u, np.arange(t_max), side="right") - 1).astype(np.intp)
+        m = len(self._i)
+        step = max(1, min(int(self.max_pairs_per_block) // b, -(-m // self._workers)))
+
+        def count(p0: int) -> np.ndarray:
+            p1 = min(m, p0 + step)
+            ti = rows[self._i[p0:p1]].view(lanes.dtype)
+            tj = rows[self._j[p0:p1]].view(lanes.dtype)
+            np.subtract(ti, tj, out=ti)
+            np.abs(ti, out=ti)
+            hit = np.flatnonzero(ti < t_max)
+            dt = ti[hit]
+            pair, lane_of = np.divmod(hit, b)
+            s = self._sb[pair + p0].astype(np.intp)
+            t = lut[dt] if lut is not None else np.searchsorted(te_u, dt, side="right") - 1
+            return np.bincount((lane_of * n_sc + s) * n_tc + t, minlength=out.size)
+
+        starts = range(0, m, step)
+        if self._pool is None or len(starts) == 1:
+            for p0 in starts:
+                out += count(p0)
+        else:  # numpy releases the GIL in gathers, ufuncs and nonzero
+            for part in self._pool.map(count, starts):
+                out += part
+        return out.reshape(b, n_sc, n_tc)
+
+    # -- results ----------------------------------------------------------------------------------
+    def _table(self) -> pd.DataFrame:
+        sb, tb = self._sbands, self._tbands
+        n_s, n_t = len(sb.labels), len(tb.labels)
+        sims = self.simulated_.reshape(len(self.simulated_), -1).astype(float)
+        obs = self.observed_.ravel()
+        expected = sims.mean(axis=0)
+        q = np.percentile(sims, [0, 5, 50, 95, 100], axis=0)
+        ge = (self.simulated_.reshape(len(sims), -1) >= obs).sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(expected > 0, obs / expected, np.nan)
+            med_ratio = np.where(q[2] > 0, obs / q[2], np.nan)
+        s_idx = np.repeat(np.arange(n_s), n_t)
+        t_idx = np.tile(np.arange(n_t), n_s)
+        return pd.DataFrame(
+            {
+                "spatial_band": pd.Categorical(np.asarray(sb.labels)[s_idx], categories=sb.labels, ordered=True),
+                "temporal_band": pd.Categorical(np.asarray(tb.labels)[t_idx], categories=tb.labels, ordered=True),
+                "distance_from_m": sb.lo[s_idx],
+                "distance_to_m": sb.hi[s_idx],
+                "days_from": tb.lo[t_idx],
+                "days_to": tb.hi[t_idx],
+                "observed": obs.astype(np.int64),
+                "expected": expected,
+                "knox_ratio": ratio,
+                "sim_median": q[2],
+                "median_ratio": med_ratio,
+                "p_value": (ge + 1) / (len(sims) + 1),
+                "sim_min": q[0],
+                "sim_p05": q[1],
+                "sim_p95": q[3],
+                "sim_max": q[4],
+            }
+        )
+
+    def ratio_matrix(self, value: str = "knox_ratio") -> pd.DataFrame:
+        """A column of ``table_`` as a spatial band x temporal band matrix (the NRC layout)."""
+        return self.table_.pivot(index="spatial_band", columns="temporal_band", values=value)
+
+
+def _complete(close: np.ndarray, close_totals: np.ndarray, time_totals: np.ndarray) -> np.ndarray:
+    """Add the open temporal column and the open spatial row by subtraction (exact integers)."""
+    k, n_sc, n_tc = close.shape
+    out = np.empty((k, n_sc + 1, n_tc + 1), dtype=np.int64)
+    out[:, :n_sc, :n_tc] = close
+    out[:, :n_sc, n_tc] = close_totals[None, :] - close.sum(axis=2)
+    out[:, n_sc, :] = time_totals[None, :] - out[:, :n_sc, :].sum(axis=1)
+    return out
