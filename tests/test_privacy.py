@@ -11,6 +11,7 @@ from workbench.privacy import (
     HIDDEN_TOTAL,
     PrivacyError,
     check_export,
+    complementary_mask,
     forbidden_ids,
     scan_html,
     suppress_counts,
@@ -35,12 +36,20 @@ def test_suppress_counts_default_columns_and_missing_values():
     assert "4 cells hidden" in note
 
 
-def test_suppress_counts_hides_totals_of_rows_with_hidden_cells():
-    df = pd.DataFrame({"a": [5, 20, 0], "b": [30, 40, 12], "total": [35, 60, 12]})
-    table, note = suppress_counts(df, ["a", "b"], min_count=11, total="total")
-    assert table["a"].tolist() == ["<11", 20, 0]
-    assert table["total"].tolist() == [HIDDEN_TOTAL, 60, 12]
-    assert HIDDEN_TOTAL in note
+def test_suppress_counts_complementary_suppression_with_totals():
+    df = pd.DataFrame({"a": [5, 20, 3, 2], "b": [30, 40, 4, 0], "c": [50, 0, 60, 0]})
+    df["total"] = df.sum(axis=1)
+    table, note = suppress_counts(df, ["a", "b", "c"], min_count=11, total="total")
+    # one small cell -> the smallest other positive cell hidden too; total stays
+    assert table.iloc[0].tolist() == ["<11", HIDDEN_TOTAL, 50, 85]
+    assert table.iloc[1].tolist() == [20, 40, 0, 60]
+    # two small cells already protect each other
+    assert table.iloc[2].tolist() == ["<11", "<11", 60, 67]
+    # a small total is suppressed like any count
+    assert table.iloc[3].tolist() == ["<11", 0, 0, "<11"]
+    assert HIDDEN_TOTAL in note and "6 cells hidden" in note
+    cells, totals = complementary_mask(df[["a", "b", "c"]].to_numpy(), 11)
+    assert cells.sum() == 5 and totals.tolist() == [False, False, False, True]
 
 
 def test_suppress_counts_rejects_bad_threshold_and_columns():

@@ -46,6 +46,7 @@ __all__ = [
     "Finding",
     "PrivacyError",
     "check_export",
+    "complementary_mask",
     "forbidden_ids",
     "forbidden_names",
     "scan_html",
@@ -57,7 +58,7 @@ __all__ = [
 #: The usual small-cell threshold (counts 1..10 are hidden).
 DEFAULT_MIN_COUNT = 11
 
-#: Shown instead of a total hidden to protect a suppressed cell in its row.
+#: Shown for a count (or total) hidden only so that a suppressed count cannot be recovered.
 HIDDEN_TOTAL = "n/s"
 
 #: Purely numeric ids shorter than this are not scanned (they look like ordinary counts).
@@ -168,9 +169,10 @@ def suppress_counts(
         Smallest count that may be shown. Counts ``1 .. min_count - 1`` become
         ``"<min_count"``; zero stays ``0`` (see the module docstring for why).
     total : str, optional
-        Column holding the row total of ``columns``. In every row where a cell is suppressed
-        the total is hidden too (shown as :data:`HIDDEN_TOTAL`), so the suppressed cell cannot
-        be recovered by subtraction.
+        Column holding the row total of ``columns``. Complementary suppression is then
+        applied (:func:`complementary_mask`): in a row with exactly one hidden count, a second
+        cell (or the total) is hidden too and shown as :data:`HIDDEN_TOTAL`, so the hidden
+        count cannot be recovered by subtraction.
 
     Returns
     -------
@@ -191,31 +193,76 @@ def suppress_counts(
     if total is not None:
         if total not in df.columns:
             raise KeyError(f"suppress_counts: no total column {total!r}")
-        columns = [c for c in columns if c != total] + [total]
-    n_hidden = 0
-    row_hidden = np.zeros(len(df), dtype=bool)
-    for c in columns:
-        values = pd.to_numeric(df[c], errors="coerce")
-        mask = suppressed_mask(values.to_numpy(), min_count)
-        shown = pd.Series(
-            [None if pd.isna(v) else int(v) for v in values], index=df.index, dtype=object
-        )
-        shown[mask] = marker
-        if c == total:
-            extra = row_hidden & ~mask
-            shown[extra] = HIDDEN_TOTAL
-            mask = mask | extra
-        else:
-            row_hidden |= mask
-        n_hidden += int(mask.sum())
+        columns = [c for c in columns if c != total]
+    values = df[columns].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    if total is not None:
+        cell_mask, total_mask = complementary_mask(values, min_count)
+        total_values = pd.to_numeric(df[total], errors="coerce").to_numpy(dtype=float)
+        total_primary = suppressed_mask(total_values, min_count)
+    else:
+        cell_mask = suppressed_mask(values, min_count) if values.size else values.astype(bool)
+    primary = suppressed_mask(values, min_count) if values.size else cell_mask
+    n_hidden = int(cell_mask.sum())
+    for j, c in enumerate(columns):
+        shown = _display(values[:, j], df.index)
+        shown[primary[:, j]] = marker
+        shown[cell_mask[:, j] & ~primary[:, j]] = HIDDEN_TOTAL
         out[c] = shown
+    if total is not None:
+        shown = _display(total_values, df.index)
+        shown[total_primary] = marker
+        shown[total_mask & ~total_primary] = HIDDEN_TOTAL
+        out[total] = shown
+        n_hidden += int((total_mask | total_primary).sum())
     footnote = (
         f"Counts from 1 to {min_count - 1} are shown as '{marker}' to protect privacy "
         f"({n_hidden} cell{'s' if n_hidden != 1 else ''} hidden here); zero means none."
     )
-    if total is not None:
-        footnote += f" '{HIDDEN_TOTAL}': total hidden because a count in its row is."
+    if (out[columns + ([total] if total else [])] == HIDDEN_TOTAL).any().any():
+        footnote += (
+            f" '{HIDDEN_TOTAL}' (not shown): hidden as well, so that a hidden count cannot be "
+            "worked out from the row total."
+        )
     return out, footnote
+
+
+def _display(values: np.ndarray, index: pd.Index) -> pd.Series:
+    return pd.Series([None if np.isnan(v) else int(v) for v in values], index=index, dtype=object)
+
+
+def complementary_mask(values: np.ndarray, min_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Primary plus complementary suppression for rows of counts shown with their total.
+
+    Parameters
+    ----------
+    values : ndarray, shape (n_rows, n_columns)
+        Counts; each row's total is shown beside them.
+    min_count : int
+        Smallest count that may be shown.
+
+    Returns
+    -------
+    cells : ndarray of bool, shape (n_rows, n_columns)
+        Cells to hide: the small counts (1 .. min_count-1) and, in every row with exactly one
+        of them, the smallest other positive count.
+    totals : ndarray of bool, shape (n_rows,)
+        Totals to hide: rows with exactly one small count and no other positive count (the
+        total would equal the hidden count), and totals that are small themselves.
+    """
+    v = np.asarray(values, dtype=float)
+    if v.ndim != 2:
+        raise ValueError("complementary_mask needs a 2-D array (rows x count columns)")
+    primary = suppressed_mask(v, min_count)
+    cells = primary.copy()
+    single = primary.sum(axis=1) == 1
+    candidates = ~primary & (np.nan_to_num(v) > 0)
+    cost = np.where(candidates, v, np.inf)
+    j = np.argmin(cost, axis=1) if v.shape[1] else np.zeros(len(v), dtype=int)
+    has = np.isfinite(cost.min(axis=1)) if v.shape[1] else np.zeros(len(v), dtype=bool)
+    rows = np.flatnonzero(single & has)
+    cells[rows, j[rows]] = True
+    totals = (single & ~has) | suppressed_mask(np.nansum(v, axis=1), min_count)
+    return cells, totals
 
 
 # -- identifier scan -----------------------------------------------------------------------

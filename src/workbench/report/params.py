@@ -24,7 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 from pydantic import ValidationInfo
 
-from workbench.data.mapping import DataSpec
+from workbench.data import DataSpec
 
 __all__ = [
     "DEFAULT_NOTEBOOKS_DIR",

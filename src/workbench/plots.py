@@ -1,0 +1,112 @@
+"""Matplotlib figures for reports. Plotting only: the numbers come from :mod:`workbench.overview`.
+
+Every function returns the :class:`matplotlib.figure.Figure` and draws nothing that the privacy
+rules forbid: suppressed values are drawn as gaps or grey hatched areas, never as numbers, and
+no figure shows individual incident locations.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.patches import Patch
+
+from workbench.privacy import complementary_mask, suppressed_mask
+
+if TYPE_CHECKING:  # pragma: no cover
+    import geopandas as gpd
+    from matplotlib.figure import Figure
+
+    from workbench.overview import DensityGrid
+
+__all__ = ["plot_area_rates", "plot_density", "plot_monthly"]
+
+_SUPPRESSED = {"color": "#d9d9d9", "hatch": "///", "edgecolor": "#9e9e9e", "linewidth": 0.3}
+
+
+def plot_monthly(monthly: pd.DataFrame, min_count: int, title: str = "Incidents per month") -> "Figure":
+    """Line chart of monthly totals; months with a suppressed count are left as gaps.
+
+    A month's total is hidden exactly when the table from
+    :func:`workbench.privacy.suppress_counts` (with ``total='total'``) hides it, so chart and
+    table together never reveal a suppressed count.
+
+    Parameters
+    ----------
+    monthly : DataFrame
+        From :func:`workbench.overview.monthly_counts` (``month``, ``total``).
+    min_count : int
+        Suppression threshold.
+    title : str
+    """
+    fig, ax = plt.subplots(figsize=(9, 3.2), layout="constrained")
+    x = pd.PeriodIndex(monthly["month"], freq="M").to_timestamp()
+    y = monthly["total"].astype(float).to_numpy()
+    kinds = [c for c in monthly.columns if c not in ("month", "total")]
+    _, hide = complementary_mask(monthly[kinds].to_numpy(dtype=float), min_count)
+    hide = hide | suppressed_mask(y, min_count)
+    ax.plot(x, np.where(hide, np.nan, y), marker="o", ms=3, lw=1.5, color="#1f4e79")
+    if hide.any():
+        ax.plot(x[hide], np.zeros(int(hide.sum())), "x", color="#9e9e9e",
+                label="not shown (a count below " f"{min_count})")
+        ax.legend(loc="upper left", frameon=False)
+    ax.set_ylabel("incidents")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title, loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def plot_area_rates(rates: "gpd.GeoDataFrame", title: str | None = None) -> "Figure":
+    """Choropleth of incident rates per area; suppressed areas hatched grey.
+
+    Parameters
+    ----------
+    rates : GeoDataFrame
+        From :func:`workbench.overview.area_rates` (``rate``, ``suppressed``,
+        ``attrs['rate_unit']``).
+    title : str, optional
+    """
+    unit = rates.attrs.get("rate_unit", "")
+    fig, ax = plt.subplots(figsize=(7, 7), layout="constrained")
+    shown = rates[~rates["suppressed"]]
+    if len(shown):
+        shown.plot(column="rate", ax=ax, cmap="OrRd", edgecolor="white", linewidth=0.3,
+                   legend=True, legend_kwds={"label": f"incidents {unit}", "shrink": 0.6})
+    hidden = rates[rates["suppressed"]]
+    if len(hidden):
+        hidden.plot(ax=ax, **_SUPPRESSED)
+        ax.legend(handles=[Patch(facecolor=_SUPPRESSED["color"], hatch="///", edgecolor="#9e9e9e",
+                                 label="too few incidents to show")], loc="lower left", frameon=False)
+    ax.set_axis_off()
+    ax.set_title(title or f"Incidents {unit}", loc="left")
+    return fig
+
+
+def plot_density(grid: "DensityGrid", areas: "gpd.GeoDataFrame | None" = None,
+                 title: str = "Incident density") -> "Figure":
+    """Smoothed density surface (incidents per km²) with area outlines.
+
+    Parameters
+    ----------
+    grid : DensityGrid
+        From :func:`workbench.overview.density_grid`; NaN cells (suppressed) stay blank.
+    areas : GeoDataFrame, optional
+        Outlines to draw (reprojected to the grid's CRS).
+    title : str
+    """
+    fig, ax = plt.subplots(figsize=(7, 7), layout="constrained")
+    if np.isfinite(grid.density).any():
+        im = ax.imshow(grid.density, origin="lower", extent=grid.extent, cmap="magma_r",
+                       interpolation="bilinear")
+        fig.colorbar(im, ax=ax, shrink=0.6, label="incidents per km²")
+    if areas is not None and len(areas):
+        areas.to_crs(grid.crs).boundary.plot(ax=ax, color="#555555", linewidth=0.3)
+    ax.set_xlim(grid.extent[0], grid.extent[1])
+    ax.set_ylim(grid.extent[2], grid.extent[3])
+    ax.set_axis_off()
+    ax.set_title(f"{title} (smoothing {grid.bandwidth_m:.0f} m)", loc="left")
+    return fig
