@@ -99,12 +99,13 @@ class Graph:
         squared.
         """
         b = self.binary
-        a2 = (b @ b).tocsr()
+        a2 = sp.csr_array(b @ b)
         a2.data[:] = 1.0
-        a2 = a2 - a2.multiply(b) # drop 1-step contacts
-        a2.setdiag(0)
+        a2 = sp.csr_array(a2 - b)  # 1-step contacts become 0 (or -1 if no common contact)
+        a2.setdiag(0)  # oneself
+        a2.data = (a2.data > 0).astype(np.float64)
         a2.eliminate_zeros()
-        return sp.csr_array(a2)
+        return a2
 
     @cached_property
     def components(self) -> np.ndarray:

@@ -41,7 +41,7 @@ from scipy.sparse import csgraph
 
 from workbench.data.errors import DataError
 
-from ._checks import as_timestamp, require_columns, require_not_null
+from ._checks import as_timestamp, require_columns, require_not_null, require_tz_aware
 from .graph import Graph
 from .simulate import simulate_network_hawkes
 
@@ -259,6 +259,7 @@ class NetworkHawkes:
         label = next((c for c in ("event_id", "incident_id") if c in events), None)
         if "occurred_at" in events:
             require_not_null(events, "victimizations", ["person_id", "occurred_at"], "person_id")
+            require_tz_aware(events, "victimizations", "occurred_at")
             when = events["occurred_at"]
             s = (
                 as_timestamp(start, when, "start")
