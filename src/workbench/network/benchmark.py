@@ -44,6 +44,7 @@ def run_benchmark(
     n_arrests: int = 210_000,
     n_events: int = 11_000,
     n_sample_networkx: int = 3_000,
+    n_boot: int = 30,
     seed: int = 0,
 ) -> dict[str, float]:
     """Time the network pipeline at city scale.
@@ -59,6 +60,8 @@ def run_benchmark(
         Victimizations for exposure and the Hawkes fit (drawn from the model itself).
     n_sample_networkx : int
         People timed with networkx for the per-node comparison (extrapolated to all).
+    n_boot : int
+        Bootstrap replicates for the timed fit with confidence intervals (0: skip).
     seed : int
         Random seed.
 
@@ -131,6 +134,14 @@ def run_benchmark(
     out["hawkes_beta"] = float(m.params_["beta"])
     out["hawkes_contagion_share"] = m.contagion_share_
     out["true_contagion_share"] = float((sim["parent"] >= 0).mean())
+    if n_boot:
+        t0 = time.perf_counter()
+        mb = NetworkHawkes(max_lag_days=365, n_boot=n_boot, seed=seed).fit(
+            g, sim, start=start, end=start + pd.Timedelta(days=2000)
+        )
+        out["hawkes_fit_bootstrap_s"] = time.perf_counter() - t0
+        out["hawkes_alpha_ci"] = mb.confidence_intervals_.loc["alpha"].tolist()
+        out["hawkes_beta_ci"] = mb.confidence_intervals_.loc["beta"].tolist()
     t0 = time.perf_counter()
     m.intensity(start + pd.Timedelta(days=1500))
     out["intensity_s"] = time.perf_counter() - t0
