@@ -174,7 +174,6 @@ def generate_city(scale: str | Scale = "demo", seed: int = DEFAULT_SEED, **overr
         "kind": kind,
     })
     has_victim = kind != "shots_fired"
-    area_final = np.concatenate([si["area"].to_numpy(), sf_area])[order]
 
     # ---- responses, family, referrals, follow-ups ----------------------------------------
     rng = rngs[4]
@@ -355,6 +354,7 @@ def _truth(sc, params, seed, start, data_end_days, horizon, program_t, doy0, mu0
             "background_rate_per_day": mu0,
             "background_rate_per_day_note": "incidents/day before seasonality, solved from target_victimizations",
             "p_transmitting": p_plus,
+            "contagion_second_step_weight": 0.0,
             "areas": geo.n,
             "residents": int(geo.population.sum()),
         },

@@ -28,7 +28,7 @@ from scipy.integrate import solve_ivp
 
 from .geography import Geography, locate, sample_in_areas
 from .params import Params
-from .population import Population
+from .population import Population, hour_probs
 
 ORIGINS = np.array(["background", "near_repeat", "contagion"], dtype=object)
 BACKGROUND, NEAR_REPEAT, CONTAGION = 0, 1, 2
@@ -56,11 +56,6 @@ class Shootings:
 def season(t: np.ndarray, params: Params, doy0: float) -> np.ndarray:
     """Seasonal multiplier ``1 + A cos(2 pi (doy0 + t - peak) / 365.25)`` (mean 1 over a year)."""
     return 1.0 + params.season_amplitude * np.cos(2 * np.pi * (doy0 + t - params.season_peak_doy) / YEAR)
-
-
-def _hour_probs(params: Params) -> np.ndarray:
-    w = np.asarray(params.diurnal, dtype=float)
-    return w / w.sum()
 
 
 def _draw(cdf: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -100,7 +95,7 @@ def simulate(geo: Geography, popn: Population, params: Params, mu0: float, horiz
     n_cand = rng.poisson(mu0 * (1 + a) * horizon)
     t = rng.uniform(0, horizon, n_cand)
     t = np.sort(t[rng.random(n_cand) * (1 + a) < season(t, params, doy0)])
-    hours = rng.choice(24, size=t.size, p=_hour_probs(params))
+    hours = rng.choice(24, size=t.size, p=hour_probs(params))
     t = np.floor(t) + (hours + rng.random(t.size)) / 24.0
     t = t[t < horizon]
     person = _draw(cdf, t.size, rng)
@@ -121,7 +116,6 @@ def simulate(geo: Geography, popn: Population, params: Params, mu0: float, horiz
         k = rng.poisson(params.contagion_branching, len(src))
         par_person = np.repeat(src["person"].to_numpy(), k)
         par_inc = np.repeat(src["incident"].to_numpy(), k)
-        ct_t = inc_t = None
         ct_t = cur_i["t"].to_numpy()[par_inc - (offset - len(cur_i))] + rng.exponential(
             params.contagion_tau_days, par_inc.size)
         keep = ct_t < horizon

@@ -173,8 +173,8 @@ class Params:
     referral_delay_hours: float = 1.0
 
     # follow-ups: Weibull proportional hazards for the time to engagement
-    weibull_shape: float = 0.9
-    weibull_scale_days: float = 20.0
+    weibull_shape: float = 0.8
+    weibull_scale_days: float = 80.0
     #: log-hazard coefficients; reference levels have 0 (mental_health, first provider, social_worker)
     beta_service: dict = _d(
         mental_health=0.0, medical=0.4, housing=-0.3, employment=-0.2, food_assistance=0.5,
@@ -193,8 +193,8 @@ class Params:
     )
     #: log hazard per 10 years of age above 30
     beta_age_per_decade: float = -0.15
-    decline_rate_per_day: float = 0.006
-    followup_window_days: float = 120.0
+    decline_rate_per_day: float = 0.005
+    followup_window_days: float = 90.0
     attempt_gap_days: float = 6.0
     scheduled_share: float = 0.3
 

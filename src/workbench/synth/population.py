@@ -162,7 +162,7 @@ def make_arrests(net_area: np.ndarray, scale: Scale, params: Params,
     relabel = rng.permutation(n_groups)
     df["group"] = relabel[df["group"].to_numpy()]
     days = scale.days - 1.0
-    hours = rng.choice(24, size=n_groups, p=_hour_probs(params))
+    hours = rng.choice(24, size=n_groups, p=hour_probs(params))
     t_group = np.floor(rng.uniform(0, days, n_groups)) + (hours + rng.random(n_groups)) / 24.0
     offense = np.asarray(list(params.offense_probs), dtype=object)[
         rng.choice(len(params.offense_probs), size=n_groups, p=list(params.offense_probs.values()))
@@ -180,7 +180,8 @@ def make_arrests(net_area: np.ndarray, scale: Scale, params: Params,
     return df, adj
 
 
-def _hour_probs(params: Params) -> np.ndarray:
+def hour_probs(params: Params) -> np.ndarray:
+    """Probability of each local hour 0..23 (the `diurnal` profile, normalized)."""
     w = np.asarray(params.diurnal, dtype=float)
     return w / w.sum()
 

@@ -10,13 +10,15 @@ scale residents  areas    years   radius    network people   expected victimizat
 ===== ========== ======== ======= ========= ================ ==========================
 tiny  6,000      16       1       2.5 km    330  (5.5%)      110
 demo  300,000    150      5       7 km      15,900 (5.3%)    1,750
-city  2,700,000  800      8       15 km     140,000 (5.2%)   11,500
+city  2,700,000  800      8       15 km     140,000 (5.2%)   12,000
 ===== ========== ======== ======= ========= ================ ==========================
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+
+import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class Scale:
     start : str
         First day of the observation period (local date, ISO format).
     years : int
-        Length of the observation period (years of 365.25 days).
+        Length of the observation period (calendar years).
     network_people : int
         People with at least one arrest (the co-arrest network), about 5% of residents.
     target_victimizations : float
@@ -55,8 +57,9 @@ class Scale:
 
     @property
     def days(self) -> float:
-        """Length of the observation period (days)."""
-        return 365.25 * self.years
+        """Length of the observation period in days (calendar years from ``start``)."""
+        start = pd.Timestamp(self.start)
+        return float((start + pd.DateOffset(years=self.years) - start) / pd.Timedelta(days=1))
 
     def to_dict(self) -> dict:
         """Plain dict (JSON-serializable)."""
@@ -68,5 +71,5 @@ class Scale:
 SCALES: dict[str, Scale] = {
     "tiny": Scale("tiny", 6_000, 16, 2.5, "2024-01-01", 1, 330, 110.0),
     "demo": Scale("demo", 300_000, 150, 7.0, "2020-01-01", 5, 15_900, 1_750.0),
-    "city": Scale("city", 2_700_000, 800, 15.0, "2017-01-01", 8, 140_000, 11_500.0),
+    "city": Scale("city", 2_700_000, 800, 15.0, "2017-01-01", 8, 140_000, 12_000.0),
 }
