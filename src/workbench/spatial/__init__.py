@@ -1,2 +1,43 @@
-"""Spatial and space-time analysis (placeholder; re-exports added below)."""
+"""Spatial and space-time analysis of shootings: hot spots, near repeats, exposure zones.
+
+Inputs are plain: projected ``x, y`` in meters (an ``(n, 2)`` array, a DataFrame with ``x``/``y`` or
+a GeoDataFrame of points in a projected CRS such as ``Dataset.points('incidents')``) and tz-aware
+times. Results are DataFrames or fitted estimators with trailing-underscore attributes.
+
+- :class:`KernelDensity`, :func:`kde_grid`, :func:`hot_spots` -- kernel density on a grid (per m^2,
+  per resident) and the top cells;
+- :func:`getis_ord`, :func:`grid_counts` -- Getis-Ord Gi* hot/cold spots on areas or cells;
+- :class:`KnoxTest` -- Knox near-repeat test (Near Repeat Calculator table);
+- :func:`risk_window`, :func:`near_repeat_windows` -- zone and dates of raised near-repeat risk;
+- :func:`exposure_zones`, :func:`exposure_dose` -- residents and places exposed, cumulative dose;
+- :func:`canvass_list` -- ranked areas and places for co-responders;
+- :func:`trauma_index` -- trauma context index per area.
+"""
+
+from .canvass import canvass_list
+from .exposure import Exposure, exposure_dose, exposure_zones
+from .getis import build_weights, getis_ord, grid_counts
+from .kde import KernelDensity, hot_spots, kde_grid, kernel_weights
 from .knox import KnoxTest
+from .trauma import standardize, trauma_index
+from .windows import RiskWindow, near_repeat_windows, risk_window
+
+__all__ = [
+    "Exposure",
+    "KernelDensity",
+    "KnoxTest",
+    "RiskWindow",
+    "build_weights",
+    "canvass_list",
+    "exposure_dose",
+    "exposure_zones",
+    "getis_ord",
+    "grid_counts",
+    "hot_spots",
+    "kde_grid",
+    "kernel_weights",
+    "near_repeat_windows",
+    "risk_window",
+    "standardize",
+    "trauma_index",
+]
