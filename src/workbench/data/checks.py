@@ -28,7 +28,7 @@ import pandera.pandas as pa
 import shapely
 from pyproj import CRS
 
-from .coerce import Finding, canonicalize, contract_order, finalize
+from .coerce import Finding, canonicalize, contract_order, finalize, point_xy
 from .contract import COLUMNS, KEYS, LOCATED_TABLES, REFERENCES, REQUIRED_TABLES, SCHEMAS
 from .dataset import TABLES, WGS84, Dataset
 from .errors import MAX_IDS_SHOWN, DataError, Problem
@@ -45,6 +45,14 @@ def closest(name: str, candidates: list[str]) -> str | None:
     if not hits:
         low = {c.lower(): c for c in cands}
         hits = [low[h] for h in difflib.get_close_matches(name.lower(), list(low), n=1, cutoff=0.5)]
+    if not hits:  # 'race' for 'race_ethnicity', 'when' for 'occurred_when'
+        words = set(name.lower().split("_"))
+        parts = [
+            c
+            for c in cands
+            if (len(c) >= 3 and c.lower() in words) or name.lower() in c.lower().split("_")
+        ]
+        hits = parts[:1]
     return hits[0] if hits else None
 
 
@@ -84,26 +92,55 @@ def _pandera_findings(table: str, df: pd.DataFrame, absent: set[str]) -> list[Fi
             continue
         idx = pd.to_numeric(grp["index"], errors="coerce").dropna().astype(int).to_numpy()
         mask = None
+        detail = ""
         if len(idx):
             mask = np.zeros(n, dtype=bool)
             mask[idx[(idx >= 0) & (idx < n)]] = True
         spec = next(s for s in COLUMNS[table] if s.name == column)
         if check == "not_nullable":
             msg = "missing value"
-        elif check == "allowed codes":
-            msg = (
-                f"unknown code(s) {_fmt_values(grp['failure_case'])} "
+        elif check.startswith("isin("):
+            msg = "unknown code"
+            detail = (
+                f" {_fmt_values(grp['failure_case'])} "
                 f"(allowed: {', '.join(spec.codes)}; map them with codes: {{{column}: ...}})"
             )
+        elif check.startswith("dtype(") and mask is None and spec.kind == "bool":
+            continue  # object dtype only because of missing values, reported as such
         elif check.startswith("dtype("):
-            msg = f"wrong type {_fmt_values(grp['failure_case'], 3)} (expected {spec.kind})"
+            msg = f"wrong type (expected {spec.kind})"
+            detail = f": {_fmt_values(grp['failure_case'], 3)}"
         elif check == "tz-aware timestamp":
             msg = "timestamps have no time zone"
-        elif check.startswith((">=", "<=")):
-            msg = f"value out of range (must be {check}): {_fmt_values(grp['failure_case'])}"
+        elif check.startswith(("greater_than_or_equal_to(", "less_than_or_equal_to(")):
+            bound = f">= {spec.min:g}" if check.startswith("greater") else f"<= {spec.max:g}"
+            msg = f"value out of range (must be {bound})"
+            detail = f": {_fmt_values(grp['failure_case'])}"
         else:
             msg = f"failed check {check}"
-        out.append(Finding(table, column, msg, mask))
+        out.append(Finding(table, column, msg, mask, detail=detail))
+    return out
+
+
+def _without_repeats(earlier: list[Finding], schema: list[Finding]) -> list[Finding]:
+    """Drop schema findings (missing value, wrong type) on rows already reported as
+    unconvertible in the same column (an unparseable date is not also a missing date)."""
+    flagged: dict[str | None, np.ndarray] = {}
+    for f in earlier:
+        if f.mask is not None:
+            prev = flagged.get(f.column)
+            flagged[f.column] = f.mask.copy() if prev is None else prev | f.mask
+    out = []
+    for f in schema:
+        prev = flagged.get(f.column)
+        if prev is not None and (f.message == "missing value" or f.message.startswith("wrong type")):
+            if f.mask is None:
+                continue
+            rest = f.mask & ~prev
+            if not rest.any():
+                continue
+            f = Finding(f.table, f.column, f.message, rest, f.ids, f.detail, f.by_key)
+        out.append(f)
     return out
 
 
@@ -116,8 +153,7 @@ def _key_findings(table: str, df: pd.DataFrame) -> list[Finding]:
     if not dup.any():
         return []
     vals = df.loc[dup, key].astype(str).agg("/".join, axis=1)
-    ids = list(pd.unique(vals))
-    return [Finding(table, "/".join(key), "duplicate key", dup.to_numpy(), ids=ids)]
+    return [Finding(table, "/".join(key), "duplicate key", dup.to_numpy(), ids=list(vals))]
 
 
 def _reference_findings(table: str, df: pd.DataFrame, tables: Mapping[str, pd.DataFrame]):
@@ -131,16 +167,17 @@ def _reference_findings(table: str, df: pd.DataFrame, tables: Mapping[str, pd.Da
         bad = (df[ref.column].notna() & ~df[ref.column].isin(parent[ref.target_column])).to_numpy()
         if bad.any():
             missing = _fmt_values(df.loc[bad, ref.column])
-            msg = f"refers to {ref.target_column} not in {ref.target}: {missing}"
-            out.append(Finding(table, ref.column, msg, bad))
+            msg = f"refers to {ref.target_column} not in {ref.target}"
+            out.append(Finding(table, ref.column, msg, bad, detail=f": {missing}", by_key=True))
     return out
 
 
-def study_area_geometry(dataset: Dataset, boundary=None) -> shapely.Geometry | None:
+def study_area_geometry(
+    areas: pd.DataFrame | None, boundary=None
+) -> shapely.Geometry | None:
     """The study area in WGS84: ``boundary`` (GeoDataFrame/GeoSeries/geometry) or the union of
-    the areas; ``None`` when neither is available."""
+    the (checked) areas; ``None`` when neither is available."""
     if boundary is None:
-        areas = dataset.tables.get("areas")
         if areas is None or len(areas) == 0 or not isinstance(areas, gpd.GeoDataFrame):
             return None
         boundary = areas
@@ -183,6 +220,11 @@ def _outside_findings(
 def resolve_crs(crs: str | None, incidents: pd.DataFrame | None) -> str:
     """``'auto'`` -> the UTM zone of the incidents (``EPSG:326xx``/``327xx``); else checked."""
     if crs in (None, "", "auto"):
+        if incidents is not None and isinstance(incidents, gpd.GeoDataFrame) and not (
+            {"lon", "lat"} <= set(incidents.columns)
+        ):
+            x, y, _ = point_xy(incidents.geometry)
+            incidents = pd.DataFrame({"lon": x, "lat": y})
         if incidents is None or not {"lon", "lat"} <= set(incidents.columns):
             raise DataError.single("crs", None, "crs 'auto' needs incidents with lon/lat")
         lon = pd.to_numeric(incidents["lon"], errors="coerce")
@@ -212,7 +254,7 @@ def _ids(table: str, df: pd.DataFrame, f: Finding, origin: Origin | None) -> lis
     key = list(KEYS[table])
     key_bad = (
         f.column is None
-        or any(k in str(f.column).split("/") for k in key)
+        or (not f.by_key and any(k in str(f.column).split("/") for k in key))
         or not set(key) <= set(df.columns)
         or df.iloc[pos][key].isna().any(axis=None)
     )
@@ -226,7 +268,13 @@ def _problem(source: str, table: str, df: pd.DataFrame, f: Finding, origin: Orig
     n = f.n_rows if f.mask is not None else 0
     if f.ids is not None and f.mask is not None:
         n = f.n_rows
-    return Problem(source=source, column=f.column, message=f.message, n_rows=n, first_ids=tuple(ids))
+    return Problem(
+        source=source,
+        column=f.column,
+        message=f.message + f.detail,
+        n_rows=n,
+        first_ids=tuple(ids),
+    )
 
 
 def source_label(dataset: Dataset, table: str) -> str:
@@ -296,12 +344,12 @@ def run_checks(
             fs.append(Finding(table, None, "table is empty"))
         else:
             table_absent = {c for (t, c) in absent if t == table}
-            fs += _pandera_findings(table, df, table_absent)
+            fs += _without_repeats(fs, _pandera_findings(table, df, table_absent))
             fs += _key_findings(table, df)
             fs += _reference_findings(table, df, clean)
             if table in LOCATED_TABLES:
                 if area_geom is None:
-                    area_geom = study_area_geometry(dataset, study_area)
+                    area_geom = study_area_geometry(clean.get("areas"), study_area)
                 if area_geom is not None and crs is not None:
                     fs += _outside_findings(table, df, area_geom, crs, buffer_m, area_label)
         row_fs = [f for f in fs if f.mask is not None and f.n_rows]

@@ -24,7 +24,9 @@ class Finding:
 
     ``mask`` (bool per row) marks the offending rows; ``None`` means the whole table or column
     is wrong (missing column, empty table), which no row-dropping policy can fix.
-    ``ids`` overrides the ids shown (e.g. the duplicated key values).
+    ``ids`` overrides the ids shown (e.g. the duplicated key values). ``detail`` (offending
+    values) is added to the error message but left out of data-quality notes. ``by_key``
+    names rows by their key even when the finding is about a key column (dangling references).
     """
 
     table: str
@@ -32,6 +34,8 @@ class Finding:
     message: str
     mask: np.ndarray | None = None
     ids: list[str] | None = field(default=None)
+    detail: str = ""
+    by_key: bool = False
 
     @property
     def n_rows(self) -> int:

@@ -65,7 +65,7 @@ def _as_spec(spec: DataSpec | dict | str | Path, base_dir: Path | None) -> tuple
     if "://" in str(spec):
         return DataSpec(source=str(spec)), base_dir
     # a folder given directly
-    return DataSpec(source=str(p), name=p.name or "dataset"), base_dir
+    return DataSpec(source=str(p)), base_dir
 
 
 def _relative(path: Path, folder: Path) -> str:
@@ -151,11 +151,20 @@ def load_dataset(spec: DataSpec | dict | str | Path, base_dir: Path | None = Non
     notes: list[dict] = []
     formats: dict[str, dict] = {}
     policy: dict[str, str] = {}
+    cache: dict[tuple, SourceFrame] = {}
+
+    def _files(patterns: list[str], layer: str | None) -> SourceFrame:
+        key = (tuple(patterns), layer)
+        if key not in cache:
+            cache[key] = read_files(folder, patterns, layer)
+        hit = cache[key]
+        return SourceFrame(hit.df, hit.label, hit.files, hit.rows)
+
     for table in TABLES:
         m: TableMapping | None = spec.tables.get(table)
         sf: SourceFrame | None = None
         if m is not None and m.files:
-            sf = read_files(folder, m.files, m.layer) if folder is not None else None
+            sf = _files(m.files, m.layer) if folder is not None else None
             if sf is None:
                 raise DataError.single(spec.source, None, f"{table}: files: needs a folder source")
             sf.label = ", ".join(m.files)
@@ -166,7 +175,7 @@ def load_dataset(spec: DataSpec | dict | str | Path, base_dir: Path | None = Non
         elif folder is not None:
             f = contract_file(folder, table)
             if f is not None:
-                sf = read_files(folder, [f.name], m.layer if m else None)
+                sf = _files([f.name], m.layer if m else None)
                 sf.label = _relative(f, folder)
             elif m is not None:
                 raise DataError.single(
@@ -195,7 +204,9 @@ def load_dataset(spec: DataSpec | dict | str | Path, base_dir: Path | None = Non
     if crs == "auto" and meta.get("crs") not in (None, "", "auto"):
         crs = meta["crs"]
     boundary, boundary_label = _read_boundary(spec, base_dir)
-    name = spec.name if spec.name != "dataset" or "name" not in meta else meta["name"]
+    name = spec.name
+    if name == "dataset":
+        name = meta.get("name") or (folder.name if folder is not None else "dataset")
     dataset = Dataset(
         tables=tables, timezone=timezone, crs=crs, name=name, sources=sources, notes=notes
     )

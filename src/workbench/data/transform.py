@@ -29,7 +29,8 @@ def _norm(v: object) -> object:
         return "true" if v else "false"
     if isinstance(v, (float, np.floating)) and float(v).is_integer():
         return str(int(v))
-    return str(v).strip()
+    text = str(v).strip()
+    return text.lower() if text.lower() in ("true", "false") else text
 
 
 def apply_codes(values: pd.Series, codes: dict) -> pd.Series:
@@ -200,7 +201,7 @@ def apply_mapping(
         if c in out:
             out[c] = apply_codes(out[c], codes)
 
-    if "geometry" in out:
+    if "geometry" in out and isinstance(out["geometry"], gpd.GeoSeries):
         df: pd.DataFrame = gpd.GeoDataFrame(
             out, geometry="geometry", crs=geo.crs if geo is not None else "EPSG:4326"
         )
@@ -209,7 +210,10 @@ def apply_mapping(
     kept = np.arange(n)
     if m.dedupe is not None and len(df):
         missing = [k for k in m.dedupe.key + list(m.dedupe.order) if k not in df.columns]
-        if missing:
+        reported = {f.column for f in findings}
+        if missing and all(k in reported for k in missing):
+            pass  # the missing source column is already reported
+        elif missing:
             findings.append(
                 Finding(table, missing[0], f"dedupe names '{missing[0]}', not a mapped column")
             )
