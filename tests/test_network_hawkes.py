@@ -167,3 +167,39 @@ def test_too_few_events(graph):
     ev = pd.DataFrame({"person_id": ["p1"], "t": [3.0]})
     with pytest.raises(DataError, match="fewer than 2"):
         NetworkHawkes(n_boot=0).fit(graph, ev, end=10)
+
+
+def test_seasonality_recovered(graph):
+    season = (0.3, -0.25)  # amplitude 0.39, peak near day 326
+    start = pd.Timestamp("2019-03-01", tz=TZ)
+    sim = simulate_network_hawkes(
+        graph, 3e-4, 0.1, 0.05, 2000, max_lag_days=365, season=season, start=start, seed=4
+    )
+    end = start + pd.Timedelta(days=2000)
+    m = NetworkHawkes(max_lag_days=365, seasonality=True, n_boot=0).fit(graph, sim, start=start, end=end)
+    assert m.converged_
+    assert abs(m.params_["season_cos"] - season[0]) < 0.08
+    assert abs(m.params_["season_sin"] - season[1]) < 0.08
+    assert abs(m.params_["mu0"] - 3e-4) / 3e-4 < 0.1
+    assert abs(m.params_["alpha"] - 0.1) / 0.1 < 0.15
+    assert abs(m.season_["amplitude"] - np.hypot(*season)) < 0.08
+    true_peak = np.arctan2(season[1], season[0]) * 365.25 / (2 * np.pi) % 365.25
+    assert abs(m.season_["peak_doy"] - true_peak) < 20
+    # the fit with seasonality has a higher likelihood than without
+    flat = NetworkHawkes(max_lag_days=365, n_boot=0).fit(graph, sim, start=start, end=end)
+    assert m.loglik_ > flat.loglik_ + 10
+    assert flat.season_["amplitude"] == 0
+
+
+def test_share_weights(graph):
+    K = graph.trigger_matrix("share")
+    rs = np.asarray(K.sum(axis=1)).ravel()
+    np.testing.assert_allclose(rs[graph.degree > 0], 1.0)
+    with pytest.raises(ValueError, match="weights"):
+        graph.trigger_matrix("bogus")
+    sim = simulate_network_hawkes(graph, 2e-4, 0.5, 0.05, 2000, max_lag_days=365, weights="share", seed=3)
+    m = NetworkHawkes(max_lag_days=365, weights="share", n_boot=10, seed=1).fit(graph, sim, end=2000)
+    ci = m.confidence_intervals_
+    for name, true in {"mu0": 2e-4, "alpha": 0.5, "beta": 0.05}.items():
+        est = m.params_[name]
+        assert ci.loc[name, "lower"] <= true <= ci.loc[name, "upper"] or abs(est - true) / true < 0.1

@@ -107,6 +107,27 @@ class Graph:
         a2.eliminate_zeros()
         return a2
 
+    def trigger_matrix(self, weights: str = "binary") -> sp.csr_array:
+        """Matrix ``K`` with ``K[j, i]`` = how strongly an event of ``j`` excites ``i``.
+
+        Parameters
+        ----------
+        weights : {"binary", "count", "share"}
+            ``"binary"``: 1 per tie; ``"count"``: the tie weight (number of shared arrests);
+            ``"share"``: the tie weight as a share of ``j``'s total tie weight (rows sum to 1
+            for connected people), so that an event's total excitation does not grow with its
+            person's number of contacts.
+        """
+        if weights == "binary":
+            return self.binary
+        if weights == "count":
+            return self.adjacency
+        if weights == "share":
+            strength = np.asarray(self.adjacency.sum(axis=1)).ravel()
+            inv = np.divide(1.0, strength, out=np.zeros_like(strength), where=strength > 0)
+            return sp.csr_array(sp.diags_array(inv) @ self.adjacency)
+        raise ValueError(f"weights must be 'binary', 'count' or 'share', not {weights!r}")
+
     @cached_property
     def components(self) -> np.ndarray:
         """Connected-component label of each person (isolates are their own components)."""

@@ -7,23 +7,26 @@ Person ``i``'s victimization rate at time ``t`` (days) is
 
 .. math::
 
-    \\lambda_i(t) = \\mu_i + \\sum_{j \\sim i} \\sum_{t_{jk} < t,\\ t - t_{jk} \\le L}
-        \\alpha\\, w_{ij}\\, \\beta e^{-\\beta (t - t_{jk})},
+    \\lambda_i(t) = \\mu_i s(t) + \\sum_{j \\sim i} \\sum_{t_{jk} < t,\\ t - t_{jk} \\le L}
+        \\alpha\\, K_{ji}\\, \\beta e^{-\\beta (t - t_{jk})},
     \\qquad \\mu_i = \\mu_0 \\exp(x_i^\\top \\gamma),
 
-where ``j ~ i`` are network contacts, ``w_ij`` the tie weight (1 unless ``weighted``), ``alpha``
-the expected number of victimizations one victimization triggers at each contact, ``1/beta`` the
-mean delay in days and ``L`` the kernel truncation (``max_lag_days``).
+where ``j ~ i`` are network contacts, ``K_ji`` how strongly ``j`` excites ``i`` (1 per tie by
+default; see :meth:`Graph.trigger_matrix`), ``alpha`` the expected number of victimizations one
+victimization triggers at each contact (per unit of ``K``), ``1/beta`` the mean delay in days,
+``L`` the kernel truncation (``max_lag_days``) and ``s(t)`` either 1 or the annual cycle
+``1 + a cos(2 pi d / 365.25) + b sin(2 pi d / 365.25)`` (``d`` the day of year).
 
 It is fitted by expectation-maximization over the branching structure: the E-step gives each
 victimization the probability ``p_e0`` of being background and ``p_ek`` of being triggered by
 each earlier victimization ``k`` of a contact within ``L`` days; the M-step updates ``mu0``
 (closed form, or ``gamma`` by Poisson regression of expected background counts on the
-covariates), ``alpha`` (closed form given ``beta``) and ``beta`` (one-dimensional maximization
+covariates), the seasonal ``(a, b)`` (2-D maximization of the profiled background term),
+``alpha`` (closed form given ``beta``) and ``beta`` (one-dimensional maximization
 of the profile expected log-likelihood, exact with edge effects; equal to the classical closed
 form ``sum p / sum p * delay`` when no kernel is cut off by the end of the window). Candidate
 parent pairs come from one sparse product ``P W P^T`` of the event-person incidence ``P`` and
-the adjacency ``W``; every step is vectorized over pairs.
+the trigger matrix ``K``; every step is vectorized over pairs.
 
 Confidence intervals are percentile intervals of a seeded parametric bootstrap: simulate from
 the fitted model on the same graph and window (:func:`simulate_network_hawkes`), refit.
@@ -43,7 +46,7 @@ from workbench.data.errors import DataError
 
 from ._checks import as_timestamp, require_columns, require_not_null, require_tz_aware
 from .graph import Graph
-from .simulate import simulate_network_hawkes
+from .simulate import YEAR, _day_of_year, seasonal_factor, simulate_network_hawkes
 
 __all__ = ["NetworkHawkes"]
 
@@ -65,13 +68,37 @@ class _Problem:
     out_w: np.ndarray  # per event: total tie weight of its person (what it can trigger)
     tau: np.ndarray  # per event: min(T - t, L), the kernel span inside the window
     X: np.ndarray | None  # covariates per person (n_people x p) or None
+    doy0: float  # day of year of t = 0
 
 
-def _candidate_pairs(adj: sp.csr_array, person: np.ndarray, t: np.ndarray, L: float):
-    """(child, parent, weight, lag) for every event pair of contacts with 0 < lag <= L."""
-    E, n = len(person), adj.shape[0]
+def _season_integral(a: float, b: float, T: float, doy0: float) -> float:
+    """``integral_0^T s(t) dt`` for ``s = 1 + a cos + b sin`` of the annual cycle."""
+    th0 = 2 * np.pi * doy0 / YEAR
+    th1 = 2 * np.pi * (doy0 + T) / YEAR
+    k = YEAR / (2 * np.pi)
+    return T + k * (a * (np.sin(th1) - np.sin(th0)) - b * (np.cos(th1) - np.cos(th0)))
+
+
+def _ab(u: np.ndarray) -> tuple[float, float]:
+    """Unconstrained (u, v) -> seasonal (a, b) with ``a**2 + b**2 < 0.98**2``."""
+    r = float(np.hypot(u[0], u[1]))
+    f = 0.98 * (np.tanh(r) / r if r > 1e-12 else 1.0)
+    return float(u[0] * f), float(u[1] * f)
+
+
+def _ab_inverse(a: float, b: float) -> np.ndarray:
+    r = float(np.hypot(a, b))
+    if r < 1e-12:
+        return np.zeros(2)
+    rr = np.arctanh(min(r / 0.98, 0.999999))
+    return np.array([a, b]) * rr / r
+
+
+def _candidate_pairs(K: sp.csr_array, person: np.ndarray, t: np.ndarray, L: float):
+    """(child, parent, K[parent person, child person], lag) for event pairs with 0 < lag <= L."""
+    E, n = len(person), K.shape[0]
     P = sp.csr_array((np.ones(E), (np.arange(E), person)), shape=(E, n))
-    C = (P @ adj @ P.T).tocoo()
+    C = (P @ K.T @ P.T).tocoo()
     child, parent, w = C.row.astype(np.int64), C.col.astype(np.int64), C.data
     lag = t[child] - t[parent]
     keep = (lag > 0) & (lag <= L)
@@ -86,8 +113,14 @@ class NetworkHawkes:
     max_lag_days : float or None
         Kernel truncation ``L``: events more than this many days apart cannot trigger each other
         (``None``: no limit). Keeps the number of candidate pairs bounded.
-    weighted : bool
-        Scale ``alpha`` by tie weights (numbers of co-arrests) instead of 0/1 ties.
+    weights : {"binary", "count", "share"}
+        How ties scale excitation (:meth:`Graph.trigger_matrix`): 1 per tie (Green et al.),
+        the number of shared arrests, or that number as a share of the source person's ties
+        (then ``alpha`` is the expected number of victimizations one victimization triggers
+        in the whole network, its branching ratio).
+    seasonality : bool
+        Multiply the background by the annual cycle ``1 + a cos + b sin`` (parameters
+        ``season_cos``, ``season_sin``; amplitude and peak day in :attr:`season_`).
     n_boot : int
         Parametric bootstrap replicates for :attr:`confidence_intervals_` (0: none).
     ci_level : float
@@ -102,8 +135,12 @@ class NetworkHawkes:
     Attributes
     ----------
     params_ : Series
-        ``mu0`` (background rate per person per day at ``x = 0``), ``alpha``, ``beta`` (per
-        day), ``gamma_<covariate>`` for each covariate.
+        ``mu0`` (background rate per person per day at ``x = 0``, yearly average), ``alpha``,
+        ``beta`` (per day), ``gamma_<covariate>`` for each covariate, ``season_cos`` and
+        ``season_sin`` with ``seasonality``.
+    season_ : Series
+        ``amplitude`` and ``peak_doy`` (day of year, 0 = January 1) of the background cycle
+        (amplitude 0 without ``seasonality``).
     confidence_intervals_ : DataFrame
         ``lower``/``upper`` per parameter and for ``contagion_share`` (empty without bootstrap).
     bootstrap_ : DataFrame
@@ -137,7 +174,8 @@ class NetworkHawkes:
     def __init__(
         self,
         max_lag_days: float | None = 365.0,
-        weighted: bool = False,
+        weights: str = "binary",
+        seasonality: bool = False,
         n_boot: int = 30,
         ci_level: float = 0.95,
         seed: int = 0,
@@ -145,7 +183,8 @@ class NetworkHawkes:
         max_iter: int = 1000,
     ):
         self.max_lag_days = max_lag_days
-        self.weighted = weighted
+        self.weights = weights
+        self.seasonality = seasonality
         self.n_boot = n_boot
         self.ci_level = ci_level
         self.seed = seed
@@ -160,6 +199,8 @@ class NetworkHawkes:
         start: object = None,
         end: object = None,
         covariates: pd.DataFrame | None = None,
+        *,
+        doy0: float | None = None,
     ) -> "NetworkHawkes":
         """Fit the model to the victimizations of the people in ``graph``.
 
@@ -180,12 +221,15 @@ class NetworkHawkes:
             Numeric columns indexed by ``person_id`` covering every graph row (e.g. age,
             sex dummies); enter the background rate as ``exp(x'gamma)``. Center them so that
             ``mu0`` stays interpretable.
+        doy0 : float, optional
+            Day of year of ``start`` (0 = January 1) for the seasonality when events come as
+            day numbers ``t`` (default 0); taken from ``start`` otherwise.
 
         Returns
         -------
         self
         """
-        prob, meta = self._prepare(graph, events, start, end, covariates)
+        prob, meta = self._prepare(graph, events, start, end, covariates, doy0)
         self._graph = graph
         est, p_bg, p_pair, ll, n_iter, conv = self._em(prob)
         self.params_ = pd.Series(est, name="estimate")
@@ -194,6 +238,13 @@ class NetworkHawkes:
         self.converged_ = conv
         self._prob = prob
         self._mu = self._background(prob, est)
+        a, b = est.get("season_cos", 0.0), est.get("season_sin", 0.0)
+        self.season_ = pd.Series(
+            {
+                "amplitude": float(np.hypot(a, b)),
+                "peak_doy": float(np.arctan2(b, a) * YEAR / (2 * np.pi) % YEAR),
+            }
+        )
         self.contagion_share_ = float(p_pair.sum() / max(len(prob.t), 1))
         self._attribute(prob, meta, p_bg, p_pair)
         self._bootstrap(graph, prob)
@@ -202,7 +253,7 @@ class NetworkHawkes:
     def intensity(self, at: object, events: pd.DataFrame | None = None) -> pd.Series:
         """Conditional intensity of every person at instant ``at`` (victimizations per day).
 
-        ``mu_i + sum over contacts' earlier events of alpha w beta exp(-beta lag)``, the risk
+        ``mu_i s(at) + sum over contacts' earlier events of alpha K beta exp(-beta lag)``, the risk
         score of Green et al. Only events strictly before ``at`` (and within ``max_lag_days``)
         count.
 
@@ -237,8 +288,8 @@ class NetworkHawkes:
         ok = (lag > 0) & (lag <= L)
         a, b = self.params_["alpha"], self.params_["beta"]
         h = np.bincount(person[ok], weights=b * np.exp(-b * lag[ok]), minlength=g.n_people)
-        adj = g.adjacency if self.weighted else g.binary
-        lam = self._mu + a * (adj @ h)
+        K = g.trigger_matrix(self.weights)
+        lam = self._mu * self._season(np.array([at_days]), self._prob.doy0)[0] + a * (K.T @ h)
         return pd.Series(lam, index=pd.Index(g.person_ids, name="person_id"), name="intensity")
 
     # -- preparation ----------------------------------------------------------------------
@@ -252,7 +303,7 @@ class NetworkHawkes:
         keep = rows >= 0
         return rows[keep], t[keep]
 
-    def _prepare(self, graph, events, start, end, covariates):
+    def _prepare(self, graph, events, start, end, covariates, doy0):
         require_columns(events, "victimizations", ["person_id"])
         if "occurred_at" not in events and "t" not in events:
             raise DataError.single("victimizations", "occurred_at", "required column is missing")
@@ -270,12 +321,14 @@ class NetworkHawkes:
             t = ((when - s) / DAY).to_numpy(dtype=float)
             T = (e - s) / DAY
             self.start_, self.end_ = s, e
+            doy0 = _day_of_year(s)
         else:
             t = events["t"].to_numpy(dtype=float)
             s0 = 0.0 if start is None else float(start)
             T = (float(np.ceil(t.max())) if end is None else float(end)) - s0
             t = t - s0
             self.start_ = self.end_ = None
+            doy0 = 0.0 if doy0 is None else float(doy0)
         rows = graph.rows(events["person_id"].astype(str).to_numpy())
         keep = (rows >= 0) & (t >= 0) & (t < T)
         self.n_events_dropped_ = int((~keep).sum())
@@ -290,10 +343,10 @@ class NetworkHawkes:
         self.n_events_ = len(t)
         if len(t) < 2:
             raise DataError.single("victimizations", None, "fewer than 2 victimizations in the graph and window")
-        adj = graph.adjacency if self.weighted else graph.binary
+        K = graph.trigger_matrix(self.weights)
         L = np.inf if self.max_lag_days is None else float(self.max_lag_days)
-        child, parent, w, lag = _candidate_pairs(adj, person, t, L)
-        strength = np.asarray(adj.sum(axis=1)).ravel()
+        child, parent, w, lag = _candidate_pairs(K, person, t, L)
+        strength = np.asarray(K.sum(axis=1)).ravel()
         X = None
         self.covariate_names_ = []
         if covariates is not None:
@@ -308,7 +361,7 @@ class NetworkHawkes:
             self.covariate_names_ = [str(c) for c in cov.columns]
         prob = _Problem(
             person=person, t=t, T=float(T), n_people=graph.n_people, child=child, parent=parent,
-            w=w, lag=lag, out_w=strength[person], tau=np.minimum(T - t, L), X=X,
+            w=w, lag=lag, out_w=strength[person], tau=np.minimum(T - t, L), X=X, doy0=doy0,
         )
         return prob, {"labels": labels, "person_ids": graph.person_ids.to_numpy()[person]}
 
@@ -319,6 +372,46 @@ class NetworkHawkes:
             return np.full(prob.n_people, est["mu0"])
         gamma = np.array([est[f"gamma_{c}"] for c in self.covariate_names_])
         return est["mu0"] * np.exp(prob.X @ gamma)
+
+    def _season(self, t: np.ndarray, doy0: float, est: dict | pd.Series | None = None) -> np.ndarray:
+        """Seasonal factor at day numbers ``t`` (ones without ``seasonality``)."""
+        est = self.params_ if est is None else est
+        if not self.seasonality:
+            return np.ones(len(t))
+        return seasonal_factor(t, (est["season_cos"], est["season_sin"]), doy0)
+
+    def _loglik(self, prob: _Problem, est: dict):
+        """(log-likelihood, background rate per event, trigger rate per pair, total rate)."""
+        E = len(prob.t)
+        mu = self._background(prob, est)
+        s_e = self._season(prob.t, prob.doy0, est)
+        mu_e = mu[prob.person] * s_e
+        a, b = est["alpha"], est["beta"]
+        trig = a * prob.w * b * np.exp(-b * prob.lag)
+        lam = mu_e + np.bincount(prob.child, weights=trig, minlength=E)
+        season_int = (
+            _season_integral(est["season_cos"], est["season_sin"], prob.T, prob.doy0)
+            if self.seasonality
+            else prob.T
+        )
+        comp = mu.sum() * season_int + a * np.sum(prob.out_w * -np.expm1(-b * prob.tau))
+        return float(np.log(lam).sum() - comp), mu_e, trig, lam
+
+    def _season_step(self, prob: _Problem, p_bg: np.ndarray, est: dict) -> None:
+        """Maximize ``sum p_e0 log s(t_e) - S0 log integral s`` over the seasonal (a, b)."""
+        from scipy.optimize import minimize
+
+        S0 = p_bg.sum()
+        ang = 2 * np.pi * (prob.doy0 + prob.t) / YEAR
+        c, sn = np.cos(ang), np.sin(ang)
+
+        def neg(u: np.ndarray) -> float:
+            a, b = _ab(u)
+            return -(p_bg @ np.log1p(a * c + b * sn) - S0 * np.log(_season_integral(a, b, prob.T, prob.doy0)))
+
+        u0 = _ab_inverse(est["season_cos"], est["season_sin"])
+        res = minimize(neg, u0, method="Nelder-Mead", options={"xatol": 1e-7, "fatol": 1e-10})
+        est["season_cos"], est["season_sin"] = _ab(res.x)
 
     def _em(self, prob: _Problem):
         E = len(prob.t)
@@ -331,6 +424,8 @@ class NetworkHawkes:
         est["beta"] = 1.0 / (min(L, T) / 10.0)
         for c in self.covariate_names_:
             est[f"gamma_{c}"] = 0.0
+        if self.seasonality:
+            est["season_cos"] = est["season_sin"] = 0.0
         glm = None
         if prob.X is not None:
             from sklearn.linear_model import PoissonRegressor
@@ -340,25 +435,24 @@ class NetworkHawkes:
         conv = False
         it = 0
         for it in range(1, self.max_iter + 1):
-            mu = self._background(prob, est)
-            mu_e = mu[prob.person]
-            a, b = est["alpha"], est["beta"]
-            trig = a * prob.w * b * np.exp(-b * prob.lag)
-            lam = mu_e + np.bincount(prob.child, weights=trig, minlength=E)
-            comp = mu.sum() * T + a * np.sum(prob.out_w * -np.expm1(-b * prob.tau))
-            ll = float(np.log(lam).sum() - comp)
+            ll, mu_e, trig, lam = self._loglik(prob, est)
             if ll - ll_old < self.tol * abs(ll):
                 conv = True
                 break
             ll_old = ll
             p_bg = mu_e / lam
             p_pair = trig / lam[prob.child]
-            # M-step: background
+            # M-step: seasonality (separates from mu0 and gamma), then the background level
+            if self.seasonality:
+                self._season_step(prob, p_bg, est)
+                exposure = _season_integral(est["season_cos"], est["season_sin"], T, prob.doy0)
+            else:
+                exposure = T
             if glm is None:
-                est["mu0"] = p_bg.sum() / (n * T)
+                est["mu0"] = p_bg.sum() / (n * exposure)
             else:
                 counts = np.bincount(prob.person, weights=p_bg, minlength=n)
-                glm.fit(prob.X, counts / T)
+                glm.fit(prob.X, counts / exposure)
                 est["mu0"] = float(np.exp(glm.intercept_))
                 for c, g in zip(self.covariate_names_, glm.coef_):
                     est[f"gamma_{c}"] = float(g)
@@ -368,16 +462,10 @@ class NetworkHawkes:
                 est["alpha"] = 0.0
                 continue
             D = float(p_pair @ prob.lag)
-            est["beta"] = self._beta_step(S, D, prob.out_w, prob.tau, b)
+            est["beta"] = self._beta_step(S, D, prob.out_w, prob.tau, est["beta"])
             G = np.sum(prob.out_w * -np.expm1(-est["beta"] * prob.tau))
             est["alpha"] = S / G
-        mu = self._background(prob, est)
-        mu_e = mu[prob.person]
-        a, b = est["alpha"], est["beta"]
-        trig = a * prob.w * b * np.exp(-b * prob.lag)
-        lam = mu_e + np.bincount(prob.child, weights=trig, minlength=E)
-        comp = mu.sum() * T + a * np.sum(prob.out_w * -np.expm1(-b * prob.tau))
-        ll = float(np.log(lam).sum() - comp)
+        ll, mu_e, trig, lam = self._loglik(prob, est)
         return est, mu_e / lam, trig / lam[prob.child], ll, it, conv
 
     @staticmethod
@@ -476,7 +564,12 @@ class NetworkHawkes:
         if self.n_boot <= 0:
             return
         rng = np.random.default_rng(self.seed)
-        child = NetworkHawkes(self.max_lag_days, self.weighted, 0, self.ci_level, 0, self.tol, self.max_iter)
+        child = NetworkHawkes(
+            self.max_lag_days, self.weights, self.seasonality, 0, self.ci_level, 0, self.tol, self.max_iter
+        )
+        season = (
+            (self.params_["season_cos"], self.params_["season_sin"]) if self.seasonality else None
+        )
         cov = None
         if prob.X is not None:
             cov = pd.DataFrame(prob.X, index=graph.person_ids, columns=self.covariate_names_)
@@ -484,11 +577,15 @@ class NetworkHawkes:
         for _ in range(self.n_boot):
             sim = simulate_network_hawkes(
                 graph, self._mu, self.params_["alpha"], self.params_["beta"], prob.T,
-                max_lag_days=self.max_lag_days, weighted=self.weighted, seed=rng,
+                max_lag_days=self.max_lag_days, weights=self.weights, season=season,
+                doy0=prob.doy0, seed=rng,
             )
             if len(sim) < 2:
                 continue
-            child.fit(graph, sim[["event_id", "person_id", "t"]], start=0.0, end=prob.T, covariates=cov)
+            child.fit(
+                graph, sim[["event_id", "person_id", "t"]], start=0.0, end=prob.T,
+                covariates=cov, doy0=prob.doy0,
+            )
             rows.append({**child.params_.to_dict(), "contagion_share": child.contagion_share_})
         self.bootstrap_ = pd.DataFrame(rows, columns=names)
         q = (1 - self.ci_level) / 2
@@ -502,6 +599,6 @@ class NetworkHawkes:
 
     def __repr__(self) -> str:
         return (
-            f"NetworkHawkes(max_lag_days={self.max_lag_days}, weighted={self.weighted}, "
-            f"n_boot={self.n_boot})"
+            f"NetworkHawkes(max_lag_days={self.max_lag_days}, weights={self.weights!r}, "
+            f"seasonality={self.seasonality}, n_boot={self.n_boot})"
         )

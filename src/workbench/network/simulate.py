@@ -1,9 +1,10 @@
 """Simulate a network Hawkes process by its branching (cluster) structure.
 
-Background events of person ``i`` arrive as a Poisson process of rate ``mu_i`` per day on
-``[0, T)``. Every event of person ``j`` then triggers, at each network contact ``i``, a Poisson
-number of events with mean ``alpha * w_ij * (1 - exp(-beta * L))`` whose delays are exponential
-with rate ``beta`` (truncated at ``L = max_lag_days``) -- the same kernel
+Background events of person ``i`` arrive as a Poisson process of rate ``mu_i * s(t)`` per day on
+``[0, T)`` (``s`` = 1, or the annual cycle ``1 + a cos + b sin``, by thinning). Every event of
+person ``j`` then triggers, at each network contact ``i``, a Poisson number of events with mean
+``alpha * K_ji * (1 - exp(-beta * L))`` whose delays are exponential with rate ``beta``
+(truncated at ``L = max_lag_days``); ``K`` is :meth:`Graph.trigger_matrix` -- the same model
 :class:`~workbench.network.hawkes.NetworkHawkes` fits. Generations are drawn one at a time, each
 vectorized over all of its events (the loop is over generations, not events).
 """
@@ -15,7 +16,32 @@ import pandas as pd
 
 from .graph import Graph
 
-__all__ = ["simulate_network_hawkes"]
+__all__ = ["simulate_network_hawkes", "seasonal_factor"]
+
+YEAR = 365.25
+
+
+def seasonal_factor(t: np.ndarray, season: tuple[float, float], doy0: float = 0.0) -> np.ndarray:
+    """Annual cycle ``1 + a cos(2 pi d / 365.25) + b sin(2 pi d / 365.25)``, ``d = doy0 + t``.
+
+    Parameters
+    ----------
+    t : ndarray
+        Days since the start.
+    season : (float, float)
+        ``(a, b)``; ``a**2 + b**2 < 1`` keeps the factor positive. Amplitude
+        ``sqrt(a**2 + b**2)``, peak on day of year ``atan2(b, a) * 365.25 / (2 pi)``.
+    doy0 : float
+        Day of year of the start (0 = January 1, 00:00).
+    """
+    a, b = season
+    ang = 2 * np.pi * (doy0 + np.asarray(t, dtype=float)) / YEAR
+    return 1.0 + a * np.cos(ang) + b * np.sin(ang)
+
+
+def _day_of_year(ts: pd.Timestamp) -> float:
+    """Fractional day of year, 0 = January 1 00:00 local time."""
+    return float(ts.dayofyear - 1 + (ts - ts.normalize()) / pd.Timedelta(days=1))
 
 
 def _expand_neighbours(adj, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -35,7 +61,9 @@ def simulate_network_hawkes(
     beta: float,
     T: float,
     max_lag_days: float | None = None,
-    weighted: bool = False,
+    weights: str = "binary",
+    season: tuple[float, float] | None = None,
+    doy0: float | None = None,
     start: pd.Timestamp | str | None = None,
     seed: int | np.random.Generator | None = None,
     max_events: int = 5_000_000,
@@ -49,16 +77,20 @@ def simulate_network_hawkes(
     mu : float or ndarray
         Background rate per person per day (scalar or one per graph row).
     alpha : float
-        Expected number of events one event triggers at each contact (times the tie weight when
-        ``weighted``).
+        Expected number of events one event triggers at each contact, times ``K_ji`` (see
+        ``weights``).
     beta : float
         Decay rate of the exponential kernel, per day (mean delay ``1/beta`` days).
     T : float
         Length of the observation window, days.
     max_lag_days : float, optional
         Kernel truncation ``L`` (``None``: no truncation).
-    weighted : bool
-        Use tie weights ``w_ij`` (numbers of co-arrests) instead of 0/1 ties.
+    weights : {"binary", "count", "share"}
+        How ties scale excitation (:meth:`Graph.trigger_matrix`).
+    season : (float, float), optional
+        Background seasonality ``(a, b)`` of :func:`seasonal_factor` (``None``: constant).
+    doy0 : float, optional
+        Day of year of the start for the seasonality (default: from ``start``, else 0).
     start : Timestamp or str, optional
         If given, an ``occurred_at`` column ``start + t`` days is added (``start`` must be
         tz-aware).
@@ -81,14 +113,24 @@ def simulate_network_hawkes(
     """
     rng = np.random.default_rng(seed)
     n = graph.n_people
-    adj = graph.adjacency if weighted else graph.binary
+    adj = graph.trigger_matrix(weights)
     mu = np.broadcast_to(np.asarray(mu, dtype=float), (n,))
     L = np.inf if max_lag_days is None else float(max_lag_days)
     mass = 1.0 - np.exp(-beta * L)
 
-    counts = rng.poisson(mu * T)
-    person = np.repeat(np.arange(n), counts)
-    times = rng.uniform(0.0, T, len(person))
+    if season is None:
+        counts = rng.poisson(mu * T)
+        person = np.repeat(np.arange(n), counts)
+        times = rng.uniform(0.0, T, len(person))
+    else:  # thinning against the seasonal maximum
+        if doy0 is None:
+            doy0 = 0.0 if start is None else _day_of_year(pd.Timestamp(start))
+        top = 1.0 + float(np.hypot(*season))
+        counts = rng.poisson(mu * T * top)
+        person = np.repeat(np.arange(n), counts)
+        times = rng.uniform(0.0, T, len(person))
+        keep = rng.uniform(0.0, top, len(times)) < seasonal_factor(times, season, doy0)
+        person, times = person[keep], times[keep]
     parent = np.full(len(person), -1, np.int64)
     gen = np.zeros(len(person), np.int64)
     all_p, all_t, all_par, all_gen = [person], [times], [parent], [gen]
