@@ -101,7 +101,8 @@ def times_to_units(times: Any, resolution: str, source: str = "incidents", ids: 
 
     Datetimes must be tz-aware; ``'day'`` uses the *local* calendar date in their own time zone,
     so two shootings at 23:50 and 00:10 are one day apart (as in the Near Repeat Calculator,
-    which reads dates). Plain numbers are read as days (fractional days allowed).
+    which reads dates); ``'second'`` counts elapsed (UTC) seconds, so DST changes do not distort
+    differences. Plain numbers are read as days (fractional days allowed).
     """
     if resolution not in ("day", "second"):
         raise ValueError("time resolution must be 'day' or 'second'")
@@ -112,10 +113,10 @@ def times_to_units(times: Any, resolution: str, source: str = "incidents", ids: 
         bad = s.isna().to_numpy()
         if bad.any():
             raise _bad_rows(source, "occurred_at", "missing timestamp", bad, ids)
-        local = s.dt.tz_localize(None).to_numpy().astype("datetime64[s]").astype(np.int64)
-        if resolution == "day":
-            return np.floor_divide(local, SECONDS_PER_DAY)
-        return local
+        if resolution == "day":  # local calendar date
+            local = s.dt.tz_localize(None).to_numpy().astype("datetime64[D]")
+            return local.astype(np.int64)
+        return s.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[s]").astype(np.int64)
     if pd.api.types.is_numeric_dtype(s.dtype):
         v = s.to_numpy(float)
         bad = ~np.isfinite(v)
