@@ -20,12 +20,15 @@ and the staging folder is removed.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import shutil
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 import nbformat
@@ -213,8 +216,13 @@ def _execute(
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    run = pm.execute_notebook
+    if threading.current_thread() is not threading.main_thread():
+        # In a worker thread (Dask with processes=False) the copied context may point
+        # jupyter_core at another thread's running event loop; start from an empty context.
+        run = partial(contextvars.Context().run, pm.execute_notebook)
     try:
-        pm.execute_notebook(
+        run(
             str(params.notebook_path(name)),
             str(executed),
             parameters=params.parameters_for(name, data_dir),
