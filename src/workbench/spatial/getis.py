@@ -12,6 +12,7 @@ permutation p-value), optionally after Benjamini-Hochberg FDR adjustment
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import geopandas as gpd
@@ -116,9 +117,11 @@ def getis_ord(
         ids = geoms[id_column].to_numpy() if id_column else np.arange(len(y))
         raise DataError.single("areas", column, "non-numeric or missing value", ids=list(ids[bad][:5]), n_rows=int(bad.sum()))
     w = weights if not isinstance(weights, str) else build_weights(geoms, weights, k=k, distance=distance)
-    g = G_Local(
-        y, w, transform="B", permutations=permutations, star=True, seed=seed, keep_simulations=False, n_jobs=1
-    )
+    with warnings.catch_warnings():  # esda announces a future change of its (directed) p_sim
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module="esda")
+        g = G_Local(
+            y, w, transform="B", permutations=permutations, star=True, seed=seed, keep_simulations=False, n_jobs=1
+        )
     z = np.asarray(g.Zs, float)
     p = 2 * stats.norm.sf(np.abs(z))
     p_sim = np.asarray(g.p_sim, float) if permutations else np.full(len(y), np.nan)
