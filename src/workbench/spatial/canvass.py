@@ -1,7 +1,8 @@
 """Co-responder canvass list: where second responders go after a shooting.
 
 For one shooting, several, or all shootings of a local calendar day, the list holds the areas and the
-places inside each exposure zone. Areas come first, ranked by residents exposed (most first), then by
+places inside each exposure zone. Areas come first, ranked by residents exposed (most first, in whole
+residents: estimates closer than that are ties), then by
 prior exposure (zones that touched the same area in the ``prior_days`` before this shooting, most
 first); places follow, ranked by their prior exposure, then by distance to the shooting.
 """
@@ -83,8 +84,8 @@ def canvass_list(
 
     areas = exposure.areas.assign(prior_exposures=_prior(exposure.areas, "area_id", prior_days))
     areas = areas[areas["incident_id"].isin(chosen)]
-    areas = areas.sort_values(
-        ["incident_id", "residents_exposed", "prior_exposures", "area_id"], ascending=[True, False, False, True]
+    areas = areas.assign(_res=areas["residents_exposed"].round(0)).sort_values(
+        ["incident_id", "_res", "prior_exposures", "area_id"], ascending=[True, False, False, True]
     )
     area_list = pd.DataFrame(
         {
