@@ -113,3 +113,20 @@ def test_engagement_model_recovers_cox_coefficients(demo):
              "housing": prm["beta_service"]["housing"], "rest": 1.0}
     for name, beta in truth.items():
         assert abs(est[name] - beta) < 3.5 * se[name], (name, est[name], beta, se[name])
+
+
+def test_background_shootings_follow_area_weights(demo):
+    import geopandas as gpd
+
+    p = demo.parents
+    bg = p.loc[(p["parent_type"] == "background") & p["primary"], "incident_id"]
+    pts = demo.dataset.points("incidents").set_index("incident_id").loc[bg].to_crs("EPSG:4326")
+    areas = demo.dataset["areas"]
+    hit = gpd.sjoin(pts.reset_index(), areas[["area_id", "geometry"]], predicate="within")
+    counts = hit["area_id"].value_counts().reindex(areas["area_id"], fill_value=0)
+    weight = pd.Series(demo.truth["areas"]["background_weight"]).reindex(areas["area_id"])
+    assert weight.sum() == pytest.approx(1.0)
+    assert counts.corr(weight, method="spearman") > 0.5
+    dis = pd.Series(demo.truth["areas"]["disadvantage"]).reindex(areas["area_id"])
+    rate = counts / areas.set_index("area_id")["population"].astype(float)
+    assert rate.corr(dis, method="spearman") > 0.3

@@ -358,6 +358,13 @@ def _truth(sc, params, seed, start, data_end_days, horizon, program_t, doy0, mu0
             "areas": geo.n,
             "residents": int(geo.population.sum()),
         },
+        "areas": {
+            "note": "per area: latent disadvantage D (SD units) and share of the background victim weight of its residents",
+            "disadvantage": dict(zip(tables["areas"]["area_id"], geo.disadvantage)),
+            "background_weight": dict(zip(
+                tables["areas"]["area_id"],
+                np.bincount(popn.area, weights=popn.weight, minlength=geo.n))),
+        },
         "expected": {
             "window": expected,
             "window_shares": exp_share,
