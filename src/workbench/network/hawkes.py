@@ -430,7 +430,9 @@ class NetworkHawkes:
         if prob.X is not None:
             from sklearn.linear_model import PoissonRegressor
 
-            glm = PoissonRegressor(alpha=0.0, fit_intercept=True, max_iter=300, tol=1e-8, warm_start=True)
+            glm = PoissonRegressor(
+                alpha=0.0, fit_intercept=True, solver="newton-cholesky", max_iter=100, tol=1e-10
+            )
         ll_old = -np.inf
         conv = False
         it = 0
