@@ -18,55 +18,92 @@ def _d(**kw):
 class Params:
     """Generating parameters of the synthetic city (defaults are the documented truth).
 
-    Geography
-    ---------
+    Every field is written to ``truth.json``; ``docs/synthetic-city.md`` gives the equations.
+
+    Parameters
+    ----------
     center_lon, center_lat : float
         City center (WGS84 degrees).
     timezone, crs : str
         IANA zone of every timestamp; projected CRS (meters) the city is built in.
-    disadvantage_bumps : int
-        Gaussian bumps of the latent disadvantage field; ``disadvantage_bump_scale`` is their
-        width as a fraction of the radius; ``disadvantage_gradient`` the west-east slope
-        (SD units across the city).
-    area_noise_sd : float
-        SD of the area-level noise added to each socioeconomic indicator (logit scale).
-
-    Network (co-arrests)
-    --------------------
+    disadvantage_bumps, disadvantage_bump_scale, disadvantage_gradient : int, float, float
+        Gaussian bumps of the latent disadvantage field, their width (fraction of the radius)
+        and the west-east slope (SD units across the city).
+    area_noise_sd, population_density_sd : float
+        SD of the area noise of each indicator (logit scale) and of log population density.
+    at_risk_share : float
+        Share of residents in the at-risk non-network pool (people who can be shot).
+    places_per_10k : dict of str to float
+        Places of each kind per 10,000 residents (Poisson per area).
     extra_arrests_nb_size, extra_arrests_mean : float
         Arrests per network person are ``1 + NegBin(size, mean)`` (heavy tailed).
     group_size_probs : list of float
         Probabilities of co-arrest groups of 1, 2, 3, 4 people.
-    crew_size : float
+    crew_size, crew_mixing_sd, co_arrest_random_share : float
         Mean crew size; arrest slots are sorted by area then by crew index plus
-        ``crew_mixing_sd`` normal noise, then cut into groups (clustered co-offending); a
-        share ``co_arrest_random_share`` of slots is placed at random in that order instead
+        ``N(0, crew_mixing_sd)`` noise and cut into groups (clustered co-offending); a share
+        ``co_arrest_random_share`` of slots is placed at random in that order instead
         (cross-neighbourhood ties that join the crews into a large component).
-
-    Shooting process (Hawkes, cluster representation)
-    --------------------------------------------------
+    network_beta_disadvantage : float
+        Log relative probability of a network member living in an area, per SD of disadvantage.
+    male_share_network, male_share_other : float
+        Share of men in the network and in the at-risk pool.
+    offense_probs : dict of str to float
+        Offense category of an arrest.
     season_amplitude, season_peak_doy : float
-        Background seasonality ``1 + A cos(2 pi (doy - peak) / 365.25)``.
+        Background seasonality ``1 + A cos(2 pi (doy - peak) / 365.25)`` (peak day of year).
     beta_disadvantage : float
-        Log background rate per SD of area disadvantage.
+        Log background rate per SD of home-area disadvantage.
     network_frailty_sd : float
         SD of the log individual risk of network members.
     background_network_share : float
-        Share of background (and near-repeat, co-victim) victims drawn from the network; the
-        rest come from the at-risk non-network pool (``at_risk_share`` of residents).
+        Share of the background victim weight on network members (the rest on the pool).
     near_repeat_branching, near_repeat_sigma_m, near_repeat_tau_days : float
         Near-repeat offspring per incident (Poisson mean), Gaussian spatial SD (m) and mean of
         the exponential delay (days).
     contagion_branching, contagion_tau_days : float
         Contagion offspring per victimization of a network member with co-arrestees (Poisson
-        mean), spread over co-arrestees in proportion to shared arrests; mean of the exponential
+        mean), aimed at co-arrestees in proportion to shared arrests; mean of the exponential
         infector-infectee delay (days).
-    co_victim_mean : float
-        Extra victims per incident ~ Poisson(co_victim_mean).
-    fatal_prob : float
-        Probability that a victimization is fatal.
+    co_victim_mean, fatal_prob : float
+        Extra victims per incident ~ Poisson(co_victim_mean); probability a victimization is
+        fatal.
     shots_fired_ratio : float
         Shots-fired incidents (no victim) per expected shooting incident.
+    diurnal : list of float
+        Relative background intensity by local hour 0..23.
+    program_start_fraction : float
+        Co-responders attend only from this fraction of the period on.
+    coresponder_probs : dict of str to float
+        Probability that each co-responder type attends an incident with victims.
+    agencies : dict of str to list of str
+        Agencies per responder type (chosen uniformly).
+    arrival_delay_min, on_scene_min : dict of str to [float, float]
+        Lognormal (median minutes, log SD) of the arrival delay and time on scene.
+    referrals_per_victim : dict of str to float
+        Poisson mean of referrals per surviving victim and co-responder response.
+    service_probs : dict of str to dict of str to float
+        Service mix of each co-responder type.
+    providers : dict of str to list of str
+        Providers per service (chosen uniformly).
+    family_referral_prob, family_services : float, dict
+        Probability that a family member of a served incident is referred (doubled for fatal
+        incidents, at most 0.9) and their service mix.
+    referral_delay_hours : float
+        Mean of the exponential delay from arrival to referral (hours).
+    weibull_shape, weibull_scale_days : float
+        Weibull baseline of the time to engagement (shape k, scale lambda in days).
+    beta_service, beta_provider, beta_responder : dict of str to float
+        Log-hazard coefficients (absent levels are 0: references mental_health, unlisted
+        providers, social_worker).
+    beta_age_per_decade : float
+        Log hazard per 10 years of age above 30.
+    decline_rate_per_day : float
+        Rate of the competing exponential decline time (per day).
+    followup_window_days : float
+        Follow-up stops (censoring) this many days after the referral.
+    attempt_gap_days, scheduled_share : float
+        Mean gap between unsuccessful attempts (days) and their share ``scheduled``.
     """
 
     # geography
@@ -133,7 +170,6 @@ class Params:
         violence_interrupter=["Peace Keepers Network", "Safe Streets Initiative"],
         victim_advocate=["Victim Advocacy Center"],
     )
-    #: arrival delay after the incident: lognormal (median minutes, log SD)
     arrival_delay_min: dict = _d(
         police=[6.0, 0.5], social_worker=[45.0, 0.5], nurse=[25.0, 0.5],
         community_health_worker=[40.0, 0.5], violence_interrupter=[30.0, 0.6],

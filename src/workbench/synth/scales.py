@@ -9,8 +9,8 @@ count over the period hits the target (see :func:`workbench.synth.hawkes.expecte
 scale residents  areas    years   radius    network people   expected victimizations
 ===== ========== ======== ======= ========= ================ ==========================
 tiny  6,000      16       1       2.5 km    330  (5.5%)      110
-demo  300,000    150      5       7 km      15,900 (5.3%)    1,750
-city  2,700,000  800      8       15 km     140,000 (5.2%)   12,000
+demo  300,000    ~150     5       7 km      15,900 (5.3%)    1,750
+city  2,700,000  ~800     8       15 km     140,000 (5.2%)   12,000
 ===== ========== ======== ======= ========= ================ ==========================
 """
 
