@@ -294,7 +294,7 @@ def run_checks(
     formats: Mapping[str, Mapping[str, list[str] | str]] | None = None,
     ambiguous: str = "earliest",
     nonexistent: str = "shift_forward",
-    keep_rows: Mapping[str, Callable[[np.ndarray], None]] | None = None,
+    drop_unreferenced: tuple[str, ...] | list[str] = (),
 ) -> Dataset:
     """Check and clean every table; see the module docstring. Used by :func:`validate` and
     :func:`workbench.data.load_dataset` (which passes row origins and mapping findings)."""
@@ -378,8 +378,6 @@ def run_checks(
             )
             keep = np.flatnonzero(~bad)
             df = df.iloc[keep].reset_index(drop=True)
-            if keep_rows and table in keep_rows:
-                keep_rows[table](keep)
             if len(df) == 0:
                 table_fs.append(Finding(table, None, "no rows left after dropping bad rows"))
             row_fs = []
@@ -389,6 +387,11 @@ def run_checks(
 
     if problems:
         raise DataError(problems)
+    for table in drop_unreferenced or ():
+        if table in clean:
+            clean[table], note = _drop_unreferenced(table, clean)
+            if note:
+                notes.append(note)
     return Dataset(
         tables=clean,
         timezone=tz,
@@ -397,6 +400,29 @@ def run_checks(
         sources=dict(dataset.sources),
         notes=notes,
     )
+
+
+def _drop_unreferenced(table: str, tables: Mapping[str, pd.DataFrame]):
+    """Rows of ``table`` that some present table refers to, and a note on the rest."""
+    df = tables[table]
+    refs = [r for r in REFERENCES if r.target == table and r.table in tables]
+    if not refs or len(df) == 0:
+        return df, None
+    col = refs[0].target_column
+    used = pd.concat([tables[r.table][r.column] for r in refs if r.column in tables[r.table]])
+    keep = df[col].isin(used.dropna()).to_numpy()
+    n = int((~keep).sum())
+    if n == 0:
+        return df, None
+    names = ", ".join(sorted({r.table for r in refs}))
+    note = {
+        "table": table,
+        "column": None,
+        "note": f"{n} of {len(df)} rows dropped: not referenced by {names}",
+        "n_rows": n,
+        "kind": "dropped",
+    }
+    return df[keep].reset_index(drop=True), note
 
 
 def validate(

@@ -109,7 +109,7 @@ COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
     "areas": (
         _c("area_id", "id"),
         _c("geometry", "geometry", unit="Polygon/MultiPolygon, EPSG:4326"),
-        _c("population", "int", nullable=True, min=0, unit="residents"),
+        _c("population", "int", min=0, unit="residents (missing only when declared absent)"),
         _c("households", "int", required=False, nullable=True, min=0, unit="households"),
         _rate("unemployment_rate"),
         _rate("food_insecurity_rate"),

@@ -221,4 +221,5 @@ def load_dataset(spec: DataSpec | dict | str | Path, base_dir: Path | None = Non
         formats=formats,
         ambiguous=spec.ambiguous_times,
         nonexistent=spec.nonexistent_times,
+        drop_unreferenced=[t for t, m in spec.tables.items() if m.drop_unreferenced],
     )

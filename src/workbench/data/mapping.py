@@ -142,6 +142,9 @@ class TableMapping(_Strict):
         ``error`` (default) refuses the data; ``drop`` removes rows that break the contract
         (bad dates, missing coordinates, points outside the study area, unknown codes, dangling
         references) and reports their count in the data-quality summary.
+    drop_unreferenced : bool
+        After the checks, drop rows no other table refers to (e.g. the people of victim rows
+        dropped with their incident), and count them in the data-quality summary.
     """
 
     files: str | list[str] | None = None
@@ -158,6 +161,7 @@ class TableMapping(_Strict):
     dedupe: Dedupe | None = None
     absent: list[str] = Field(default_factory=list)
     on_bad_rows: Literal["error", "drop"] = "error"
+    drop_unreferenced: bool = False
 
     @field_validator("files")
     @classmethod

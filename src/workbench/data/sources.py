@@ -78,7 +78,11 @@ def read_file(path: Path, layer: str | None = None) -> pd.DataFrame:
             else:
                 return pd.read_parquet(path)
         elif name.endswith(VECTOR_EXT):
-            df = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
+            kw = {"layer": layer} if layer else {}
+            try:  # Arrow transport is ~1.5x faster; fall back when pyarrow is unusable
+                df = gpd.read_file(path, use_arrow=True, **kw)
+            except ImportError:
+                df = gpd.read_file(path, **kw)
             if not isinstance(df, gpd.GeoDataFrame):
                 return pd.DataFrame(df)
         else:

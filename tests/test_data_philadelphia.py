@@ -1,0 +1,96 @@
+"""Real data: parameters/philadelphia.yaml loads ../shared/data/philadelphia honestly.
+
+Skipped when the shared folder is absent (it sits beside the repository clone).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from workbench.data import (
+    DataError,
+    DataSpec,
+    data_quality_summary,
+    find_philadelphia,
+    load_dataset,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+PARAMS = REPO / "parameters" / "philadelphia.yaml"
+PHILLY = REPO.parent / "shared" / "data" / "philadelphia"
+
+pytestmark = [
+    pytest.mark.philadelphia,
+    pytest.mark.skipif(not PHILLY.is_dir(), reason=f"real data not found at {PHILLY}"),
+]
+
+
+@pytest.fixture(scope="module")
+def philly():
+    return load_dataset(PARAMS)
+
+
+def test_find_philadelphia():
+    assert find_philadelphia() == PHILLY.resolve()
+
+
+def test_counts_have_the_expected_magnitude(philly):
+    inc, vic, people = philly["incidents"], philly["victimizations"], philly["people"]
+    # README: about 14,800 incidents and 16,500 victims; 22 victim rows have no coordinates
+    assert 14_500 <= len(inc) <= 15_000
+    assert 16_200 <= len(vic) <= 16_700
+    assert len(people) == len(vic)
+    assert inc["incident_id"].is_unique
+    assert set(vic["incident_id"]) <= set(inc["incident_id"])
+    assert set(vic["person_id"]) == set(people["person_id"])
+    assert 3_200 <= int(vic["fatal"].sum()) <= 3_500
+    # an incident is fatal exactly when one of its victims died
+    fatal_inc = set(vic.loc[vic["fatal"], "incident_id"])
+    assert set(inc.loc[inc["kind"] == "fatal_shooting", "incident_id"]) == fatal_inc
+    assert len(philly["areas"]) == 49
+
+
+def test_time_zone_crs_and_coordinates(philly):
+    inc = philly["incidents"]
+    assert str(inc["occurred_at"].dt.tz) == "America/New_York"
+    assert philly.crs == "EPSG:32618"
+    assert inc["occurred_at"].min() >= pd.Timestamp("2015-01-01", tz="America/New_York")
+    assert inc["lon"].between(-75.3, -74.9).all() and inc["lat"].between(39.8, 40.2).all()
+    assert philly["areas"]["population"].isna().all()
+
+
+def test_people_codes_and_birth_years(philly):
+    people = philly["people"]
+    assert set(people["sex"]) == {"male", "female"}
+    assert set(people["race_ethnicity"]) <= {"black", "white", "hispanic", "asian", "unknown"}
+    assert (people["race_ethnicity"] == "black").mean() > 0.7
+    assert people["person_id"].str.fullmatch("[0-9a-f]{16}").all()
+    by = people["birth_year"].dropna()
+    assert 1900 <= by.min() and by.max() <= 2025
+    assert people["birth_year"].isna().sum() < 300  # ages unknown for about 240 victims
+
+
+def test_quality_summary_reports_drops_and_absent_population(philly):
+    q = data_quality_summary(philly).set_index(["table", "column"])
+    assert "22 of" in q.loc[("incidents", "(table)"), "notes"]
+    assert "population absent in source" in q.loc[("areas", "population"), "notes"]
+    assert "not referenced by" in q.loc[("people", "(table)"), "notes"]
+    assert "duplicate rows merged" in q.loc[("incidents", "incident_id"), "notes"]
+
+
+def test_default_policy_refuses_rows_without_coordinates():
+    doc = yaml.safe_load(PARAMS.read_text())["data"]
+    for mapping in doc["tables"].values():
+        mapping.pop("on_bad_rows", None)
+    spec = DataSpec.model_validate(doc)
+    with pytest.raises(DataError) as exc:
+        load_dataset(spec, base_dir=PARAMS.parent)
+    lon = [p for p in exc.value.problems if p.column == "lon"]
+    assert len(lon) == 1
+    assert lon[0].n_rows == 22 and lon[0].message == "missing value"
+    assert lon[0].source == "incidents (shootings_*.json)"
+    assert all(i.isdigit() for i in lon[0].first_ids)  # dc_key values
