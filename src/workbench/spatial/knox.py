@@ -122,7 +122,7 @@ class KnoxTest:
     time_resolution : {'day', 'second'}, default 'day'
         ``'day'``: time differences in whole local calendar days (as the NRC, which reads dates);
         ``'second'``: exact differences, compared with the day edges converted to seconds.
-    max_pairs_per_block : int, default 4_000_000
+    max_pairs_per_block : int, default 1_000_000
         Close pairs x permutations processed at once per thread, to bound memory on large inputs.
     n_jobs : int or None, default -1
         Threads counting close pairs (-1: all cores, None or 1: one). Results do not depend on it:
@@ -160,7 +160,7 @@ class KnoxTest:
         permutations: int = 999,
         seed: int | np.random.Generator | None = None,
         time_resolution: str = "day",
-        max_pairs_per_block: int = 4_000_000,
+        max_pairs_per_block: int = 1_000_000,
         n_jobs: int | None = -1,
     ) -> None:
         self.spatial_bands = spatial_bands
