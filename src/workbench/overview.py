@@ -26,6 +26,7 @@ __all__ = [
     "density_grid",
     "incidents_in_period",
     "monthly_counts",
+    "quality_table",
     "readings",
     "table_overview",
 ]
@@ -80,11 +81,14 @@ def monthly_counts(
     -------
     DataFrame
         One row per month from the first to the last month of the period (months without
-        incidents included, as 0), columns ``month`` (``"YYYY-MM"``), one column per kind in
-        :data:`INCIDENT_KINDS` (plus any other kinds present) and ``total``.
+        incidents included, as 0), columns ``month`` (``"YYYY-MM"``), one column per kind
+        recorded anywhere in the data (in the order of :data:`INCIDENT_KINDS`; a kind the
+        source never records, such as shots fired in victim-based data, gets no column) and
+        ``total``.
     """
     inc = incidents_in_period(dataset, start, end)
-    kinds = list(INCIDENT_KINDS) + sorted(set(inc["kind"].astype(str)) - set(INCIDENT_KINDS))
+    present = set(dataset["incidents"]["kind"].astype(str))
+    kinds = [k for k in INCIDENT_KINDS if k in present] + sorted(present - set(INCIDENT_KINDS))
     if inc.empty:
         return pd.DataFrame(columns=["month", *kinds, "total"])
     local = inc["occurred_at"].dt.tz_convert(dataset.timezone).dt.tz_localize(None)
@@ -264,6 +268,24 @@ def table_overview(dataset: Dataset) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def quality_table(dataset: Dataset) -> pd.DataFrame:
+    """Display-ready :func:`workbench.data.data_quality_summary`.
+
+    Counts become integers (``rows``, ``nulls``, ``distinct``), ``share_null`` a percentage
+    text, missing values empty text. Holds counts and ranges only, no row-level values.
+    """
+    from workbench.data import data_quality_summary
+
+    q = data_quality_summary(dataset).copy()
+    for c in ("rows", "nulls", "distinct"):
+        if c in q:
+            q[c] = pd.to_numeric(q[c], errors="coerce").round().astype("Int64")
+    if "share_null" in q:
+        share = pd.to_numeric(q["share_null"], errors="coerce")
+        q["share_null"] = [f"{v:.1%}" if pd.notna(v) else "" for v in share]
+    return q.astype(object).where(q.notna(), "")
+
+
 def _fmt(n: int, min_count: int) -> str:
     return suppression_marker(min_count) if 0 < n < min_count else f"{n:,}"
 
@@ -299,6 +321,12 @@ def readings(monthly: pd.DataFrame, rates: gpd.GeoDataFrame | None, min_count: i
         + ", ".join(f"{_fmt(int(by_kind[k]), min_count)} {k.replace('_', ' ')}" for k in kinds)
         + "."
     )
+    unrecorded = [k for k in INCIDENT_KINDS if k not in kinds]
+    if unrecorded:
+        out.append(
+            "The data record no " + " or ".join(k.replace("_", " ") for k in unrecorded)
+            + " incidents; the source may not collect them, so read this as unknown, not zero."
+        )
     _, month_hidden = complementary_mask(monthly[kinds].to_numpy(dtype=float), min_count)
     month_hidden = month_hidden | suppressed_mask(monthly["total"].to_numpy(), min_count)
     shown = monthly[~month_hidden]
@@ -323,7 +351,7 @@ def readings(monthly: pd.DataFrame, rates: gpd.GeoDataFrame | None, min_count: i
         if n_sup:
             out.append(
                 f"{n_sup} area{'s' if n_sup != 1 else ''} with fewer than {min_count} incidents "
-                "are greyed out on the map to protect privacy."
+                f"{'are' if n_sup != 1 else 'is'} greyed out on the map to protect privacy."
             )
         busiest_share = rates["incidents"].nlargest(max(1, len(rates) // 10)).sum() / max(1, rates["incidents"].sum())
         out.append(

@@ -1,0 +1,78 @@
+"""The report notebooks end to end: tiny synthetic city (fast) and Philadelphia (slow, real data)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from workbench.report import load_params, run_report
+from workbench.report.params import DEFAULT_NOTEBOOKS_DIR
+
+from conftest import PHILADELPHIA, REPO_ROOT
+
+
+def _code_free(html: str) -> None:
+    """No code cell shows its input, no prompts, no source code text."""
+    cells = re.findall(r'<div[^>]*class="jp-Cell jp-CodeCell[^"]*"[^>]*>(.*?)(?=<div[^>]*class="jp-Cell |</main>)',
+                       html, flags=re.S)
+    assert cells, "no code cells found"
+    for cell in cells:
+        assert 'class="jp-InputArea' not in cell
+    assert 'class="jp-InputPrompt' not in html and 'class="jp-OutputPrompt' not in html
+    assert 'class="jp-CodeMirrorEditor' not in html and 'class="highlight' not in html
+    for code in ("import matplotlib", "overview.monthly_counts", "Dataset.from_folder", "min_count = 11"):
+        assert code not in html
+
+
+def _overview_params(tmp_path: Path, source: Path, **data) -> Path:
+    import yaml
+
+    p = tmp_path / "overview.yaml"
+    p.write_text(yaml.safe_dump({
+        "run_name": "tiny", "title": "Tiny city",
+        "data": {"name": "tiny", "source": str(source), "timezone": "America/Chicago", **data},
+        "notebooks": ["00_data_overview"],
+        "notebook_parameters": {"00_data_overview": {"start": "2024-01-01"}},
+    }))
+    return p
+
+
+def test_overview_report_on_tiny_city(tiny_city, tmp_path):
+    out = tmp_path / "reports" / "tiny"
+    result = run_report(_overview_params(tmp_path, tiny_city), out=out, progress=False)
+    assert result.index.is_file() and [r.status for r in result.notebooks] == ["ok"]
+    page = (out / "00_data_overview.html").read_text()
+    _code_free(page)
+    assert "<title>Tiny city: 00_data_overview</title>" in page
+    for text in ("Incidents by month and kind", "Data quality", "Where incidents happen",
+                 "Reading the numbers", "to protect privacy", "per 1,000 residents"):
+        assert text in page
+    assert page.count("<img ") == 3  # monthly chart, rate map, density
+    assert (out / "notebooks" / "00_data_overview.ipynb").is_file()
+    assert 'href="00_data_overview.html"' in result.index.read_text()
+
+
+def test_notebook_parameters_cell_matches_runner():
+    from workbench.report.params import RESERVED_PARAMETERS, notebook_parameter_names
+
+    names = notebook_parameter_names(DEFAULT_NOTEBOOKS_DIR / "00_data_overview.ipynb")
+    assert names == set(RESERVED_PARAMETERS) | {"start", "end"}
+
+
+@pytest.mark.slow
+@pytest.mark.philadelphia
+@pytest.mark.skipif(not PHILADELPHIA.is_dir(), reason=f"no Philadelphia data at {PHILADELPHIA}")
+def test_overview_report_on_philadelphia(tmp_path):
+    params = REPO_ROOT / "parameters" / "philadelphia.yaml"
+    if not params.is_file():
+        pytest.skip("parameters/philadelphia.yaml is absent")
+    out = tmp_path / "reports" / "philadelphia"
+    result = run_report(load_params(params), out=out, progress=False)
+    page = (out / "00_data_overview.html").read_text()
+    _code_free(page)
+    assert "no arrests" in page and "no response records" in page  # said, not crashed
+    assert "per km²" in page  # neighborhoods have no population
+    assert "record no shots fired" in page
+    assert result.notebooks[0].status == "ok"
