@@ -198,7 +198,7 @@ def test_share_weights(graph):
     with pytest.raises(ValueError, match="weights"):
         graph.trigger_matrix("bogus")
     sim = simulate_network_hawkes(graph, 2e-4, 0.5, 0.05, 2000, max_lag_days=365, weights="share", seed=3)
-    m = NetworkHawkes(max_lag_days=365, weights="share", n_boot=10, seed=1).fit(graph, sim, end=2000)
+    m = NetworkHawkes(max_lag_days=365, weights="share", n_boot=10, bootstrap="parametric", seed=1).fit(graph, sim, end=2000)
     ci = m.confidence_intervals_
     for name, true in {"mu0": 2e-4, "alpha": 0.5, "beta": 0.05}.items():
         est = m.params_[name]

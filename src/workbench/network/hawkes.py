@@ -122,7 +122,14 @@ class NetworkHawkes:
         Multiply the background by the annual cycle ``1 + a cos + b sin`` (parameters
         ``season_cos``, ``season_sin``; amplitude and peak day in :attr:`season_`).
     n_boot : int
-        Parametric bootstrap replicates for :attr:`confidence_intervals_` (0: none).
+        Bootstrap replicates for :attr:`confidence_intervals_` (0: none).
+    bootstrap : {"semiparametric", "parametric"}
+        ``"semiparametric"`` (default): each replicate keeps every observed victimization as a
+        background event with its fitted probability ``p_background`` (same people, same
+        times) and simulates the cascades they trigger from the fitted kernel, so a
+        misspecified background (risk differing between people, seasonality) does not distort
+        the intervals. ``"parametric"``: background events are drawn from the fitted
+        ``mu_i s(t)`` too.
     ci_level : float
         Coverage of the intervals.
     seed : int
@@ -177,6 +184,7 @@ class NetworkHawkes:
         weights: str = "binary",
         seasonality: bool = False,
         n_boot: int = 30,
+        bootstrap: str = "semiparametric",
         ci_level: float = 0.95,
         seed: int = 0,
         tol: float = 1e-8,
@@ -186,6 +194,9 @@ class NetworkHawkes:
         self.weights = weights
         self.seasonality = seasonality
         self.n_boot = n_boot
+        if bootstrap not in ("semiparametric", "parametric"):
+            raise ValueError(f"bootstrap must be 'semiparametric' or 'parametric', not {bootstrap!r}")
+        self.bootstrap = bootstrap
         self.ci_level = ci_level
         self.seed = seed
         self.tol = tol
@@ -247,7 +258,7 @@ class NetworkHawkes:
         )
         self.contagion_share_ = float(p_pair.sum() / max(len(prob.t), 1))
         self._attribute(prob, meta, p_bg, p_pair)
-        self._bootstrap(graph, prob)
+        self._bootstrap(graph, prob, p_bg)
         return self
 
     def intensity(self, at: object, events: pd.DataFrame | None = None) -> pd.Series:
@@ -559,7 +570,7 @@ class NetworkHawkes:
             name="delay_days",
         )
 
-    def _bootstrap(self, graph: Graph, prob: _Problem) -> None:
+    def _bootstrap(self, graph: Graph, prob: _Problem, p_bg: np.ndarray) -> None:
         names = list(self.params_.index) + ["contagion_share"]
         self.bootstrap_ = pd.DataFrame(columns=names, dtype=float)
         self.confidence_intervals_ = pd.DataFrame(columns=["lower", "upper"], dtype=float)
@@ -567,7 +578,8 @@ class NetworkHawkes:
             return
         rng = np.random.default_rng(self.seed)
         child = NetworkHawkes(
-            self.max_lag_days, self.weights, self.seasonality, 0, self.ci_level, 0, self.tol, self.max_iter
+            self.max_lag_days, self.weights, self.seasonality, 0, self.bootstrap, self.ci_level, 0,
+            self.tol, self.max_iter,
         )
         season = (
             (self.params_["season_cos"], self.params_["season_sin"]) if self.seasonality else None
@@ -577,10 +589,14 @@ class NetworkHawkes:
             cov = pd.DataFrame(prob.X, index=graph.person_ids, columns=self.covariate_names_)
         rows = []
         for _ in range(self.n_boot):
+            background = None
+            if self.bootstrap == "semiparametric":
+                keep = rng.random(len(p_bg)) < p_bg
+                background = (prob.person[keep], prob.t[keep])
             sim = simulate_network_hawkes(
                 graph, self._mu, self.params_["alpha"], self.params_["beta"], prob.T,
                 max_lag_days=self.max_lag_days, weights=self.weights, season=season,
-                doy0=prob.doy0, seed=rng,
+                doy0=prob.doy0, background=background, seed=rng,
             )
             if len(sim) < 2:
                 continue
@@ -602,5 +618,5 @@ class NetworkHawkes:
     def __repr__(self) -> str:
         return (
             f"NetworkHawkes(max_lag_days={self.max_lag_days}, weights={self.weights!r}, "
-            f"seasonality={self.seasonality}, n_boot={self.n_boot})"
+            f"seasonality={self.seasonality}, n_boot={self.n_boot}, bootstrap={self.bootstrap!r})"
         )

@@ -65,6 +65,7 @@ def simulate_network_hawkes(
     season: tuple[float, float] | None = None,
     doy0: float | None = None,
     start: pd.Timestamp | str | None = None,
+    background: tuple[np.ndarray, np.ndarray] | None = None,
     seed: int | np.random.Generator | None = None,
     max_events: int = 5_000_000,
 ) -> pd.DataFrame:
@@ -94,6 +95,10 @@ def simulate_network_hawkes(
     start : Timestamp or str, optional
         If given, an ``occurred_at`` column ``start + t`` days is added (``start`` must be
         tz-aware).
+    background : (ndarray of int, ndarray of float), optional
+        Graph rows and times (days) of given background events, used instead of drawing them
+        from ``mu`` and ``season`` (the semiparametric bootstrap of
+        :class:`~workbench.network.hawkes.NetworkHawkes`).
     seed : int or Generator, optional
         Random seed.
     max_events : int
@@ -118,7 +123,10 @@ def simulate_network_hawkes(
     L = np.inf if max_lag_days is None else float(max_lag_days)
     mass = 1.0 - np.exp(-beta * L)
 
-    if season is None:
+    if background is not None:
+        person = np.asarray(background[0], dtype=np.int64)
+        times = np.asarray(background[1], dtype=float)
+    elif season is None:
         counts = rng.poisson(mu * T)
         person = np.repeat(np.arange(n), counts)
         times = rng.uniform(0.0, T, len(person))
