@@ -197,7 +197,7 @@ def test_drop_policy_removes_and_reports_bad_rows():
     row = q[(q["table"] == "incidents") & (q["column"] == "(table)")].iloc[0]
     assert row["rows"] == 3 and "1 of 4 rows dropped" in row["notes"]
     lon = q[(q["table"] == "incidents") & (q["column"] == "lon")].iloc[0]
-    assert "dropped: missing value" in lon["notes"]
+    assert "dropped 1 row: missing value" in lon["notes"]
 
 
 def test_quality_summary_counts():

@@ -362,7 +362,8 @@ def run_checks(
                     {
                         "table": table,
                         "column": f.column,
-                        "note": f"dropped: {f.message}",
+                        "note": f"dropped {f.n_rows} row{'s' if f.n_rows != 1 else ''}: "
+                        f"{f.message}",
                         "n_rows": f.n_rows,
                         "kind": "dropped",
                     }

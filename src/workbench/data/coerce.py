@@ -109,7 +109,7 @@ def to_geometry(s: pd.Series) -> tuple[gpd.GeoSeries, np.ndarray]:
             break
         sub = vals[todo]
         if kind == "geom":
-            is_geom = np.array([isinstance(v, shapely.Geometry) for v in sub], dtype=bool)
+            is_geom = shapely.is_geometry(sub)
             out[todo[is_geom]] = sub[is_geom]
         elif kind == "wkb":
             is_bytes = np.array([isinstance(v, (bytes, bytearray, memoryview)) for v in sub])

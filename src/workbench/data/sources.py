@@ -144,10 +144,24 @@ def contract_file(folder: Path, table: str) -> Path | None:
 
 
 # -- SQL --------------------------------------------------------------------------------
+def _with_driver(url: str) -> str:
+    """``postgresql://`` -> ``postgresql+psycopg://`` when only psycopg 3 is installed
+    (SQLAlchemy's default PostgreSQL driver is psycopg2)."""
+    import importlib.util
+
+    for scheme in ("postgresql://", "postgres://"):
+        if url.startswith(scheme):
+            if importlib.util.find_spec("psycopg2") is None and importlib.util.find_spec("psycopg"):
+                return "postgresql+psycopg://" + url[len(scheme) :]
+            return "postgresql://" + url[len(scheme) :]
+    return url
+
+
 def sql_engine(url: str):
     """A SQLAlchemy engine for ``url``; bad URLs become :class:`DataError`."""
     import sqlalchemy as sa
 
+    url = _with_driver(url)
     try:
         return sa.create_engine(url)
     except Exception as exc:  # noqa: BLE001
