@@ -21,7 +21,7 @@ It is fitted by expectation-maximization over the branching structure: the E-ste
 victimization the probability ``p_e0`` of being background and ``p_ek`` of being triggered by
 each earlier victimization ``k`` of a contact within ``L`` days; the M-step updates ``mu0``
 (closed form, or ``gamma`` by Poisson regression of expected background counts on the
-covariates), the seasonal ``(a, b)`` (2-D maximization of the profiled background term),
+covariates), the seasonal ``(a, b)`` (2-D maximization of the profiled background term, ``|a|, |b| <= 0.7``),
 ``alpha`` (closed form given ``beta``) and ``beta`` (one-dimensional maximization
 of the profile expected log-likelihood, exact with edge effects; equal to the classical closed
 form ``sum p / sum p * delay`` when no kernel is cut off by the end of the window). Candidate
@@ -79,21 +79,6 @@ def _season_integral(a: float, b: float, T: float, doy0: float) -> float:
     return T + k * (a * (np.sin(th1) - np.sin(th0)) - b * (np.cos(th1) - np.cos(th0)))
 
 
-def _ab(u: np.ndarray) -> tuple[float, float]:
-    """Unconstrained (u, v) -> seasonal (a, b) with ``a**2 + b**2 < 0.98**2``."""
-    r = float(np.hypot(u[0], u[1]))
-    f = 0.98 * (np.tanh(r) / r if r > 1e-12 else 1.0)
-    return float(u[0] * f), float(u[1] * f)
-
-
-def _ab_inverse(a: float, b: float) -> np.ndarray:
-    r = float(np.hypot(a, b))
-    if r < 1e-12:
-        return np.zeros(2)
-    rr = np.arctanh(min(r / 0.98, 0.999999))
-    return np.array([a, b]) * rr / r
-
-
 def _candidate_pairs(K: sp.csr_array, person: np.ndarray, t: np.ndarray, L: float):
     """(child, parent, K[parent person, child person], lag) for event pairs with 0 < lag <= L."""
     E, n = len(person), K.shape[0]
@@ -124,11 +109,11 @@ class NetworkHawkes:
     n_boot : int
         Bootstrap replicates for :attr:`confidence_intervals_` (0: none).
     bootstrap : {"semiparametric", "parametric"}
-        ``"semiparametric"`` (default): each replicate keeps every observed victimization as a
-        background event with its fitted probability ``p_background`` (same people, same
-        times) and simulates the cascades they trigger from the fitted kernel, so a
-        misspecified background (risk differing between people, seasonality) does not distort
-        the intervals. ``"parametric"``: background events are drawn from the fitted
+        ``"semiparametric"`` (default): each replicate resamples its background events from
+        the observed victimizations (a Poisson number with mean ``sum p_background``, drawn
+        with replacement with probabilities ``p_background``: same people, same times) and
+        simulates the cascades they trigger from the fitted kernel, so a misspecified
+        background (risk differing between people) does not distort the intervals. ``"parametric"``: background events are drawn from the fitted
         ``mu_i s(t)`` too.
     ci_level : float
         Coverage of the intervals.
@@ -257,8 +242,9 @@ class NetworkHawkes:
             }
         )
         self.contagion_share_ = float(p_pair.sum() / max(len(prob.t), 1))
-        self._attribute(prob, meta, p_bg, p_pair)
-        self._bootstrap(graph, prob, p_bg)
+        if not getattr(self, "_replicate", False):  # bootstrap replicates need estimates only
+            self._attribute(prob, meta, p_bg, p_pair)
+            self._bootstrap(graph, prob, p_bg)
         return self
 
     def intensity(self, at: object, events: pd.DataFrame | None = None) -> pd.Series:
@@ -409,20 +395,30 @@ class NetworkHawkes:
         return float(np.log(lam).sum() - comp), mu_e, trig, lam
 
     def _season_step(self, prob: _Problem, p_bg: np.ndarray, est: dict) -> None:
-        """Maximize ``sum p_e0 log s(t_e) - S0 log integral s`` over the seasonal (a, b)."""
+        """Maximize ``sum p_e0 log s(t_e) - S0 log integral s`` over the seasonal (a, b).
+
+        L-BFGS-B with the analytic gradient; ``|a|, |b| <= 0.7`` keeps ``s > 0``.
+        """
         from scipy.optimize import minimize
 
         S0 = p_bg.sum()
         ang = 2 * np.pi * (prob.doy0 + prob.t) / YEAR
-        c, sn = np.cos(ang), np.sin(ang)
+        cs = np.column_stack([np.cos(ang), np.sin(ang)])
+        base = _season_integral(0.0, 0.0, prob.T, prob.doy0)
+        ic = _season_integral(1.0, 0.0, prob.T, prob.doy0) - base
+        is_ = _season_integral(0.0, 1.0, prob.T, prob.doy0) - base
+        lin = np.array([ic, is_])
 
-        def neg(u: np.ndarray) -> float:
-            a, b = _ab(u)
-            return -(p_bg @ np.log1p(a * c + b * sn) - S0 * np.log(_season_integral(a, b, prob.T, prob.doy0)))
+        def neg(ab: np.ndarray) -> tuple[float, np.ndarray]:
+            se = 1.0 + cs @ ab
+            integral = base + lin @ ab
+            f = p_bg @ np.log(se) - S0 * np.log(integral)
+            g = (p_bg / se) @ cs - S0 * lin / integral
+            return -f, -g
 
-        u0 = _ab_inverse(est["season_cos"], est["season_sin"])
-        res = minimize(neg, u0, method="Nelder-Mead", options={"xatol": 1e-7, "fatol": 1e-10})
-        est["season_cos"], est["season_sin"] = _ab(res.x)
+        x0 = np.array([est["season_cos"], est["season_sin"]])
+        res = minimize(neg, x0, jac=True, method="L-BFGS-B", bounds=[(-0.7, 0.7)] * 2)
+        est["season_cos"], est["season_sin"] = float(res.x[0]), float(res.x[1])
 
     def _em(self, prob: _Problem):
         E = len(prob.t)
@@ -581,6 +577,7 @@ class NetworkHawkes:
             self.max_lag_days, self.weights, self.seasonality, 0, self.bootstrap, self.ci_level, 0,
             self.tol, self.max_iter,
         )
+        child._replicate = True
         season = (
             (self.params_["season_cos"], self.params_["season_sin"]) if self.seasonality else None
         )
@@ -591,8 +588,8 @@ class NetworkHawkes:
         for _ in range(self.n_boot):
             background = None
             if self.bootstrap == "semiparametric":
-                keep = rng.random(len(p_bg)) < p_bg
-                background = (prob.person[keep], prob.t[keep])
+                pick = rng.choice(len(p_bg), rng.poisson(p_bg.sum()), p=p_bg / p_bg.sum())
+                background = (prob.person[pick], prob.t[pick])
             sim = simulate_network_hawkes(
                 graph, self._mu, self.params_["alpha"], self.params_["beta"], prob.T,
                 max_lag_days=self.max_lag_days, weights=self.weights, season=season,
