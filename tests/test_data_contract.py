@@ -67,7 +67,7 @@ def test_missing_required_column_names_closest_source_column():
 def test_unparseable_dates_name_rows_by_key():
     inc = tiny_tables()["incidents"]
     inc["occurred_at"] = ["2024-01-05 22:10", "not a date", "2024-07-04 23:55", "31/31/2024"]
-    (p,) = _problems(tiny_dataset(incidents=inc))
+    (p,) = _problems(tiny_dataset(incidents=inc), localize=True)
     assert p.column == "occurred_at" and p.message == "unparseable date"
     assert p.n_rows == 2 and p.first_ids == ("I2", "I4")
     assert "(2 rows; first: I2, I4)" in str(p)
@@ -159,10 +159,13 @@ def test_empty_table_and_missing_incidents():
     assert "arrests: table is empty" in text
 
 
-def test_naive_timestamps_are_rejected_only_if_unlocalizable():
+def test_naive_timestamps_are_reported_unless_localize():
     inc = tiny_tables()["incidents"]
     inc["occurred_at"] = inc["occurred_at"].dt.tz_localize(None)  # naive local wall time
-    ds = validate(tiny_dataset(incidents=inc))
+    (p,) = _problems(tiny_dataset(incidents=inc))
+    assert p.column == "occurred_at" and p.n_rows == 0
+    assert p.message.startswith("timestamps have no time zone (dtype datetime64[ns])")
+    ds = validate(tiny_dataset(incidents=inc), localize=True)
     assert ds["incidents"]["occurred_at"].dt.tz is not None
     assert ds["incidents"]["occurred_at"].iloc[0] == pd.Timestamp("2024-01-05 22:10", tz=TZ)
 

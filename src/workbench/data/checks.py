@@ -29,7 +29,14 @@ import shapely
 from pyproj import CRS
 
 from .coerce import Finding, canonicalize, contract_order, finalize, point_xy
-from .contract import COLUMNS, KEYS, LOCATED_TABLES, REFERENCES, REQUIRED_TABLES, SCHEMAS
+from .contract import (
+    COLUMNS,
+    KEYS,
+    LOCATED_TABLES,
+    REFERENCES,
+    REQUIRED_TABLES,
+    VALIDATION_SCHEMAS,
+)
 from .dataset import TABLES, WGS84, Dataset
 from .errors import MAX_IDS_SHOWN, DataError, Problem
 
@@ -75,7 +82,7 @@ def _fmt_values(values: pd.Series, k: int = 5) -> str:
 
 
 def _pandera_findings(table: str, df: pd.DataFrame, absent: set[str]) -> list[Finding]:
-    schema = SCHEMAS[table]
+    schema = VALIDATION_SCHEMAS[table]
     try:
         schema.validate(df, lazy=True)
         return []
@@ -111,7 +118,10 @@ def _pandera_findings(table: str, df: pd.DataFrame, absent: set[str]) -> list[Fi
             msg = f"wrong type (expected {spec.kind})"
             detail = f": {_fmt_values(grp['failure_case'], 3)}"
         elif check == "tz-aware timestamp":
-            msg = "timestamps have no time zone"
+            msg = (
+                f"timestamps have no time zone (dtype {df[column].dtype}): localize them "
+                "(Series.dt.tz_localize) or read the data with load_dataset"
+            )
         elif check.startswith(("greater_than_or_equal_to(", "less_than_or_equal_to(")):
             bound = f">= {spec.min:g}" if check.startswith("greater") else f"<= {spec.max:g}"
             msg = f"value out of range (must be {bound})"
@@ -295,6 +305,7 @@ def run_checks(
     ambiguous: str = "earliest",
     nonexistent: str = "shift_forward",
     drop_unreferenced: tuple[str, ...] | list[str] = (),
+    localize: bool = True,
 ) -> Dataset:
     """Check and clean every table; see the module docstring. Used by :func:`validate` and
     :func:`workbench.data.load_dataset` (which passes row origins and mapping findings)."""
@@ -332,7 +343,7 @@ def run_checks(
         origin = origins.get(table)
         raw = dataset.tables[table]
         df, fs = canonicalize(
-            table, raw, tz, dict(formats.get(table, {})), ambiguous, nonexistent
+            table, raw, tz, dict(formats.get(table, {})), ambiguous, nonexistent, localize
         )
         fs = [f for f in pre if f.table == table] + fs
         reported_cols = {f.column for f in fs if f.mask is None}
@@ -432,6 +443,7 @@ def validate(
     study_area=None,
     study_area_buffer_m: float = 25.0,
     on_bad_rows: str | Mapping[str, str] = "error",
+    localize: bool = False,
 ) -> Dataset:
     """Check a dataset against the contract; return it with contract dtypes.
 
@@ -445,6 +457,10 @@ def validate(
         Tolerance around the study area in meters.
     on_bad_rows : {'error', 'drop'} or dict of table to policy
         ``drop`` removes offending rows and records their count in ``notes``.
+    localize : bool
+        ``False`` (default): timestamps must already be tz-aware (those in another zone are
+        converted); naive or text timestamps are reported. ``True``: parse text and localize
+        naive values in ``dataset.timezone``, as :func:`load_dataset` does for source files.
 
     Returns
     -------
@@ -463,4 +479,5 @@ def validate(
         on_bad_rows=on_bad_rows,
         study_area=study_area,
         buffer_m=study_area_buffer_m,
+        localize=localize,
     )

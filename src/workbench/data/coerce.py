@@ -151,8 +151,12 @@ def canonicalize(
     formats: dict[str, list[str] | str] | None = None,
     ambiguous: str = "earliest",
     nonexistent: str = "shift_forward",
+    localize: bool = True,
 ) -> tuple[pd.DataFrame, list[Finding]]:
     """Convert the contract columns of ``table`` to their contract types.
+
+    With ``localize=False`` timestamp columns that are not tz-aware are left as they are (the
+    schema then reports them); tz-aware ones are still converted to ``timezone``.
 
     Returns the converted frame (RangeIndex; a GeoDataFrame in EPSG:4326 for ``areas`` and
     ``places``) and the findings for values that could not be converted.
@@ -200,8 +204,11 @@ def canonicalize(
             out[c], b = to_bool(col)
             bad["not true/false"] = b
         elif spec.kind == "timestamp":
-            out[c], bad = parse_timestamps(col, timezone, formats.get(c), ambiguous, nonexistent)
-            out[c].index = out.index
+            if localize or isinstance(col.dtype, pd.DatetimeTZDtype):
+                out[c], bad = parse_timestamps(
+                    col, timezone, formats.get(c), ambiguous, nonexistent
+                )
+                out[c].index = out.index
         elif spec.kind == "geometry":
             g, b = to_geometry(df.geometry if c == "geometry" and geo_name else col)
             out[c] = g.to_numpy()
