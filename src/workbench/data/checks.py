@@ -19,6 +19,7 @@ response analysis's data check, which reports rather than rejects.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Callable, Mapping
 
 import geopandas as gpd
@@ -227,6 +228,15 @@ def _outside_findings(
     return [Finding(table, "lon/lat", f"point outside the study area ({label}, buffer {buffer_m:g} m)", bad)]
 
 
+@functools.lru_cache(maxsize=64)
+def _utm_for_bounds(bounds: tuple[float, float, float, float]) -> str:
+    """UTM zone (``EPSG:326xx``/``327xx``) of WGS84 bounds, via geopandas' estimate_utm_crs
+    (a PROJ database query: cached per bounds rounded to 0.01 degree)."""
+    x0, y0, x1, y1 = bounds
+    pts = gpd.GeoSeries(gpd.points_from_xy([x0, x1], [y0, y1]), crs=WGS84)
+    return f"EPSG:{pts.estimate_utm_crs().to_epsg()}"
+
+
 def resolve_crs(crs: str | None, incidents: pd.DataFrame | None) -> str:
     """``'auto'`` -> the UTM zone of the incidents (``EPSG:326xx``/``327xx``); else checked."""
     if crs in (None, "", "auto"):
@@ -242,9 +252,13 @@ def resolve_crs(crs: str | None, incidents: pd.DataFrame | None) -> str:
         ok = lon.between(-180, 180) & lat.between(-90, 90)
         if not ok.any():
             raise DataError.single("crs", None, "crs 'auto' needs incidents with valid lon/lat")
-        pts = gpd.GeoSeries(gpd.points_from_xy(lon[ok], lat[ok]), crs=WGS84)
-        epsg = pts.estimate_utm_crs().to_epsg()
-        return f"EPSG:{epsg}"
+        bounds = (
+            round(float(lon[ok].min()), 2),
+            round(float(lat[ok].min()), 2),
+            round(float(lon[ok].max()), 2),
+            round(float(lat[ok].max()), 2),
+        )
+        return _utm_for_bounds(bounds)
     try:
         c = CRS.from_user_input(crs)
     except Exception as exc:  # noqa: BLE001
