@@ -113,6 +113,8 @@ def test_sqlite_round_trip(tmp_path, reference):
     engine.dispose()
     ds = load_dataset({"source": f"sqlite:///{db}", "timezone": TZ})
     assert_same_tables(reference, ds)
+    # a bare .db path is SQLite too, relative to base_dir
+    assert_same_tables(reference, load_dataset({"source": "city.db", "timezone": TZ}, tmp_path))
 
 
 def test_sqlite_relative_url_and_query(tmp_path):

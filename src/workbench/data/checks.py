@@ -288,16 +288,13 @@ def _ids(table: str, df: pd.DataFrame, f: Finding, origin: Origin | None) -> lis
 
 
 def _problem(source: str, table: str, df: pd.DataFrame, f: Finding, origin: Origin | None):
-    ids = _ids(table, df, f, origin)
-    n = f.n_rows if f.mask is not None else 0
-    if f.ids is not None and f.mask is not None:
-        n = f.n_rows
+    """The user-facing :class:`Problem` of a finding (table-level findings count no rows)."""
     return Problem(
         source=source,
         column=f.column,
         message=f.message + f.detail,
-        n_rows=n,
-        first_ids=tuple(ids),
+        n_rows=f.n_rows,
+        first_ids=tuple(_ids(table, df, f, origin)),
     )
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .contract import COLUMNS, ColumnSpec
+from .contract import COLUMNS
 from .dataset import GEO_TABLES, WGS84
 from .timestamps import parse_timestamps
 
@@ -239,9 +239,3 @@ def contract_order(table: str, df: pd.DataFrame) -> list[str]:
     names = [c.name for c in COLUMNS[table]]
     return [c for c in names if c in df.columns] + [c for c in df.columns if c not in names]
 
-
-def spec_of(table: str, column: str) -> ColumnSpec | None:
-    for s in COLUMNS[table]:
-        if s.name == column:
-            return s
-    return None

@@ -32,6 +32,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .dataset import TABLES
 
 
+#: File extensions read as SQLite databases when ``source`` is a path.
+SQLITE_EXT = (".db", ".sqlite", ".sqlite3")
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
 
@@ -193,8 +197,9 @@ class DataSpec(_Strict):
     name : str
         Short name of the city or source.
     source : str
-        Folder (relative paths resolve against the parameter file's folder) or SQLAlchemy URL
-        (``sqlite:///city.db``, ``postgresql://user@host/db``).
+        Folder (relative paths resolve against the parameter file's folder), SQLite file
+        (``city.db``, the default SQL engine) or SQLAlchemy URL (``sqlite:///city.db``,
+        ``postgresql://user@host/db``).
     timezone : str, optional
         IANA zone the timestamps are in. Naive timestamps are localized to it, aware ones
         converted. Optional only for a contract folder whose ``dataset.json`` names it.
@@ -252,8 +257,9 @@ class DataSpec(_Strict):
 
     @property
     def is_sql(self) -> bool:
-        """True when :attr:`source` is a SQLAlchemy URL."""
-        return "://" in self.source
+        """True when :attr:`source` is a SQLAlchemy URL or a SQLite file (``.db``,
+        ``.sqlite``, ``.sqlite3``)."""
+        return "://" in self.source or self.source.lower().endswith(SQLITE_EXT)
 
     def source_path(self, base_dir: Path | None) -> Path:
         """The source folder, resolved against ``base_dir`` (the parameter file's folder)."""
@@ -276,6 +282,8 @@ class DataSpec(_Strict):
 
     def sql_url(self, base_dir: Path | None) -> str:
         """The SQLAlchemy URL, with a relative SQLite path resolved against ``base_dir``."""
+        if "://" not in self.source:  # a SQLite file path
+            return "sqlite:///" + str(self.source_path(base_dir).resolve())
         url = self.source
         prefix = "sqlite:///"
         if url.startswith(prefix) and base_dir is not None:
