@@ -203,3 +203,27 @@ def test_share_weights(graph):
     for name, true in {"mu0": 2e-4, "alpha": 0.5, "beta": 0.05}.items():
         est = m.params_[name]
         assert ci.loc[name, "lower"] <= true <= ci.loc[name, "upper"] or abs(est - true) / true < 0.1
+
+
+def test_count_weights_dropped_events_and_seasonal_intensity(graph):
+    sim = simulate_network_hawkes(
+        graph, 2e-4, 0.1, 0.05, 1500, max_lag_days=365, weights="count", season=(0.2, 0.1), seed=8
+    )
+    extra = pd.DataFrame({"event_id": ["x1", "x2"], "person_id": ["nobody", "p1"], "t": [10.0, 2000.0]})
+    ev = pd.concat([sim[["event_id", "person_id", "t"]], extra], ignore_index=True)
+    m = NetworkHawkes(max_lag_days=365, weights="count", seasonality=True, n_boot=0).fit(
+        graph, ev, start=0.0, end=1500.0, doy0=0.0
+    )
+    assert m.n_events_dropped_ == 2 and m.n_events_ == len(sim)
+    assert abs(m.params_["alpha"] - 0.1) / 0.1 < 0.2
+    # intensity of a person with no contacts = mu0 * s(at)
+    at = 1000.0
+    lam = m.intensity(at)
+    iso = graph.person_ids[graph.degree == 0][0]
+    a, b = m.params_["season_cos"], m.params_["season_sin"]
+    ang = 2 * np.pi * at / 365.25
+    assert lam[iso] == pytest.approx(m.params_["mu0"] * (1 + a * np.cos(ang) + b * np.sin(ang)))
+    with pytest.raises(ValueError, match="day numbers"):
+        m.intensity("2020-01-01")
+    with pytest.raises(ValueError, match="bootstrap"):
+        NetworkHawkes(bootstrap="jackknife")
