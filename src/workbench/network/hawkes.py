@@ -113,7 +113,8 @@ class NetworkHawkes:
         the observed victimizations (a Poisson number with mean ``sum p_background``, drawn
         with replacement with probabilities ``p_background``: same people, same times) and
         simulates the cascades they trigger from the fitted kernel, so a misspecified
-        background (risk differing between people) does not distort the intervals. ``"parametric"``: background events are drawn from the fitted
+        background (risk differing between people) does not distort the intervals.
+        ``"parametric"``: background events are drawn from the fitted
         ``mu_i s(t)`` too.
     ci_level : float
         Coverage of the intervals.
@@ -339,7 +340,9 @@ class NetworkHawkes:
         )
         self.n_events_ = len(t)
         if len(t) < 2:
-            raise DataError.single("victimizations", None, "fewer than 2 victimizations in the graph and window")
+            raise DataError.single(
+                "victimizations", None, "fewer than 2 victimizations in the graph and window"
+            )
         K = graph.trigger_matrix(self.weights)
         L = np.inf if self.max_lag_days is None else float(self.max_lag_days)
         child, parent, w, lag = _candidate_pairs(K, person, t, L)
