@@ -444,3 +444,45 @@ def test_warnings_free_load(tmp_path, reference):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_dataset(tmp_path / "c")
+
+
+def test_mapping_csv_with_wkt_points_constants_and_text_ages(tmp_path):
+    folder = tmp_path / "csv"
+    write_folder(folder, "csv")
+    inc = tiny_tables()["incidents"]
+    pd.DataFrame(
+        {
+            "id": inc.incident_id,
+            "d": inc.occurred_at.dt.strftime("%d.%m.%Y"),
+            "t": inc.occurred_at.dt.strftime("%H:%M"),
+            "location": _as_points(inc).geometry.to_wkt(),
+        }
+    ).to_csv(folder / "calls.csv", index=False)
+    people = tiny_tables()["people"]
+    raw = people.drop(columns=["birth_year"]).assign(
+        age=["24", "Unknown", "", "44"], seen=["2024-06-01"] * 4
+    )
+    raw.to_csv(folder / "persons.csv", index=False)
+    spec = {
+        "source": str(folder),
+        "timezone": TZ,
+        "tables": {
+            "incidents": {
+                "files": "calls.csv",
+                "columns": {"incident_id": "id"},
+                "combine": {"occurred_at": ["d", "t"]},
+                "dates": {"occurred_at": ["%d.%m.%Y %H:%M", "%Y-%m-%d %H:%M"]},
+                "point": "location",
+                "constants": {"kind": "shots_fired"},
+            },
+            "people": {"files": "persons.csv", "birth_year": {"age": "age", "at": "seen"}},
+        },
+    }
+    ds = load_dataset(spec)
+    got = ds["incidents"]
+    assert (got["kind"] == "shots_fired").all()
+    np.testing.assert_allclose(got["lon"], inc["lon"], atol=1e-9)
+    assert (got["occurred_at"] == inc["occurred_at"]).all()
+    assert list(ds["people"]["birth_year"].astype("float").fillna(-1)) == [2000, -1, -1, 1980]
+    notes = [n["note"] for n in ds.notes if n["table"] == "people"]
+    assert notes == ["1 non-numeric ages ('Unknown') give a missing birth year"]

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .checks import missing_column_message
-from .coerce import Finding, point_xy
+from .coerce import Finding, point_xy, to_geometry
 from .contract import COLUMNS
 from .mapping import DataSpec, TableMapping
 from .sources import SourceFrame
@@ -150,10 +150,7 @@ def apply_mapping(
                 out[c] = combine_date_time(src[d], src[t]).reset_index(drop=True)
         elif c in m.columns:
             if need(m.columns[c], c):
-                v = src[m.columns[c]]
-                out[c] = pd.Series(v.to_numpy(), dtype=v.dtype) if not isinstance(
-                    v, gpd.GeoSeries
-                ) else v.reset_index(drop=True)
+                out[c] = src[m.columns[c]].reset_index(drop=True)
         elif c in m.absent:
             out[c] = pd.Series([pd.NA] * n, dtype=object)
             notes.append(
@@ -168,24 +165,38 @@ def apply_mapping(
         elif c == "birth_year" and m.birth_year is not None:
             b = m.birth_year
             if need(b.age, c) and need(b.at, c):
-                age = pd.to_numeric(src[b.age], errors="coerce").reset_index(drop=True)
-                bad_age = (src[b.age].notna().to_numpy() & age.isna().to_numpy()) | (
-                    age < 0
-                ).to_numpy()
+                raw_age = src[b.age].reset_index(drop=True)
+                age = pd.to_numeric(raw_age, errors="coerce")
+                text_age = (raw_age.notna() & age.isna()).to_numpy()
+                if text_age.any():  # 'Unknown', 'n/a': a missing age, not an error
+                    shown = ", ".join(repr(str(v)) for v in pd.unique(raw_age[text_age])[:3])
+                    notes.append(
+                        {
+                            "table": table,
+                            "column": c,
+                            "note": f"{int(text_age.sum())} non-numeric ages ({shown}) "
+                            "give a missing birth year",
+                            "n_rows": int(text_age.sum()),
+                            "kind": "info",
+                        }
+                    )
+                bad_age = (age < 0).to_numpy()
                 at, bad = parse_timestamps(
                     src[b.at], spec.timezone or "UTC", b.format, "earliest", "shift_forward"
                 )
                 year = at.dt.year.astype("float64") - np.floor(age.where(~bad_age))
                 out[c] = year.astype("Int64")
                 if bad_age.any():
-                    findings.append(Finding(table, c, f"unusable age in '{b.age}'", bad_age))
+                    findings.append(Finding(table, c, f"negative age in '{b.age}'", bad_age))
                 for msg, mask in bad.items():
                     findings.append(Finding(table, c, f"{msg} in '{b.at}'", mask))
         elif c in ("lon", "lat") and (point_col or (geo is not None and c not in src.columns)):
-            g = src[point_col] if point_col else geo
             if point_col and not need(point_col, c):
                 continue
-            lon, lat, not_point = point_xy(gpd.GeoSeries(g))
+            g = src[point_col] if point_col else geo
+            if not isinstance(g, gpd.GeoSeries):  # WKT / WKB text
+                g, _ = to_geometry(g.reset_index(drop=True))
+            lon, lat, not_point = point_xy(g)
             out[c] = pd.Series(lon if c == "lon" else lat)
             if c == "lon" and not_point.any():
                 findings.append(Finding(table, "lon/lat", "geometry is not a point", not_point))
