@@ -213,3 +213,16 @@ def test_quality_summary_counts():
     assert by.loc[("incidents", "kind"), "distinct"] == 3
     assert by.loc[("incidents", "occurred_at"), "min"].startswith("2024-01-05 22:10:00-06:00")
     assert by.loc[("incidents", "(table)"), "rows"] == 4
+
+
+def test_docs_describe_every_table_and_column():
+    from pathlib import Path
+
+    from workbench.data import COLUMNS
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "data-contract.md").read_text()
+    for table, columns in COLUMNS.items():
+        assert f"### {table}" in doc
+        section = doc.split(f"### {table}", 1)[1].split("###", 1)[0]
+        for col in columns:
+            assert f"| `{col.name}` |" in section, (table, col.name)
