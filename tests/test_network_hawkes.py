@@ -227,3 +227,15 @@ def test_count_weights_dropped_events_and_seasonal_intensity(graph):
         m.intensity("2020-01-01")
     with pytest.raises(ValueError, match="bootstrap"):
         NetworkHawkes(bootstrap="jackknife")
+
+
+def test_forward_evaluation(graph, sim):
+    from workbench.network import forward_evaluation
+
+    cut = sim["occurred_at"].min().normalize() + pd.Timedelta(days=1500)
+    m, res = forward_evaluation(graph, sim, cut, horizon_days=180, top_shares=(0.01, 0.05))
+    assert m.end_ == cut and m.n_events_ == (sim.occurred_at < cut).sum()
+    assert list(res["top_share"]) == [0.01, 0.05]
+    assert list(res["k"]) == [30, 150]
+    assert (res["captured"].diff().fillna(0) >= 0).all()
+    assert res["auc"].iloc[0] > 0.55 and (res["lift"] > 1.5).all()

@@ -6,7 +6,8 @@
   (:func:`network_exposure`);
 - :mod:`~workbench.network.hawkes` -- the contagion model of Green, Horel & Papachristos (2017)
   (:class:`NetworkHawkes`), with its simulator :func:`simulate_network_hawkes`;
-- :mod:`~workbench.network.risk` -- forward evaluation of a risk ranking (:func:`evaluate_ranking`).
+- :mod:`~workbench.network.risk` -- forward evaluation of a risk ranking (:func:`evaluate_ranking`,
+  :func:`forward_evaluation`).
 """
 
 from .exposure import network_exposure, steps_to_nearest
@@ -20,7 +21,7 @@ from .graph import (
     victimization_events,
 )
 from .hawkes import NetworkHawkes
-from .risk import evaluate_ranking, victims_between
+from .risk import evaluate_ranking, forward_evaluation, victims_between
 from .simulate import simulate_network_hawkes
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "covictimization_graph",
     "degree_distribution",
     "evaluate_ranking",
+    "forward_evaluation",
     "graph_from_groups",
     "graph_summary",
     "network_exposure",

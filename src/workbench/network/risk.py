@@ -7,12 +7,16 @@ not implemented yet.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
+if TYPE_CHECKING:  # pragma: no cover
+    from .graph import Graph
+    from .hawkes import NetworkHawkes
 
-
-__all__ = ["evaluate_ranking", "victims_between"]
+__all__ = ["evaluate_ranking", "forward_evaluation", "victims_between"]
 
 
 def victims_between(events: pd.DataFrame, start: object, end: object) -> np.ndarray:
@@ -80,3 +84,53 @@ def evaluate_ranking(
             "auc": auc,
         }
     )
+
+
+def forward_evaluation(
+    graph: "Graph",
+    events: pd.DataFrame,
+    cutoff: object,
+    horizon_days: float = 365.0,
+    model: "NetworkHawkes | None" = None,
+    start: object = None,
+    top_shares: tuple[float, ...] = (0.001, 0.01, 0.05),
+) -> tuple["NetworkHawkes", pd.DataFrame]:
+    """Fit on victimizations before ``cutoff``, rank by intensity at ``cutoff``, score the next window.
+
+    Parameters
+    ----------
+    graph : Graph
+        Network known at the cutoff (e.g. co-arrests as of ``cutoff``).
+    events : DataFrame
+        Victimizations with ``person_id`` and tz-aware ``occurred_at``.
+    cutoff : str or Timestamp
+        Training data end strictly before it; the ranking is made at it.
+    horizon_days : float
+        Length of the evaluation window ``[cutoff, cutoff + horizon_days)``, days.
+    model : NetworkHawkes, optional
+        Unfitted model with the wanted settings (default ``NetworkHawkes(n_boot=0)``).
+    start : str or Timestamp, optional
+        Start of the training window (default: the first event's day).
+    top_shares : tuple of float
+        Population shares flagged, one result row each.
+
+    Returns
+    -------
+    model : NetworkHawkes
+        The fitted model.
+    results : DataFrame
+        One row per ``top_share`` with the columns of :func:`evaluate_ranking`.
+    """
+    from ._checks import as_timestamp
+    from .hawkes import NetworkHawkes
+
+    cut = as_timestamp(cutoff, events["occurred_at"], "cutoff")
+    train = events.loc[events["occurred_at"] < cut]
+    model = NetworkHawkes(n_boot=0) if model is None else model
+    model.fit(graph, train, start=start, end=cut)
+    score = model.intensity(cut, events=train)
+    victims = victims_between(events, cut, cut + pd.Timedelta(days=horizon_days))
+    rows = [evaluate_ranking(score, victims, top_share=q).rename(q) for q in top_shares]
+    out = pd.DataFrame(rows)
+    out.index.name = "top_share"
+    return model, out.reset_index()
