@@ -119,7 +119,8 @@ def fixture_notebooks(tmp_path_factory) -> Path:
     nbs = {
         "ok": [PARAMS_CELL + "label = 'hello'",
                "from workbench.data.dataset import Dataset\nds = Dataset.from_folder(data_dir)",
-               "print(f'{label}: {len(ds[\"incidents\"]) >= 0}')"],
+               "print(f'{label}: {len(ds[\"incidents\"]) >= 0}')",
+               "import os\nprint('cwd:', os.path.basename(os.getcwd()))"],
         "fail": [PARAMS_CELL, "x = 1",
                  "raise ValueError('deliberate failure for the test')", "print('never')"],
         "slow": [PARAMS_CELL + "seconds = 60\nmarker = ''",

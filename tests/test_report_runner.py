@@ -49,7 +49,9 @@ def test_run_publishes_index_and_replaces_old_report(write_params, tiny_city, tm
     started, finished = (datetime.fromisoformat(t) for t in (result.started, result.finished))
     assert started.tzinfo is not None and finished >= started
     assert [(r.name, r.status) for r in result.notebooks] == [("ok", "ok")]
-    assert "hello: True" in (target / "ok.html").read_text()
+    page = (target / "ok.html").read_text()
+    assert "hello: True" in page
+    assert "cwd: _work" in page  # the kernel ran in the run's scratch folder
     assert _leftovers(target.parent) == []
 
 

@@ -228,7 +228,9 @@ def _execute(
             parameters=params.parameters_for(name, data_dir),
             kernel_name=kernel_name,
             progress_bar=progress,
-            cwd=str(workdir),
+            # the kernel's working directory, without os.chdir in this process (papermill's
+            # cwd= changes the process-wide directory, which parallel threads share)
+            resources={"metadata": {"path": str(workdir)}},
             start_timeout=int(params.execution.start_timeout_s),
             execution_timeout=params.execution.cell_timeout_s,
         )
