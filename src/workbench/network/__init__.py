@@ -6,10 +6,13 @@
   (:func:`network_exposure`);
 - :mod:`~workbench.network.hawkes` -- the contagion model of Green, Horel & Papachristos (2017)
   (:class:`NetworkHawkes`), with its simulator :func:`simulate_network_hawkes`;
+- :mod:`~workbench.network.cascades` -- most likely sources, cascades and delays
+  (:func:`attribute_sources`);
 - :mod:`~workbench.network.risk` -- forward evaluation of a risk ranking (:func:`evaluate_ranking`,
   :func:`forward_evaluation`).
 """
 
+from .cascades import attribute_sources
 from .exposure import network_exposure, steps_to_nearest
 from .graph import (
     Graph,
@@ -27,6 +30,7 @@ from .simulate import simulate_network_hawkes
 __all__ = [
     "Graph",
     "NetworkHawkes",
+    "attribute_sources",
     "coarrest_graph",
     "covictimization_graph",
     "degree_distribution",

@@ -40,11 +40,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import minimize_scalar
-from scipy.sparse import csgraph
 
 from workbench.data.errors import DataError
 
 from ._checks import as_timestamp, require_columns, require_not_null, require_tz_aware
+from .cascades import attribute_sources
 from .graph import Graph
 from .simulate import YEAR, _day_of_year, seasonal_factor, simulate_network_hawkes
 
@@ -498,75 +498,9 @@ class NetworkHawkes:
 
     # -- reporting ------------------------------------------------------------------------
     def _attribute(self, prob: _Problem, meta: dict, p_bg: np.ndarray, p_pair: np.ndarray) -> None:
-        E = len(prob.t)
-        labels = meta["labels"]
-        # most likely parent per child: sort pairs by (child, -p) and take the first
-        order = np.lexsort((-p_pair, prob.child))
-        c_sorted = prob.child[order]
-        first = np.ones(len(order), bool)
-        first[1:] = c_sorted[1:] != c_sorted[:-1]
-        best = order[first]
-        best_p = np.zeros(E)
-        best_parent = np.full(E, -1, np.int64)
-        best_p[prob.child[best]] = p_pair[best]
-        best_parent[prob.child[best]] = prob.parent[best]
-        parent = np.where(best_p > p_bg, best_parent, -1)
-        has = parent >= 0
-        delay = np.where(has, prob.t - prob.t[np.maximum(parent, 0)], np.nan)
-        # cascades: components of the most-likely-parent forest; depth by repeated lookup
-        link = sp.coo_array((np.ones(has.sum()), (np.flatnonzero(has), parent[has])), shape=(E, E))
-        _, cascade = csgraph.connected_components(link, directed=False)
-        gen = np.zeros(E, np.int64)
-        for _ in range(E):
-            new = np.where(has, gen[np.maximum(parent, 0)] + 1, 0)
-            if np.array_equal(new, gen):
-                break
-            gen = new
-        self.events_ = pd.DataFrame(
-            {
-                "event_id": labels,
-                "person_id": meta["person_ids"],
-                "t": prob.t,
-                "p_background": p_bg,
-                "p_contagion": 1.0 - p_bg,
-                "source_event": np.where(has, labels[np.maximum(parent, 0)], None),
-                "source_person": np.where(has, meta["person_ids"][np.maximum(parent, 0)], None),
-                "source_prob": np.where(has, best_p, p_bg),
-                "delay_days": delay,
-                "cascade_id": cascade,
-                "generation": gen,
-            }
-        )
-        if self.start_ is not None:
-            self.events_.insert(3, "occurred_at", self.start_ + pd.to_timedelta(prob.t, unit="D"))
-        ev = self.events_
-        roots = ev.loc[~has, ["cascade_id", "event_id", "person_id"]].set_index("cascade_id")
-        grp = ev.groupby("cascade_id")
-        cas = pd.DataFrame(
-            {
-                "size": grp.size(),
-                "first_t": grp["t"].min(),
-                "last_t": grp["t"].max(),
-                "depth": grp["generation"].max(),
-            }
-        )
-        cas["duration_days"] = cas["last_t"] - cas["first_t"]
-        cas["root_event"] = roots["event_id"]
-        cas["root_person"] = roots["person_id"]
-        self.cascades_ = (
-            cas.reset_index()
-            .sort_values(["size", "first_t"], ascending=[False, True], kind="stable")
-            .reset_index(drop=True)
-        )
-        S = p_pair.sum()
-        self.delays_ = pd.Series(
-            {
-                "mean_expected": float(p_pair @ prob.lag / S) if S > 0 else np.nan,
-                "mean_most_likely": float(np.nanmean(delay)) if has.any() else np.nan,
-                "median_most_likely": float(np.nanmedian(delay)) if has.any() else np.nan,
-                "n_most_likely": int(has.sum()),
-            },
-            name="delay_days",
+        self.events_, self.cascades_, self.delays_ = attribute_sources(
+            prob.t, prob.child, prob.parent, p_bg, p_pair, meta["labels"], meta["person_ids"],
+            self.start_,
         )
 
     def _bootstrap(self, graph: Graph, prob: _Problem, p_bg: np.ndarray) -> None:

@@ -1,0 +1,134 @@
+"""Who triggered whom: most likely sources, cascade trees and delays from EM probabilities.
+
+Given, for every victimization, the probability ``p_background`` that it was background and,
+for every candidate (child, parent) pair, the probability that the parent triggered it (the
+E-step of :class:`~workbench.network.hawkes.NetworkHawkes`), each victimization's most likely
+source is the parent with the largest probability when that beats background. Following most
+likely sources gives a forest: its trees are the cascades.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse import csgraph
+
+__all__ = ["attribute_sources"]
+
+
+def attribute_sources(
+    t: np.ndarray,
+    child: np.ndarray,
+    parent: np.ndarray,
+    p_background: np.ndarray,
+    p_pair: np.ndarray,
+    labels: np.ndarray,
+    person_ids: np.ndarray,
+    start: pd.Timestamp | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """Most likely source of every event, the cascades they form, and the delays.
+
+    Parameters
+    ----------
+    t : ndarray of float
+        Event times, days since ``start`` (length ``E``).
+    child, parent : ndarray of int
+        Candidate pairs (event indices, ``t[parent] < t[child]``).
+    p_background : ndarray of float
+        Probability that each event is background (length ``E``).
+    p_pair : ndarray of float
+        Probability that ``parent`` triggered ``child``, per pair.
+    labels, person_ids : ndarray of str
+        Event ids and person ids (length ``E``).
+    start : Timestamp, optional
+        Adds an ``occurred_at`` column when given.
+
+    Returns
+    -------
+    events : DataFrame
+        ``event_id``, ``person_id``, ``t``, (``occurred_at``), ``p_background``,
+        ``p_contagion``, ``source_event``, ``source_person`` (``None`` when background is most
+        likely), ``source_prob``, ``delay_days``, ``cascade_id``, ``generation``.
+    cascades : DataFrame
+        ``cascade_id``, ``size``, ``first_t``, ``last_t``, ``depth``, ``duration_days``,
+        ``root_event``, ``root_person``; largest first.
+    delays : Series
+        ``mean_expected`` (every pair's lag weighted by ``p_pair``), ``mean_most_likely``,
+        ``median_most_likely``, ``n_most_likely`` (days; pairs of most likely sources).
+    """
+    E = len(t)
+    # most likely parent per child: sort pairs by (child, -p) and take the first of each child
+    order = np.lexsort((-p_pair, child))
+    c_sorted = child[order]
+    first = np.ones(len(order), bool)
+    first[1:] = c_sorted[1:] != c_sorted[:-1]
+    best = order[first]
+    best_p = np.zeros(E)
+    best_parent = np.full(E, -1, np.int64)
+    best_p[child[best]] = p_pair[best]
+    best_parent[child[best]] = parent[best]
+    src = np.where(best_p > p_background, best_parent, -1)
+    has = src >= 0
+    src0 = np.maximum(src, 0)
+    delay = np.where(has, t - t[src0], np.nan)
+
+    # cascades = components of the forest; generation = BFS depth from a virtual root above
+    # every background event (node E)
+    kids = np.flatnonzero(has)
+    roots = np.flatnonzero(~has)
+    rows = np.concatenate([src[kids], np.full(len(roots), E)])
+    cols = np.concatenate([kids, roots])
+    forest = sp.csr_array((np.ones(len(rows)), (rows, cols)), shape=(E + 1, E + 1))
+    _, cascade = csgraph.connected_components(forest[:E, :E], directed=False)
+    depth = csgraph.shortest_path(forest, directed=True, unweighted=True, indices=E)
+    generation = (depth[:E] - 1).astype(np.int64)
+
+    events = pd.DataFrame(
+        {
+            "event_id": labels,
+            "person_id": person_ids,
+            "t": t,
+            "p_background": p_background,
+            "p_contagion": 1.0 - p_background,
+            "source_event": np.where(has, labels[src0], None),
+            "source_person": np.where(has, person_ids[src0], None),
+            "source_prob": np.where(has, best_p, p_background),
+            "delay_days": delay,
+            "cascade_id": cascade,
+            "generation": generation,
+        }
+    )
+    if start is not None:
+        events.insert(3, "occurred_at", start + pd.to_timedelta(t, unit="D"))
+
+    root_rows = events.loc[~has, ["cascade_id", "event_id", "person_id"]].set_index("cascade_id")
+    grp = events.groupby("cascade_id")
+    cas = pd.DataFrame(
+        {
+            "size": grp.size(),
+            "first_t": grp["t"].min(),
+            "last_t": grp["t"].max(),
+            "depth": grp["generation"].max(),
+        }
+    )
+    cas["duration_days"] = cas["last_t"] - cas["first_t"]
+    cas["root_event"] = root_rows["event_id"]
+    cas["root_person"] = root_rows["person_id"]
+    cascades = (
+        cas.reset_index()
+        .sort_values(["size", "first_t"], ascending=[False, True], kind="stable")
+        .reset_index(drop=True)
+    )
+    S = p_pair.sum()
+    lag = t[child] - t[parent]
+    delays = pd.Series(
+        {
+            "mean_expected": float(p_pair @ lag / S) if S > 0 else np.nan,
+            "mean_most_likely": float(np.nanmean(delay)) if has.any() else np.nan,
+            "median_most_likely": float(np.nanmedian(delay)) if has.any() else np.nan,
+            "n_most_likely": int(has.sum()),
+        },
+        name="delay_days",
+    )
+    return events, cascades, delays
