@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -120,3 +121,31 @@ def test_batch_on_dask_cluster(write_params, tmp_path):
     assert "Notebook fail failed" in items[1].detail
     assert (out / "one" / "index.html").is_file() and not (out / "two").exists()
     assert any(p.name.startswith("two-") for p in (out / "_failed").iterdir())
+
+
+def test_cell_timeout_names_the_cell(write_params, tmp_path):
+    params = write_params("t", notebooks=("slow",), execution={"cell_timeout_s": 1},
+                          notebook_parameters={"slow": {"seconds": 30, "marker": str(tmp_path / "m")}})
+    with pytest.raises(NotebookError) as err:
+        run_report(params, out=tmp_path / "reports" / "t", progress=False)
+    assert err.value.notebook == "slow" and "imeout" in err.value.error
+    assert err.value.cell_source.startswith("import pathlib, time")
+    assert not (tmp_path / "reports" / "t").exists()
+
+
+def test_synthetic_source_is_generated_once(tmp_path):
+    import yaml
+
+    from workbench.report import ensure_synthetic, load_params
+
+    p = tmp_path / "p.yaml"
+    p.write_text(yaml.safe_dump({
+        "run_name": "g", "title": "g", "notebooks": ["00_data_overview"],
+        "data": {"name": "g", "source": "gen/tiny", "timezone": "America/Chicago",
+                 "synthetic": {"scale": "tiny", "seed": 7}}}))
+    params = load_params(p)
+    assert ensure_synthetic(params) == tmp_path / "gen" / "tiny"
+    meta = json.loads((tmp_path / "gen" / "tiny" / "dataset.json").read_text())
+    assert meta["synthetic"] == {"scale": "tiny", "seed": 7}
+    assert ensure_synthetic(params) is None  # already there
+    assert sorted(p.name for p in (tmp_path / "gen").iterdir()) == ["tiny"]  # no temp left

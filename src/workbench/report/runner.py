@@ -183,6 +183,11 @@ def _failing_cell(nb_path: Path) -> tuple[int | None, str]:
         if c.get("metadata", {}).get("papermill", {}).get("exception")
         or c.get("metadata", {}).get("papermill", {}).get("status") in ("failed", "running")
     ]
+    if not candidates:  # e.g. a timeout: papermill marks the cell completed; take the last started
+        candidates = [
+            (i, c) for i, c in enumerate(nb.cells)
+            if c.get("metadata", {}).get("papermill", {}).get("start_time")
+        ][-1:]
     if not candidates:
         return None, ""
     i, c = candidates[0]
