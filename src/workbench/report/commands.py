@@ -134,6 +134,10 @@ def run_batch(
     results: list[BatchItem] = list(refused)
     if plan:
         paths, outs = [p for p, _ in plan], [o for _, o in plan]
+        if not scheduler:
+            from .kernel import ensure_kernel
+
+            ensure_kernel()  # once, before parallel processes would race to install it
         if scheduler:
             from distributed import Client
 

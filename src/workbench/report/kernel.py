@@ -55,7 +55,11 @@ def ensure_kernel() -> str:
     if not _is_current():
         from ipykernel.kernelspec import install
 
-        install(kernel_name=KERNEL_NAME, display_name=DISPLAY_NAME, prefix=sys.prefix)
+        try:
+            install(kernel_name=KERNEL_NAME, display_name=DISPLAY_NAME, prefix=sys.prefix)
+        except OSError:
+            if not _is_current():  # not just a parallel process installing the same spec
+                raise
     return KERNEL_NAME
 
 
