@@ -486,3 +486,15 @@ def test_mapping_csv_with_wkt_points_constants_and_text_ages(tmp_path):
     assert list(ds["people"]["birth_year"].astype("float").fillna(-1)) == [2000, -1, -1, 1980]
     notes = [n["note"] for n in ds.notes if n["table"] == "people"]
     assert notes == ["1 non-numeric ages ('Unknown') give a missing birth year"]
+
+
+def test_dataspec_json_round_trip_keeps_null_and_bool_code_keys():
+    spec = DataSpec.model_validate({**VICTIM_MAPPING, "source": "x", "tables": {
+        "people": {"codes": {"sex": {"M": "male", None: "unknown"}}},
+        "incidents": {"codes": {"kind": {True: "fatal_shooting", 0: "nonfatal_shooting"}}},
+        "areas": None,
+    }})
+    back = DataSpec.model_validate_json(spec.model_dump_json())
+    assert back.tables["people"].codes == {"sex": {"M": "male", None: "unknown"}}
+    assert back.tables["incidents"].codes == {"kind": {"true": "fatal_shooting", "0": "nonfatal_shooting"}}
+    assert back.tables["areas"] == TableMapping()

@@ -27,7 +27,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from .dataset import TABLES
 
@@ -167,6 +174,23 @@ class TableMapping(_Strict):
     on_bad_rows: Literal["error", "drop"] = "error"
     drop_unreferenced: bool = False
 
+    @field_validator("codes")
+    @classmethod
+    def _null_keys(cls, v: dict[str, dict[Any, Any]]) -> dict[str, dict[Any, Any]]:
+        # the text key "null" (what a JSON dump of a None key gives back) maps missing values
+        return {c: {(None if k == "null" else k): x for k, x in m.items()} for c, m in v.items()}
+
+    @field_serializer("codes")
+    def _dump_codes(self, v: dict[str, dict[Any, Any]]) -> dict[str, dict[str, Any]]:
+        def key(k: Any) -> str:
+            if k is None:
+                return "null"
+            if isinstance(k, bool):
+                return "true" if k else "false"
+            return str(k)
+
+        return {c: {key(k): x for k, x in m.items()} for c, m in v.items()}
+
     @field_validator("files")
     @classmethod
     def _as_list(cls, v: str | list[str] | None) -> list[str] | None:
@@ -233,6 +257,14 @@ class DataSpec(_Strict):
     nonexistent_times: Literal["shift_forward", "shift_backward", "error"] = "shift_forward"
     synthetic: Synthetic | None = None
     tables: dict[str, TableMapping] = Field(default_factory=dict)
+
+    @field_validator("tables", mode="before")
+    @classmethod
+    def _empty_entries(cls, v: Any) -> Any:
+        # ``incidents:`` with nothing under it in YAML means "contract-named, no mapping"
+        if isinstance(v, dict):
+            return {k: ({} if m is None else m) for k, m in v.items()}
+        return {} if v is None else v
 
     @field_validator("tables")
     @classmethod
