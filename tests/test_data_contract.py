@@ -226,3 +226,15 @@ def test_docs_describe_every_table_and_column():
         section = doc.split(f"### {table}", 1)[1].split("###", 1)[0]
         for col in columns:
             assert f"| `{col.name}` |" in section, (table, col.name)
+
+
+def test_auto_crs_ignores_stray_geocodes():
+    inc = tiny_tables()["incidents"]
+    inc.loc[3, ["lon", "lat"]] = [0.0, 0.0]  # a failed geocode at "null island"
+    ds = tiny_dataset(incidents=inc, victimizations=None, responses=None, referrals=None,
+                      followups=None)
+    ds.crs = "auto"
+    (p,) = _problems(ds)
+    assert "point outside the study area" in p.message and p.first_ids == ("I4",)
+    ds = validate(ds, on_bad_rows="drop")
+    assert ds.crs == "EPSG:32616" and len(ds["incidents"]) == 3

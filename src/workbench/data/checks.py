@@ -238,7 +238,8 @@ def _utm_for_bounds(bounds: tuple[float, float, float, float]) -> str:
 
 
 def resolve_crs(crs: str | None, incidents: pd.DataFrame | None) -> str:
-    """``'auto'`` -> the UTM zone of the incidents (``EPSG:326xx``/``327xx``); else checked."""
+    """``'auto'`` -> the UTM zone of the incidents' median point (``EPSG:326xx``/``327xx``);
+    anything else must be a projected CRS."""
     if crs in (None, "", "auto"):
         if incidents is not None and isinstance(incidents, gpd.GeoDataFrame) and not (
             {"lon", "lat"} <= set(incidents.columns)
@@ -252,13 +253,9 @@ def resolve_crs(crs: str | None, incidents: pd.DataFrame | None) -> str:
         ok = lon.between(-180, 180) & lat.between(-90, 90)
         if not ok.any():
             raise DataError.single("crs", None, "crs 'auto' needs incidents with valid lon/lat")
-        bounds = (
-            round(float(lon[ok].min()), 2),
-            round(float(lat[ok].min()), 2),
-            round(float(lon[ok].max()), 2),
-            round(float(lat[ok].max()), 2),
-        )
-        return _utm_for_bounds(bounds)
+        # the median point: robust to stray geocodes (0, 0) that would widen the bounds
+        x, y = round(float(lon[ok].median()), 2), round(float(lat[ok].median()), 2)
+        return _utm_for_bounds((x, y, x, y))
     try:
         c = CRS.from_user_input(crs)
     except Exception as exc:  # noqa: BLE001
