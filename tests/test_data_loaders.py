@@ -498,3 +498,20 @@ def test_dataspec_json_round_trip_keeps_null_and_bool_code_keys():
     assert back.tables["people"].codes == {"sex": {"M": "male", None: "unknown"}}
     assert back.tables["incidents"].codes == {"kind": {"true": "fatal_shooting", "0": "nonfatal_shooting"}}
     assert back.tables["areas"] == TableMapping()
+
+
+def test_places_from_lon_lat_csv_and_gpkg_layer(tmp_path, reference):
+    folder = write_folder(tmp_path / "csv", "csv")
+    places = tiny_tables()["places"]
+    pd.DataFrame(
+        {"place_id": places.place_id, "kind": places.kind, "name": places.name,
+         "lon": places.geometry.x, "lat": places.geometry.y}
+    ).to_csv(folder / "places.csv", index=False)
+    (folder / "areas.csv").unlink()
+    tiny_tables()["areas"].to_file(folder / "city.gpkg", layer="hoods")
+    spec = {"source": str(folder), "timezone": TZ,
+            "tables": {"areas": {"files": "city.gpkg", "layer": "hoods"}}}
+    ds = load_dataset(spec)
+    assert ds["places"].geometry.geom_equals_exact(reference["places"].geometry, 1e-9).all()
+    assert list(ds["areas"]["area_id"]) == ["A1", "A2"]
+    assert ds["areas"].crs.to_epsg() == 4326
