@@ -10,8 +10,13 @@ import pytest
 
 from workbench.data.errors import DataError
 from workbench.spatial import KnoxTest, near_repeat_windows, risk_window
+from workbench.spatial._knox_kernel import AVAILABLE as NUMBA
 
 TZ = "America/New_York"
+ENGINES = [
+    "numpy",
+    pytest.param("numba", marks=pytest.mark.skipif(not NUMBA, reason="numba not installed")),
+]
 
 
 # -- brute force: every pair, every permutation, no tricks ----------------------------------------
@@ -57,12 +62,13 @@ def _city(n, seed, extent=3000.0, days=365):
     return xy, pd.Series(t)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("same", [True, False])
-def test_knox_equals_brute_force_days(same):
+def test_knox_equals_brute_force_days(same, engine):
     xy, t = _city(260, seed=11)
     s_edges = [0, 100, 200, 300]
     t_edges = [0, 7, 14, 30]
-    knox = KnoxTest(s_edges, t_edges, same_location=same, permutations=40, seed=7).fit(xy, t)
+    knox = KnoxTest(s_edges, t_edges, same_location=same, permutations=40, seed=7, engine=engine).fit(xy, t)
     days = (t.dt.tz_localize(None).dt.normalize() - pd.Timestamp("1970-01-01")).dt.days.to_numpy()
     obs, sims = brute_knox(xy, days, np.array(s_edges, float), np.array(t_edges), same, 0.0, 40, 7)
     np.testing.assert_array_equal(knox.observed_, obs)
@@ -78,12 +84,20 @@ def test_knox_equals_brute_force_days(same):
     assert len(table) == (len(s_edges) + same) * len(t_edges)
 
 
-def test_knox_equals_brute_force_seconds_and_tolerance():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_knox_equals_brute_force_seconds_and_tolerance(engine):
     xy, t = _city(200, seed=3, extent=1500)
     s_edges = [0, 55.5, 120, 250]
     t_edges = [0, 0.5, 3.25, 10]
     knox = KnoxTest(
-        s_edges, t_edges, same_location=True, same_location_m=15, permutations=25, seed=1, time_resolution="second"
+        s_edges,
+        t_edges,
+        same_location=True,
+        same_location_m=15,
+        permutations=25,
+        seed=1,
+        time_resolution="second",
+        engine=engine,
     ).fit(pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "occurred_at": t}))
     secs = (t.dt.tz_convert("UTC").dt.tz_localize(None) - pd.Timestamp("1970-01-01")).dt.total_seconds()
     secs = np.round(secs.to_numpy()).astype(np.int64)
@@ -93,12 +107,15 @@ def test_knox_equals_brute_force_seconds_and_tolerance():
     np.testing.assert_array_equal(knox.simulated_, sims)
 
 
-def test_knox_threads_do_not_change_results():
+def test_knox_threads_and_engines_do_not_change_results():
     xy, t = _city(300, seed=5)
-    one = KnoxTest(permutations=30, seed=2, n_jobs=1, max_pairs_per_block=64).fit(xy, t)
-    two = KnoxTest(permutations=30, seed=2, n_jobs=2, max_pairs_per_block=64).fit(xy, t)
+    one = KnoxTest(permutations=70, seed=2, n_jobs=1, max_pairs_per_block=64, engine="numpy").fit(xy, t)
+    two = KnoxTest(permutations=70, seed=2, n_jobs=2, max_pairs_per_block=64, engine="numpy").fit(xy, t)
     np.testing.assert_array_equal(one.simulated_, two.simulated_)
     pd.testing.assert_frame_equal(one.table_, two.table_)
+    if NUMBA:
+        fast = KnoxTest(permutations=70, seed=2, n_jobs=2, engine="numba").fit(xy, t)
+        pd.testing.assert_frame_equal(one.table_, fast.table_)
 
 
 def _near_repeat_process(seed, offspring):
@@ -182,3 +199,5 @@ def test_knox_input_errors():
         KnoxTest(permutations=9).fit(bad, t)
     with pytest.raises(ValueError):
         KnoxTest(spatial_bands=[10, 20], permutations=9).fit(xy, t)
+    with pytest.raises(ValueError, match="engine"):
+        KnoxTest(permutations=9, engine="fortran").fit(xy, t)
