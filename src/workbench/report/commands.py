@@ -106,6 +106,17 @@ def _batch_plan(files: Sequence[str], out: str | None) -> tuple[list[tuple[str, 
     return plan, refused
 
 
+def _mp_context():
+    """A fork server that has imported the runner once: workers fork from it, already warm.
+
+    Safer than plain ``fork`` (the server has no threads, kernels or sockets) and faster than
+    ``spawn`` (the heavy imports are paid once, not once per worker).
+    """
+    ctx = get_context("forkserver")
+    ctx.set_forkserver_preload(["workbench.report.runner", "workbench.report.commands", "papermill"])
+    return ctx
+
+
 def run_batch(
     pattern: str, out: str | None = None, jobs: int = 1, scheduler: str | None = None
 ) -> list[BatchItem]:
@@ -145,7 +156,7 @@ def run_batch(
                 futures = client.map(run_one, paths, outs, pure=False)
                 results += client.gather(futures)
         elif jobs > 1:
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=_mp_context()) as pool:
                 results += list(pool.map(run_one, paths, outs))
         else:
             results += [run_one(p, o) for p, o in plan]
