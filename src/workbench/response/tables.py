@@ -1,0 +1,286 @@
+"""Response, referral and follow-up records joined, checked and ready for analysis.
+
+:func:`prepare_response_data` is the one entry point: it checks the three tables against each
+other and against the incidents, raises :class:`~workbench.data.DataError` for structural
+problems (a referral for an unknown response, a follow-up for an unknown referral, unknown
+responder types, services or outcome codes) and *reports* implausible times (departure before
+arrival, days on scene, follow-ups before their referral) as exclusion counts instead of
+dropping them silently. The choices are documented in ``docs/response.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from workbench.data.contract import CODES
+from workbench.data.dataset import Dataset
+from workbench.data.errors import MAX_IDS_SHOWN, DataError, Problem
+
+__all__ = [
+    "CORESPONDER_TYPES",
+    "ResponseData",
+    "data_end",
+    "incident_areas",
+    "infer_program_start",
+    "prepare_response_data",
+]
+
+#: Responder types other than police (the co-responders).
+CORESPONDER_TYPES: tuple[str, ...] = tuple(t for t in CODES["responder_type"] if t != "police")
+
+_EXCLUSION_COLUMNS = ["table", "check", "n_rows", "first_ids", "handling"]
+
+
+@dataclass
+class ResponseData:
+    """Checked response tables with derived columns (all times tz-aware, durations in minutes).
+
+    Attributes
+    ----------
+    responses : DataFrame
+        Contract columns plus ``occurred_at``, ``incident_kind``, ``area_id`` (of the incident;
+        ``None`` without areas), ``arrival_min`` (shooting to arrival, minutes; NaN when
+        implausible), ``on_scene_min`` (arrival to departure, minutes; NaN when implausible or
+        missing), ``coresponder`` (bool).
+    referrals : DataFrame
+        Contract columns plus ``incident_id``, ``responder_type``, ``agency``, ``occurred_at``,
+        ``area_id``, ``on_scene_min`` of the referring response and ``recipient``
+        (``victim`` when the person was a victim of the incident, else ``family``).
+    followups : DataFrame
+        Follow-ups kept for analysis (those before their referral are excluded).
+    exclusions : DataFrame
+        ``table``, ``check``, ``n_rows``, ``first_ids``, ``handling``: every implausible record
+        found and what was done with it (zero rows found are listed too, with ``n_rows`` 0).
+    shootings : DataFrame
+        Incidents with at least one victim, or of a shooting kind when there are no
+        victimizations: ``incident_id``, ``occurred_at``, ``kind``, ``area_id``.
+    data_end : Timestamp
+        End of observation (censoring time of follow-ups).
+    """
+
+    responses: pd.DataFrame
+    referrals: pd.DataFrame
+    followups: pd.DataFrame
+    exclusions: pd.DataFrame
+    shootings: pd.DataFrame
+    data_end: pd.Timestamp
+    timezone: str = "UTC"
+    notes: list[str] = field(default_factory=list)
+
+
+def data_end(dataset: Dataset) -> pd.Timestamp:
+    """Latest timestamp in incidents, responses, referrals and follow-ups (the censoring time).
+
+    Returns
+    -------
+    Timestamp
+        Tz-aware, in the dataset's time zone.
+    """
+    cols = {"incidents": ["occurred_at"], "responses": ["arrived_at", "departed_at"],
+            "referrals": ["referred_at"], "followups": ["attempted_at"]}
+    latest = []
+    for table, names in cols.items():
+        if dataset.has(table):
+            df = dataset[table]
+            latest += [df[c].max() for c in names if c in df.columns and len(df)]
+    latest = [t for t in latest if pd.notna(t)]
+    if not latest:
+        raise DataError.single("incidents", "occurred_at", "no timestamps: the data end is unknown")
+    return max(t.tz_convert(dataset.timezone) for t in latest)
+
+
+def infer_program_start(dataset: Dataset) -> pd.Timestamp | None:
+    """Local midnight of the day of the first co-responder arrival (``None`` without any).
+
+    Use it only when the program start is not known; pass the real date when it is.
+    """
+    if not dataset.has("responses"):
+        return None
+    r = dataset["responses"]
+    co = r.loc[r["responder_type"] != "police", "arrived_at"]
+    if co.dropna().empty:
+        return None
+    return co.min().tz_convert(dataset.timezone).normalize()
+
+
+def incident_areas(dataset: Dataset) -> pd.Series:
+    """Area id of every incident (spatial join of lon/lat with ``areas``; ``None`` outside).
+
+    Returns
+    -------
+    Series
+        Indexed like ``dataset['incidents']``, dtype object.
+    """
+    inc = dataset["incidents"]
+    if not dataset.has("areas") or not len(inc):
+        return pd.Series([None] * len(inc), index=inc.index, dtype=object)
+    import geopandas as gpd
+
+    areas = dataset["areas"][["area_id", "geometry"]].to_crs("EPSG:4326")
+    pts = gpd.GeoDataFrame({"row": np.arange(len(inc))},
+                           geometry=gpd.points_from_xy(inc["lon"], inc["lat"]), crs="EPSG:4326")
+    joined = gpd.sjoin(pts, areas, how="left", predicate="within").drop_duplicates("row")
+    out = np.full(len(inc), None, dtype=object)
+    ok = joined["area_id"].notna().to_numpy()
+    out[joined["row"].to_numpy()[ok]] = joined["area_id"].to_numpy()[ok]
+    return pd.Series(out, index=inc.index, dtype=object)
+
+
+def _ids(df: pd.DataFrame, mask: np.ndarray, col: str) -> list[str]:
+    return df.loc[mask, col].astype(str).head(MAX_IDS_SHOWN).tolist()
+
+
+def _unknown_codes(df: pd.DataFrame, table: str, col: str, allowed: tuple[str, ...],
+                   id_col: str) -> Problem | None:
+    bad = ~df[col].isin(allowed).to_numpy() & df[col].notna().to_numpy()
+    if not bad.any():
+        return None
+    codes = sorted(map(str, df.loc[bad, col].unique()))[:MAX_IDS_SHOWN]
+    return Problem(table, col, f"unknown code(s) {', '.join(codes)} (allowed: {', '.join(allowed)})",
+                   int(bad.sum()), tuple(_ids(df, bad, id_col)))
+
+
+def _missing_refs(df: pd.DataFrame, table: str, col: str, known: pd.Series, other: str,
+                  id_col: str) -> Problem | None:
+    bad = ~df[col].isin(known).to_numpy()
+    if not bad.any():
+        return None
+    return Problem(table, col, f"refers to unknown {other}", int(bad.sum()), tuple(_ids(df, bad, id_col)))
+
+
+def prepare_response_data(
+    dataset: Dataset,
+    max_on_scene_hours: float = 24.0,
+    max_arrival_hours: float = 24.0,
+    end: str | pd.Timestamp | None = None,
+) -> ResponseData:
+    """Check and join responses, referrals and follow-ups.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Must have ``incidents`` and ``responses``; ``referrals`` and ``followups`` are optional.
+    max_on_scene_hours : float, default 24
+        Times on scene longer than this (hours) are implausible ("days on scene"): excluded
+        from time-on-scene figures and counted in ``exclusions``.
+    max_arrival_hours : float, default 24
+        Arrivals more than this many hours after the shooting, or before it, are excluded from
+        arrival-delay figures and counted.
+    end : str or Timestamp, optional
+        End of observation; default :func:`data_end`.
+
+    Returns
+    -------
+    ResponseData
+
+    Raises
+    ------
+    DataError
+        No responses table; a response for an unknown incident; a referral for an unknown
+        response; a follow-up for an unknown referral; unknown responder types, services or
+        outcome codes. All problems found are listed in one error.
+    """
+    if not dataset.has("responses"):
+        raise DataError.single("responses", None, "no response records in this dataset")
+    tz = dataset.timezone
+    inc = dataset["incidents"]
+    resp = dataset["responses"].copy()
+    ref = dataset["referrals"].copy() if dataset.has("referrals") else _empty_referrals(tz)
+    fu = dataset["followups"].copy() if dataset.has("followups") else _empty_followups(tz)
+
+    problems = [p for p in (
+        _missing_refs(resp, "responses", "incident_id", inc["incident_id"], "incident", "response_id"),
+        _unknown_codes(resp, "responses", "responder_type", CODES["responder_type"], "response_id"),
+        _missing_refs(ref, "referrals", "response_id", resp["response_id"], "response", "referral_id"),
+        _unknown_codes(ref, "referrals", "service", CODES["service"], "referral_id"),
+        _missing_refs(fu, "followups", "referral_id", ref["referral_id"], "referral", "followup_id"),
+        _unknown_codes(fu, "followups", "outcome", CODES["outcome"], "followup_id"),
+    ) if p is not None]
+    if problems:
+        raise DataError(problems)
+
+    areas = incident_areas(dataset)
+    inc_info = pd.DataFrame({"incident_id": inc["incident_id"].to_numpy(),
+                             "occurred_at": inc["occurred_at"].dt.tz_convert(tz).to_numpy(),
+                             "incident_kind": inc["kind"].to_numpy(), "area_id": areas.to_numpy()})
+    inc_info["occurred_at"] = pd.to_datetime(inc_info["occurred_at"], utc=True).dt.tz_convert(tz)
+    resp = resp.merge(inc_info, on="incident_id", how="left")
+    arrival = (resp["arrived_at"] - resp["occurred_at"]).dt.total_seconds().to_numpy() / 60.0
+    scene = (resp["departed_at"] - resp["arrived_at"]).dt.total_seconds().to_numpy() / 60.0
+    bad_arrival = (arrival < 0) | (arrival > max_arrival_hours * 60)
+    missing_dep = np.isnan(scene)
+    neg_scene = scene < 0
+    long_scene = scene > max_on_scene_hours * 60
+    resp["arrival_min"] = np.where(bad_arrival, np.nan, arrival)
+    resp["on_scene_min"] = np.where(neg_scene | long_scene, np.nan, scene)
+    resp["coresponder"] = resp["responder_type"].ne("police").to_numpy()
+
+    rows = [
+        ("responses", "departure before arrival", neg_scene, "response_id",
+         "kept for coverage; left out of time on scene"),
+        ("responses", f"on scene longer than {max_on_scene_hours:g} hours", long_scene, "response_id",
+         "kept for coverage; left out of time on scene"),
+        ("responses", "no departure time", missing_dep, "response_id",
+         "kept for coverage; left out of time on scene"),
+        ("responses", f"arrival before the shooting or more than {max_arrival_hours:g} hours after",
+         bad_arrival, "response_id", "kept for coverage; left out of arrival times"),
+    ]
+
+    ref = ref.merge(resp[["response_id", "incident_id", "responder_type", "agency", "occurred_at",
+                          "area_id", "on_scene_min", "arrived_at"]], on="response_id", how="left")
+    before_resp = (ref["referred_at"] < ref["occurred_at"]).to_numpy()
+    rows.append(("referrals", "referred before the shooting", before_resp, "referral_id",
+                 "kept; reported only"))
+    if dataset.has("victimizations"):
+        vic = dataset["victimizations"][["incident_id", "person_id"]].drop_duplicates()
+        vic = vic.assign(_victim=True)
+        ref = ref.merge(vic, on=["incident_id", "person_id"], how="left")
+        ref["recipient"] = np.where(ref["_victim"].eq(True), "victim", "family")
+        ref = ref.drop(columns="_victim")
+    else:
+        ref["recipient"] = "unknown"
+    ref = ref.drop(columns="arrived_at")
+
+    fu = fu.merge(ref[["referral_id", "referred_at"]], on="referral_id", how="left")
+    early = (fu["attempted_at"] < fu["referred_at"]).to_numpy()
+    rows.append(("followups", "attempted before its referral", early, "followup_id",
+                 "excluded from follow-up and engagement figures"))
+    fu = fu.loc[~early].drop(columns="referred_at").reset_index(drop=True)
+
+    excl = pd.DataFrame([
+        {"table": t, "check": c, "n_rows": int(m.sum()),
+         "first_ids": ", ".join(_ids(df, m, idc)), "handling": h}
+        for (t, c, m, idc, h), df in zip(rows, [resp] * 4 + [ref, dataset["followups"] if
+                                                             dataset.has("followups") else fu])
+    ], columns=_EXCLUSION_COLUMNS)
+
+    if dataset.has("victimizations"):
+        shot_ids = dataset["victimizations"]["incident_id"].unique()
+        shootings = inc_info[inc_info["incident_id"].isin(shot_ids)]
+    else:
+        shootings = inc_info[inc_info["incident_kind"].isin(["fatal_shooting", "nonfatal_shooting"])]
+    end_ts = data_end(dataset) if end is None else _as_ts(end, tz)
+    return ResponseData(responses=resp, referrals=ref, followups=fu, exclusions=excl,
+                        shootings=shootings.reset_index(drop=True).rename(columns={"incident_kind": "kind"}),
+                        data_end=end_ts, timezone=tz)
+
+
+def _as_ts(value: str | pd.Timestamp, tz: str) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
+
+
+def _empty_referrals(tz: str) -> pd.DataFrame:
+    t = pd.Series([], dtype=f"datetime64[ns, {tz}]")
+    return pd.DataFrame({"referral_id": pd.Series([], dtype=object), "response_id": pd.Series([], dtype=object),
+                         "person_id": pd.Series([], dtype=object), "service": pd.Series([], dtype=object),
+                         "provider": pd.Series([], dtype=object), "referred_at": t})
+
+
+def _empty_followups(tz: str) -> pd.DataFrame:
+    t = pd.Series([], dtype=f"datetime64[ns, {tz}]")
+    return pd.DataFrame({"followup_id": pd.Series([], dtype=object), "referral_id": pd.Series([], dtype=object),
+                         "attempted_at": t, "outcome": pd.Series([], dtype=object)})

@@ -1,0 +1,46 @@
+"""Survival analysis of follow-ups and re-victimization (on lifelines).
+
+- :mod:`~workbench.survival.engagement` -- referral-level table: time to engagement, competing
+  outcomes (:func:`engagement_table`);
+- :mod:`~workbench.survival.km` -- Kaplan-Meier curves, at-risk counts, medians, log-rank
+  (:func:`kaplan_meier`);
+- :mod:`~workbench.survival.cox` -- Cox models with the proportional-hazards check kept as data
+  (:func:`fit_cox`, :func:`cox_design`);
+- :mod:`~workbench.survival.competing` -- Aalen-Johansen cumulative incidence and cause-specific
+  Cox models (lifelines has no Fine-Gray);
+- :mod:`~workbench.survival.revictimization` / :mod:`~workbench.survival.compare` -- time to the
+  next victimization, landmark comparison by engagement, inverse-probability weights.
+"""
+
+from .benchmark import benchmark_survival
+from .compare import CONFOUNDING_WARNING, RevictimizationComparison, compare_revictimization, revictimization_incidence
+from .competing import cause_specific_cox, cumulative_incidence, incidence_at
+from .cox import CATEGORICAL, DEFAULT_COVARIATES, CoxResult, cox_design, fit_cox
+from .engagement import OUTCOMES, engagement_table, victimization_times
+from .km import KMResult, kaplan_meier
+from .revictimization import LITERATURE, PROPENSITY_COVARIATES, propensity_weights, revictimization_table
+
+__all__ = [
+    "CATEGORICAL",
+    "CONFOUNDING_WARNING",
+    "DEFAULT_COVARIATES",
+    "LITERATURE",
+    "OUTCOMES",
+    "PROPENSITY_COVARIATES",
+    "CoxResult",
+    "KMResult",
+    "RevictimizationComparison",
+    "benchmark_survival",
+    "cause_specific_cox",
+    "compare_revictimization",
+    "cox_design",
+    "cumulative_incidence",
+    "engagement_table",
+    "fit_cox",
+    "incidence_at",
+    "kaplan_meier",
+    "propensity_weights",
+    "revictimization_incidence",
+    "revictimization_table",
+    "victimization_times",
+]
