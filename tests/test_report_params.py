@@ -90,3 +90,16 @@ def test_parameters_for_injects_runner_values(tmp_path):
     got = p.parameters_for("00_data_overview", "/x/data")
     assert got == {"data_dir": "/x/data", "run_name": "demo", "title": "Demo", "min_count": 11,
                    "start": "2024-01-01"}
+
+
+def test_rendered_parameters_mask_salts_and_passwords(tmp_path):
+    from workbench.report.index import rendered_parameters
+
+    d = _good()
+    d["data"]["source"] = "postgresql://analyst:hunter2@db.example/city"
+    d["data"]["tables"] = {"people": {"sql": "select * from victims", "person_ids": {
+        "column": "person_id", "key": ["case_no"], "salt": "s3cret-salt", "length": 16}}}
+    text = rendered_parameters(load_params(_write(tmp_path, d)))
+    assert "hunter2" not in text and "s3cret-salt" not in text
+    assert "salt: '***'" in text and "analyst:***@db.example" in text
+    assert "min_count: 11" in text and "00_data_overview" in text

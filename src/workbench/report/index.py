@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .params import ReportParams
     from .runner import NotebookRun
 
-__all__ = ["render_index", "rendered_parameters"]
+__all__ = ["SECRET_KEYS", "render_index", "rendered_parameters"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:60rem;margin:2rem auto;
@@ -35,14 +35,35 @@ def _hide_password(source: str) -> str:
         return source
 
 
+#: Parameter keys whose values are secrets (pseudonymisation salts, passwords): never shown.
+SECRET_KEYS = ("salt", "password", "secret", "token")
+
+
+def _mask(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: ("***" if any(s in str(k).lower() for s in SECRET_KEYS) else _mask(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_mask(v) for v in value]
+    return value
+
+
 def rendered_parameters(params: "ReportParams") -> str:
-    """The run's parameters as YAML (database passwords masked)."""
-    data: dict[str, Any] = params.model_dump(mode="json")
+    """The run's parameters as YAML: what the file set, plus the privacy threshold.
+
+    Secrets are masked: salts of pseudonymous ids (knowing one lets anyone with the source
+    rows recompute the pseudonyms) and database passwords.
+    """
+    data: dict[str, Any] = params.model_dump(mode="json", exclude_unset=True)
     data.pop("notebooks_dir", None)
+    data.setdefault("privacy", {})["min_count"] = params.privacy.min_count
+    data["notebooks"] = list(params.notebooks)
     src = data.get("data", {}).get("source")
     if isinstance(src, str):
         data["data"]["source"] = _hide_password(src)
-    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
+    return yaml.safe_dump(_mask(data), sort_keys=False, default_flow_style=False)
 
 
 def render_index(
