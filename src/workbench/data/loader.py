@@ -117,6 +117,8 @@ def load_dataset(spec: DataSpec | dict | str | Path, base_dir: Path | None = Non
         Unreadable source, missing or misnamed columns, unparseable dates, unknown codes,
         duplicate ids, dangling references, points outside the study area, empty tables: all
         problems at once, each naming source, column, count and first ids.
+    pydantic.ValidationError
+        ``spec`` (a dict or the YAML's ``data:`` section) is not a valid :class:`DataSpec`.
     """
     spec, base_dir = _as_spec(spec, base_dir)
     engine = None
