@@ -232,7 +232,8 @@ def validate_command(params: str) -> int:
     """
     import pandas as pd
 
-    from workbench.data import DataError, data_quality_summary, load_dataset
+    from workbench.data import DataError, load_dataset
+    from workbench.overview import quality_table
 
     from .params import ParameterError, load_params
     from .runner import ensure_synthetic
@@ -251,8 +252,8 @@ def validate_command(params: str) -> int:
         return EXIT_BAD_INPUT
     print(f"Data OK: {dataset.name} (time zone {dataset.timezone}, CRS {dataset.crs}, "
           f"sha256 {dataset.fingerprint()})")
-    summary = data_quality_summary(dataset)
-    with pd.option_context("display.width", 160, "display.max_columns", 20, "display.max_rows", 200):
-        print(summary.to_string(index=False) if isinstance(summary, pd.DataFrame) else summary)
+    summary = quality_table(dataset)  # data_quality_summary, display-ready
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_rows", 500):
+        print(summary.to_string(index=False))
     return EXIT_OK
 
