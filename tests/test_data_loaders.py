@@ -152,11 +152,21 @@ def test_sqlite_relative_url_and_query(tmp_path):
     assert ds["incidents"]["occurred_at"].iloc[1] == pd.Timestamp("2024-03-10 01:30", tz=TZ)
 
 
+@pytest.fixture(scope="module")
+def postgres_url():
+    from postgres_server import scratch_postgres
+
+    with scratch_postgres() as url:
+        if url is None:
+            pytest.skip(
+                "no PostgreSQL server: set WORKBENCH_TEST_POSTGRES_URL or install initdb/pg_ctl"
+            )
+        yield url
+
+
 @pytest.mark.postgres
-def test_postgresql_round_trip(reference):
-    url = os.environ.get("WORKBENCH_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("set WORKBENCH_TEST_POSTGRES_URL to a scratch PostgreSQL database to run")
+def test_postgresql_round_trip(reference, postgres_url):
+    url = postgres_url
     import sqlalchemy as sa
 
     engine = sa.create_engine(url)

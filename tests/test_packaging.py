@@ -16,6 +16,7 @@ def _split(requirement: str) -> tuple[str, str]:
     match = _NAME.match(requirement)
     assert match, requirement
     name, spec = match.groups()
+    spec = re.sub(r"^\[[^\]]*\]", "", spec.strip())  # extras: psycopg[binary] is conda's psycopg
     return re.sub(r"[-_.]+", "-", name).lower(), spec.replace(" ", "")
 
 
