@@ -3,7 +3,8 @@
 - :mod:`~workbench.response.tables` -- checked, joined response/referral/follow-up records
   (:func:`prepare_response_data`, :class:`ResponseData`), data end and program start;
 - :mod:`~workbench.response.measures` -- co-response coverage, time on scene, referrals,
-  follow-up and engagement rates, monthly trends.
+  follow-up and engagement rates, monthly trends;
+- :mod:`~workbench.response.readings` -- plain-language sentences for report pages.
 """
 
 from .measures import (
@@ -14,6 +15,7 @@ from .measures import (
     referral_counts,
     time_on_scene,
 )
+from .readings import count_text, coverage_readings, cox_readings, incidence_readings, km_readings, scene_readings
 from .tables import (
     CORESPONDER_TYPES,
     ResponseData,
@@ -27,7 +29,13 @@ __all__ = [
     "CORESPONDER_TYPES",
     "GROUPINGS",
     "ResponseData",
+    "count_text",
     "coresponse_coverage",
+    "coverage_readings",
+    "cox_readings",
+    "incidence_readings",
+    "km_readings",
+    "scene_readings",
     "data_end",
     "followup_rates",
     "incident_areas",
