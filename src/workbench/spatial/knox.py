@@ -129,9 +129,9 @@ class KnoxTest:
         Threads counting close pairs (-1: all cores, None or 1: one). Results do not depend on it:
         the permutations are drawn in order in the main thread and counts are integer sums.
     engine : {'auto', 'numba', 'numpy'}, default 'auto'
-        ``'numba'``: compiled kernel, 64 permutations per pass over the pairs (events relabelled in
-        k-d tree order for cache locality); ``'numpy'``: vectorized numpy, 8 per pass; ``'auto'``:
-        numba when installed. Both give identical tables.
+        ``'numba'``: compiled kernel, 64 permutations per pass over the pairs; ``'numpy'``:
+        vectorized numpy, 8 per pass; ``'auto'``: numba when installed. Both give identical tables.
+        (Events are relabelled in k-d tree order for cache locality either way.)
 
     Attributes
     ----------
@@ -229,12 +229,12 @@ class KnoxTest:
             raise ImportError("engine='numba' needs numba (pip install numba)")
         self._numba = _knox_kernel.AVAILABLE and self.engine != "numpy"
         self._i, self._j, self._sb, tree_order = _close_pairs(xy, se, self.same_location, tol)
-        # numba engine: relabel events in k-d tree order so the two rows of a pair sit close in memory
-        self._order = tree_order if self._numba else None
-        if self._numba:
-            inv = np.empty(n, dtype=self._i.dtype)
-            inv[tree_order] = np.arange(n, dtype=self._i.dtype)
-            self._i, self._j = inv[self._i], inv[self._j]
+        # relabel events in k-d tree order so the two rows of a pair sit close in memory
+        self._order = tree_order
+        inv = np.empty(n, dtype=self._i.dtype)
+        inv[tree_order] = np.arange(n, dtype=self._i.dtype)
+        self._i, self._j = inv[self._i], inv[self._j]
+        del inv
         close_totals = np.bincount(self._sb, minlength=n_s - 1)[: n_s - 1].astype(np.int64)
 
         # 2. all-pairs counts per temporal band (permutation-invariant)
@@ -256,7 +256,7 @@ class KnoxTest:
         self._te_u = te_u
         workers = (os.cpu_count() or 1) if self.n_jobs == -1 else max(1, int(self.n_jobs or 1))
         self._workers, self._pool = workers, None
-        own = rel[:, None] if self._order is None else rel[self._order][:, None]
+        own = rel[self._order][:, None]
         obs_close = self._close_counts(own, n_s - 1, n_t - 1)[0]
         self._pool = ThreadPoolExecutor(workers) if workers > 1 and not self._numba else None
         try:
@@ -288,8 +288,7 @@ class KnoxTest:
             lanes = np.repeat(rel[:, None], block, axis=1)  # unused lanes of the last block: discarded
             for k in range(b):
                 lanes[:, k] = rel[rng.permutation(n)]
-            if self._order is not None:
-                lanes = lanes[self._order]
+            lanes = lanes[self._order]
             sim_close[start : start + b] = self._close_counts(lanes, n_s - 1, n_t - 1)[:b]
         return sim_close
 
