@@ -142,3 +142,25 @@ def test_trauma_index_by_hand_with_missing_component():
     pct = trauma_index(areas, violence, method="percentile", min_weight=0.9)
     assert pct.set_index("area_id").loc["a2", "index"] is pd.NA or np.isnan(pct.set_index("area_id").loc["a2", "index"])
     assert standardize(pd.Series([1.0, 2.0, 3.0]), "percentile").tolist() == pytest.approx([1 / 3, 2 / 3, 1.0])
+
+
+def test_dataset_inputs_are_accepted():
+    from workbench.data.dataset import Dataset
+    from workbench.spatial import KernelDensity, KnoxTest
+
+    inc = incidents()
+    ll = inc.to_crs("EPSG:4326")
+    table = pd.DataFrame({"incident_id": inc.incident_id, "occurred_at": inc.occurred_at, "lon": ll.geometry.x, "lat": ll.geometry.y, "kind": "nonfatal_shooting"})
+    ds = Dataset({"areas": squares(), "places": places(), "incidents": table}, timezone=TZ, crs=CRS, name="two squares")
+    via_ds = exposure_zones(ds, radius_m=R)
+    direct = exposure_zones(inc, squares(), places(), radius_m=R)
+    pd.testing.assert_frame_equal(
+        via_ds.areas.drop(columns=["overlap_m2", "share", "residents_exposed", "children_exposed"]),
+        direct.areas.drop(columns=["overlap_m2", "share", "residents_exposed", "children_exposed"]),
+    )
+    np.testing.assert_allclose(via_ds.areas.residents_exposed, direct.areas.residents_exposed, rtol=1e-6)
+    assert KnoxTest(permutations=9, seed=1).fit(ds).n_ == 3
+    assert KernelDensity(bandwidth=100, cell_size=20).fit(ds).n_ == 3
+    empty = Dataset({"incidents": table}, timezone=TZ, crs=CRS, name="no areas")
+    with pytest.raises(DataError, match="areas"):
+        exposure_zones(empty)

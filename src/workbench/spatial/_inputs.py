@@ -19,6 +19,13 @@ from workbench.data.errors import DataError
 SECONDS_PER_DAY = 86_400
 
 
+def resolve_points(points: Any, table: str = "incidents") -> Any:
+    """A :class:`~workbench.data.Dataset` becomes its ``table`` as points in its projected CRS."""
+    if hasattr(points, "tables") and hasattr(points, "points") and hasattr(points, "crs"):
+        return points.points(table)
+    return points
+
+
 def _bad_rows(source: str, column: str, message: str, mask: np.ndarray, ids: Any = None) -> DataError:
     idx = np.flatnonzero(mask)
     shown = np.asarray(ids)[idx[:5]] if ids is not None else idx[:5]

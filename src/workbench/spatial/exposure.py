@@ -21,7 +21,7 @@ import shapely
 
 from workbench.data.errors import DataError
 
-from ._inputs import as_xy, check_projected, get_ids, get_times
+from ._inputs import as_xy, check_projected, get_ids, get_times, resolve_points
 
 #: Default zone radius, meters.
 DEFAULT_RADIUS_M = 400.0
@@ -79,7 +79,7 @@ def _points_gdf(incidents: Any, crs: Any) -> gpd.GeoDataFrame:
 
 def exposure_zones(
     incidents: Any,
-    areas: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame | None = None,
     places: gpd.GeoDataFrame | None = None,
     *,
     radius_m: float = DEFAULT_RADIUS_M,
@@ -93,10 +93,12 @@ def exposure_zones(
 
     Parameters
     ----------
-    incidents : GeoDataFrame of points (projected CRS, e.g. ``Dataset.points('incidents')``), or a
-        DataFrame with ``x``/``y`` plus ``crs``
+    incidents : GeoDataFrame of points (projected CRS, e.g. ``Dataset.points('incidents')``), a
+        DataFrame with ``x``/``y`` plus ``crs``, or a Dataset (then ``areas`` and ``places`` default to
+        its tables)
     areas : GeoDataFrame
-        ``area_id``, ``population``, optional ``children``; any CRS (reprojected).
+        ``area_id``, ``population``, optional ``children``; any CRS (reprojected). Required unless
+        ``incidents`` is a Dataset with areas.
     places : GeoDataFrame, optional
         ``place_id``, ``kind``, ``name``; any CRS.
     radius_m : float, default 400
@@ -116,6 +118,14 @@ def exposure_zones(
     """
     if radius_m <= 0 or days <= 0:
         raise ValueError("radius_m and days must be positive")
+    if hasattr(incidents, "tables") and hasattr(incidents, "points"):  # a Dataset
+        ds = incidents
+        ds.require("incidents", "areas", analysis="Exposure zones")
+        areas = ds["areas"] if areas is None else areas
+        places = ds.get("places") if places is None else places
+        incidents = resolve_points(ds)
+    if areas is None:
+        raise DataError.single("areas", None, "exposure zones need the areas table (population)")
     pts = _points_gdf(incidents, crs)
     ids_arr = get_ids(incidents, ids)
     t = pd.Series(get_times(incidents, times)).reset_index(drop=True)

@@ -23,7 +23,7 @@ from scipy.signal import fftconvolve
 
 from workbench.data.errors import DataError
 
-from ._inputs import as_xy, check_projected
+from ._inputs import as_xy, check_projected, resolve_points
 
 KERNELS = ("quartic", "gaussian")
 
@@ -114,12 +114,14 @@ class KernelDensity:
 
         Parameters
         ----------
-        points : (n, 2) array, DataFrame with ``x``/``y``, or GeoDataFrame of points (projected CRS)
+        points : (n, 2) array, DataFrame with ``x``/``y``, GeoDataFrame of points (projected CRS),
+            or a Dataset (its incidents)
         weights : array-like of shape (n,), optional
             Mass per point (e.g. victims per incident); default 1.
         """
         if self.bandwidth <= 0 or self.cell_size <= 0:
             raise ValueError("bandwidth and cell_size must be positive (meters)")
+        points = resolve_points(points)
         xy = as_xy(points)
         self.crs_ = points.crs if isinstance(points, gpd.GeoDataFrame) else None
         w = np.ones(len(xy)) if weights is None else np.asarray(weights, float)

@@ -39,7 +39,7 @@ from scipy.spatial import cKDTree
 from workbench.data.errors import DataError
 
 from . import _knox_kernel
-from ._inputs import SECONDS_PER_DAY, as_xy, get_times, times_to_units
+from ._inputs import SECONDS_PER_DAY, as_xy, get_times, resolve_points, times_to_units
 
 #: Default spatial band edges, meters (NRC-style 100 m bands, last finite edge 600 m).
 DEFAULT_SPATIAL_BANDS: tuple[float, ...] = (0, 100, 200, 300, 400, 500, 600)
@@ -186,7 +186,8 @@ class KnoxTest:
 
         Parameters
         ----------
-        points : (n, 2) array, DataFrame with ``x``/``y``, or GeoDataFrame of points (projected CRS)
+        points : (n, 2) array, DataFrame with ``x``/``y``, GeoDataFrame of points (projected CRS),
+            or a Dataset (its incidents)
             Event locations in meters.
         times : array-like or str, optional
             tz-aware event times (or numbers of days), or a column of ``points``
@@ -197,6 +198,7 @@ class KnoxTest:
         KnoxTest
             ``self``, with ``table_`` and the other fitted attributes.
         """
+        points = resolve_points(points)
         xy = as_xy(points)
         units = times_to_units(get_times(points, times), self.time_resolution)
         n = len(xy)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from workbench.data.errors import DataError
 
-from ._inputs import as_xy, get_ids, get_times
+from ._inputs import as_xy, get_ids, get_times, resolve_points
 from .knox import KnoxTest
 
 
@@ -128,6 +128,7 @@ def near_repeat_windows(
     """
     if not isinstance(window, RiskWindow):
         window = risk_window(window, ratio_threshold=ratio_threshold, alpha=alpha)
+    incidents = resolve_points(incidents)
     xy = as_xy(incidents)
     t = pd.Series(get_times(incidents, times)).reset_index(drop=True)
     if not pd.api.types.is_datetime64_any_dtype(t.dtype) or t.dt.tz is None:
