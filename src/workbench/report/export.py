@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
+if TYPE_CHECKING:  # pragma: no cover
+    import nbformat
 
 __all__ = ["export_html"]
 
 
-def export_html(notebook: str | Path | nbformat.NotebookNode, title: str) -> str:
+def export_html(notebook: "str | Path | nbformat.NotebookNode", title: str) -> str:
     """Render an executed notebook as standalone HTML without any code.
 
     Uses nbconvert's ``lab`` template with ``exclude_input``, ``exclude_input_prompt`` and
@@ -28,6 +30,7 @@ def export_html(notebook: str | Path | nbformat.NotebookNode, title: str) -> str
     str
         The HTML document.
     """
+    import nbformat
     from nbconvert import HTMLExporter
 
     nb = notebook if isinstance(notebook, nbformat.NotebookNode) else nbformat.read(notebook, 4)

@@ -31,8 +31,6 @@ from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 
-import nbformat
-
 from workbench import __version__
 from workbench.privacy import check_export
 
@@ -173,6 +171,8 @@ def ensure_synthetic(params: ReportParams) -> Path | None:
 
 
 def _failing_cell(nb_path: Path) -> tuple[int | None, str]:
+    import nbformat
+
     try:
         nb = nbformat.read(nb_path, 4)
     except Exception:
