@@ -394,21 +394,27 @@ def _close_pairs(
     tree = cKDTree(xy)
     pairs = tree.query_pairs(edges[-1] * (1 + 1e-9) + 1e-9, output_type="ndarray")
     m = len(pairs)
+    idx = np.int32 if len(xy) < 2**31 - 1 else np.int64
+    x, y = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
+    i = np.empty(m, dtype=idx)
+    j = np.empty(m, dtype=idx)
     keep = np.empty(m, dtype=bool)
     band = np.empty(m, dtype=np.int8)
     for c0 in range(0, m, chunk):
-        p = pairs[c0 : c0 + chunk]
-        d = np.hypot(xy[p[:, 0], 0] - xy[p[:, 1], 0], xy[p[:, 0], 1] - xy[p[:, 1], 1])
+        a = pairs[c0 : c0 + chunk, 0].copy()
+        b = pairs[c0 : c0 + chunk, 1].copy()
+        d = np.hypot(x[a] - x[b], y[a] - y[b])
         keep[c0 : c0 + chunk] = d < edges[-1]
         sb = np.searchsorted(edges, d, side="right") - 1
         if same:
             sb = np.where(d <= tol, 0, sb + 1)
         band[c0 : c0 + chunk] = sb
-    idx = np.int32 if len(xy) < 2**31 - 1 else np.int64
-    i = pairs[keep, 0].astype(idx)
-    j = pairs[keep, 1].astype(idx)
+        i[c0 : c0 + chunk] = a
+        j[c0 : c0 + chunk] = b
     del pairs
-    return i, j, band[keep], tree.indices
+    if not keep.all():
+        i, j, band = i[keep], j[keep], band[keep]
+    return i, j, band, tree.indices
 
 
 def _complete(close: np.ndarray, close_totals: np.ndarray, time_totals: np.ndarray) -> np.ndarray:
