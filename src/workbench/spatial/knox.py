@@ -17,10 +17,11 @@ Algorithm (never builds an n x n matrix)
 2. Pair counts per temporal band over *all* pairs come from the sorted times with ``np.searchsorted``
    (O(n log n)); permuting times does not change the multiset of time differences, so these totals are
    permutation-invariant too.
-3. Per permutation only the close pairs are re-timed. Permutations are processed 8 at a time (day
-   resolution; 4 or 2 for larger integers) as lanes of an ``(n, 8)`` int16 matrix whose 16-byte rows are
-   gathered for all close pairs at once; only pairs closer in time than the last finite temporal edge are
-   binned (``np.bincount``).
+3. Per permutation only the close pairs are re-timed (events relabelled in k-d tree order for cache
+   locality). numpy engine: permutations are processed 8 at a time (day resolution; 4 or 2 for larger
+   integers) as lanes of an ``(n, 8)`` int16 matrix whose 16-byte rows are gathered for all close pairs
+   at once; only pairs closer in time than the last finite temporal edge are binned (``np.bincount``).
+   numba engine (optional, :mod:`._knox_kernel`): a compiled SIMD kernel does 64 per pass.
 4. Cells of the open spatial band and of the open temporal band follow by subtraction from the invariant
    totals, exactly (integer arithmetic).
 """
