@@ -61,6 +61,15 @@ class Exposure:
     notes: list[str] = field(default_factory=list)
 
 
+def circles(xy: np.ndarray, radius_m: float, quad_segs: int = 32) -> np.ndarray:
+    """Circle polygons (``4 * quad_segs`` vertices on the circle, like ``shapely.buffer``) around points."""
+    ang = np.linspace(0.0, 2 * np.pi, 4 * quad_segs + 1)
+    ring = np.column_stack([np.cos(ang), np.sin(ang)]) * radius_m
+    ring[-1] = ring[0]  # closed exactly
+    coords = xy[:, None, :] + ring[None, :, :]
+    return shapely.polygons(coords)
+
+
 def _take(series: pd.Series, idx: np.ndarray) -> pd.Series:
     """Rows ``idx`` of a (tz-aware) Series, keeping its dtype, with a fresh index."""
     return series.iloc[idx].reset_index(drop=True)
@@ -139,12 +148,22 @@ def exposure_zones(
     pop = pd.to_numeric(a["population"], errors="coerce").to_numpy(float)
     children = pd.to_numeric(a["children"], errors="coerce").to_numpy(float) if "children" in a else None
 
-    zone_geom = shapely.buffer(pts.geometry.to_numpy(), radius_m, quad_segs=quad_segs)
+    centers = pts.geometry.to_numpy()
+    zone_geom = circles(shapely.get_coordinates(centers), radius_m, quad_segs)
     end = t + pd.Timedelta(days=days)
 
-    # zone x area overlaps
+    # zone x area overlaps; zones wholly inside an area (center inside, boundary >= r away) skip the
+    # polygon intersection, which is the costly step
+    area_geom = a.geometry.to_numpy()
     zi, ai = a.sindex.query(zone_geom, predicate="intersects")
-    overlap = shapely.area(shapely.intersection(zone_geom[zi], a.geometry.to_numpy()[ai]))
+    shapely.prepare(area_geom)
+    inside = shapely.intersects(area_geom[ai], centers[zi]) & (
+        shapely.distance(centers[zi], shapely.boundary(area_geom)[ai]) >= radius_m
+    )
+    overlap = np.empty(len(zi))
+    overlap[inside] = shapely.area(zone_geom[zi[inside]])
+    part = ~inside
+    overlap[part] = shapely.area(shapely.intersection(zone_geom[zi[part]], area_geom[ai[part]]))
     keep = overlap > 0
     zi, ai, overlap = zi[keep], ai[keep], overlap[keep]
     share = overlap / a["area_m2"].to_numpy()[ai]
