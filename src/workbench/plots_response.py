@@ -88,7 +88,7 @@ def plot_time_on_scene(values: pd.DataFrame, group: str = "responder_type", valu
     data = [d.loc[d[group] == n, value].to_numpy() for n in names]
     keep = [i for i, x in enumerate(data) if len(x) >= 2]
     if keep:
-        parts = ax.violinplot([data[i] for i in keep], positions=keep, vert=False, showextrema=False,
+        parts = ax.violinplot([data[i] for i in keep], positions=keep, orientation="horizontal", showextrema=False,
                               quantiles=[[0.25, 0.5, 0.75]] * len(keep))
         for b in parts["bodies"]:
             b.set_facecolor("#1f4e79")
