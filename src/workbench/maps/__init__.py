@@ -1,0 +1,49 @@
+"""Offline folium maps of places: aggregated cells, density, Gi*, exposure, places, trauma index.
+
+- :class:`OfflineMap`, :func:`map_html`, :func:`save_map`, :func:`external_references` -- a folium
+  map with Leaflet inlined from the installed ``xstatic-leaflet`` package (no CDN, no internet);
+- :func:`cell_counts` -- hexagon or square grid counts with small-count suppression;
+- ``add_*`` layer functions and :class:`Legend`;
+- :func:`places_map` -- the whole map in ``'policy'`` or ``'researcher'`` mode.
+"""
+
+from .build import MODES, places_map
+from .cells import CELL_SHAPES, cell_counts, hex_cells
+from .layers import (
+    GI_COLORS,
+    Legend,
+    add_cells,
+    add_exposure_areas,
+    add_exposure_circles,
+    add_gi,
+    add_incidents,
+    add_kde,
+    add_places,
+    add_trauma,
+    class_colors,
+)
+from .offline import OfflineMap, OfflineMapError, external_references, map_html, save_map
+
+__all__ = [
+    "CELL_SHAPES",
+    "GI_COLORS",
+    "MODES",
+    "Legend",
+    "OfflineMap",
+    "OfflineMapError",
+    "add_cells",
+    "add_exposure_areas",
+    "add_exposure_circles",
+    "add_gi",
+    "add_incidents",
+    "add_kde",
+    "add_places",
+    "add_trauma",
+    "cell_counts",
+    "class_colors",
+    "external_references",
+    "hex_cells",
+    "map_html",
+    "places_map",
+    "save_map",
+]

@@ -1,0 +1,131 @@
+"""The places map: one offline folium map with every places layer, in policy or researcher mode.
+
+Modes
+-----
+``'policy'`` (default): incidents are shown only as counts per grid cell (hexagons or squares of
+``cell_m`` meters), cells with fewer than ``min_count`` incidents are grey and unlabelled
+(``'<11'``); exposure zones are drawn as the **union of the areas they touch** (coloured by the
+number of zones, suppressed below ``min_count``), never as circles centered on a shooting; the
+density surface is blank wherever fewer than ``min_count`` incidents lie within one bandwidth;
+no basemap tiles. ``'researcher'``: exact incident points with ids and times, exposure-zone circles,
+the unmasked density surface; tiles optional.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .cells import cell_counts
+from .layers import (
+    add_cells,
+    add_exposure_areas,
+    add_exposure_circles,
+    add_gi,
+    add_incidents,
+    add_kde,
+    add_places,
+    add_trauma,
+)
+from .offline import OfflineMap
+
+__all__ = ["MODES", "places_map"]
+
+MODES = ("policy", "researcher")
+
+
+def _outline(areas: gpd.GeoDataFrame | None, m: folium.Map) -> None:
+    if areas is None or not len(areas):
+        return
+    a = areas[["geometry"]].to_crs("EPSG:4326")
+    folium.GeoJson(
+        a.to_json(drop_id=True), name="Area boundaries", control=False,
+        style_function=lambda f: {"fill": False, "color": "#666666", "weight": 0.6},
+    ).add_to(m)
+
+
+def places_map(
+    incidents: gpd.GeoDataFrame,
+    *,
+    mode: str = "policy",
+    min_count: int = 11,
+    areas: gpd.GeoDataFrame | None = None,
+    places: gpd.GeoDataFrame | None = None,
+    cell_m: float = 250.0,
+    cell_shape: str = "hexagon",
+    kde: Any = None,
+    gi: gpd.GeoDataFrame | None = None,
+    exposure: Any = None,
+    trauma: pd.DataFrame | None = None,
+    tiles: Any = None,
+    height: int | str = 560,
+) -> OfflineMap:
+    """Build the places map.
+
+    Parameters
+    ----------
+    incidents : GeoDataFrame
+        Incident points in a projected CRS (``Dataset.points('incidents')``, possibly a period).
+    mode : {'policy', 'researcher'}
+    min_count : int
+        Privacy threshold (counts below it are hidden in policy mode).
+    areas, places : GeoDataFrame, optional
+        Area polygons (outline, exposure union, trauma choropleth) and places (any CRS).
+    cell_m, cell_shape : float, {'hexagon', 'square'}
+        Aggregation grid of the incidents layer (policy mode).
+    kde : KernelDensity, optional
+        Fitted density surface.
+    gi : GeoDataFrame, optional
+        Gi* result joined to its cells or areas (``cls`` and ``label`` columns, polygons).
+    exposure : Exposure, optional
+        From :func:`workbench.spatial.exposure_zones` (areas needed in policy mode).
+    trauma : DataFrame, optional
+        From :func:`workbench.spatial.trauma_index` (drawn on ``areas``).
+    tiles : str, optional
+        Basemap tiles (researcher mode only; policy maps never fetch anything).
+    height : int or str
+        Map height in the notebook (pixels or CSS).
+
+    Returns
+    -------
+    OfflineMap
+        With a layer control (overlays toggleable) and one legend per visible overlay.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    policy = mode == "policy"
+    frame = areas if areas is not None and len(areas) else incidents
+    lon0, lat0, lon1, lat1 = frame.to_crs("EPSG:4326").total_bounds
+    m = OfflineMap(location=[(lat0 + lat1) / 2, (lon0 + lon1) / 2], tiles=None if policy else tiles,
+                   height=height, prefer_canvas=True)
+    m.fit_bounds([[lat0, lon0], [lat1, lon1]])
+    _outline(areas, m)
+
+    if policy:
+        if len(incidents):
+            cells = cell_counts(incidents, cell_m=cell_m, shape=cell_shape, min_count=min_count)
+            add_cells(m, cells, min_count=min_count, name=f"Incidents per {cell_m:,.0f} m cell", show=True)
+    else:
+        add_incidents(m, incidents, show=True)
+    if kde is not None:
+        pts = np.column_stack([incidents.geometry.x, incidents.geometry.y]) if policy else None
+        add_kde(m, kde, support_points=pts, min_count=min_count, show=False)
+    if gi is not None:
+        add_gi(m, gi, min_count=min_count, show=False)
+    if exposure is not None:
+        if policy:
+            if areas is not None:
+                counts = exposure.areas.groupby("area_id")["incident_id"].nunique()
+                add_exposure_areas(m, areas, counts, min_count=min_count, show=False)
+        else:
+            add_exposure_circles(m, exposure.zones, show=False)
+    if trauma is not None and areas is not None:
+        add_trauma(m, areas, trauma, show=False)
+    if places is not None and len(places):
+        add_places(m, places, show=True)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
