@@ -57,6 +57,7 @@ CODES: dict[str, tuple[str, ...]] = {
         "youth_program",
     ),
     "outcome": ("engaged", "declined", "unreachable", "scheduled"),
+    "patrol_activity": ("patrol", "stop", "arrest", "community_engagement"),
 }
 
 
@@ -170,6 +171,15 @@ COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
         _c("attempted_at", "timestamp", unit="local time, tz-aware"),
         _c("outcome", "code", codes=CODES["outcome"]),
     ),
+    "patrols": (
+        _c("patrol_id", "id"),
+        _c("unit", "text", nullable=True, unit="patrol unit (car, beat, team)"),
+        _c("area_id", "id", unit="area patrolled (a track of points is mapped to areas first)"),
+        _c("started_at", "timestamp", unit="local time, tz-aware"),
+        _c("ended_at", "timestamp", nullable=True, unit="local time, tz-aware"),
+        _c("activity", "code", codes=CODES["patrol_activity"],
+           unit="patrol (time present), stop, arrest, community_engagement"),
+    ),
 }
 
 #: Unique key of every table (several columns = composite key).
@@ -183,6 +193,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "responses": ("response_id",),
     "referrals": ("referral_id",),
     "followups": ("followup_id",),
+    "patrols": ("patrol_id",),
 }
 
 

@@ -34,6 +34,7 @@ TABLES: tuple[str, ...] = (
     "responses",
     "referrals",
     "followups",
+    "patrols",
 )
 
 #: Tables stored as GeoDataFrames.

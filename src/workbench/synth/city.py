@@ -24,15 +24,16 @@ from .geography import make_geography, make_places, sample_in_areas, to_wgs84
 from .params import Params
 from .population import make_population, network_summary
 from .scales import SCALES, Scale
+from .patrols import make_patrols
 from .services import make_family, make_followups, make_referrals, make_responses
 
 #: Id prefixes by table (numbers are zero-padded to a width fixed by the row count).
 ID_PREFIXES: dict[str, str] = {
     "areas": "A", "places": "L", "incidents": "I", "people": "P", "arrests": "AR",
-    "responses": "R", "referrals": "F", "followups": "FU",
+    "responses": "R", "referrals": "F", "followups": "FU", "patrols": "PT",
 }
 _MIN_WIDTH = {"areas": 4, "places": 4, "incidents": 6, "people": 6, "arrests": 6,
-              "responses": 6, "referrals": 6, "followups": 6}
+              "responses": 6, "referrals": 6, "followups": 6, "patrols": 6}
 DEFAULT_SEED = 20261125
 
 
@@ -43,7 +44,7 @@ class SyntheticCity:
     Attributes
     ----------
     dataset : workbench.data.dataset.Dataset
-        All nine contract tables.
+        All ten contract tables (with ``patrols``).
     truth : dict
         Every generating parameter plus realized summaries (JSON-serializable).
     parents : pandas.DataFrame
@@ -256,6 +257,20 @@ def generate_city(scale: str | Scale = "demo", seed: int = DEFAULT_SEED, **overr
         "outcome": att["outcome"].to_numpy(),
     })
 
+    # ---- patrols (own random stream: spawn key 8 leaves the other tables unchanged) --------
+    inc_area = np.concatenate([si["area"].to_numpy(), sf_area])[order]
+    prng = np.random.default_rng(np.random.SeedSequence(seed).spawn(9)[8])
+    pat, pat_truth = make_patrols(t_final, inc_area, geo.population.astype(float), data_end_days,
+                                  params, prng)
+    patrols = pd.DataFrame({
+        "patrol_id": _ids("patrols", len(pat)),
+        "unit": pat["unit"].to_numpy(),
+        "area_id": area_ids[pat["area"].to_numpy()],
+        "started_at": _timestamps(start, pat["start"].to_numpy()),
+        "ended_at": _timestamps(start, pat["end"].to_numpy()),
+        "activity": pat["activity"].to_numpy(),
+    })
+
     # ---- geo tables ----------------------------------------------------------------------
     attrs = geo.attributes
     areas = gpd.GeoDataFrame({
@@ -301,16 +316,34 @@ def generate_city(scale: str | Scale = "demo", seed: int = DEFAULT_SEED, **overr
     dataset = Dataset(
         tables={"areas": areas, "places": places_gdf, "incidents": incidents, "people": people,
                 "victimizations": victimizations, "arrests": arrests, "responses": responses,
-                "referrals": referrals, "followups": followups},
+                "referrals": referrals, "followups": followups, "patrols": patrols},
         timezone=tz, crs=params.crs, name=f"synthetic-{sc.name}",
         sources={t: f"synthetic:{sc.name}:{seed}" for t in
                  ("areas", "places", "incidents", "people", "victimizations", "arrests",
-                  "responses", "referrals", "followups")},
+                  "responses", "referrals", "followups", "patrols")},
     )
     truth = _truth(sc, params, seed, start, data_end_days, horizon, program_t, doy0, mu0, p_plus,
                    expected, dataset, parents, popn, vic, t_final, shoot, rank, geo, engagement)
+    truth["patrols"] = _patrol_truth(pat_truth, area_ids, patrols)
     return SyntheticCity(dataset=dataset, truth=_jsonable(truth), parents=parents,
                          engagement=engagement)
+
+
+def _patrol_truth(pt: dict, area_ids: np.ndarray, patrols: pd.DataFrame) -> dict:
+    hours = (patrols["ended_at"] - patrols["started_at"]).dt.total_seconds() / 3600.0
+    on = patrols["activity"].to_numpy() == "patrol"
+    return {
+        "note": "areas patrolled patrol_bias_multiplier times what their recent incidents call for "
+                "(drawn at random regardless of risk); expected patrol hours over the period per area",
+        "biased_areas": [str(a) for a in area_ids[pt["biased_areas"]]],
+        "cycles": pt["cycles"],
+        "expected_hours": dict(zip(area_ids, pt["expected_hours"])),
+        "expected_hours_without_bias": dict(zip(area_ids, pt["expected_hours_without_bias"])),
+        "realized": {
+            "patrol_hours": float(hours[on].sum()),
+            "activity": patrols["activity"].value_counts().sort_index().to_dict(),
+        },
+    }
 
 
 def _truth(sc, params, seed, start, data_end_days, horizon, program_t, doy0, mu0, p_plus,

@@ -104,6 +104,19 @@ class Params:
         Follow-up stops (censoring) this many days after the referral.
     attempt_gap_days, scheduled_share : float
         Mean gap between unsuccessful attempts (days) and their share ``scheduled``.
+    patrol_cycle_days, patrol_lag_cycles : float, int
+        Length of a deployment cycle (days) and the cycles of recent incidents that steer it.
+    patrol_base_hours_per_1k, patrol_hours_per_recent_incident : float
+        Expected patrol hours per cycle: baseline per 1,000 residents plus hours per incident in
+        the area during the previous ``patrol_lag_cycles`` cycles (hot-spot deployment).
+    patrol_biased_share, patrol_bias_multiplier : float
+        Share of areas (at least two, drawn at random regardless of risk) that get
+        ``patrol_bias_multiplier`` times the hours their risk calls for (the gut-feel bias).
+    patrol_shift_hours : [float, float]
+        Lognormal (median hours, log SD) length of a patrol shift in an area (at most 12 h).
+    patrol_stops_per_hour, patrol_arrest_per_stop, patrol_engagements_per_hour : float
+        Stops per patrol hour, probability a stop ends in an arrest, community engagement
+        contacts per patrol hour.
     """
 
     # geography
@@ -233,6 +246,18 @@ class Params:
     followup_window_days: float = 90.0
     attempt_gap_days: float = 6.0
     scheduled_share: float = 0.3
+
+    # patrols: hot-spot deployment with a gut-feel bias (workbench.synth.patrols)
+    patrol_cycle_days: float = 28.0
+    patrol_lag_cycles: int = 3
+    patrol_base_hours_per_1k: float = 8.0
+    patrol_hours_per_recent_incident: float = 12.0
+    patrol_biased_share: float = 0.10
+    patrol_bias_multiplier: float = 2.5
+    patrol_shift_hours: list = field(default_factory=lambda: [6.0, 0.3])
+    patrol_stops_per_hour: float = 0.06
+    patrol_arrest_per_stop: float = 0.10
+    patrol_engagements_per_hour: float = 0.02
 
     def to_dict(self) -> dict:
         """Plain dict (JSON-serializable)."""
