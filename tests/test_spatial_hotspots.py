@@ -156,4 +156,14 @@ def test_getis_ord_bad_values():
     g.loc[2, "v"] = np.nan
     with pytest.raises(DataError, match="1 row"):
         getis_ord(g, "v", id_column="id")
-    _ = W  # libpysal W accepted as weights too (see build_weights)
+
+
+def test_getis_ord_accepts_libpysal_weights():
+    from workbench.spatial import build_weights
+
+    g = _lattice(np.arange(25, dtype=float).reshape(5, 5) % 7)
+    w = build_weights(g, "queen")
+    assert isinstance(w, W)
+    by_name = getis_ord(g, "v", "queen", permutations=0)
+    by_object = getis_ord(g, "v", w, permutations=0)
+    pd.testing.assert_frame_equal(by_name, by_object)

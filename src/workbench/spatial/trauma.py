@@ -11,7 +11,6 @@ from the whole table is dropped for every area and listed in ``DataFrame.attrs['
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 import pandas as pd
