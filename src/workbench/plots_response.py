@@ -33,6 +33,15 @@ __all__ = [
 _COLORS = plt.get_cmap("tab10").colors
 
 
+def _palette(n: int) -> list:
+    """Distinct colors: tab10 up to 10 groups, tab20 (reordered: dark shades first) beyond."""
+    if n <= 10:
+        return list(_COLORS[:n])
+    t20 = plt.get_cmap("tab20").colors
+    order = list(t20[0::2]) + list(t20[1::2])
+    return [order[i % 20] for i in range(n)]
+
+
 def _mark_start(ax, program_start) -> None:
     if program_start is not None:
         x = pd.Timestamp(program_start).tz_localize(None) if pd.Timestamp(program_start).tzinfo else pd.Timestamp(program_start)
@@ -47,11 +56,13 @@ def plot_km(km: "KMResult", min_count: int = 1, title: str = "Time to engagement
     groups = list(dict.fromkeys(km.curves["group"]))
     fig, (ax, tab) = plt.subplots(2, 1, figsize=(9, 4.2 + 0.22 * len(groups)), layout="constrained",
                                   gridspec_kw={"height_ratios": [4, 0.35 + 0.22 * len(groups)]}, sharex=True)
+    colors = _palette(len(groups))
+    band_alpha = 0.15 if len(groups) <= 5 else 0.06
     for i, g in enumerate(groups):
         d = km.curves[km.curves["group"] == g]
-        c = _COLORS[i % 10]
+        c = colors[i]
         ax.step(d["time"], d["survival"], where="post", color=c, lw=1.6, label=g)
-        ax.fill_between(d["time"], d["lower"], d["upper"], step="post", color=c, alpha=0.15, lw=0)
+        ax.fill_between(d["time"], d["lower"], d["upper"], step="post", color=c, alpha=band_alpha, lw=0)
     ax.set_ylim(0, 1.02)
     ax.set_ylabel(ylabel)
     ax.axhline(0.5, color="#999999", lw=0.6, ls=":")
@@ -64,13 +75,15 @@ def plot_km(km: "KMResult", min_count: int = 1, title: str = "Time to engagement
     if xmax is not None:
         ticks = ticks[ticks <= xmax]
         ax.set_xlim(0, xmax)
+    if len(ticks):
+        ax.set_xticks(ticks)
     marker = suppression_marker(min_count)
     for i, g in enumerate(groups):
         r = km.at_risk[(km.at_risk["group"] == g) & km.at_risk["time"].isin(ticks)]
         hide = suppressed_mask(r["at_risk"].to_numpy(), min_count)
         for (t, n), h in zip(r[["time", "at_risk"]].to_numpy(), hide):
             tab.text(t, -i, marker if h else f"{int(n)}", ha="center", va="center", fontsize=7,
-                     color=_COLORS[i % 10])
+                     color=colors[i])
     tab.set_ylim(-len(groups) + 0.5, 1.2)
     tab.text(0, 0.9, "number at risk", fontsize=7, color="#555555")
     tab.set_xlabel("days since referral")
@@ -94,8 +107,8 @@ def plot_time_on_scene(values: pd.DataFrame, group: str = "responder_type", valu
             b.set_facecolor("#1f4e79")
             b.set_alpha(0.35)
     ax.set_yticks(range(len(names)), [n.replace("_", " ") for n in names])
-    ax.set_xlabel("minutes on scene (lines: quartiles)")
-    ax.set_xlim(left=0)
+    ax.set_xlabel("minutes on scene (lines: quartiles; axis cut at the 99th percentile)")
+    ax.set_xlim(0, float(np.quantile(d[value], 0.99)) * 1.05 if len(d) else 1.0)
     ax.set_title(title, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
@@ -158,12 +171,27 @@ def plot_hazard_ratios(summary: pd.DataFrame, title: str = "Hazard ratios of eng
     return fig
 
 
-def plot_revictimization(comparison: "RevictimizationComparison", literature: dict | None = None,
-                         title: str = "Shot again after the landmark") -> "Figure":
-    """Cumulative incidence of re-victimization by engagement, with the literature figures marked."""
-    cif = comparison.curves[comparison.curves["cause"] == "revictimized"]
-    fig = plot_cumulative_incidence(cif, title=title + (" (weighted)" if comparison.weighted else ""),
-                                    xlabel=f"days since the landmark ({comparison.landmark_days:g} days after the shooting)")
+def plot_revictimization(comparison: "RevictimizationComparison | pd.DataFrame", literature: dict | None = None,
+                         title: str = "Shot again after the landmark",
+                         xlabel: str | None = None) -> "Figure":
+    """Cumulative incidence of re-victimization with the literature figures marked.
+
+    Parameters
+    ----------
+    comparison : RevictimizationComparison or DataFrame
+        A landmark comparison by engagement, or plain curves from
+        :func:`workbench.survival.revictimization_incidence` (time from the first shooting).
+    literature : dict, optional
+        :data:`workbench.survival.LITERATURE` (diamonds at 1 and 8 years).
+    """
+    if isinstance(comparison, pd.DataFrame):
+        curves, weighted = comparison, False
+        xlabel = xlabel or "days since the first shooting"
+    else:
+        curves, weighted = comparison.curves, comparison.weighted
+        xlabel = xlabel or f"days since the landmark ({comparison.landmark_days:g} days after the shooting)"
+    cif = curves[curves["cause"] == "revictimized"]
+    fig = plot_cumulative_incidence(cif, title=title + (" (weighted)" if weighted else ""), xlabel=xlabel)
     ax = fig.axes[0]
     if literature:
         for t, p in literature["cumulative_incidence"].items():

@@ -10,7 +10,7 @@ dropping them silently. The choices are documented in ``docs/response.md``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -68,7 +68,6 @@ class ResponseData:
     shootings: pd.DataFrame
     data_end: pd.Timestamp
     timezone: str = "UTC"
-    notes: list[str] = field(default_factory=list)
 
 
 def data_end(dataset: Dataset) -> pd.Timestamp:
@@ -131,6 +130,13 @@ def incident_areas(dataset: Dataset) -> pd.Series:
 
 def _ids(df: pd.DataFrame, mask: np.ndarray, col: str) -> list[str]:
     return df.loc[mask, col].astype(str).head(MAX_IDS_SHOWN).tolist()
+
+
+def _exclusion(df: pd.DataFrame, table: str, check: str, mask: np.ndarray, id_col: str,
+               handling: str) -> dict:
+    mask = np.asarray(mask, dtype=bool)
+    return {"table": table, "check": check, "n_rows": int(mask.sum()),
+            "first_ids": ", ".join(_ids(df, mask, id_col)), "handling": handling}
 
 
 def _unknown_codes(df: pd.DataFrame, table: str, col: str, allowed: tuple[str, ...],
@@ -218,22 +224,21 @@ def prepare_response_data(
     resp["on_scene_min"] = np.where(neg_scene | long_scene, np.nan, scene)
     resp["coresponder"] = resp["responder_type"].ne("police").to_numpy()
 
+    on_scene = "kept for coverage; left out of time on scene"
     rows = [
-        ("responses", "departure before arrival", neg_scene, "response_id",
-         "kept for coverage; left out of time on scene"),
-        ("responses", f"on scene longer than {max_on_scene_hours:g} hours", long_scene, "response_id",
-         "kept for coverage; left out of time on scene"),
-        ("responses", "no departure time", missing_dep, "response_id",
-         "kept for coverage; left out of time on scene"),
-        ("responses", f"arrival before the shooting or more than {max_arrival_hours:g} hours after",
-         bad_arrival, "response_id", "kept for coverage; left out of arrival times"),
+        _exclusion(resp, "responses", "departure before arrival", neg_scene, "response_id", on_scene),
+        _exclusion(resp, "responses", f"on scene longer than {max_on_scene_hours:g} hours", long_scene,
+                   "response_id", on_scene),
+        _exclusion(resp, "responses", "no departure time", missing_dep, "response_id", on_scene),
+        _exclusion(resp, "responses", f"arrival before the shooting or more than {max_arrival_hours:g} hours after",
+                   bad_arrival, "response_id", "kept for coverage; left out of arrival times"),
     ]
 
     ref = ref.merge(resp[["response_id", "incident_id", "responder_type", "agency", "occurred_at",
                           "area_id", "on_scene_min", "arrived_at"]], on="response_id", how="left")
     before_resp = (ref["referred_at"] < ref["occurred_at"]).to_numpy()
-    rows.append(("referrals", "referred before the shooting", before_resp, "referral_id",
-                 "kept; reported only"))
+    rows.append(_exclusion(ref, "referrals", "referred before the shooting", before_resp, "referral_id",
+                           "kept; reported only"))
     if dataset.has("victimizations"):
         vic = dataset["victimizations"][["incident_id", "person_id"]].drop_duplicates()
         vic = vic.assign(_victim=True)
@@ -246,16 +251,11 @@ def prepare_response_data(
 
     fu = fu.merge(ref[["referral_id", "referred_at"]], on="referral_id", how="left")
     early = (fu["attempted_at"] < fu["referred_at"]).to_numpy()
-    rows.append(("followups", "attempted before its referral", early, "followup_id",
-                 "excluded from follow-up and engagement figures"))
+    rows.append(_exclusion(fu, "followups", "attempted before its referral", early, "followup_id",
+                           "excluded from follow-up and engagement figures"))
     fu = fu.loc[~early].drop(columns="referred_at").reset_index(drop=True)
 
-    excl = pd.DataFrame([
-        {"table": t, "check": c, "n_rows": int(m.sum()),
-         "first_ids": ", ".join(_ids(df, m, idc)), "handling": h}
-        for (t, c, m, idc, h), df in zip(rows, [resp] * 4 + [ref, dataset["followups"] if
-                                                             dataset.has("followups") else fu])
-    ], columns=_EXCLUSION_COLUMNS)
+    excl = pd.DataFrame(rows, columns=_EXCLUSION_COLUMNS)
 
     if dataset.has("victimizations"):
         shot_ids = dataset["victimizations"]["incident_id"].unique()
