@@ -21,6 +21,7 @@ from .layers import (
     add_places,
     add_trauma,
     class_colors,
+    kde_visible,
 )
 from .offline import OfflineMap, OfflineMapError, external_references, map_html, save_map
 
@@ -43,6 +44,7 @@ __all__ = [
     "class_colors",
     "external_references",
     "hex_cells",
+    "kde_visible",
     "map_html",
     "places_map",
     "save_map",

@@ -38,6 +38,7 @@ __all__ = [
     "add_places",
     "add_trauma",
     "class_colors",
+    "kde_visible",
 ]
 
 WGS84 = "EPSG:4326"
@@ -217,6 +218,28 @@ def add_incidents(m: folium.Map, incidents: gpd.GeoDataFrame, *, name: str = "In
     return fg
 
 
+def kde_visible(kd: Any, support_points: np.ndarray | None = None, min_count: int = 11) -> np.ndarray:
+    """Cells of a fitted density that may be drawn: positive, and (with ``support_points``) with at least
+    ``min_count`` points within one bandwidth of the cell center.
+
+    Returns
+    -------
+    ndarray of bool, shape ``kd.density_.shape``
+    """
+    dens = np.asarray(kd.density_, float)
+    ny, nx = dens.shape
+    vis = dens > 0
+    if support_points is not None and len(support_points):
+        xx, yy = np.meshgrid(kd.x_, kd.y_)
+        centers = np.column_stack([xx.ravel(), yy.ravel()])
+        tree = cKDTree(np.asarray(support_points, float))
+        n_near = tree.query_ball_point(centers, r=float(kd.bandwidth), return_length=True).reshape(ny, nx)
+        vis &= n_near >= min_count
+    elif support_points is not None:
+        vis[:] = False
+    return vis
+
+
 def add_kde(m: folium.Map, kd: Any, *, name: str = "Density (smoothed)", show: bool = False,
             min_support: np.ndarray | None = None, support_points: np.ndarray | None = None,
             min_count: int = 11, cmap: str = "magma_r", opacity: float = 0.7) -> folium.raster_layers.ImageOverlay:
@@ -232,14 +255,7 @@ def add_kde(m: folium.Map, kd: Any, *, name: str = "Density (smoothed)", show: b
         shows the bump of an isolated incident (policy mode).
     """
     dens = np.asarray(kd.density_, float)
-    ny, nx = dens.shape
-    vis = dens > 0
-    if support_points is not None and len(support_points):
-        xx, yy = np.meshgrid(kd.x_, kd.y_)
-        centers = np.column_stack([xx.ravel(), yy.ravel()])
-        tree = cKDTree(np.asarray(support_points, float))
-        n_near = tree.query_ball_point(centers, r=float(kd.bandwidth), return_length=True).reshape(ny, nx)
-        vis &= n_near >= min_count
+    vis = kde_visible(kd, support_points, min_count)
     per_km2 = dens * 1e6
     top = np.quantile(per_km2[vis], 0.99) if vis.any() else 1.0
     scaled = np.clip(per_km2 / (top or 1.0), 0, 1)

@@ -1,0 +1,259 @@
+"""Places report computations (notebook ``01_places``): one call runs every spatial analysis.
+
+:func:`analyze_places` filters the incidents to a period and runs, from :mod:`workbench.spatial`,
+the Knox near-repeat test and its risk window, the kernel density surface, Gi* on grid cells,
+exposure zones and doses, and the trauma context index; :func:`ranked_areas` and
+:func:`readings` turn the results into a ranked table and plain-language sentences. Privacy is
+applied here for everything that leaves as a number (:func:`workbench.privacy.suppressed_mask`);
+maps apply it in :mod:`workbench.maps`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from workbench import spatial as sp
+from workbench.data.dataset import Dataset
+from workbench.overview import incidents_in_period
+from workbench.privacy import suppressed_mask, suppression_marker
+
+__all__ = ["PlacesResult", "analyze_places", "gi_cells", "has_population", "knox_display", "ranked_areas", "readings"]
+
+
+@dataclass
+class PlacesResult:
+    """Everything the places notebook shows.
+
+    Attributes
+    ----------
+    incidents : GeoDataFrame
+        Incidents of the period (projected CRS).
+    knox : KnoxTest or None
+        Fitted test (None with fewer than 3 incidents).
+    window : RiskWindow or None
+    kde : KernelDensity or None
+    gi : GeoDataFrame or None
+        Grid cells inside the areas with ``count``, ``label`` (suppressed), Gi* ``z``, ``cls``.
+    exposure : Exposure or None
+    dose : DataFrame or None
+        :func:`workbench.spatial.exposure_dose` (None without population).
+    trauma : DataFrame or None
+        :func:`workbench.spatial.trauma_index` (None without population).
+    notes : list of str
+        Plain-language notes on what could not be computed and why.
+    """
+
+    incidents: gpd.GeoDataFrame
+    knox: Any = None
+    window: Any = None
+    kde: Any = None
+    gi: gpd.GeoDataFrame | None = None
+    exposure: Any = None
+    dose: pd.DataFrame | None = None
+    trauma: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+    params: dict = field(default_factory=dict)
+
+
+def has_population(dataset: Dataset) -> bool:
+    """True when the areas table has a usable (positive, non-missing) population."""
+    if not dataset.has("areas") or "population" not in dataset["areas"]:
+        return False
+    pop = pd.to_numeric(dataset["areas"]["population"], errors="coerce")
+    return bool(pop.notna().any() and (pop.fillna(0) > 0).any())
+
+
+def gi_cells(incidents: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, cell_m: float, min_count: int,
+             seed: int | None = None) -> gpd.GeoDataFrame:
+    """Gi* on square cells of ``cell_m`` meters (only cells touching an area when areas are given)."""
+    cells = sp.grid_counts(incidents, cell_size=cell_m)
+    if areas is not None and len(areas):
+        a = areas.to_crs(cells.crs)
+        keep = cells.sindex.query(a.geometry, predicate="intersects")[1]
+        cells = cells.iloc[np.unique(keep)].reset_index(drop=True)
+    gi = sp.getis_ord(cells, "count", "queen", permutations=0, seed=seed)
+    cells = cells.join(gi[["z", "p_fdr", "cls"]])
+    sup = suppressed_mask(cells["count"].to_numpy(), min_count)
+    cells["label"] = np.where(sup, suppression_marker(min_count), cells["count"].astype(str))
+    return cells
+
+
+def analyze_places(
+    dataset: Dataset,
+    start: Any = None,
+    end: Any = None,
+    *,
+    spatial_bands_m: Sequence[float] = (0, 100, 200, 300, 400, 500, 600),
+    temporal_bands_days: Sequence[float] = (0, 14, 28, 42, 56, 70),
+    permutations: int = 999,
+    zone_radius_m: float = 400.0,
+    zone_days: float = 7.0,
+    kde_bandwidth_m: float = 250.0,
+    kde_cell_m: float = 50.0,
+    gi_cell_m: float = 250.0,
+    index_weights: Mapping[str, float] | None = None,
+    min_count: int = 11,
+    seed: int = 20261125,
+) -> PlacesResult:
+    """Run the places analyses on the incidents of ``[start, end)``.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    start, end : date-like, optional
+        Period (inclusive start, exclusive end) in the dataset's time zone.
+    spatial_bands_m, temporal_bands_days : sequence of float
+        Knox band edges (meters, days).
+    permutations : int
+        Knox Monte Carlo permutations.
+    zone_radius_m, zone_days : float
+        Exposure zone radius (meters) and duration (days).
+    kde_bandwidth_m, kde_cell_m : float
+        Quartic kernel radius and grid cell (meters).
+    gi_cell_m : float
+        Gi* grid cell (meters).
+    index_weights : mapping, optional
+        Trauma index component weights (default :data:`workbench.spatial.trauma.DEFAULT_WEIGHTS`).
+    min_count : int
+        Privacy threshold.
+    seed : int
+        Seed of the Knox permutations.
+
+    Returns
+    -------
+    PlacesResult
+    """
+    inc_all = dataset.points("incidents")
+    keep = inc_all["incident_id"].isin(incidents_in_period(dataset, start, end)["incident_id"])
+    inc = inc_all.loc[keep.to_numpy()].reset_index(drop=True)
+    res = PlacesResult(incidents=inc, params=dict(start=start, end=end, min_count=min_count))
+    areas = dataset["areas"] if dataset.has("areas") else None
+    if len(inc) < 3:
+        res.notes.append("Too few incidents in the period for the place analyses.")
+        return res
+    res.knox = sp.KnoxTest(spatial_bands=spatial_bands_m, temporal_bands=temporal_bands_days,
+                           permutations=permutations, seed=seed).fit(inc)
+    res.window = sp.risk_window(res.knox)
+    res.kde = sp.KernelDensity(bandwidth=kde_bandwidth_m, cell_size=kde_cell_m).fit(inc)
+    res.gi = gi_cells(inc, areas, gi_cell_m, min_count, seed=seed)
+    if areas is None:
+        res.notes.append("These data have no areas: exposure zones, doses and the trauma index need them.")
+        return res
+    res.exposure = sp.exposure_zones(inc, areas, dataset.get("places"), radius_m=zone_radius_m, days=zone_days)
+    if not has_population(dataset):
+        res.notes.append("These data have no population per area, so residents exposed, exposure per "
+                         "resident and the trauma context index cannot be computed; they are skipped.")
+        return res
+    res.dose = sp.exposure_dose(res.exposure, start=start, end=end)
+    violence = res.dose.set_index("area_id")["dose_per_resident_year"]
+    try:
+        res.trauma = sp.trauma_index(areas, violence, weights=index_weights)
+        res.notes.extend(res.trauma.attrs.get("notes", []))
+    except Exception as exc:  # DataError: no component present
+        res.notes.append(f"The trauma context index could not be computed: {exc}")
+    return res
+
+
+def knox_display(knox: Any, min_count: int) -> pd.DataFrame:
+    """Knox ratios in the NRC layout (spatial bands as rows), NaN where fewer than ``min_count`` pairs
+    were observed or no pairs were expected; ``attrs['p']`` holds the p-values in the same layout."""
+    t = knox.table_
+    ratio = t["knox_ratio"].where(~suppressed_mask(t["observed"].to_numpy(), min_count) & (t["expected"] > 0))
+    layout = t.assign(shown=ratio).pivot_table(index="spatial_band", columns="temporal_band", values="shown",
+                                               aggfunc="first", observed=False, dropna=False)
+    p = t.pivot_table(index="spatial_band", columns="temporal_band", values="p_value", aggfunc="first",
+                      observed=False, dropna=False)
+    layout.attrs["p"] = p
+    layout.attrs["empty"] = t.assign(e=t["expected"] <= 0).pivot_table(
+        index="spatial_band", columns="temporal_band", values="e", aggfunc="first", observed=False, dropna=False)
+    return layout
+
+
+def ranked_areas(result: PlacesResult, areas: gpd.GeoDataFrame, min_count: int, top: int = 15) -> pd.DataFrame:
+    """Areas ranked for attention: by the trauma index when there is one, else by incidents per km².
+
+    Returns
+    -------
+    DataFrame
+        ``area_id``, ``value``, ``measure`` (what ``value`` is), ``incidents`` (count label,
+        suppressed), ``rank``; at most ``top`` rows. Areas with a suppressed count are not ranked
+        by rate (a rate would reveal the hidden count).
+    """
+    a = areas.to_crs(result.incidents.crs) if len(areas) else areas
+    joined = gpd.sjoin(result.incidents[["geometry"]], a[["area_id", "geometry"]], predicate="within")
+    counts = joined.groupby("area_id").size().reindex(a["area_id"], fill_value=0)
+    labels = pd.Series(np.where(suppressed_mask(counts.to_numpy(), min_count), suppression_marker(min_count),
+                                counts.astype(str)), index=counts.index)
+    if result.trauma is not None and result.trauma["index"].notna().any():
+        t = result.trauma.dropna(subset=["index"]).head(top)
+        out = pd.DataFrame({"area_id": t["area_id"].astype(str), "value": t["index"].to_numpy(),
+                            "measure": "trauma context index"})
+    else:
+        km2 = pd.Series(a.geometry.area.to_numpy() / 1e6, index=a["area_id"].to_numpy())
+        rate = (counts / km2).where(counts >= min_count)
+        rate = rate.dropna().sort_values(ascending=False).head(top)
+        out = pd.DataFrame({"area_id": rate.index.astype(str), "value": rate.to_numpy(),
+                            "measure": "incidents per km²"})
+    out["incidents"] = out["area_id"].map(labels)
+    out["rank"] = np.arange(1, len(out) + 1)
+    return out.reset_index(drop=True)
+
+
+def _pct(x: float) -> str:
+    return f"{(x - 1) * 100:+.0f}%"
+
+
+def readings(result: PlacesResult, min_count: int) -> dict[str, list[str]]:
+    """Plain-language sentences per section: ``knox``, ``hotspots``, ``exposure``, ``areas``."""
+    out: dict[str, list[str]] = {"knox": [], "hotspots": [], "exposure": [], "areas": []}
+    k, w = result.knox, result.window
+    if k is not None:
+        t = k.table_
+        finite = t[np.isfinite(t["distance_to_m"]) & np.isfinite(t["days_to"]) & (t["expected"] > 0)]
+        near = finite[(finite["distance_to_m"] > 0)].sort_values(["distance_to_m", "days_to"])
+        if len(near) and near.iloc[0].observed < min_count:
+            r = near.iloc[0]
+            out["knox"].append(
+                f"Fewer than {min_count} pairs of shootings happened within {r.distance_to_m:,.0f} m and "
+                f"{r.days_to:.0f} days of each other: too few to show or to judge that band.")
+        elif len(near):
+            r = near.iloc[0]
+            sig = "more than chance would explain" if r.p_value < 0.05 else "within what chance could produce"
+            out["knox"].append(
+                f"Shootings within {r.distance_to_m:,.0f} m and {r.days_to:.0f} days of an earlier one are "
+                f"{_pct(r.knox_ratio)} compared with what is expected if time and place were unrelated ({sig}).")
+        if w is not None and w.raised:
+            out["knox"].append(
+                f"Risk stays raised up to about {w.radius_m:,.0f} m and {w.days:.0f} days after a shooting: "
+                f"that is the zone and time for which follow-up outreach is most useful.")
+        else:
+            out["knox"].append("No distance and time band shows a clear rise in risk after a shooting "
+                               "(no near-repeat pattern at the usual significance level).")
+    if result.gi is not None:
+        hot = result.gi["cls"].str.startswith("hot spot")
+        share = result.gi.loc[hot, "count"].sum() / max(result.gi["count"].sum(), 1)
+        out["hotspots"].append(
+            f"{int(hot.sum()):,} grid cells are statistically significant hot spots; they hold "
+            f"{share:.0%} of the period's incidents." if hot.any() else
+            "No grid cell is a statistically significant hot spot after adjusting for multiple testing.")
+    if result.dose is not None:
+        d = result.dose
+        rep = int(d["repeat_exposed"].sum())
+        out["exposure"].append(
+            f"On average a resident lived inside {np.nansum(d['resident_exposures']) / max(np.nansum(d['population']), 1):.2f} "
+            f"exposure zones over the period (zones of {result.exposure.radius_m:,.0f} m lasting "
+            f"{result.exposure.days:g} days).")
+        out["exposure"].append(
+            f"{rep:,} areas were touched by two or more zones within a year (repeat exposure)." if rep >= min_count or rep == 0
+            else f"Fewer than {min_count} areas were touched by two or more zones within a year.")
+    elif result.exposure is not None:
+        out["exposure"].append("The data have no population, so residents exposed and exposure per resident are "
+                               "not available; the map shows how many zones touched each area.")
+    for n in result.notes:
+        out["areas"].append(n)
+    return out
