@@ -1,0 +1,58 @@
+"""Dosage: police presence against support services and need, area by area.
+
+- :func:`dose_counts`, :func:`dose_rates`, :func:`add_trauma_index` -- need (shootings, victims,
+  unserved victims, people exposed, trauma context), police dose (patrol hours, stops, arrests; or
+  police responses and arrests without patrol records) and support dose (co-responder visits,
+  referrals, engaged follow-ups) per area and period;
+- :func:`eb_rates` -- Marshall's global empirical-Bayes rates with gamma-posterior intervals;
+- :func:`balance`, :func:`most_out_of_balance`, :func:`precision_recall` -- the balance view
+  (over-policed and underserved areas, and the reverse) with posterior probabilities;
+- :func:`program_change` -- before/after the co-responder program, difference in differences;
+- :func:`patrols_from_track` -- GPS pings to contract ``patrols`` rows;
+- :func:`balance_readings`, :func:`change_readings` -- plain-language readings.
+
+See ``docs/dosage.md``.
+"""
+
+from .balance import CLASSES, Balance, balance, fit_expected_police, most_out_of_balance, precision_recall
+from .change import CAVEATS, ProgramChange, coverage_by_area, program_change
+from .measures import (
+    POLICE_SOURCES,
+    add_trauma_index,
+    data_window,
+    dose_counts,
+    dose_rates,
+    incident_areas,
+    infer_program_start,
+    police_source,
+)
+from .readings import balance_readings, change_readings, police_source_text
+from .smoothing import EBRates, eb_rates
+from .track import patrols_from_track
+
+__all__ = [
+    "CAVEATS",
+    "CLASSES",
+    "POLICE_SOURCES",
+    "Balance",
+    "EBRates",
+    "ProgramChange",
+    "add_trauma_index",
+    "balance",
+    "balance_readings",
+    "change_readings",
+    "coverage_by_area",
+    "data_window",
+    "dose_counts",
+    "dose_rates",
+    "eb_rates",
+    "fit_expected_police",
+    "incident_areas",
+    "infer_program_start",
+    "most_out_of_balance",
+    "patrols_from_track",
+    "police_source",
+    "police_source_text",
+    "precision_recall",
+    "program_change",
+]
