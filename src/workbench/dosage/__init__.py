@@ -14,8 +14,17 @@
 See ``docs/dosage.md``.
 """
 
-from .balance import CLASSES, Balance, balance, fit_expected_police, most_out_of_balance, precision_recall
-from .change import CAVEATS, ProgramChange, coverage_by_area, program_change
+from .balance import (
+    CLASSES,
+    HIDDEN_CLASS,
+    Balance,
+    balance,
+    fit_expected_police,
+    most_out_of_balance,
+    policy_classes,
+    precision_recall,
+)
+from .change import CAVEATS, ProgramChange, coverage_by_area, group_trends, program_change
 from .measures import (
     POLICE_SOURCES,
     add_trauma_index,
@@ -33,6 +42,7 @@ from .track import patrols_from_track
 __all__ = [
     "CAVEATS",
     "CLASSES",
+    "HIDDEN_CLASS",
     "POLICE_SOURCES",
     "Balance",
     "EBRates",
@@ -47,11 +57,13 @@ __all__ = [
     "dose_rates",
     "eb_rates",
     "fit_expected_police",
+    "group_trends",
     "incident_areas",
     "infer_program_start",
     "most_out_of_balance",
     "patrols_from_track",
     "police_source",
+    "policy_classes",
     "police_source_text",
     "precision_recall",
     "program_change",

@@ -234,6 +234,21 @@ def balance(counts: pd.DataFrame, *, police_measure: str = "patrol_hours", suppo
     return Balance(table=t, need=need, support=support, coef=(a, b), params=params, notes=notes)
 
 
+#: Classes that rest on the support per victim (hidden for areas with few victims).
+SUPPORT_CLASSES = ("over-policed and underserved", "underserved", "support-led")
+HIDDEN_CLASS = "too few victims to show"
+
+
+def policy_classes(bal: Balance, min_count: int) -> pd.Series:
+    """Classes for policy output: a class that rests on support per victim is replaced by
+    :data:`HIDDEN_CLASS` when the area had fewer than ``min_count`` victims (it would say how
+    a handful of identifiable victims were served)."""
+    t = bal.table
+    few = t["victims"].fillna(0).to_numpy() < min_count
+    hide = few & t["class"].isin(SUPPORT_CLASSES).to_numpy()
+    return pd.Series(np.where(hide, HIDDEN_CLASS, t["class"].to_numpy()), index=t.index, name="class")
+
+
 def precision_recall(flagged, truth) -> dict:
     """Precision and recall of ``flagged`` area ids against the ``truth`` ids.
 
@@ -251,13 +266,19 @@ def precision_recall(flagged, truth) -> dict:
     return {"flagged": len(f), "true": len(tr), "hits": hits, "precision": p, "recall": r, "f1": f1}
 
 
-def most_out_of_balance(bal: Balance, n: int = 10) -> pd.DataFrame:
+def most_out_of_balance(bal: Balance, n: int = 10, min_count: int | None = None) -> pd.DataFrame:
     """The ``n`` areas with the largest ``imbalance`` among those classed as out of balance.
 
     Aggregates only (counts, smoothed rates, ratios, probabilities, class); suppress the counts
-    with :func:`workbench.privacy.suppress_counts` before showing them.
+    with :func:`workbench.privacy.suppress_counts` before showing them. With ``min_count`` the
+    classes are :func:`policy_classes` and the support columns of areas with fewer victims are
+    blanked.
     """
-    t = bal.table
+    t = bal.table.copy()
+    if min_count is not None:
+        t["class"] = policy_classes(bal, min_count)
+        few = t["victims"].fillna(0) < min_count
+        t.loc[few, ["support_ratio", "p_support_low"]] = np.nan
     out = t[t["class"] != "in balance"].sort_values("imbalance", ascending=False).head(n)
     cols = ["area_id", "class", "population", "shootings", "victims", "need_rate", "police_rate",
             "police_expected", "police_ratio", "police_ratio_lower", "police_ratio_upper", "p_police_high",

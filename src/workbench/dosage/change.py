@@ -190,3 +190,23 @@ def _did(t: pd.DataFrame, n_boot: int, level: float, rng: np.random.Generator) -
     lo, hi = np.nanquantile(boot, [tail, 1 - tail])
     return {"estimate": float(est), "lower": float(lo), "upper": float(hi), "level": level, "n_boot": n_boot,
             "reached_change": float(change(r)), "not_reached_change": float(change(c))}
+
+
+def group_trends(dataset: Dataset, pc: ProgramChange, freq: str = "Q", start=None, end=None) -> pd.DataFrame:
+    """Pooled outcome rate per group (reached / not reached / unknown) and period.
+
+    Returns
+    -------
+    DataFrame
+        ``group``, ``period``, ``start`` (period start, local), ``count``, ``resident_years``,
+        ``rate`` (per 1,000 residents per year); the before-period rows are the parallel-trends
+        check of the comparison.
+    """
+    radius = DEFAULT_EXPOSURE_RADIUS_M if pc.outcome == "exposed" else None
+    c = dose_counts(dataset, start=start, end=end, freq=freq, exposure_radius_m=radius)
+    c["group"] = c["area_id"].map(pc.areas.set_index("area_id")["group"])
+    g = c.groupby(["group", "period"], as_index=False).agg(count=(pc.outcome, "sum"),
+                                                            resident_years=("resident_years", "sum"))
+    g["rate"] = 1000 * g["count"] / g["resident_years"].where(g["resident_years"] > 0)
+    g["start"] = pd.PeriodIndex(g["period"], freq=freq).start_time
+    return g
