@@ -47,7 +47,8 @@ def test_other_plots(city):
         prp.plot_trend(trend, "share_covered", "share", "coverage", share=True),
         prp.plot_time_on_scene(rd.responses),
         prp.plot_cumulative_incidence(survival.cumulative_incidence(survival.engagement_table(ds))),
-        prp.plot_hazard_ratios(survival.fit_cox(survival.engagement_table(ds), ["responder_type"], check=False).summary),
+        prp.plot_hazard_ratios(
+            survival.fit_cox(survival.engagement_table(ds), ["responder_type"], check=False).summary),
         prp.plot_revictimization(survival.compare_revictimization(survival.revictimization_table(ds), ps),
                                  survival.LITERATURE),
         prp.plot_unserved(outreach.unserved_trend(ds, outreach.past_victims(ds, ps)), 11),

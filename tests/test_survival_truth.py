@@ -26,7 +26,8 @@ def table(demo):
 
 def _truth(params: dict) -> dict[str, float]:
     out = {}
-    for var, key in [("service", "beta_service"), ("provider", "beta_provider"), ("responder_type", "beta_responder")]:
+    pairs = [("service", "beta_service"), ("provider", "beta_provider"), ("responder_type", "beta_responder")]
+    for var, key in pairs:
         out.update({f"{var}[{lv}]": b for lv, b in params[key].items()})
     out["age_per_decade"] = params["beta_age_per_decade"]
     out["on_scene_hours"] = 0.0  # not in the generating model

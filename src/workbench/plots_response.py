@@ -44,7 +44,8 @@ def _palette(n: int) -> list:
 
 def _mark_start(ax, program_start) -> None:
     if program_start is not None:
-        x = pd.Timestamp(program_start).tz_localize(None) if pd.Timestamp(program_start).tzinfo else pd.Timestamp(program_start)
+        x = pd.Timestamp(program_start)
+        x = x.tz_localize(None) if x.tzinfo else x
         ax.axvline(x, color="#b22222", ls="--", lw=1)
         ax.annotate("program start", (x, 1), xycoords=("data", "axes fraction"), xytext=(3, -12),
                     textcoords="offset points", color="#b22222", fontsize=8)

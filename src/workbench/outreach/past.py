@@ -30,7 +30,9 @@ def _ts(value, tz: str) -> pd.Timestamp:
     return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
 
 
-def past_victims(dataset: Dataset, program_start: str | pd.Timestamp, as_of: str | pd.Timestamp | None = None) -> pd.DataFrame:
+def past_victims(
+    dataset: Dataset, program_start: str | pd.Timestamp, as_of: str | pd.Timestamp | None = None
+) -> pd.DataFrame:
     """Living victims shot before the program start, or never referred (as of ``as_of``).
 
     Parameters

@@ -13,7 +13,12 @@
 """
 
 from .benchmark import benchmark_survival
-from .compare import CONFOUNDING_WARNING, RevictimizationComparison, compare_revictimization, revictimization_incidence
+from .compare import (
+    CONFOUNDING_WARNING,
+    RevictimizationComparison,
+    compare_revictimization,
+    revictimization_incidence,
+)
 from .competing import cause_specific_cox, cumulative_incidence, incidence_at
 from .cox import CATEGORICAL, DEFAULT_COVARIATES, CoxResult, cox_design, fit_cox
 from .engagement import OUTCOMES, engagement_table, victimization_times

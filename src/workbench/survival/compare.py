@@ -114,7 +114,8 @@ def compare_revictimization(
         cols = [c for c in (covariates or PROPENSITY_COVARIATES) if c in d.columns]
         t = d["engaged_by_landmark"].to_numpy(bool)
         balance = pd.DataFrame({"unweighted_smd": _smd(d[cols], t, np.ones(len(d))),
-                                "weighted_smd": _smd(d[cols], t, d["w"].to_numpy())}).rename_axis("covariate").reset_index()
+                                "weighted_smd": _smd(d[cols], t, d["w"].to_numpy())})
+        balance = balance.rename_axis("covariate").reset_index()
     return RevictimizationComparison(curves=curves, at=at, counts=counts, weighted=weighted, landmark_days=lm,
                                      balance=balance)
 

@@ -40,7 +40,8 @@ _DAY = 86400.0
 
 
 def _days(a, b) -> np.ndarray:
-    return (pd.Series(a).reset_index(drop=True) - pd.Series(b).reset_index(drop=True)).dt.total_seconds().to_numpy() / _DAY
+    diff = pd.Series(a).reset_index(drop=True) - pd.Series(b).reset_index(drop=True)
+    return diff.dt.total_seconds().to_numpy() / _DAY
 
 
 def revictimization_table(
