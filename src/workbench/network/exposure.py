@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from scipy.sparse import csgraph
 
 from ._checks import as_timestamp, require_columns, require_not_null, require_tz_aware
 from .graph import Graph
 
-__all__ = ["network_exposure", "steps_to_nearest"]
+__all__ = ["exposure_arrays", "network_exposure", "steps_to_nearest"]
 
 DAY = pd.Timedelta(days=1)
 
@@ -69,6 +70,81 @@ def steps_to_nearest(graph: Graph, sources: np.ndarray, max_steps: int | None = 
     )
 
 
+def _victims_at_distance_2(b, degree: np.ndarray, victims: np.ndarray) -> np.ndarray:
+    """Distinct victims at distance exactly 2 of every row, from ``B @ B[:, victims]`` only.
+
+    ``M = B @ B[:, victims]`` (n x n_victims) is nonzero where a row reaches a victim in two
+    steps; from its row counts subtract the victims that are also direct contacts (nonzeros of
+    ``M * B[:, victims]``) and oneself (a connected victim reaches itself in two steps).
+    """
+    n = b.shape[0]
+    if len(victims) == 0:
+        return np.zeros(n)
+    bv = sp.csr_array(b[:, victims])
+    m = sp.csr_array(b @ bv)
+    reach = np.diff(m.indptr).astype(float)
+    direct = np.diff(sp.csr_array(m.multiply(bv)).indptr).astype(float)
+    own = np.bincount(victims[degree[victims] > 0], minlength=n).astype(float)
+    return reach - direct - own
+
+
+def exposure_arrays(
+    graph: Graph,
+    rows: np.ndarray,
+    age_days: np.ndarray,
+    half_life_days: float = 90.0,
+    max_steps: int | None = None,
+    contacts_2: bool = True,
+) -> dict[str, np.ndarray]:
+    """The columns of :func:`network_exposure` from victimizations given as graph rows.
+
+    Parameters
+    ----------
+    graph : Graph
+    rows : ndarray of int
+        Graph row of each victimization in the window (people outside the graph removed).
+    age_days : ndarray of float
+        Days between each victimization and the as-of instant (> 0).
+    half_life_days, max_steps, contacts_2
+        See :func:`network_exposure`.
+
+    Returns
+    -------
+    dict of str to ndarray
+        One array per column of :func:`network_exposure`, in graph row order.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    n = graph.n_people
+    v = np.zeros(n)
+    v[rows] = 1.0
+    decay = np.bincount(rows, weights=0.5 ** (np.asarray(age_days, float) / half_life_days), minlength=n)
+    b = graph.binary
+    deg1 = graph.degree
+    n1 = b @ v
+    victims = np.flatnonzero(v)
+    if contacts_2:
+        a2 = graph.two_step
+        deg2 = np.diff(a2.indptr).astype(float)
+        n2 = a2 @ v
+    else:
+        deg2 = np.full(n, np.nan)
+        n2 = _victims_at_distance_2(b, deg1, victims)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share1 = np.where(deg1 > 0, n1 / deg1, np.nan)
+        share2 = np.where(deg2 > 0, n2 / deg2, np.nan)
+    return {
+        "victimized": v > 0,
+        "n_contacts_1": deg1,
+        "n_victims_1": n1.astype(np.int64),
+        "share_victims_1": share1,
+        "n_contacts_2": deg2.astype(np.int64) if contacts_2 else deg2,
+        "n_victims_2": n2.astype(np.int64),
+        "share_victims_2": share2,
+        "decay_exposure": b @ decay,
+        "steps_to_victim": steps_to_nearest(graph, victims, max_steps),
+    }
+
+
 def network_exposure(
     graph: Graph,
     events: pd.DataFrame,
@@ -76,6 +152,7 @@ def network_exposure(
     window_days: float | None = 365.0,
     half_life_days: float = 90.0,
     max_steps: int | None = None,
+    contacts_2: bool = True,
 ) -> pd.DataFrame:
     """Exposure of every person in ``graph`` to victimizations in the window before ``as_of``.
 
@@ -95,6 +172,12 @@ def network_exposure(
         Half-life of the time-decayed exposure, days.
     max_steps : int, optional
         Cap on the breadth-first search for ``steps_to_victim``.
+    contacts_2 : bool
+        Count everyone at distance 2 (``n_contacts_2``, ``share_victims_2``), which needs the
+        graph's cached distance-2 matrix (built once per graph, about ``sum(degree**2)``
+        entries). ``False``: those two columns are NaN and ``n_victims_2`` comes from the
+        victim columns of ``B @ B`` only (``B @ B[:, victims]``), several times cheaper on a
+        graph's first date (what a rolling evaluation with a new graph per cutoff needs).
 
     Returns
     -------
@@ -116,34 +199,8 @@ def network_exposure(
     t, pid, age = _window_events(events, as_of, window_days)
     rows = graph.rows(pid)
     inside = rows >= 0
-    rows, age = rows[inside], age[inside]
-    n = graph.n_people
-    v = np.zeros(n)
-    v[rows] = 1.0
-    decay = np.bincount(rows, weights=0.5 ** (age / half_life_days), minlength=n)
-    b = graph.binary
-    a2 = graph.two_step
-    deg1 = graph.degree
-    deg2 = np.diff(a2.indptr)
-    n1 = b @ v
-    n2 = a2 @ v
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share1 = np.where(deg1 > 0, n1 / deg1, np.nan)
-        share2 = np.where(deg2 > 0, n2 / deg2, np.nan)
-    out = pd.DataFrame(
-        {
-            "victimized": v > 0,
-            "n_contacts_1": deg1,
-            "n_victims_1": n1.astype(np.int64),
-            "share_victims_1": share1,
-            "n_contacts_2": deg2.astype(np.int64),
-            "n_victims_2": n2.astype(np.int64),
-            "share_victims_2": share2,
-            "decay_exposure": b @ decay,
-            "steps_to_victim": steps_to_nearest(graph, np.flatnonzero(v), max_steps),
-        },
-        index=pd.Index(graph.person_ids, name="person_id"),
-    )
+    cols = exposure_arrays(graph, rows[inside], age[inside], half_life_days, max_steps, contacts_2)
+    out = pd.DataFrame(cols, index=pd.Index(graph.person_ids, name="person_id"))
     out.attrs["as_of"] = t
     out.attrs["window_days"] = window_days
     return out

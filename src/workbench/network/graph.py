@@ -101,8 +101,9 @@ class Graph:
         b = self.binary
         a2 = sp.csr_array(b @ b)
         a2.data[:] = 1.0
-        a2 = sp.csr_array(a2 - b)  # 1-step contacts become 0 (or -1 if no common contact)
-        a2.setdiag(0)  # oneself
+        # 1-step contacts and oneself (on the diagonal iff connected) become 0 or -1
+        own = sp.diags_array((self.degree > 0).astype(np.float64), format="csr")
+        a2 = sp.csr_array(a2 - b - own)
         a2.data = (a2.data > 0).astype(np.float64)
         a2.eliminate_zeros()
         return a2

@@ -290,6 +290,101 @@ class NetworkHawkes:
         lam = self._mu * self._season(np.array([at_days]), self._prob.doy0)[0] + a * (K.T @ h)
         return pd.Series(lam, index=pd.Index(g.person_ids, name="person_id"), name="intensity")
 
+    def expected_victimizations(
+        self,
+        at: object,
+        horizon_days: float,
+        graph: Graph | None = None,
+        events: pd.DataFrame | None = None,
+        covariates: pd.DataFrame | None = None,
+        *,
+        event_rows: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> pd.DataFrame:
+        """Expected victimizations and their probability in ``[at, at + horizon_days)``.
+
+        ``E_i = mu_i integral s + alpha sum_j K_ji sum_k (exp(-beta lag_k) - exp(-beta min(lag_k + h, L)))``
+        over the contacts' victimizations ``k`` strictly before ``at`` (``lag_k = at - t_k``);
+        ``P_i = 1 - exp(-E_i)`` is the probability of at least one victimization in the window
+        under the model with no further events (victimizations inside the window would add
+        excitation, so ``P`` is a lower bound of the model's full forecast).
+
+        Parameters
+        ----------
+        at : str, Timestamp or float
+            Start of the window (a float is days since ``start_``).
+        horizon_days : float
+            Window length ``h``, days.
+        graph : Graph, optional
+            The network to score (default: the fitted one), e.g. the graph known at ``at``
+            when the model was fitted earlier. Its rows are the people scored.
+        events : DataFrame, optional
+            Victimizations before ``at`` (default: those fitted on); later ones are ignored.
+        covariates : DataFrame, optional
+            Background covariates of ``graph``'s people as of ``at`` (required when the model
+            has covariates and ``graph`` is not the fitted one).
+        event_rows : (ndarray of int, ndarray of float), optional
+            Instead of ``events``: graph row and time (days since ``start_``) of each
+            victimization, for callers that already hold them (no id lookup).
+
+        Returns
+        -------
+        DataFrame
+            Indexed by ``person_id``: ``intensity`` (per day, at ``at``), ``expected`` and
+            ``probability``.
+        """
+        self._check_fitted()
+        g = self._graph if graph is None else graph
+        if event_rows is not None:
+            person, t = (np.asarray(a) for a in event_rows)
+        elif events is None:
+            if graph is not None:
+                raise ValueError("give the events when scoring another graph")
+            person, t = self._prob.person, self._prob.t
+        else:
+            person, t = self._event_arrays(g, events)
+        if isinstance(at, (int, float, np.floating)):
+            at_days = float(at)
+        else:
+            if self.start_ is None:
+                raise ValueError("the model was fitted on day numbers: give `at` in days")
+            at_days = (as_timestamp(at, pd.Series([self.start_]), "at") - self.start_) / DAY
+        h = float(horizon_days)
+        L = np.inf if self.max_lag_days is None else float(self.max_lag_days)
+        lag = at_days - t
+        ok = (lag > 0) & (lag <= L)
+        a, b = self.params_["alpha"], self.params_["beta"]
+        lag = lag[ok]
+        now = np.bincount(person[ok], weights=b * np.exp(-b * lag), minlength=g.n_people)
+        span = np.exp(-b * lag) - np.exp(-b * np.minimum(lag + h, L))
+        H = np.bincount(person[ok], weights=span, minlength=g.n_people)
+        K = g.trigger_matrix(self.weights)
+        if graph is None:
+            mu = self._mu
+        elif self.covariate_names_:
+            if covariates is None:
+                raise ValueError("the model has covariates: give them for the scored graph")
+            cov = covariates.reindex(g.person_ids)[self.covariate_names_]
+            if cov.isna().any(axis=None):
+                raise DataError.single("covariates", None, "missing covariate values for graph people",
+                                       ids=list(g.person_ids[cov.isna().any(axis=1).to_numpy()]))
+            gamma = np.array([self.params_[f"gamma_{c}"] for c in self.covariate_names_])
+            mu = self.params_["mu0"] * np.exp(cov.to_numpy(dtype=float) @ gamma)
+        else:
+            mu = np.full(g.n_people, self.params_["mu0"])
+        doy0 = self._prob.doy0
+        if self.seasonality:
+            p = self.params_
+            s_int = _season_integral(p["season_cos"], p["season_sin"], h, doy0 + at_days)
+        else:
+            s_int = h
+        s_now = self._season(np.array([at_days]), doy0)[0]
+        expected = mu * s_int + a * (K.T @ H)
+        return pd.DataFrame(
+            {"intensity": mu * s_now + a * (K.T @ now), "expected": expected,
+             "probability": -np.expm1(-expected)},
+            index=pd.Index(g.person_ids, name="person_id"),
+        )
+
     # -- preparation ----------------------------------------------------------------------
     def _event_arrays(self, graph: Graph, events: pd.DataFrame):
         require_columns(events, "victimizations", ["person_id"])
