@@ -35,7 +35,7 @@ def philly():
 
 
 def test_find_philadelphia():
-    assert find_philadelphia() == PHILLY.resolve()
+    assert find_philadelphia().resolve() == PHILLY.resolve()
 
 
 def test_counts_have_the_expected_magnitude(philly):
