@@ -163,8 +163,8 @@ def audit_table(
         (comma-separated names of the flagged rates, ``""`` when none).
     """
     low, high = bound
-    if not 0 < low <= 1 <= high:
-        raise ValueError(f"bound must satisfy 0 < low <= 1 <= high, got {bound!r}")
+    if not 0 <= low <= 1 <= high:
+        raise ValueError(f"bound must satisfy 0 <= low <= 1 <= high, got {bound!r}")
     t = counts.groupby(["attribute", "group"], sort=False)[list(COUNT_COLUMNS)].sum(min_count=1)
     t = t.reset_index()
     t["n_negative"] = t["n"] - t["n_outcome"]
