@@ -9,12 +9,16 @@ For each area ``i`` (one row of :func:`~workbench.dosage.dose_counts` for a wind
    plus hours proportional to violence, fitted across areas by robust non-linear least squares
    on the log scale (``scipy.optimize.least_squares``, soft-L1 loss, so that a minority of
    out-of-line areas does not bend the line) with ``a, b >= 0``.
-4. **Police ratio** ``R_i = p_i / f(lambda_i)``: 1 = as much police as need predicts, 2 = twice.
+4. **Police ratio** ``R_i``: observed police dose over the expected ``f(lambda_i) x
+   resident-years``, itself empirical-Bayes smoothed as an observed/expected ratio (like a
+   standardized mortality ratio), with the police dose counted in units of one patrol row
+   (its median length) so that an area expected to get a handful of shifts is not ranked on
+   one of them. 1 = as much police as need predicts, 2 = twice.
 5. **Support** ``theta_i``: co-responder visits (or referrals, engaged follow-ups) per victim,
    empirical-Bayes smoothed; **support ratio** ``S_i = theta_i / m`` (``m`` the citywide rate).
 
-Uncertainty comes from the gamma posteriors: ``n_draws`` joint draws of ``lambda`` and
-``theta`` give the probability that ``R_i >= police_high`` (``p_police_high``), that
+Uncertainty comes from the gamma posteriors: ``n_draws`` draws of ``lambda`` (which moves the
+expected police dose), of the police ratio given it, and of ``theta`` give the probability that ``R_i >= police_high`` (``p_police_high``), that
 ``R_i <= 1 / police_high`` (``p_police_low``), that ``S_i <= support_low`` and that
 ``S_i >= 1 / support_low``. An area is put in a class only when that probability is at least
 ``min_probability``:
@@ -124,7 +128,8 @@ def fit_expected_police(need: np.ndarray, police: np.ndarray, f_scale: float = 0
 
 def balance(counts: pd.DataFrame, *, police_measure: str = "patrol_hours", support_measure: str = "visits",
             police_high: float = 1.5, support_low: float = 0.67, min_probability: float = 0.8,
-            n_draws: int = 2000, seed: int = 0, level: float = 0.9) -> Balance:
+            n_draws: int = 2000, seed: int = 0, level: float = 0.9,
+            police_unit: float | None = None) -> Balance:
     """Classify areas by police dose relative to need and by support dose.
 
     Parameters
@@ -150,6 +155,10 @@ def balance(counts: pd.DataFrame, *, police_measure: str = "patrol_hours", suppo
         Seed of the draws.
     level : float, default 0.9
         Level of the intervals.
+    police_unit : float, optional
+        Size of one police "event" for the Poisson-gamma smoothing of the police ratio: hours
+        per patrol row for patrol hours (default ``counts.attrs['police_units']``, the median
+        patrol row length), 1 for counts.
 
     Returns
     -------
@@ -176,15 +185,29 @@ def balance(counts: pd.DataFrame, *, police_measure: str = "patrol_hours", suppo
     with np.errstate(divide="ignore", invalid="ignore"):
         prate = np.where(ry > 0, police / np.where(ry > 0, ry, 1), np.nan)
     a, b = fit_expected_police(lam, prate)
+    # police ratio = observed / expected police units, itself EB-smoothed (an O/E ratio, as a
+    # standardized mortality ratio): an area whose expected dose is a handful of units is pulled
+    # toward the citywide ratio instead of being ranked on one shift.
+    if police_unit is None:
+        police_unit = counts.attrs.get("police_units", {}).get(pcol, 1.0)
+    expected = (a + b * lam) * ry
+    obs_u, exp_u = np.nan_to_num(police) / police_unit, expected / police_unit
+    pol = eb_rates(obs_u, np.where(np.isfinite(exp_u), exp_u, 0.0), index=t["area_id"], level=level)
+    ratio = pol.table["smoothed"].to_numpy()
     lam_d = need.draws(n_draws, rng)
+    exp_d = (a + b * lam_d) * ry[None, :] / police_unit  # need uncertainty moves the expectation
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio_d = prate[None, :] / (a + b * lam_d)
-        ratio = prate / (a + b * lam)
+        if np.isfinite(pol.alpha):
+            ratio_d = rng.gamma(pol.alpha + obs_u[None, :], 1.0) / (pol.beta + exp_d)
+        else:
+            ratio_d = np.broadcast_to(ratio, (n_draws, ratio.size)).copy()
     t["need_rate"] = 1000 * lam
     t["need_lower"] = 1000 * need.table["lower"].to_numpy()
     t["need_upper"] = 1000 * need.table["upper"].to_numpy()
     t["police_rate"] = 1000 * prate
     t["police_expected"] = 1000 * (a + b * lam)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t["police_ratio_raw"] = np.where(expected > 0, np.nan_to_num(police) / np.where(expected > 0, expected, 1), np.nan)
     t["police_ratio"] = ratio
     t["police_ratio_lower"] = np.nanquantile(ratio_d, tail, axis=0) if n_draws else np.nan
     t["police_ratio_upper"] = np.nanquantile(ratio_d, 1 - tail, axis=0) if n_draws else np.nan

@@ -71,6 +71,16 @@ class ProgramChange:
     outcome: str
     caveats: tuple[str, ...] = CAVEATS
     notes: list[str] = field(default_factory=list)
+    min_areas: int = 3
+    n_boot: int = 2000
+    level: float = 0.9
+
+    def with_groups(self, program_areas, seed: int = 0) -> "ProgramChange":
+        """The same counts regrouped with ``program_areas`` as the reached areas (a
+        sensitivity analysis, or a placebo with random areas), without recounting."""
+        t = self.areas.copy()
+        t["group"] = np.where(t["area_id"].isin(set(map(str, program_areas))), "reached", "not reached")
+        return _finish(t, self.program_start, self.outcome, self.min_areas, self.n_boot, self.level, seed)
 
 
 def coverage_by_area(dataset: Dataset, program_start: pd.Timestamp, end=None) -> pd.Series:
@@ -145,6 +155,11 @@ def program_change(dataset: Dataset, program_start=None, *, outcome: str = "shoo
     else:
         t["group"] = np.where(t["coverage"].isna(), "unknown",
                               np.where(t["coverage"] >= reach_share, "reached", "not reached"))
+    return _finish(t, ps, outcome, min_areas, n_boot, level, seed)
+
+
+def _finish(t: pd.DataFrame, ps, outcome: str, min_areas: int, n_boot: int, level: float,
+            seed: int) -> ProgramChange:
     with np.errstate(divide="ignore", invalid="ignore"):
         t["rate_before"] = 1000 * t["before"] / t["resident_years_before"]
         t["rate_after"] = 1000 * t["after"] / t["resident_years_after"]
@@ -165,7 +180,8 @@ def program_change(dataset: Dataset, program_start=None, *, outcome: str = "shoo
                   " by the program: no comparison group, before/after only")
     else:
         did = _did(t, n_boot, level, np.random.default_rng(seed))
-    return ProgramChange(areas=t, groups=groups, did=did, reason=reason, program_start=ps, outcome=outcome)
+    return ProgramChange(areas=t, groups=groups, did=did, reason=reason, program_start=ps, outcome=outcome,
+                         min_areas=min_areas, n_boot=n_boot, level=level)
 
 
 def _did(t: pd.DataFrame, n_boot: int, level: float, rng: np.random.Generator) -> dict:

@@ -157,7 +157,8 @@ def dose_counts(dataset: Dataset, start=None, end=None, freq: str | None = None,
         records), ``police_responses``, ``resident_arrests`` (fallback),
         ``police_contacts`` (the police count of the fallback, else stops + arrests),
         ``coresponder_visits``, ``referrals``, ``engaged``. ``attrs``: ``police_source``,
-        ``exposure_source``, ``window`` (start, end), ``notes``.
+        ``exposure_source``, ``window`` (start, end), ``notes``, ``police_units`` (median hours
+        of a patrol row, the counting unit of patrol hours in :func:`balance`).
     """
     dataset.require("incidents", "areas", analysis="Dosage")
     areas = dataset["areas"]
@@ -167,6 +168,7 @@ def dose_counts(dataset: Dataset, start=None, end=None, freq: str | None = None,
     tz = dataset.timezone
     s, e = data_window(dataset, start, end)
     notes: list[str] = []
+    units: dict[str, float] = {}
     ids = pd.Index(areas["area_id"].astype(str), name="area_id")
     pop = pd.Series(pd.to_numeric(areas["population"], errors="coerce").fillna(0).to_numpy(float),
                     index=ids)
@@ -210,6 +212,8 @@ def dose_counts(dataset: Dataset, start=None, end=None, freq: str | None = None,
             notes.append(f"{int(bad.sum())} patrol rows without a valid duration (missing end, "
                          "end before start or over 24 h) add no patrol hours")
         pr = (act == "patrol") & ~bad
+        if pr.any():
+            units["patrol_hours"] = float(np.median(hours[pr]))
         cols["patrol_hours"] = _count(p.loc[pr, "area_id"], per[pr], hours[pr])
         for name, code in (("stops", "stop"), ("police_arrests", "arrest"),
                            ("community_engagements", "community_engagement")):
@@ -266,7 +270,8 @@ def dose_counts(dataset: Dataset, start=None, end=None, freq: str | None = None,
         exp, exp_src = _exposed(dataset, inc[shooting], out, s, e, freq, exposure_radius_m)
     out["exposed"] = exp
     out.attrs.update(police_source=src, exposure_source=exp_src, window=(s, e), notes=notes,
-                     exposure_radius_m=exposure_radius_m, freq=freq)
+                     exposure_radius_m=exposure_radius_m, freq=freq,
+                     police_units=units)
     return out
 
 

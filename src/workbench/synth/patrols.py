@@ -95,7 +95,7 @@ def make_patrols(inc_t: np.ndarray, inc_area: np.ndarray, population: np.ndarray
     cyc = np.repeat(np.tile(np.arange(n_cycles), n), n_shift.ravel())
     hours = np.minimum(med * np.exp(sd * rng.standard_normal(area.size)), 12.0)
     start = c0[cyc] + rng.random(area.size) * cycle_len[cyc]
-    start = np.round(np.minimum(start, days - hours / 24.0) * 96.0) / 96.0  # quarter hours
+    start = np.floor(np.minimum(start, days - hours / 24.0) * 96.0) / 96.0  # quarter hours
     end = start + hours / 24.0
     units_per_district = 2
     unit_no = (area // 4) * units_per_district + rng.integers(0, units_per_district, area.size)
