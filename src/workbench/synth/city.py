@@ -263,7 +263,7 @@ def generate_city(scale: str | Scale = "demo", seed: int = DEFAULT_SEED, **overr
     pat, pat_truth = make_patrols(t_final, inc_area, geo.population.astype(float), data_end_days,
                                   params, prng)
     patrols = pd.DataFrame({
-        "patrol_id": _ids("patrols", len(pat)),
+        "patrol_id": _ids("patrols", len(pat)) if len(pat) else np.array([], dtype=object),
         "unit": pat["unit"].to_numpy(),
         "area_id": area_ids[pat["area"].to_numpy()],
         "started_at": _timestamps(start, pat["start"].to_numpy()),
@@ -324,14 +324,17 @@ def generate_city(scale: str | Scale = "demo", seed: int = DEFAULT_SEED, **overr
     )
     truth = _truth(sc, params, seed, start, data_end_days, horizon, program_t, doy0, mu0, p_plus,
                    expected, dataset, parents, popn, vic, t_final, shoot, rank, geo, engagement)
-    truth["patrols"] = _patrol_truth(pat_truth, area_ids, patrols)
+    truth["patrols"] = _patrol_truth(pat_truth, area_ids, pat)
     return SyntheticCity(dataset=dataset, truth=_jsonable(truth), parents=parents,
                          engagement=engagement)
 
 
-def _patrol_truth(pt: dict, area_ids: np.ndarray, patrols: pd.DataFrame) -> dict:
-    hours = (patrols["ended_at"] - patrols["started_at"]).dt.total_seconds() / 3600.0
-    on = patrols["activity"].to_numpy() == "patrol"
+def _patrol_truth(pt: dict, area_ids: np.ndarray, pat: pd.DataFrame) -> dict:
+    """Truth of the patrols (``pat`` in index form: start/end in days)."""
+    hours = (np.round(pat["end"].to_numpy() * 86400.0) - np.round(pat["start"].to_numpy() * 86400.0)) / 3600.0
+    act = pat["activity"].to_numpy().astype(str)
+    on = act == "patrol"
+    codes, n = np.unique(act, return_counts=True)
     return {
         "note": "areas patrolled patrol_bias_multiplier times what their recent incidents call for "
                 "(drawn at random regardless of risk); expected patrol hours over the period per area",
@@ -341,7 +344,7 @@ def _patrol_truth(pt: dict, area_ids: np.ndarray, patrols: pd.DataFrame) -> dict
         "expected_hours_without_bias": dict(zip(area_ids, pt["expected_hours_without_bias"])),
         "realized": {
             "patrol_hours": float(hours[on].sum()),
-            "activity": patrols["activity"].value_counts().sort_index().to_dict(),
+            "activity": dict(zip(codes.tolist(), n.tolist())),
         },
     }
 

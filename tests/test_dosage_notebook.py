@@ -1,0 +1,103 @@
+"""Notebook 05_dosage end to end through the report runner (papermill, privacy scan inside)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from workbench.report import run_report
+from workbench.report.params import DEFAULT_NOTEBOOKS_DIR, RESERVED_PARAMETERS, notebook_parameter_names
+
+from conftest import PHILADELPHIA, REPO_ROOT
+
+NB = "05_dosage"
+PARAMETERS = {"start", "end", "program_start", "police_measure", "support_measure", "police_high", "support_low",
+              "min_probability", "exposure_radius_m", "change_outcome", "program_areas", "reach_share",
+              "trend_freq", "top_n", "seed"}
+
+
+def _params(tmp_path: Path, source: Path, name: str = "tiny", min_count: int = 11, **nb_params) -> Path:
+    p = tmp_path / f"{name}.yaml"
+    p.write_text(yaml.safe_dump({
+        "run_name": name, "title": "Tiny city",
+        "data": {"name": name, "source": str(source), "timezone": "America/Chicago"},
+        "privacy": {"min_count": min_count},
+        "notebooks": [NB],
+        "notebook_parameters": {NB: nb_params} if nb_params else {},
+        "execution": {"cell_timeout_s": 300},
+    }))
+    return p
+
+
+def _text(html: str) -> str:
+    html = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def _no_errors(out: Path) -> None:
+    import nbformat
+
+    nb = nbformat.read(out / "notebooks" / f"{NB}.ipynb", 4)
+    streams = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+               if o.get("name") == "stderr" or o.get("output_type") == "error"]
+    assert not streams, streams[:1]
+
+
+def test_parameters_cell():
+    assert notebook_parameter_names(DEFAULT_NOTEBOOKS_DIR / f"{NB}.ipynb") == set(RESERVED_PARAMETERS) | PARAMETERS
+
+
+@pytest.mark.slow
+def test_dosage_report_on_tiny_city(tiny_city, tmp_path):
+    out = tmp_path / "reports" / "tiny"
+    result = run_report(_params(tmp_path, tiny_city, trend_freq="Q"), out=out, progress=False)
+    assert [r.status for r in result.notebooks] == ["ok"]
+    page = (out / f"{NB}.html").read_text()
+    text = _text(page)
+    for s in ("Police dose against support dose", "Where the balance classes are", "Areas most out of balance",
+              "Change after the program start", "Caveats", "parallel trends", "Reading the numbers",
+              "patrol records", "to protect privacy", "empirical Bayes", "starting at the program start"):
+        assert s in text, s
+    assert page.count("<img ") == 3  # quadrant, map, trends
+    assert "Traceback" not in text and "Error" not in text
+    assert not re.search(r"\bP\d{6}\b", text)  # no person ids
+    _no_errors(out)
+
+
+@pytest.mark.slow
+def test_dosage_skips_cleanly_without_support_records(tiny_city, tmp_path):
+    from workbench.data.dataset import Dataset
+
+    ds = Dataset.from_folder(tiny_city)
+    tables = {k: v for k, v in ds.tables.items() if k not in ("patrols", "responses", "referrals", "followups")}
+    src = Dataset(tables=tables, timezone=ds.timezone, crs=ds.crs, name="nosupport").to_folder(tmp_path / "nos")
+    out = tmp_path / "reports" / "nos"
+    result = run_report(_params(tmp_path, src, "nos"), out=out, progress=False)
+    assert [r.status for r in result.notebooks] == ["ok"]
+    page = (out / f"{NB}.html").read_text()
+    text = _text(page)
+    assert "no patrol records" in text and "no response records" in text and "no referrals" in text
+    assert "the sections below are skipped" in text
+    assert page.count("<img ") == 0
+    _no_errors(out)
+
+
+@pytest.mark.slow
+@pytest.mark.philadelphia
+@pytest.mark.skipif(not PHILADELPHIA.is_dir(), reason=f"no Philadelphia data at {PHILADELPHIA}")
+def test_philadelphia_says_so(tmp_path):
+    from workbench.report import load_params
+
+    path = REPO_ROOT / "parameters" / "philadelphia.yaml"
+    if not path.is_file():
+        pytest.skip("parameters/philadelphia.yaml is absent")
+    params = load_params(path).model_copy(update={"notebooks": [NB]})
+    out = tmp_path / "reports" / "philadelphia"
+    result = run_report(params, out=out, progress=False)
+    assert [r.status for r in result.notebooks] == ["ok"]
+    text = _text((out / f"{NB}.html").read_text())
+    assert "no patrol records" in text and "the sections below are skipped" in text
+    _no_errors(out)
