@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,14 @@ from .graph import coarrest_graph, graph_summary
 from .hawkes import NetworkHawkes
 from .simulate import simulate_network_hawkes
 
-__all__ = ["run_benchmark"]
+__all__ = [
+    "city",
+    "hawkes_fit",
+    "network_build",
+    "network_exposure_bench",
+    "risk_evaluation",
+    "run_benchmark",
+]
 
 TZ = "America/New_York"
 
@@ -148,5 +156,161 @@ def run_benchmark(
     return out
 
 
+# -- city-scale benchmarks on the synthetic city (called from benchmarks/run.py) ---------------
+# Each returns {name, seconds, n, peer, peer_seconds, ratio, ...extra}; ratio = peer_seconds /
+# seconds (how many times faster than the peer), or target / seconds for risk_evaluation.
+
+CITY_SEED = 20261125
+
+
+@lru_cache(maxsize=2)
+def city(seed: int = CITY_SEED):
+    """The synthetic city at scale ``"city"`` (about 6 s; cached per process)."""
+    from workbench.synth import generate_city
+
+    return generate_city("city", seed=seed)
+
+
+def _city_tables(seed: int):
+    from .graph import victimization_events
+
+    ds = city(seed).dataset
+    return ds, victimization_events(ds["victimizations"], ds["incidents"])
+
+
+def _networkx_coarrest(arrests: pd.DataFrame):
+    """The peer: a networkx graph from co-arrest groups (pairs per arrest in Python)."""
+    import itertools
+
+    import networkx as nx
+
+    g = nx.Graph()
+    g.add_nodes_from(arrests["person_id"].unique())
+    for members in arrests.groupby("arrest_id", sort=False)["person_id"].unique():
+        for a, b in itertools.combinations(members, 2):
+            w = g.get_edge_data(a, b, {"weight": 0})["weight"]
+            g.add_edge(a, b, weight=w + 1)
+    return g
+
+
+def network_build(workdir: object = None, seed: int = CITY_SEED, as_of: str = "2024-01-01") -> dict:
+    """Co-arrest graph of the city as of ``as_of`` vs building it with networkx."""
+    ds, _ = _city_tables(seed)
+    arrests = ds["arrests"]
+    t0 = time.perf_counter()
+    g = coarrest_graph(arrests, as_of, people=ds["people"])
+    secs = time.perf_counter() - t0
+    cut = arrests.loc[arrests["arrested_at"] < pd.Timestamp(as_of, tz=arrests["arrested_at"].dt.tz)]
+    t0 = time.perf_counter()
+    nxg = _networkx_coarrest(cut)
+    peer = time.perf_counter() - t0
+    assert nxg.number_of_edges() == g.n_ties
+    return {"name": "network_build", "seconds": secs, "n": len(cut), "unit": "arrest rows",
+            "peer": "networkx Graph from arrest groups (itertools.combinations)", "peer_seconds": peer,
+            "ratio": peer / secs, "n_people": g.n_people, "n_ties": g.n_ties}
+
+
+def network_exposure_bench(workdir: object = None, seed: int = CITY_SEED, as_of: str = "2024-01-01",
+                           n_sample_networkx: int = 3000) -> dict:
+    """Exposure of everyone on a new graph (first date) vs per-node networkx BFS to depth 2.
+
+    The headline figure is the comparable computation on a fresh graph: victims at distance 1
+    and 2, decayed exposure and steps to the nearest victim up to 2 (``contacts_2=False,
+    max_steps=2``: distance-2 victims from ``B @ B[:, victims]``). Also timed on fresh graphs:
+    the unlimited breadth-first search, all columns (with the cached distance-2 matrix), and a
+    second date on the same graph. The peer counts victims at distance 1 and 2 per node with
+    ``single_source_shortest_path_length(cutoff=2)`` on a sample, extrapolated to everyone.
+    """
+    ds, ev = _city_tables(seed)
+    mk = lambda: coarrest_graph(ds["arrests"], as_of, people=ds["people"])  # noqa: E731
+    g = mk()
+    g.rows(g.person_ids[:1])  # id hash table: part of the graph, not of exposure
+    t0 = time.perf_counter()
+    ex = network_exposure(g, ev, as_of, contacts_2=False, max_steps=2)
+    secs = time.perf_counter() - t0
+    g1 = mk()
+    g1.rows(g1.person_ids[:1])
+    t0 = time.perf_counter()
+    network_exposure(g1, ev, as_of, contacts_2=False)
+    secs_bfs = time.perf_counter() - t0
+    g2 = mk()
+    g2.rows(g2.person_ids[:1])
+    t0 = time.perf_counter()
+    network_exposure(g2, ev, as_of)
+    secs_full = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    network_exposure(g2, ev, pd.Timestamp(as_of, tz=ev["occurred_at"].dt.tz) + pd.Timedelta(days=30))
+    secs_again = time.perf_counter() - t0
+    nxg = g.to_networkx()
+    victims = set(ex.index[ex["victimized"]])
+    rng = np.random.default_rng(seed)
+    sample = rng.choice(g.person_ids.to_numpy(), size=min(n_sample_networkx, g.n_people), replace=False)
+    t0 = time.perf_counter()
+    _networkx_exposure_per_node(nxg, victims, sample)
+    peer = (time.perf_counter() - t0) * g.n_people / len(sample)
+    return {"name": "network_exposure", "seconds": secs, "n": g.n_people, "unit": "people",
+            "peer": "networkx per-node BFS to depth 2 (extrapolated from a sample)",
+            "peer_seconds": peer, "ratio": peer / secs,
+            "seconds_unlimited_bfs": secs_bfs, "ratio_unlimited_bfs": peer / secs_bfs,
+            "seconds_all_columns": secs_full, "ratio_all_columns": peer / secs_full,
+            "seconds_second_date": secs_again, "ratio_second_date": peer / secs_again,
+            "n_victims_in_window": len(victims), "two_step_nnz": int(g2.two_step.nnz)}
+
+
+def hawkes_fit(workdir: object = None, seed: int = CITY_SEED, n_boot: int = 0) -> dict:
+    """Fit the contagion model to the whole city and put the estimates beside the truth."""
+    c = city(seed)
+    ds, ev = _city_tables(seed)
+    tz = ev["occurred_at"].dt.tz
+    start = pd.Timestamp(c.truth["period"]["start"]).tz_convert(tz) if pd.Timestamp(
+        c.truth["period"]["start"]).tzinfo else pd.Timestamp(c.truth["period"]["start"], tz=tz)
+    g = coarrest_graph(ds["arrests"], None, people=ds["people"])
+    m = NetworkHawkes(weights="share", seasonality=True, max_lag_days=1000, n_boot=n_boot, seed=0)
+    t0 = time.perf_counter()
+    m.fit(g, ev, start=start)
+    secs = time.perf_counter() - t0
+    p = c.truth["params"]
+    out = {"name": "hawkes_fit", "seconds": secs, "n": m.n_events_, "unit": "victimizations",
+           "peer": None, "peer_seconds": None, "ratio": None, "n_iter": m.n_iter_,
+           "alpha": float(m.params_["alpha"]), "alpha_truth": p["contagion_branching"],
+           "mean_delay_days": float(1 / m.params_["beta"]), "mean_delay_days_truth": p["contagion_tau_days"],
+           "season_amplitude": float(m.season_["amplitude"]), "season_amplitude_truth": p["season_amplitude"],
+           "season_peak_doy": float(m.season_["peak_doy"]), "season_peak_doy_truth": p["season_peak_doy"],
+           "contagion_share": m.contagion_share_,
+           "contagion_share_truth_realized": c.truth["realized"]["shares"]["contagion"]}
+    if n_boot:
+        out["alpha_ci"] = m.confidence_intervals_.loc["alpha"].tolist()
+        out["contagion_share_ci"] = m.confidence_intervals_.loc["contagion_share"].tolist()
+    return out
+
+
+def risk_evaluation(workdir: object = None, seed: int = CITY_SEED, n_cutoffs: int = 36,
+                    horizon_days: float = 365.0, target_seconds: float = 120.0) -> dict:
+    """Rolling monthly evaluation (3 years of cutoffs, five models, fairness audit) on the city."""
+    from .history import PeopleHistory
+    from .rolling import rolling_evaluation
+
+    ds, _ = _city_tables(seed)
+    t0 = time.perf_counter()
+    h = PeopleHistory.from_dataset(ds)
+    r = rolling_evaluation(h, horizon_days=horizon_days, n_cutoffs=n_cutoffs)
+    secs = time.perf_counter() - t0
+    s = r.summary_.set_index("model")
+    return {"name": "risk_evaluation", "seconds": secs, "n": int(r.evaluation_["n_people"].sum() / len(s)),
+            "unit": "person-cutoffs", "peer": "target", "peer_seconds": target_seconds,
+            "ratio": target_seconds / secs, "n_cutoffs": len(r.cutoffs),
+            "stages_seconds": {k: round(v, 2) for k, v in r.seconds_.items()},
+            "share_captured_top1": {m: round(float(v), 4) for m, v in s["share_captured"].items()},
+            "auc": {m: round(float(v), 3) for m, v in s["auc"].items()},
+            "n_flags": r.flags_.groupby("model").size().to_dict()}
+
+
 if __name__ == "__main__":  # pragma: no cover
-    print(json.dumps(run_benchmark(), indent=1))
+    import sys
+
+    which = sys.argv[1:] or ["run_benchmark"]
+    funcs = {"run_benchmark": run_benchmark, "network_build": network_build,
+             "network_exposure": network_exposure_bench, "hawkes_fit": hawkes_fit,
+             "risk_evaluation": risk_evaluation}
+    for w in which:
+        print(json.dumps(funcs[w](), indent=1, default=str))

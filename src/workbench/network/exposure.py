@@ -65,8 +65,9 @@ def steps_to_nearest(graph: Graph, sources: np.ndarray, max_steps: int | None = 
     if len(sources) == 0:
         return np.full(graph.n_people, np.inf)
     limit = np.inf if max_steps is None else float(max_steps)
+    # the adjacency is symmetric: directed=True gives the same distances without the transpose
     return csgraph.dijkstra(
-        graph.binary, directed=False, indices=sources, unweighted=True, min_only=True, limit=limit
+        graph.binary, directed=True, indices=sources, unweighted=True, min_only=True, limit=limit
     )
 
 
@@ -75,15 +76,19 @@ def _victims_at_distance_2(b, degree: np.ndarray, victims: np.ndarray) -> np.nda
 
     ``M = B @ B[:, victims]`` (n x n_victims) is nonzero where a row reaches a victim in two
     steps; from its row counts subtract the victims that are also direct contacts (nonzeros of
-    ``M * B[:, victims]``) and oneself (a connected victim reaches itself in two steps).
+    ``M * B[:, victims]``) and oneself (a connected victim reaches itself in two steps). ``B``
+    being symmetric, ``M`` is built transposed from row slices.
     """
     n = b.shape[0]
     if len(victims) == 0:
         return np.zeros(n)
-    bv = sp.csr_array(b[:, victims])
-    m = sp.csr_array(b @ bv)
-    reach = np.diff(m.indptr).astype(float)
-    direct = np.diff(sp.csr_array(m.multiply(bv)).indptr).astype(float)
+    # B is symmetric, so M^T = B[victims, :] @ B: row slices only (no column slicing or CSC)
+    bv = sp.csr_array(b[victims])
+    mt = sp.csr_array(bv @ b)
+    reach = np.bincount(mt.indices, minlength=n).astype(float)
+    both = sp.csr_array(mt.multiply(bv))
+    both.eliminate_zeros()
+    direct = np.bincount(both.indices, minlength=n).astype(float)
     own = np.bincount(victims[degree[victims] > 0], minlength=n).astype(float)
     return reach - direct - own
 

@@ -1,8 +1,9 @@
 """Forward evaluation of a person-level risk ranking (e.g. Hawkes intensity at a cutoff).
 
-Only accuracy is measured here. A fairness audit (capture and false-positive rates by race,
-sex, age and area) and baselines (prior victimization, 1-step exposure, demographics-only) are
-not implemented yet.
+Accuracy of one ranking at one cutoff. Lists with their fairness audit attached are
+:class:`~workbench.network.risklist.RiskList` (:func:`~workbench.network.risklist.risk_list`);
+the rolling monthly comparison with baselines is
+:func:`~workbench.network.rolling.rolling_evaluation`.
 """
 
 from __future__ import annotations
