@@ -258,3 +258,18 @@ def test_patrols_from_track(tiny):
     checked = validate(Dataset({"incidents": ds["incidents"], "areas": areas, "patrols": rows},
                                ds.timezone, ds.crs, name="track"))
     assert len(checked["patrols"]) == len(rows)
+
+
+def test_pretrend_check_uses_only_the_before_period(tiny):
+    ds = tiny.dataset
+    ids = ds["areas"]["area_id"].tolist()
+    pc = dosage.program_change(ds, "2024-06-01", program_areas=ids[:8], n_boot=200)
+    pre = dosage.pretrend_check(ds, pc)
+    assert pre is not None and pre.program_start < pc.program_start
+    g = pre.groups.set_index("group")
+    inc = ds["incidents"]
+    n_before = ((inc["kind"] != "shots_fired") & (inc["occurred_at"] < pc.program_start)).sum()
+    assert g["before"].sum() + g["after"].sum() == n_before
+    assert set(pre.areas.loc[pre.areas["group"] == "reached", "area_id"]) == set(ids[:8])
+    assert dosage.pretrend_readings(pre)[0].startswith("Pre-period check")
+    assert "too small" in dosage.pretrend_readings(None)[0]

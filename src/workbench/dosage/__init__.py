@@ -7,7 +7,8 @@
 - :func:`eb_rates` -- Marshall's global empirical-Bayes rates with gamma-posterior intervals;
 - :func:`balance`, :func:`most_out_of_balance`, :func:`precision_recall` -- the balance view
   (over-policed and underserved areas, and the reverse) with posterior probabilities;
-- :func:`program_change` -- before/after the co-responder program, difference in differences;
+- :func:`program_change`, :func:`pretrend_check`, :func:`group_trends` -- before/after the
+  co-responder program, difference in differences and its pre-period placebo;
 - :func:`patrols_from_track` -- GPS pings to contract ``patrols`` rows;
 - :func:`balance_readings`, :func:`change_readings` -- plain-language readings.
 
@@ -24,7 +25,7 @@ from .balance import (
     policy_classes,
     precision_recall,
 )
-from .change import CAVEATS, ProgramChange, coverage_by_area, group_trends, program_change
+from .change import CAVEATS, ProgramChange, coverage_by_area, group_trends, pretrend_check, program_change
 from .measures import (
     POLICE_SOURCES,
     add_trauma_index,
@@ -35,7 +36,7 @@ from .measures import (
     infer_program_start,
     police_source,
 )
-from .readings import balance_readings, change_readings, police_source_text
+from .readings import balance_readings, change_readings, police_source_text, pretrend_readings
 from .smoothing import EBRates, eb_rates
 from .track import patrols_from_track
 
@@ -66,5 +67,7 @@ __all__ = [
     "policy_classes",
     "police_source_text",
     "precision_recall",
+    "pretrend_check",
+    "pretrend_readings",
     "program_change",
 ]

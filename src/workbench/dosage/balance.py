@@ -198,7 +198,7 @@ def balance(counts: pd.DataFrame, *, police_measure: str = "patrol_hours", suppo
     exp_d = (a + b * lam_d) * ry[None, :] / police_unit  # need uncertainty moves the expectation
     with np.errstate(divide="ignore", invalid="ignore"):
         if np.isfinite(pol.alpha):
-            ratio_d = rng.gamma(pol.alpha + obs_u[None, :], 1.0) / (pol.beta + exp_d)
+            ratio_d = rng.gamma(pol.alpha + obs_u[None, :], 1.0, size=exp_d.shape) / (pol.beta + exp_d)
         else:
             ratio_d = np.broadcast_to(ratio, (n_draws, ratio.size)).copy()
     t["need_rate"] = 1000 * lam

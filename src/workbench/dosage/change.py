@@ -226,3 +226,27 @@ def group_trends(dataset: Dataset, pc: ProgramChange, freq: str = "Q", start=Non
     g["rate"] = 1000 * g["count"] / g["resident_years"].where(g["resident_years"] > 0)
     g["start"] = pd.PeriodIndex(g["period"], freq=freq).start_time
     return g
+
+
+def pretrend_check(dataset: Dataset, pc: ProgramChange, seed: int = 0) -> ProgramChange | None:
+    """Placebo comparison before the program: the same reached / not-reached areas, a pretend
+    start halfway through the before period, data up to the real start only.
+
+    A clear difference here means the groups were already drifting apart before the program
+    (trends not parallel), so the main comparison is not trustworthy. ``None`` when the main
+    comparison has no groups or the before period is shorter than 60 days.
+    """
+    if pc.did is None:
+        return None
+    occ = dataset["incidents"]["occurred_at"]
+    first = occ.min().tz_convert(pc.program_start.tz).normalize()
+    if (pc.program_start - first).days < 60:
+        return None
+    fake = first + (pc.program_start - first) / 2
+    fake = fake.normalize()
+    reached = pc.areas.loc[pc.areas["group"] == "reached", "area_id"]
+    t = pc.areas[pc.areas["group"] != "unknown"]["area_id"]
+    out = program_change(dataset, fake, outcome=pc.outcome, program_areas=reached, end=pc.program_start,
+                         min_areas=pc.min_areas, n_boot=pc.n_boot, level=pc.level, seed=seed)
+    keep = out.areas["area_id"].isin(set(t))
+    return _finish(out.areas[keep].copy(), fake, pc.outcome, pc.min_areas, pc.n_boot, pc.level, seed)

@@ -80,3 +80,17 @@ def change_readings(pc: ProgramChange, unit: str = "shootings") -> list[str]:
     else:
         out.append(f"No comparison: {pc.reason}.")
     return out
+
+
+def pretrend_readings(pre: ProgramChange | None) -> list[str]:
+    """Sentences on the pre-period placebo comparison."""
+    if pre is None or pre.did is None:
+        return ["No pre-period check: the before period or the comparison groups are too small."]
+    d = pre.did
+    clear = d["lower"] > 0 or d["upper"] < 0
+    head = (f"Pre-period check (pretend start {pre.program_start:%Y-%m-%d}, same areas): difference "
+            f"{d['estimate']:+.2f} ({d['level']:.0%} interval {d['lower']:+.2f} to {d['upper']:+.2f}). ")
+    if clear:
+        return [head + "The groups were already drifting apart before the program, so the trends are not "
+                "parallel and the comparison above should not be read as the program's doing."]
+    return [head + "No clear drift before the program; this supports, but does not prove, parallel trends."]
