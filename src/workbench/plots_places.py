@@ -30,11 +30,13 @@ def plot_knox_ratios(ratios: pd.DataFrame, p_values: pd.DataFrame | None = None,
     vals = ratios.to_numpy(float)
     fig, ax = plt.subplots(figsize=(1.3 * vals.shape[1] + 2.5, 0.5 * vals.shape[0] + 1.8))
     finite = vals[np.isfinite(vals)]
-    hi = max(float(finite.max()) if finite.size else 2.0, 1.05)
+    # colour scale capped at 2.5 (ratios above get the darkest red; their numbers are printed) so
+    # that one extreme cell, such as same-location duplicates, does not wash out the others
+    hi = min(max(float(finite.max()) if finite.size else 2.0, 1.05), 2.5)
     lo = min(float(finite.min()) if finite.size else 0.5, 0.95, max(2.0 - hi, 0.05))
     norm = TwoSlopeNorm(vcenter=1.0, vmin=lo, vmax=hi)
     ev = None if empty is None else empty.reindex(index=ratios.index, columns=ratios.columns).to_numpy()
-    im = ax.imshow(np.ma.masked_invalid(vals), cmap="RdBu_r", norm=norm, aspect="auto")
+    im = ax.imshow(np.ma.masked_invalid(np.minimum(vals, hi)), cmap="RdBu_r", norm=norm, aspect="auto")
     ax.set_facecolor("#e0e0e0")
     pv = None if p_values is None else p_values.reindex(index=ratios.index, columns=ratios.columns).to_numpy(float)
     for i in range(vals.shape[0]):
@@ -46,12 +48,13 @@ def plot_knox_ratios(ratios: pd.DataFrame, p_values: pd.DataFrame | None = None,
                 continue
             star = "*" if pv is not None and np.isfinite(pv[i, j]) and pv[i, j] < alpha else ""
             ax.text(j, i, f"{v:.2f}{star}", ha="center", va="center", fontsize=9,
-                    color="white" if abs(v - 1) > 0.6 * (hi - 1) else "black")
+                    color="white" if abs(min(v, hi) - 1) > 0.6 * (hi - 1) else "black")
     ax.set_xticks(range(vals.shape[1]), [str(c) for c in ratios.columns], rotation=30, ha="right")
     ax.set_yticks(range(vals.shape[0]), [str(r) for r in ratios.index])
     ax.set_xlabel("Days between the two shootings")
     ax.set_ylabel("Distance between the two shootings")
-    fig.colorbar(im, ax=ax, label="Knox ratio (observed / expected pairs)")
+    fig.colorbar(im, ax=ax, label="Knox ratio (observed / expected pairs)",
+                 extend="max" if finite.size and finite.max() > hi else "neither")
     note = f"* p < {alpha:g}"
     if min_count:
         note += f"; n/s: fewer than {min_count} pairs, not shown; \u2013: no such pairs at all"
