@@ -144,7 +144,8 @@ def analyze_places(
     if areas is None:
         res.notes.append("These data have no areas: exposure zones, doses and the trauma index need them.")
         return res
-    res.exposure = sp.exposure_zones(inc, areas, dataset.get("places"), radius_m=zone_radius_m, days=zone_days)
+    zone_areas = areas if "population" in areas else areas.assign(population=np.nan)  # zones still count
+    res.exposure = sp.exposure_zones(inc, zone_areas, dataset.get("places"), radius_m=zone_radius_m, days=zone_days)
     if not has_population(dataset):
         res.notes.append("These data have no population per area, so residents exposed, exposure per "
                          "resident and the trauma context index cannot be computed; they are skipped.")
