@@ -5,6 +5,9 @@ Each function takes a work folder and returns one record::
     {"name": ..., "seconds": <wall time of the timed work, s>, "peak_mb": <peak RSS of this process, MiB>,
      "n": <events>, "peer": <name or None>, "peer_seconds": ..., "ratio": <peer / ours or None>, ...}
 
+Knox records also carry ``cpu_seconds`` (user + system time of all threads during the fit): on a
+shared machine it shows how much of the wall time was waiting for a core.
+
 Data loading and set-up are not timed. ``peak_mb`` is the process's peak resident memory
 (``ru_maxrss``): run each benchmark in a fresh process (``run.py`` does) for it to be the benchmark's own.
 
@@ -37,6 +40,12 @@ def _peak_mb() -> float:
     return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
 
 
+def _cpu() -> float:
+    """User + system CPU seconds of this process so far (all threads)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def _record(name: str, seconds: float, n: int, peer: str | None = None, peer_seconds: float | None = None,
             **extra) -> dict:
     return {"name": name, "seconds": round(seconds, 3), "peak_mb": round(_peak_mb(), 1), "n": int(n),
@@ -58,11 +67,11 @@ def knox_philadelphia(workdir: Path | None = None, permutations: int = 999) -> d
     from workbench.spatial import KnoxTest
 
     pts = _philadelphia_points()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     knox = KnoxTest(SPATIAL_BANDS, TEMPORAL_BANDS, permutations=permutations, seed=1).fit(pts)
-    sec = time.perf_counter() - t0
+    sec, cpu = time.perf_counter() - t0, _cpu() - c0
     first = knox.table_.query("distance_from_m > 0 or distance_to_m > 0").iloc[0]
-    return _record("knox_philadelphia", sec, len(pts), close_pairs=int(knox.n_close_pairs_),
+    return _record("knox_philadelphia", sec, len(pts), cpu_seconds=round(cpu, 2), close_pairs=int(knox.n_close_pairs_),
                    permutations=permutations, first_band_ratio=round(float(first.knox_ratio), 3),
                    target_seconds=5.0, target_mb=1024)
 
@@ -130,10 +139,10 @@ def knox_250k(workdir: Path | None = None, permutations: int = 999, n: int = 250
     from workbench.spatial import KnoxTest
 
     xy, days = synthetic_points(n)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     knox = KnoxTest(SPATIAL_BANDS, TEMPORAL_BANDS, permutations=permutations, seed=1).fit(xy, days)
-    sec = time.perf_counter() - t0
-    return _record("knox_250k", sec, n, close_pairs=int(knox.n_close_pairs_), permutations=permutations,
+    sec, cpu = time.perf_counter() - t0, _cpu() - c0
+    return _record("knox_250k", sec, n, cpu_seconds=round(cpu, 2), close_pairs=int(knox.n_close_pairs_), permutations=permutations,
                    target_seconds=60.0, target_mb=4096)
 
 
