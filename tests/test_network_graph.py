@@ -193,6 +193,12 @@ def test_exposure_equals_networkx_brute_force(seed):
         got["share_victims_1"].to_numpy()[deg > 0], (ref.n_victims_1 / ref.n_contacts_1).to_numpy()[deg > 0]
     )
     assert got["share_victims_1"].isna().sum() == (deg == 0).sum()
+    # victims at distance 2 from B @ B[:, victims] only (no distance-2 matrix): same counts
+    cheap = network_exposure(g, ev, as_of, window_days=365, half_life_days=60, contacts_2=False)
+    cheap = cheap.sort_index()
+    for col in ("n_victims_1", "n_victims_2", "decay_exposure", "steps_to_victim"):
+        np.testing.assert_allclose(cheap[col].to_numpy(float), ref[col].to_numpy(float), err_msg=col)
+    assert cheap["n_contacts_2"].isna().all() and cheap["share_victims_2"].isna().all()
 
 
 def test_exposure_max_steps_and_empty_window(arrests):

@@ -21,14 +21,6 @@ from workbench.fairness import fairness_audit
 __all__ = ["RiskList", "calibration_table", "ranking_metrics", "risk_list"]
 
 
-def _top(score: np.ndarray, k: int) -> np.ndarray:
-    """Boolean mask of the ``k`` highest scores (ties broken by position)."""
-    sel = np.zeros(len(score), bool)
-    if k > 0:
-        sel[np.argsort(-score, kind="stable")[:k]] = True
-    return sel
-
-
 def _auc_sorted(score_desc: np.ndarray, y_desc: np.ndarray) -> float:
     """ROC AUC (ties count 1/2) from scores sorted descending: the Mann-Whitney statistic.
 

@@ -244,7 +244,7 @@ def rolling_evaluation(
     if cutoffs is None:
         cuts = default_cutoffs(history, h, n_cutoffs=n_cutoffs)
     else:
-        cuts = pd.DatetimeIndex([history.timestamp(c) for c in cutoffs])
+        cuts = pd.DatetimeIndex([history.timestamp(c) for c in cutoffs]).sort_values().unique()
     if len(cuts) == 0:
         raise ValueError("no cutoff leaves a complete prediction window inside the data")
     hk = {"weights": "share", "seasonality": True, "max_lag_days": 365.0, "n_boot": 0}
