@@ -23,6 +23,7 @@ from .hawkes import NetworkHawkes
 from .simulate import simulate_network_hawkes
 
 __all__ = [
+    "BENCHMARKS",
     "city",
     "hawkes_fit",
     "network_build",
@@ -303,6 +304,15 @@ def risk_evaluation(workdir: object = None, seed: int = CITY_SEED, n_cutoffs: in
             "share_captured_top1": {m: round(float(v), 4) for m, v in s["share_captured"].items()},
             "auc": {m: round(float(v), 3) for m, v in s["auc"].items()},
             "n_flags": r.flags_.groupby("model").size().to_dict()}
+
+
+#: The city-scale benchmarks by record name (for ``benchmarks/run.py``).
+BENCHMARKS = {
+    "network_build": network_build,
+    "network_exposure": network_exposure_bench,
+    "hawkes_fit": hawkes_fit,
+    "risk_evaluation": risk_evaluation,
+}
 
 
 if __name__ == "__main__":  # pragma: no cover
