@@ -30,9 +30,17 @@ $(STAMP): pyproject.toml constraints.txt
 synth-demo: $(STAMP)
 	$(PY) -m workbench synth --scale demo --seed 20261125 --out data/demo
 
-## bench: speed and memory figures, written to benchmarks/results.json
-bench: $(STAMP)
-	$(PY) benchmarks/run.py
+## bench: speed and memory figures, written to benchmarks/results.json. Runs in its own venv
+## (.venv-bench, with numba and the peer packages) so that the test venv never gets numba.
+BENCH_VENV := .venv-bench
+bench: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python benchmarks/run.py
+
+$(BENCH_VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -c constraints.txt -e '.[test,bench]'
+	$(BENCH_VENV)/bin/python -m workbench kernel --install
+	touch $@
 
 clean:
-	rm -rf $(VENV) reports/demo reports/_failed data/demo data/tiny
+	rm -rf $(VENV) .venv-bench reports/demo reports/_failed data/demo data/tiny
