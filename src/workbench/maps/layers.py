@@ -72,6 +72,8 @@ class Legend(MacroElement):
     layer : folium layer, optional
         The overlay; when given, the legend follows its on/off state in the layer control.
     position : str, default 'bottomright'
+    opacity : float, default 1
+        Fill opacity of the swatches (that of the layer's fill, so colours match the map).
     """
 
     _template = Template(
@@ -99,10 +101,11 @@ var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
     )
 
     def __init__(self, title: str, items: Sequence[tuple[str, str]], note: str | None = None,
-                 layer: Any = None, position: str = "bottomright") -> None:
+                 layer: Any = None, position: str = "bottomright", opacity: float = 1.0) -> None:
         super().__init__()
         self._name = "Legend"
-        rows = "".join(f'<div><i style="background:{c}"></i>{html.escape(str(lab))}</div>' for c, lab in items)
+        rows = "".join(f'<div><i style="background:{c};opacity:{opacity:g}"></i>{html.escape(str(lab))}</div>'
+                       for c, lab in items)
         small = f"<small>{html.escape(note)}</small>" if note else ""
         self.html = f"<b>{html.escape(title)}</b>{rows}{small}"
         self.position = position
@@ -188,7 +191,7 @@ def add_cells(m: folium.Map, cells: gpd.GeoDataFrame, *, min_count: int, name: s
     fg = _geojson_layer(cells, name, colors, [what], [f"{what.capitalize()}:"], show)
     fg.add_to(m)
     items = items + ([(SUPPRESSED_COLOR, f"fewer than {min_count} (hidden)")] if (~shown).any() else [])
-    Legend(f"{what.capitalize()} per cell", items, layer=fg).add_to(m)
+    Legend(f"{what.capitalize()} per cell", items, layer=fg, opacity=0.65).add_to(m)
     return fg
 
 
@@ -295,7 +298,7 @@ def add_gi(m: folium.Map, cells: gpd.GeoDataFrame, *, name: str = "Hot and cold 
     present = [c for c in GI_COLORS if c in set(sig["cls"])]
     note = "Confidence after false-discovery-rate adjustment; cells without significant clustering are not drawn"
     Legend("Gi* hot and cold spots", [(GI_COLORS[c], c) for c in present] or [("#ffffff", "none significant")],
-           note=note, layer=fg).add_to(m)
+           note=note, layer=fg, opacity=0.7).add_to(m)
     return fg
 
 
@@ -322,7 +325,7 @@ def add_exposure_areas(m: folium.Map, areas: gpd.GeoDataFrame, exposures: pd.Ser
     fg.add_to(m)
     if sup.any():
         items.append((SUPPRESSED_COLOR, f"fewer than {min_count} (hidden)"))
-    Legend("Exposure zones touching the area", items, layer=fg).add_to(m)
+    Legend("Exposure zones touching the area", items, layer=fg, opacity=0.55).add_to(m)
     return fg
 
 
@@ -382,5 +385,6 @@ def add_trauma(m: folium.Map, areas: gpd.GeoDataFrame, index: pd.DataFrame, *, n
     fg.add_to(m)
     if a["index"].isna().any():
         items.append((SUPPRESSED_COLOR, "too little information"))
-    Legend("Trauma context index (quintiles)", items, note="Higher = heavier exposure and hardship", layer=fg).add_to(m)
+    Legend("Trauma context index (quintiles)", items, note="Higher = heavier exposure and hardship", layer=fg,
+           opacity=0.65).add_to(m)
     return fg
