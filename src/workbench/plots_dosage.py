@@ -64,8 +64,9 @@ def plot_quadrant(bal: Balance, min_count: int, title: str | None = None) -> "Fi
               color="#bdbdbd", lw=0.7, zorder=1)
     colors = np.array([CLASS_COLORS.get(c, "#999999") for c in cls])
     ax.scatter(x[show], y[show], s=size[show], c=colors[show], edgecolor="#404040", linewidth=0.5, zorder=3)
-    ax.scatter(x[ok & few], y[ok & few], s=size[ok & few], facecolor="none", edgecolor="#8c8c8c",
-               linewidth=0.8, zorder=2)
+    ring = np.array([CLASS_COLORS[c] if c not in ("in balance", HIDDEN_CLASS) else "#8c8c8c" for c in cls])
+    ax.scatter(x[ok & few], y[ok & few], s=size[ok & few], facecolor="none", edgecolor=ring[ok & few],
+               linewidth=1.3, zorder=2)
     ax.set_xscale("log")
     ax.set_yscale("log")
     for axis in (ax.xaxis, ax.yaxis):
@@ -85,12 +86,12 @@ def plot_quadrant(bal: Balance, min_count: int, title: str | None = None) -> "Fi
     ax.axhline(1, color="#bdbdbd", lw=0.6)
     ax.set_xlabel(f"police dose relative to need ({_POLICE[p['police_measure']]} / expected for the shooting rate)")
     ax.set_ylabel(f"support relative to citywide ({_SUPPORT[p['support_measure']]} per victim)")
-    present = [c for c in CLASS_COLORS if c in set(cls) and c != HIDDEN_CLASS]
+    present = [c for c in CLASS_COLORS if c in set(cls) and c != HIDDEN_CLASS]  # police classes also as rings
     handles = [Line2D([], [], marker="o", ls="", markerfacecolor=CLASS_COLORS[c], markeredgecolor="#404040",
                       label=c) for c in present]
     if (ok & few).any():
         handles.append(Line2D([], [], marker="o", ls="", markerfacecolor="none", markeredgecolor="#8c8c8c",
-                              label=f"fewer than {min_count} victims: support not shown"))
+                              label=f"ring: under {min_count} victims,\nsupport not shown"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False,
               title="marker size: shooting rate", title_fontsize=8, fontsize=8)
     ax.set_title(title or "Police dose against support dose, by area", loc="left")
