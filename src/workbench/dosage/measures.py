@@ -247,7 +247,13 @@ def dose_counts(dataset: Dataset, start=None, end=None, freq: str | None = None,
         home = a["person_id"].map(dataset["people"].set_index("person_id")["home_area_id"])
         cols["resident_arrests"] = _count(home, _period_key(a["arrested_at"].dt.tz_convert(tz), freq))
 
-    periods = (sorted(inc["period"].unique()) if freq is not None else ["all"]) or ["all"]
+    if freq is None:
+        periods = ["all"]
+    else:  # every period with any record (incidents, patrols, responses, arrests)
+        seen = set(inc["period"].unique())
+        for c in cols.values():
+            seen |= set(c.index.get_level_values("period"))
+        periods = sorted(seen) or ["all"]
     full = pd.MultiIndex.from_product([ids, periods], names=["area_id", "period"])
     out = pd.DataFrame(index=full)
     for name in ("shootings", "shots_fired", "victims", "victims_unserved", "patrol_hours", "stops",
