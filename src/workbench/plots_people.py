@@ -155,12 +155,17 @@ def plot_cascade(nodes: pd.DataFrame, edges: pd.DataFrame,
                            vmin=0, vmax=max(max(gen), 1), edgecolors="black")
     nx.draw_networkx_labels(g, pos, ax=ax, labels={n: n for n in g.nodes}, font_color="white",
                             font_weight="bold")
-    nx.draw_networkx_edges(g, pos, ax=ax, arrows=True, arrowsize=18, node_size=900)
+    # curved edges keep the two directions apart when two people were each other's source
+    arc = "arc3,rad=0.12"
+    nx.draw_networkx_edges(g, pos, ax=ax, arrows=True, arrowsize=18, node_size=900,
+                           connectionstyle=arc)
     nx.draw_networkx_edge_labels(g, pos, ax=ax, edge_labels={
-        (u, v): f"{d['delay']:.0f} d" for u, v, d in g.edges(data=True)}, font_size=8)
+        (u, v): f"{d['delay']:.0f} d" for u, v, d in g.edges(data=True)}, font_size=8,
+        connectionstyle=arc)
     for n, (x, y) in pos.items():
-        ax.annotate(f"person {n}\nday {g.nodes[n]['day']:.0f}", (x, y), xytext=(0, -30),
-                    textcoords="offset points", ha="center", va="top", fontsize=8)
+        ax.annotate(f"person {n}\nday {g.nodes[n]['day']:.0f}", (x, y), xytext=(20, 4),
+                    textcoords="offset points", ha="left", va="bottom", fontsize=8,
+                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8})
     ax.set_title(title)
     ax.axis("off")
     ax.margins(0.15)
@@ -236,6 +241,12 @@ def plot_calibration(calibration: pd.DataFrame, labels: Mapping[str, str] | None
                 label="perfect calibration")
         ax.set_xscale("log")
         ax.set_yscale("log")
+        from matplotlib.ticker import FuncFormatter
+
+        fmt = FuncFormatter(lambda v, _: f"{v:g}")
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_formatter(fmt)
+            axis.set_minor_formatter(fmt)
     ax.set_xlabel("predicted chance of being shot in the window (%)")
     ax.set_ylabel("observed share shot (%)")
     ax.legend(fontsize=8)
@@ -270,6 +281,7 @@ def plot_audit(audit: pd.DataFrame, bound: tuple[float, float] = (0.8, 1.25),
     ax.set_xscale("log")
     ax.set_yticks(y, rows)
     ax.set_xlabel("ratio to the overall rate (log scale; outside the band = flagged)")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.5 / max(len(rows), 1)),
+              ncols=4, frameon=False)
     ax.set_title(title)
     return fig
