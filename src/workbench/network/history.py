@@ -138,8 +138,8 @@ class PeopleHistory:
         # people attributes per code
         attrs = pd.DataFrame(index=self.ids)
         if people is not None:
-            p = people.drop_duplicates("person_id").set_index(people["person_id"].astype(str)
-                                                               .drop_duplicates().to_numpy())
+            p = (people.assign(person_id=people["person_id"].astype(str))
+                 .drop_duplicates("person_id").set_index("person_id"))
             for c in ("birth_year", "sex", "race_ethnicity"):
                 if c in p:
                     attrs[c] = p[c].reindex(self.ids).to_numpy()
