@@ -35,7 +35,8 @@ def test_schemas_and_references_cover_the_contract():
     assert "victimizations.incident_id -> incidents.incident_id" in refs
     assert "followups.referral_id -> referrals.referral_id" in refs
     assert "people.home_area_id -> areas.area_id" in refs
-    assert len(refs) == 8
+    assert "patrols.area_id -> areas.area_id" in refs
+    assert len(refs) == 9
 
 
 def test_valid_dataset_passes_and_keeps_contract_types():

@@ -223,6 +223,7 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("referrals", "response_id", "responses", "response_id"),
     Reference("referrals", "person_id", "people", "person_id"),
     Reference("followups", "referral_id", "referrals", "referral_id"),
+    Reference("patrols", "area_id", "areas", "area_id"),
 )
 
 #: Tables every dataset must have.
