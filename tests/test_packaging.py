@@ -29,7 +29,9 @@ def _pyproject_requirements() -> dict[str, str]:
 def _environment_requirements() -> dict[str, str]:
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda = [d for d in env["dependencies"] if isinstance(d, str)]
-    return dict(_split(d) for d in conda if _split(d)[0] not in {"python", "pip"})
+    pip = [d for d in env["dependencies"] if isinstance(d, dict)][0]["pip"]
+    listed = conda + [d for d in pip if not d.startswith("-")]
+    return dict(_split(d) for d in listed if _split(d)[0] not in {"python", "pip"})
 
 
 def test_environment_yml_lists_the_same_dependencies_as_pyproject():
