@@ -57,8 +57,8 @@ def test_constraints_pin_every_direct_dependency_at_or_above_its_lower_bound():
         assert name in pins, f"{name} is not pinned in constraints.txt"
         lower = re.search(r">=([0-9][0-9.]*)", spec)
         if lower:
-            have = tuple(int(x) for x in pins[name].split(".")[:3] if x.isdigit())
-            want = tuple(int(x) for x in lower.group(1).split("."))
+            have = tuple(int(x) for x in pins[name].split(".") if x.isdigit())
+            want = tuple(int(x) for x in lower.group(1).strip(".").split("."))
             assert have >= want, f"{name}: pinned {pins[name]} below the lower bound {spec}"
 
 
