@@ -21,6 +21,7 @@ and the staging folder is removed.
 from __future__ import annotations
 
 import contextvars
+import json
 import logging
 import os
 import shutil
@@ -137,8 +138,10 @@ def default_out(params: ReportParams) -> Path:
 def ensure_synthetic(params: ReportParams) -> Path | None:
     """Generate the synthetic city when ``data.synthetic`` is set and the folder lacks data.
 
-    The city is written to a hidden sibling folder and renamed into place, so parallel runs
-    sharing one source never see a half-written folder.
+    A folder generated earlier with another scale, seed or generator version (its
+    ``dataset.json`` says which) is regenerated; a folder without that record (someone's own
+    data) is never touched. The city is written to a hidden sibling folder and renamed into
+    place, so parallel runs sharing one source never see a half-written folder.
 
     Returns
     -------
@@ -148,16 +151,23 @@ def ensure_synthetic(params: ReportParams) -> Path | None:
     spec = params.data
     if spec.synthetic is None or spec.is_sql:
         return None
-    folder = spec.source_path(params.base_dir)
-    if (folder / "dataset.json").exists():
-        return None
-    from workbench.synth import write_city
+    from workbench.synth import synthetic_meta, write_city
 
+    folder = spec.source_path(params.base_dir).resolve()
     syn = spec.synthetic
+    stale = None
+    if (folder / "dataset.json").exists():
+        recorded = json.loads((folder / "dataset.json").read_text()).get("synthetic")
+        if recorded is None or recorded == synthetic_meta(syn.scale, syn.seed):
+            return None
+        stale = folder.with_name(f".{folder.name}.stale-{os.getpid()}")
+        log.info("regenerating %s: it was generated as %s", folder, recorded)
     log.info("generating the synthetic city (scale %s, seed %s) in %s", syn.scale, syn.seed, folder)
     tmp = staging_dir(folder)
     try:
         write_city(scale=syn.scale, seed=syn.seed, out=tmp)
+        if stale is not None:
+            folder.rename(stale)
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
         try:
@@ -167,6 +177,8 @@ def ensure_synthetic(params: ReportParams) -> Path | None:
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if stale is not None:
+            shutil.rmtree(stale, ignore_errors=True)
     return folder
 
 

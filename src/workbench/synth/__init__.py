@@ -8,8 +8,25 @@ model. Every generating parameter is kept in :attr:`SyntheticCity.truth`. See
 ``docs/synthetic-city.md``.
 """
 
-from .city import ID_PREFIXES, SyntheticCity, generate_city, write_city
+from .city import (
+    GENERATOR_VERSION,
+    ID_PREFIXES,
+    SyntheticCity,
+    generate_city,
+    synthetic_meta,
+    write_city,
+)
 from .params import Params
 from .scales import SCALES, Scale
 
-__all__ = ["ID_PREFIXES", "SCALES", "Params", "Scale", "SyntheticCity", "generate_city", "write_city"]
+__all__ = [
+    "GENERATOR_VERSION",
+    "ID_PREFIXES",
+    "SCALES",
+    "Params",
+    "Scale",
+    "SyntheticCity",
+    "generate_city",
+    "synthetic_meta",
+    "write_city",
+]
