@@ -1,0 +1,26 @@
+"""Interactive explorers for JupyterLab (ipywidgets), for researchers.
+
+Each explorer wraps one analysis package: it gathers widget values, calls that package's
+public API and renders the result; nothing is computed here.
+
+- :class:`PlacesExplorer` -- period, exposure-zone radius and days, map layers -> the map and
+  the ranked areas (:mod:`workbench.places`, :mod:`workbench.maps`);
+- :class:`FollowupExplorer` -- service, provider, responder type -> Kaplan-Meier curves and the
+  Cox table (:mod:`workbench.survival`);
+- :class:`PeopleExplorer` -- cutoff date and list size -> forward evaluation and fairness audit
+  (:mod:`workbench.network`).
+
+Every explorer has ``.widget`` (controls above outputs), ``.controls`` (widgets by name),
+``.result`` (the latest computed objects and tables), ``.update()`` and ``.set(**values)``;
+displaying the explorer object shows its widget.
+
+Researcher tool: the people explorer can show person-level rows, with pseudonymous ids only.
+"""
+
+from ._base import Explorer, figure_png, table_html
+from .followups import FollowupExplorer
+from .people import PeopleExplorer
+from .places import LAYERS, PlacesExplorer
+
+__all__ = ["LAYERS", "Explorer", "FollowupExplorer", "PeopleExplorer", "PlacesExplorer", "figure_png",
+           "table_html"]

@@ -1,0 +1,145 @@
+"""Shared machinery of the explorers: controls wired to :meth:`Explorer.update`, rendering helpers.
+
+Figures are rendered to PNG bytes in :class:`ipywidgets.Image` widgets and tables to HTML in
+:class:`ipywidgets.HTML` widgets, so what a user sees is also plain widget state (tests read it
+without a kernel); notes and errors go to an :class:`ipywidgets.Output` area.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import warnings
+from typing import Any, Mapping
+
+import ipywidgets as widgets
+import pandas as pd
+
+__all__ = ["Explorer", "figure_png", "table_html"]
+
+
+def figure_png(fig: Any, dpi: int = 90) -> bytes:
+    """Render a matplotlib figure to PNG bytes and close it (figures are never left open)."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    return buf.getvalue()
+
+
+def table_html(df: pd.DataFrame | None, precision: int = 3, max_rows: int = 40, caption: str = "") -> str:
+    """A small HTML table (index hidden) with an optional caption; empty text for no table."""
+    if df is None:
+        return ""
+    cap = f"<p><b>{html.escape(caption)}</b></p>" if caption else ""
+    if not len(df):
+        return cap + "<p><i>No rows.</i></p>"
+    body = df.head(max_rows).to_html(index=False, float_format=lambda v: f"{v:.{precision}f}",
+                                     na_rep="-", border=0, classes="workbench-explore")
+    more = f"<p><i>{len(df) - max_rows} more rows not shown.</i></p>" if len(df) > max_rows else ""
+    return cap + body + more
+
+
+class Explorer:
+    """Base class: named controls, output widgets, ``result`` and an observer per control.
+
+    Subclasses fill :attr:`controls` (name -> widget) and :attr:`outputs` (name -> widget), then
+    call :meth:`_wire`; :meth:`_compute` gathers the control values, calls the analysis API and
+    returns the new :attr:`result`; :meth:`_render` puts it into the output widgets.
+
+    Attributes
+    ----------
+    controls : dict of str to ipywidgets.Widget
+        The input widgets by name (set ``.value`` to change a setting; the explorer updates).
+    outputs : dict of str to ipywidgets.Widget
+        Image, HTML and Output widgets showing the result.
+    result : dict
+        The latest computed objects and tables (what the outputs show).
+    widget : ipywidgets.Box
+        Controls above outputs, ready to display.
+    n_updates : int
+        Number of completed updates (each recomputation adds one).
+    """
+
+    title = "Explorer"
+
+    def __init__(self) -> None:
+        self.controls: dict[str, widgets.Widget] = {}
+        self.outputs: dict[str, widgets.Widget] = {}
+        self.result: dict[str, Any] = {}
+        self.n_updates = 0
+        self.log = widgets.Output()
+        self.status = widgets.HTML()
+        self._hold = False
+
+    # -- wiring ---------------------------------------------------------------------------
+    def _wire(self) -> None:
+        for w in self.controls.values():
+            w.observe(self._on_change, names="value")
+        ctl = widgets.VBox([widgets.HTML(f"<h3>{html.escape(self.title)}</h3>"),
+                            *self._control_rows(), self.status])
+        self.widget = widgets.VBox([ctl, *self._output_layout(), self.log])
+
+    def _control_rows(self) -> list[widgets.Widget]:
+        return list(self.controls.values())
+
+    def _output_layout(self) -> list[widgets.Widget]:
+        return list(self.outputs.values())
+
+    def _on_change(self, change: Mapping[str, Any]) -> None:
+        if not self._hold:
+            self.update()
+
+    def set(self, **values: Any) -> "Explorer":
+        """Set several controls at once and update once (``explorer.set(zone_radius_m=600)``)."""
+        unknown = sorted(set(values) - set(self.controls))
+        if unknown:
+            raise KeyError(f"unknown controls {unknown}; available: {sorted(self.controls)}")
+        self._hold = True
+        try:
+            for k, v in values.items():
+                self.controls[k].value = v
+        finally:
+            self._hold = False
+        self.update()
+        return self
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """Current control values by name."""
+        return {k: w.value for k, w in self.controls.items()}
+
+    # -- update ---------------------------------------------------------------------------
+    def update(self) -> dict[str, Any]:
+        """Recompute from the current control values and redraw; returns :attr:`result`."""
+        self.status.value = "<i>updating...</i>"
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self.result = self._compute(self.values)
+                self._render(self.result)
+            self.status.value = ""
+        except Exception as exc:  # shown to the user, kept for tests
+            self.result = {"error": exc}
+            self.status.value = f"<span style='color:#b00'>Could not update: {html.escape(str(exc))}</span>"
+        self.n_updates += 1
+        return self.result
+
+    def _compute(self, values: dict[str, Any]) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _render(self, result: dict[str, Any]) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- display --------------------------------------------------------------------------
+    def display(self) -> None:
+        """Show the explorer in the notebook."""
+        from IPython.display import display
+
+        display(self.widget)
+
+    def _ipython_display_(self) -> None:
+        self.display()
