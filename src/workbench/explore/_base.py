@@ -18,13 +18,13 @@ import pandas as pd
 __all__ = ["Explorer", "figure_png", "table_html"]
 
 
-def figure_png(fig: Any, dpi: int = 90) -> bytes:
+def figure_png(fig: Any, dpi: int = 80) -> bytes:
     """Render a matplotlib figure to PNG bytes and close it (figures are never left open)."""
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
     try:
-        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        fig.savefig(buf, format="png", dpi=dpi)
     finally:
         plt.close(fig)
     return buf.getvalue()
@@ -62,11 +62,14 @@ class Explorer:
         Controls above outputs, ready to display.
     n_updates : int
         Number of completed updates (each recomputation adds one).
+    plots : bool
+        Draw the figures (False: tables and maps only, faster).
     """
 
     title = "Explorer"
 
-    def __init__(self) -> None:
+    def __init__(self, plots: bool = True) -> None:
+        self.plots = bool(plots)
         self.controls: dict[str, widgets.Widget] = {}
         self.outputs: dict[str, widgets.Widget] = {}
         self.result: dict[str, Any] = {}
@@ -111,6 +114,10 @@ class Explorer:
     def values(self) -> dict[str, Any]:
         """Current control values by name."""
         return {k: w.value for k, w in self.controls.items()}
+
+    def _png(self, plot: Any, *args: Any, **kwargs: Any) -> bytes:
+        """PNG of ``plot(*args, **kwargs)`` (empty when :attr:`plots` is off)."""
+        return figure_png(plot(*args, **kwargs)) if self.plots else b""
 
     # -- update ---------------------------------------------------------------------------
     def update(self) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import Dataset
-from ._base import Explorer, figure_png, table_html
+from ._base import Explorer, table_html
 
 __all__ = ["FILTERS", "FollowupExplorer"]
 
@@ -43,6 +43,10 @@ class FollowupExplorer(Explorer):
         own curve.
     compare : {'service', 'provider', 'responder_type', 'none'}, default 'service'
         Initial grouping of the curves.
+    check_ph : bool, default False
+        Run the proportional-hazards check of each Cox fit (slower; ``result['cox'].ph_test``).
+    plots : bool, default True
+        Draw the figures (False: tables only, faster).
 
     Attributes
     ----------
@@ -58,12 +62,14 @@ class FollowupExplorer(Explorer):
     title = "Follow-ups: time to engagement"
 
     def __init__(self, dataset: Dataset, *, window_days: float | None = None, lost_after_days: float = 30.0,
-                 min_count: int = 11, compare: str = "service") -> None:
+                 min_count: int = 11, compare: str = "service", check_ph: bool = False,
+                 plots: bool = True) -> None:
         from .. import response, survival
 
-        super().__init__()
+        super().__init__(plots)
         self.dataset = dataset
         self.min_count = int(min_count)
+        self.check_ph = bool(check_ph)
         if not (dataset.has("responses") and dataset.has("referrals") and len(dataset["referrals"])):
             raise ValueError("the follow-up explorer needs responses and referrals; these data have none")
         self.data = response.prepare_response_data(dataset)
@@ -123,7 +129,7 @@ class FollowupExplorer(Explorer):
             note = f"Too few engagements ({int(sub['engaged'].sum())}) for a Cox model."
         else:
             try:
-                cox = survival.fit_cox(sub, covariates=covs)
+                cox = survival.fit_cox(sub, covariates=covs, check=self.check_ph)
                 note = (f"Referrals used: {cox.n}, engaged: {cox.events}, left out for a missing covariate: "
                         f"{cox.dropped}; concordance {cox.concordance:.3f}. Reference levels: "
                         + "; ".join(f"{k}: {', '.join(r)}" for k, r in cox.references.items()) + ".")
@@ -139,10 +145,10 @@ class FollowupExplorer(Explorer):
         o = self.outputs
         km = r["km_by"] if r["km_by"] is not None and len(r["km_by"].medians) >= 2 else r["km"]
         what = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in r["filters"].items() if v != ALL) or "all referrals"
-        o["km"].value = figure_png(prp.plot_km(km, self.min_count, f"Time to engagement: {what}"))
+        o["km"].value = self._png(prp.plot_km, km, self.min_count, f"Time to engagement: {what}")
         o["medians"].value = table_html(r["medians"], precision=1, caption="Median days to engagement")
         if r["cox"] is not None:
-            o["hazard_ratios"].value = figure_png(prp.plot_hazard_ratios(r["cox"].summary))
+            o["hazard_ratios"].value = self._png(prp.plot_hazard_ratios, r["cox"].summary)
         else:
             o["hazard_ratios"].value = b""
         o["cox"].value = table_html(r["cox_table"], caption="Cox model: hazard ratios of engagement") + \

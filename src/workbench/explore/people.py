@@ -24,7 +24,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ..data import Dataset
-from ._base import Explorer, figure_png, table_html
+from ._base import Explorer, table_html
 
 __all__ = ["HORIZONS", "LIST_SIZES_PCT", "PeopleExplorer"]
 
@@ -59,6 +59,8 @@ class PeopleExplorer(Explorer):
         Smaller groups are reported as too small.
     top_n : int, default 20
         Rows of the flagged list shown (pseudonymous ids).
+    plots : bool, default True
+        Draw the figures (False: tables only, faster).
 
     Attributes
     ----------
@@ -77,10 +79,11 @@ class PeopleExplorer(Explorer):
 
     def __init__(self, dataset: Dataset, *, horizon_days: int | None = None, cutoff: Any = None,
                  list_size_pct: float = 1.0, model: str = "contagion", top_k: int = 100,
-                 bound: tuple[float, float] = (0.8, 1.25), min_group_size: int = 30, top_n: int = 20) -> None:
+                 bound: tuple[float, float] = (0.8, 1.25), min_group_size: int = 30, top_n: int = 20,
+                 plots: bool = True) -> None:
         from ..network import MODEL_LABELS, MODELS, PeopleHistory, default_cutoffs
 
-        super().__init__()
+        super().__init__(plots)
         self.dataset = dataset
         self.history = PeopleHistory.from_dataset(dataset)
         self.top_k, self.bound, self.min_n, self.top_n = int(top_k), tuple(bound), int(min_group_size), int(top_n)
@@ -191,11 +194,12 @@ class PeopleExplorer(Explorer):
         o["evaluation"].value = table_html(
             ev[cols], caption=f"Cutoff {r['cutoff']:%Y-%m-%d}, next {r['horizon_days']:.0f} days: "
                               f"{r['n_victims']} victims; lists of the top {100 * share:g}%")
-        o["capture"].value = figure_png(pp.plot_capture(
-            ev, share, self.labels, title=f"Victims captured by the top {100 * share:g}% at {r['cutoff']:%Y-%m-%d}"))
+        o["capture"].value = self._png(
+            pp.plot_capture, ev, share, self.labels,
+            title=f"Victims captured by the top {100 * share:g}% at {r['cutoff']:%Y-%m-%d}")
         a = r["audit"]
         if len(a.loc[a["reliable"] & (a["group"] != "all")]):
-            o["audit_chart"].value = figure_png(pp.plot_audit(a, self.bound, title=f"Fairness audit: {label} list"))
+            o["audit_chart"].value = self._png(pp.plot_audit, a, self.bound, title=f"Fairness audit: {label} list")
         else:
             o["audit_chart"].value = b""
         acols = [c for c in ["attribute", "group", "n", "n_selected", "n_outcome", "tp", "selection_rate_ratio",

@@ -17,7 +17,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ..data import Dataset
-from ._base import Explorer, figure_png, table_html
+from ._base import Explorer, table_html
 
 __all__ = ["LAYERS", "PlacesExplorer"]
 
@@ -47,6 +47,10 @@ class PlacesExplorer(Explorer):
         Privacy threshold passed to the analyses.
     permutations : int, default 99
         Knox permutations (fewer than the report's 999, for interactive speed).
+    cell_m : float, default 250
+        Map aggregation cell and Gi* cell, meters.
+    plots : bool, default True
+        Draw the ranked-areas chart (False: map and tables only, faster).
     **analysis
         Further keyword arguments of :func:`workbench.places.analyze_places`
         (``kde_bandwidth_m``, ``gi_cell_m``...).
@@ -66,8 +70,8 @@ class PlacesExplorer(Explorer):
     def __init__(self, dataset: Dataset, start: Any = None, end: Any = None, *, zone_radius_m: float = 400.0,
                  zone_days: int = 7, layers: tuple[str, ...] | list[str] | None = None,
                  mode: str = "researcher", min_count: int = 11, permutations: int = 99,
-                 cell_m: float = 250.0, **analysis: Any) -> None:
-        super().__init__()
+                 cell_m: float = 250.0, plots: bool = True, **analysis: Any) -> None:
+        super().__init__(plots)
         self.dataset = dataset
         self.min_count = int(min_count)
         self.cell_m = float(cell_m)
@@ -147,7 +151,7 @@ class PlacesExplorer(Explorer):
         o["map"].value = r["map_html"] or "<p><i>No incidents in this period.</i></p>"
         ranked = r["ranked"]
         if ranked is not None and len(ranked):
-            o["ranked_chart"].value = figure_png(pp.plot_ranked_areas(ranked))
+            o["ranked_chart"].value = self._png(pp.plot_ranked_areas, ranked)
             o["ranked_table"].value = table_html(ranked, precision=2, caption="Ranked areas")
         else:
             o["ranked_chart"].value = b""

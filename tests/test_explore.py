@@ -1,0 +1,218 @@
+"""The JupyterLab explorers: setting widget values in Python changes the computed outputs.
+
+Headless (matplotlib Agg, no kernel); one explorer of each kind per module on the tiny city.
+Most explorers run with ``plots=False`` (figures are the slow part); one test draws them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+ipywidgets = pytest.importorskip("ipywidgets")
+
+from workbench.explore import LAYERS, FollowupExplorer, PeopleExplorer, PlacesExplorer  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PNG = b"\x89PNG"
+
+
+@pytest.fixture(scope="module")
+def places(tiny_dataset):
+    return PlacesExplorer(tiny_dataset, plots=False, permutations=19)
+
+
+@pytest.fixture(scope="module")
+def followups(tiny_dataset):
+    return FollowupExplorer(tiny_dataset, plots=False)
+
+
+@pytest.fixture(scope="module")
+def people(tiny_dataset):
+    return PeopleExplorer(tiny_dataset, plots=False)
+
+
+def _ok(ex):
+    assert "error" not in ex.result, ex.result.get("error")
+    return ex.result
+
+
+# -- places -------------------------------------------------------------------------------
+
+def test_places_zone_radius_changes_ranked_areas(places):
+    places.set(zone_radius_m=400, zone_days=7, layers=tuple(LAYERS))
+    before = _ok(places)["ranked"].set_index("area_id")["value"]
+    n = places.n_analyses
+    places.controls["zone_radius_m"].value = 1000
+    after = _ok(places)["ranked"].set_index("area_id")["value"]
+    assert places.n_analyses == n + 1
+    assert places.result["places"].exposure.zones is not None
+    common = before.index.intersection(after.index)
+    assert len(common) >= 3
+    assert not np.allclose(before[common], after[common])  # the index uses the exposure dose
+    # the dose per resident grows with the zone radius (a zone covers more residents)
+    places.controls["zone_days"].value = 30
+    assert places.n_analyses == n + 2
+    assert _ok(places)["places"].dose["dose_per_resident_year"].sum() > 0
+
+
+def test_places_date_range_changes_incidents_and_ranking(places, tiny_dataset):
+    occ = tiny_dataset["incidents"]["occurred_at"]
+    full = _ok(places)["n_incidents"]
+    assert full == len(occ)
+    places.set(start=dt.date(2024, 7, 1), end=dt.date(2024, 10, 1))
+    r = _ok(places)
+    inside = ((occ >= "2024-07-01 00:00-05:00") & (occ < "2024-10-01 00:00-05:00")).sum()
+    assert r["n_incidents"] == inside < full
+    assert r["period"] == ("2024-07-01", "2024-10-01")
+    assert r["places"].incidents["occurred_at"].min() >= occ.min()
+    # an empty period is reported in the status line, not raised
+    places.set(start=dt.date(2024, 10, 1), end=dt.date(2024, 7, 1))
+    assert isinstance(places.result["error"], ValueError)
+    assert "empty" in places.status.value
+    places.set(start=occ.min().date(), end=occ.max().date() + dt.timedelta(days=1))
+    assert _ok(places)["n_incidents"] == full
+
+
+def test_places_layers_redraw_map_without_recomputing(places):
+    places.set(layers=tuple(LAYERS), mode="researcher")
+    n = places.n_analyses
+    full_html = _ok(places)["map_html"]
+    places.controls["layers"].value = ("density",)
+    only_kde = _ok(places)["map_html"]
+    places.controls["layers"].value = ()
+    bare = _ok(places)["map_html"]
+    assert places.n_analyses == n  # cached analysis: only the map changed
+    assert len(bare) < len(only_kde) < len(full_html)
+    assert places.outputs["map"].value == bare
+    places.controls["mode"].value = "policy"
+    assert _ok(places)["map_html"] != bare
+
+
+# -- follow-ups ---------------------------------------------------------------------------
+
+def test_followups_service_filter_changes_km_and_cox(followups):
+    followups.set(service="all", provider="all", responder_type="all", compare="service")
+    t = followups.table
+    all_row = _ok(followups)["medians"].iloc[0]
+    assert all_row["group"] == "all" and all_row["n"] == len(t)
+    assert set(followups.result["medians"]["group"]) > {"all"}
+    assert followups.result["km_by"].by == "service"
+    svc = t["service"].value_counts().index[0]
+    followups.controls["service"].value = svc
+    r = _ok(followups)
+    assert (r["table"]["service"] == svc).all()
+    one = r["medians"].iloc[0]
+    assert one["n"] == (t["service"] == svc).sum() < all_row["n"]
+    assert one["events"] == t.loc[t["service"] == svc, "engaged"].sum()
+    assert one["median"] != all_row["median"]
+    if r["cox"] is not None:  # service fixed by the filter: not a covariate any more
+        assert not r["cox_table"]["column"].str.startswith("service[").any()
+        assert r["cox_table"]["column"].str.startswith("provider[").any() or len(r["cox_table"])
+
+
+def test_followups_provider_and_responder_filters(followups):
+    followups.set(service="all", provider="all", responder_type="all", compare="responder_type")
+    base = _ok(followups)
+    assert base["cox"] is not None
+    hr_all = base["cox_table"].set_index("column")["hazard_ratio"]
+    assert base["km_by"].by == "responder_type"
+    t = followups.table
+    rt = t["responder_type"].value_counts().index[0]
+    followups.set(responder_type=rt, compare="provider")
+    r = _ok(followups)
+    assert r["medians"].iloc[0]["n"] == (t["responder_type"] == rt).sum()
+    assert r["km_by"].by == "provider"
+    if r["cox"] is not None:
+        hr = r["cox_table"].set_index("column")["hazard_ratio"]
+        assert not hr.index.str.startswith("responder_type[").any()
+        shared = hr.index.intersection(hr_all.index)
+        assert not np.allclose(hr[shared], hr_all[shared])
+    prov = t["provider"].value_counts().index[0]
+    followups.set(responder_type="all", provider=prov, compare="none")
+    r = _ok(followups)
+    assert r["km_by"] is None and list(r["medians"]["group"]) == ["all"]
+    assert r["medians"].iloc[0]["n"] == (t["provider"] == prov).sum()
+    assert "Median days" in followups.outputs["medians"].value
+
+
+def test_followups_draws_figures(tiny_dataset):
+    ex = FollowupExplorer(tiny_dataset, compare="none")
+    km = bytes(ex.outputs["km"].value)
+    assert km.startswith(PNG) and bytes(ex.outputs["hazard_ratios"].value).startswith(PNG)
+    ex.controls["service"].value = ex.table["service"].value_counts().index[0]
+    assert bytes(ex.outputs["km"].value).startswith(PNG) and bytes(ex.outputs["km"].value) != km
+    assert isinstance(ex.widget, ipywidgets.VBox)
+
+
+# -- people -------------------------------------------------------------------------------
+
+def test_people_list_size_changes_evaluation_and_audit(people):
+    people.set(list_size_pct=1.0, model="contagion")
+    ev1 = _ok(people)["evaluation"].set_index("model")
+    sel1 = people.result["audit"].set_index(["attribute", "group"])["n_selected"]
+    n = people.n_evaluations
+    people.controls["list_size_pct"].value = 10.0
+    ev2 = _ok(people)["evaluation"].set_index("model")
+    sel2 = people.result["audit"].set_index(["attribute", "group"])["n_selected"]
+    assert people.n_evaluations == n  # cached probabilities re-ranked, nothing refitted
+    n_ranked = ev1["n_people"].iloc[0]
+    assert (ev1["k"] == np.ceil(0.01 * n_ranked)).all() and (ev2["k"] == np.ceil(0.10 * n_ranked)).all()
+    assert (ev2["captured"] >= ev1["captured"]).all() and (ev2["captured"] > ev1["captured"]).any()
+    assert (ev2["auc"] == ev1["auc"]).all()  # the ranking itself did not change
+    assert sel2.sum() > sel1.sum()
+    assert len(people.result["flagged"]) == ev2.loc["contagion", "k"]
+
+
+def test_people_cutoff_changes_evaluation(people, tiny_dataset):
+    people.set(list_size_pct=5.0)
+    opts = people.controls["cutoff"].options
+    assert len(opts) >= 2
+    people.controls["cutoff"].value = opts[-1]
+    last = _ok(people)
+    n = people.n_evaluations
+    people.controls["cutoff"].value = opts[0]
+    first = _ok(people)
+    assert people.n_evaluations == n + 1
+    assert f"{first['cutoff']:%Y-%m-%d}" == opts[0]
+    assert not first["evaluation"][["n_people", "n_victims"]].equals(last["evaluation"][["n_people", "n_victims"]])
+    people.controls["cutoff"].value = opts[-1]  # cached: no refit
+    assert people.n_evaluations == n + 1
+    # audited model switch and pseudonymous ids only
+    people.controls["model"].value = "demographics"
+    assert people.result["model"] == "demographics"
+    assert set(people.result["flagged"].index) <= set(tiny_dataset["people"]["person_id"].astype(str))
+
+
+def test_people_horizon_updates_cutoff_choices(people):
+    horizons = list(people.controls["horizon_days"].options)
+    other = [h for h in horizons if h != people.controls["horizon_days"].value]
+    assert other
+    h = min(other)
+    people.controls["horizon_days"].value = h
+    r = _ok(people)
+    assert r["horizon_days"] == h
+    assert f"{r['cutoff']:%Y-%m-%d}" in people.controls["cutoff"].options
+
+
+# -- notebook -----------------------------------------------------------------------------
+
+def test_explore_notebook_is_valid_without_parameters():
+    nbformat = pytest.importorskip("nbformat")
+    path = REPO_ROOT / "notebooks" / "explore.ipynb"
+    json.loads(path.read_text())
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code, "no code cells"
+    assert all("parameters" not in c.metadata.get("tags", []) for c in nb.cells)
+    src = "\n".join(c.source for c in code)
+    for name in ("PlacesExplorer", "FollowupExplorer", "PeopleExplorer"):
+        assert name in src
+    assert all(not c.get("outputs") for c in code)  # committed without outputs
