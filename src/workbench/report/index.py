@@ -8,19 +8,40 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from .export import REPORT_CSS
+
 if TYPE_CHECKING:  # pragma: no cover
     from .params import ReportParams
     from .runner import NotebookRun
 
-__all__ = ["SECRET_KEYS", "render_index", "rendered_parameters"]
+__all__ = ["SECRET_KEYS", "SECTION_DESCRIPTIONS", "render_index", "render_summary", "rendered_parameters"]
 
-_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:60rem;margin:2rem auto;
-padding:0 1rem;color:#1f2933;line-height:1.5}
-h1{font-size:1.8rem;margin-bottom:.2rem}table{border-collapse:collapse;margin:1rem 0}
-td,th{border:1px solid #cbd2d9;padding:.3rem .7rem;text-align:left;vertical-align:top}
-th{background:#f0f4f8}pre{background:#f5f7fa;padding:.8rem;overflow-x:auto;font-size:.85rem}
-.ok{color:#1b7e3c}.failed{color:#b42318}code{font-size:.85rem}
+#: One line per report section, shown under its link on the index page.
+SECTION_DESCRIPTIONS: dict[str, str] = {
+    "00_data_overview": "What the data cover: incidents by month and kind, where they happen, data quality.",
+    "01_places": "Where and when shootings cluster: hot spots, near-repeat risk, exposure zones, places nearby.",
+    "02_people": "Who is at risk: networks of co-arrest and victimization, risk lists checked for fairness.",
+    "03_response": "Who responds and how fast, referrals, follow-ups and the time to engagement.",
+    "04_past_victims": "People shot before the program started who have not been reached yet.",
+    "05_dosage": "Whether more co-response or patrol goes with fewer shootings later (area by area).",
+}
+
+_CSS = REPORT_CSS + """
+body{max-width:64rem;margin:2rem auto;padding:0 1rem}
+h1{margin-bottom:.2rem}table{margin:1rem 0}
+td,th{border:1px solid var(--wb-rule);padding:.3rem .7rem;text-align:left;vertical-align:top}
+th{background:var(--wb-band)}pre{background:#f5f7fa;padding:.8rem;overflow-x:auto;font-size:.85rem}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+.ok{color:var(--wb-ok)}.failed{color:var(--wb-warn);font-weight:600}code{font-size:.85rem}
+.wb-lede{color:var(--wb-muted);margin-top:0}
+.wb-cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(11.5rem,1fr));gap:.8rem;margin:1rem 0}
+.wb-card{border:1px solid var(--wb-rule);border-top:4px solid var(--wb-accent);border-radius:4px;padding:.6rem .8rem}
+.wb-card h3{font-size:.95rem;margin:0 0 .3rem;color:var(--wb-muted)}
+.wb-card .wb-value{font-size:1.6rem;font-weight:700;color:var(--wb-head)}
+.wb-card .wb-na{font-size:1rem;font-weight:400;color:var(--wb-muted);font-style:italic}
+.wb-card p{margin:.2rem 0;font-size:.85rem}
+.wb-sections dt{font-weight:600;margin-top:.6rem}.wb-sections dd{margin-left:0;color:var(--wb-muted)}
+.wb-foot{font-size:.85rem;color:var(--wb-muted)}
 """
 
 
@@ -66,6 +87,86 @@ def rendered_parameters(params: "ReportParams") -> str:
     return yaml.safe_dump(_mask(data), sort_keys=False, default_flow_style=False)
 
 
+def _num(value: Any) -> str:
+    return "" if value is None else f"{float(value):.1f}"
+
+
+def _date(iso: str) -> str:
+    return iso[:10]
+
+
+def render_summary(summary: dict[str, Any], changes: Sequence[str] = ()) -> str:
+    """HTML fragment of the executive summary (key numbers, top areas, changes since the last run).
+
+    Parameters
+    ----------
+    summary : dict
+        :func:`workbench.summary.summary_json` of this run (aggregates after suppression only).
+    changes : sequence of str
+        :func:`workbench.summary.changes_since` sentences.
+    """
+    e = html.escape
+    p = summary["period"]
+    mc = int(summary["min_count"])
+    marker = f"<{mc}"
+    cards = []
+    any_suppressed = False
+    for n in summary["numbers"]:
+        shown = str(n.get("shown", ""))
+        value_cls = "wb-value" if any(ch.isdigit() for ch in shown) and not shown.startswith("fewer") else "wb-value wb-na"
+        foot = ""
+        if n.get("suppressed") or marker in shown or marker in str(n.get("shown_previous", "")):
+            any_suppressed = True
+            foot = "<sup>*</sup>"
+        prev = str(n.get("shown_previous", ""))
+        change = n.get("change") or ""
+        prev_line = f"Previous period: {e(prev)}" + (f" &middot; <strong>{e(change)}</strong>" if change else "")
+        cards.append(
+            f'<div class="wb-card"><h3>{e(n["label"])}</h3>'
+            f'<div class="{value_cls}">{e(shown)}{foot}</div>'
+            f"<p>{prev_line}</p><p class=\"wb-foot\">{e(n.get('note', ''))}</p></div>"
+        )
+    areas = summary.get("top_areas") or []
+    if areas:
+        rows = "".join(
+            f"<tr><td class=\"num\">{int(a['rank'])}</td><td>{e(str(a['area_id']))}</td>"
+            f"<td class=\"num\">{int(a['shootings']):,}</td><td class=\"num\">{e(str(a.get('previous') or '-'))}</td>"
+            f"<td class=\"num\">{_num(a.get('per_10k'))}</td></tr>"
+            for a in areas
+        )
+        if any(marker in str(a.get("previous", "")) for a in areas):
+            any_suppressed = True
+        area_html = (
+            "<table><caption class=\"wb-foot\">Areas with at least "
+            f"{mc} shootings in the period, most first.</caption>"
+            "<tr><th class=\"num\">Rank</th><th>Area</th><th class=\"num\">Shootings</th>"
+            "<th class=\"num\">Previous period</th><th class=\"num\">Per 10,000 residents</th></tr>"
+            f"{rows}</table>"
+        )
+    else:
+        area_html = f"<p>No area had {mc} or more shootings in the period (smaller counts are not listed).</p>"
+    change_html = "".join(f"<li>{e(c)}</li>" for c in changes) or "<li>Nothing to compare.</li>"
+    notes = "".join(f"<p class=\"wb-foot\">{e(x)}</p>" for x in summary.get("notes", []))
+    footnote = (
+        f'<p class="wb-foot"><sup>*</sup> Counts from 1 to {mc - 1} are shown as "{e(marker)}" to protect '
+        "the people involved; shares and medians of so few people are not shown either.</p>"
+        if any_suppressed else
+        f'<p class="wb-foot">Counts from 1 to {mc - 1} would be shown as "{e(marker)}" (none in this summary).</p>'
+    )
+    return f"""<section id="summary" aria-labelledby="summary-h">
+<h2 id="summary-h">Summary</h2>
+<p>The last {int(p['months'])} months of data, <strong>{e(_date(p['start']))} to {e(_date(p['end']))}</strong>,
+compared with the {int(p['months'])} months before ({e(_date(p['prev_start']))} to {e(_date(p['prev_end']))}).</p>
+<div class="wb-cards">{''.join(cards)}</div>
+{footnote}{notes}
+<h3>Where shootings are most frequent</h3>
+{area_html}
+<h3>What changed since the last run</h3>
+<ul>{change_html}</ul>
+</section>
+"""
+
+
 def render_index(
     params: "ReportParams",
     runs: Sequence["NotebookRun"],
@@ -74,6 +175,8 @@ def render_index(
     version: str,
     started: str,
     finished: str,
+    summary: dict[str, Any] | None = None,
+    changes: Sequence[str] = (),
 ) -> str:
     """HTML of the index page.
 
@@ -89,27 +192,49 @@ def render_index(
         ``workbench`` package version.
     started, finished : str
         Time-zone-aware ISO 8601 times of the run.
+    summary : dict, optional
+        :func:`workbench.summary.summary_json`; the page opens with the executive summary
+        (:func:`render_summary`) when given.
+    changes : sequence of str
+        What changed since the previous run (:func:`workbench.summary.changes_since`).
     """
     e = html.escape
+    sections = "\n".join(
+        f"<dt><a href=\"{e(r.html.name if r.html else '')}\">{e(_section_title(r.name))}</a>"
+        + ("" if r.status == "ok" else f" <span class=\"{e(r.status)}\">({e(r.status)})</span>")
+        + f"</dt><dd>{e(SECTION_DESCRIPTIONS.get(r.name, ''))}</dd>"
+        for r in runs
+    )
     rows = "\n".join(
         f"<tr><td><a href=\"{e(r.html.name if r.html else '')}\">{e(r.name)}</a></td>"
         f"<td class=\"{e(r.status)}\">{e(r.status)}</td><td>{r.duration_s:.1f} s</td>"
         f"<td><a href=\"notebooks/{e(r.name)}.ipynb\">notebook</a></td></tr>"
         for r in runs
     )
+    summary_html = render_summary(summary, changes) if summary else ""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{e(params.title)}</title><style>{_CSS}</style></head>
 <body>
+<header>
 <h1>{e(params.title)}</h1>
-<p>Violence Response Workbench report <code>{e(params.run_name)}</code>.
+<p class="wb-lede">Violence Response Workbench report <code>{e(params.run_name)}</code>, finished {e(finished)}.
 Counts below {params.privacy.min_count} are suppressed in every page.</p>
-<h2>Pages</h2>
+</header>
+<main>
+{summary_html}
+<section id="sections" aria-labelledby="sections-h">
+<h2 id="sections-h">Sections</h2>
+<dl class="wb-sections">
+{sections}
+</dl>
+</section>
+<section id="run" aria-labelledby="run-h">
+<h2 id="run-h">Run</h2>
 <table><tr><th>Page</th><th>Status</th><th>Run time</th><th>For researchers</th></tr>
 {rows}
 </table>
-<h2>Run</h2>
 <table>
 <tr><th>Started</th><td>{e(started)}</td></tr>
 <tr><th>Finished</th><td>{e(finished)}</td></tr>
@@ -117,7 +242,16 @@ Counts below {params.privacy.min_count} are suppressed in every page.</p>
 <tr><th>workbench version</th><td>{e(version)}</td></tr>
 <tr><th>Parameter file</th><td><code>{e(params.source)}</code></td></tr>
 </table>
-<h2>Parameters</h2>
+<h3>Parameters</h3>
 <pre>{e(rendered_parameters(params))}</pre>
+</section>
+</main>
 </body></html>
 """
+
+
+def _section_title(name: str) -> str:
+    """``"01_places"`` -> ``"Places"``."""
+    head, _, rest = name.partition("_")
+    words = (rest if head.isdigit() and rest else name).replace("_", " ")
+    return words[:1].upper() + words[1:]

@@ -9,7 +9,9 @@ The steps of :func:`run_report`:
 5. execute each notebook with papermill (parameters injected, per-cell timeout, this
    environment's kernel), keep the executed ``.ipynb``, export code-free HTML;
 6. scan every HTML page with :func:`workbench.privacy.check_export`;
-7. write ``index.html`` and publish atomically (:func:`~workbench.report.publish.publish`).
+7. compute the executive summary (:func:`workbench.summary.summarize`), compare it with the
+   previous report's ``summary.json``, write ``summary.json`` and ``index.html`` and publish
+   atomically (:func:`~workbench.report.publish.publish`).
 
 Errors in steps 1-3 (:class:`ParameterError`, :class:`~workbench.data.DataError`) happen before
 anything is written. A failing notebook raises :class:`NotebookError` after keeping the failed
@@ -259,6 +261,30 @@ def _execute(
         raise NotebookError(name, index, first, f"{type(e).__name__}: {e}") from e
 
 
+#: Length of the executive summary's period, months (compared with the equal period before).
+SUMMARY_MONTHS = 12
+
+
+def _summary(params: ReportParams, dataset, target: Path, fingerprint: str, finished: str):
+    """``(summary dict, changes)`` for the index page, or ``(None, [])`` if it cannot be made."""
+    from workbench.summary import changes_since, summarize, summary_json
+
+    try:
+        s = summarize(dataset, params.privacy.min_count, months=SUMMARY_MONTHS)
+    except Exception as e:  # the summary must never sink the report
+        log.warning("report %s: no executive summary: %s: %s", params.run_name, type(e).__name__, e)
+        return None, []
+    current = summary_json(s, fingerprint=fingerprint, finished=finished, run_name=params.run_name)
+    previous = None
+    old = target / "summary.json"
+    if old.is_file():
+        try:
+            previous = json.loads(old.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            log.warning("report %s: previous summary.json unreadable: %s", params.run_name, e)
+    return current, changes_since(previous, current)
+
+
 def run_report(
     params_path: str | Path | ReportParams,
     out: str | Path | None = None,
@@ -336,6 +362,11 @@ def run_report(
                 run.html.write_text(html, encoding="utf-8")
         shutil.rmtree(work)
         finished = _now()
+        summary, changes = _summary(params, dataset, target, fingerprint, finished.isoformat(timespec="seconds"))
+        if summary is not None:
+            summary_text = json.dumps(summary, indent=2)
+            check_export(summary_text, dataset, where="summary.json")
+            (staging / "summary.json").write_text(summary_text, encoding="utf-8")
         index_html = render_index(
             params,
             runs,
@@ -343,6 +374,8 @@ def run_report(
             version=__version__,
             started=started.isoformat(timespec="seconds"),
             finished=finished.isoformat(timespec="seconds"),
+            summary=summary,
+            changes=changes,
         )
         check_export(index_html, dataset, where="index.html")
         (staging / "index.html").write_text(index_html, encoding="utf-8")

@@ -1,0 +1,551 @@
+"""Key numbers for the report's executive summary: pure computations, no rendering.
+
+The summary compares the *period* (the last ``months`` months of incident data, ending at the
+latest shooting) with the *previous period* of equal length just before it:
+
+- shootings (fatal and non-fatal);
+- resident exposures: residents living inside the 400 m exposure zone of a shooting
+  (:func:`workbench.spatial.exposure_zones`), summed over shootings (a resident near two
+  shootings counts twice);
+- co-response coverage: share of shootings attended by a non-police responder
+  (:func:`workbench.response.coresponse_coverage`);
+- median days from referral to engagement, Kaplan-Meier (referrals made in the period;
+  :func:`workbench.survival.engagement_table`);
+- past victims still unserved at the period end (shot before the program start, never
+  referred; :func:`workbench.outreach.past_victims`);
+
+plus the areas with the most shootings (:func:`top_areas`) and what changed since the previous
+run (:func:`changes_since`). Every count below ``min_count`` is suppressed (see
+:mod:`workbench.privacy`); a measure whose table is missing is *not available* instead of 0.
+The result is JSON-ready (:func:`summary_json`) so that the next run can compare with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.data.dataset import Dataset
+from workbench.privacy import suppression_marker
+
+__all__ = [
+    "SHOOTING_KINDS",
+    "KeyNumber",
+    "Period",
+    "Summary",
+    "changes_since",
+    "key_numbers",
+    "summarize",
+    "summary_json",
+    "summary_period",
+    "top_areas",
+]
+
+log = logging.getLogger("workbench.summary")
+
+#: Incident kinds counted as shootings (shots fired without a victim are not).
+SHOOTING_KINDS: tuple[str, ...] = ("fatal_shooting", "nonfatal_shooting")
+
+NOT_AVAILABLE = "not available in these data"
+
+
+@dataclass(frozen=True)
+class Period:
+    """The summary period and the previous period of equal length (half-open ``(start, end]``).
+
+    Attributes
+    ----------
+    start, end : Timestamp
+        The period (tz-aware, the dataset's time zone).
+    prev_start, prev_end : Timestamp
+        The previous period; ``prev_end == start``.
+    months : int
+        Length of each period, months.
+    previous_complete : bool
+        Whether the data reach back to ``prev_start`` (within 14 days; else the previous period
+        is only partly covered and changes are not shown).
+    """
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+    prev_start: pd.Timestamp
+    prev_end: pd.Timestamp
+    months: int
+    previous_complete: bool
+
+
+@dataclass
+class KeyNumber:
+    """One key number of the summary.
+
+    Attributes
+    ----------
+    key : str
+        Stable identifier (``shootings``, ``people_exposed``, ...).
+    label : str
+        Plain-language name.
+    unit : str
+        ``count``, ``share`` (0..1) or ``days``.
+    current, previous : float or None
+        Values for the period and the previous period; ``None`` when not available or
+        suppressed.
+    shown, shown_previous : str
+        Display text after suppression (``"<11"``, ``"not available in these data"``...).
+    change : str
+        Plain-language change from the previous period (empty when not computable).
+    suppressed : bool
+        A count below the threshold was hidden (the page adds a footnote).
+    available : bool
+        The tables behind the number exist.
+    note : str
+        What the number is, in one sentence.
+    """
+
+    key: str
+    label: str
+    unit: str
+    current: float | None = None
+    previous: float | None = None
+    shown: str = NOT_AVAILABLE
+    shown_previous: str = NOT_AVAILABLE
+    change: str = ""
+    suppressed: bool = False
+    available: bool = False
+    note: str = ""
+
+
+@dataclass
+class Summary:
+    """Everything the executive summary shows.
+
+    Attributes
+    ----------
+    period : Period
+    numbers : list of KeyNumber
+    top_areas : DataFrame
+        See :func:`top_areas`.
+    min_count : int
+    """
+
+    period: Period
+    numbers: list[KeyNumber]
+    top_areas: pd.DataFrame
+    min_count: int
+    notes: list[str] = field(default_factory=list)
+
+    def number(self, key: str) -> KeyNumber:
+        """The key number called ``key``."""
+        for n in self.numbers:
+            if n.key == key:
+                return n
+        raise KeyError(key)
+
+
+def _shootings(dataset: Dataset) -> pd.DataFrame:
+    inc = dataset["incidents"]
+    return inc[inc["kind"].isin(SHOOTING_KINDS)]
+
+
+def summary_period(dataset: Dataset, months: int = 12) -> Period:
+    """The last ``months`` months of incident data and the equal period before.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Needs ``incidents`` (``occurred_at`` tz-aware).
+    months : int, default 12
+        Period length, months (>= 1).
+
+    Returns
+    -------
+    Period
+        The period ends at the latest incident.
+    """
+    if months < 1:
+        raise ValueError("months must be >= 1")
+    t = dataset["incidents"]["occurred_at"].dropna()
+    if t.empty:
+        from workbench.data.errors import DataError
+
+        raise DataError.single("incidents", "occurred_at", "no incident times: no summary period")
+    t = t.dt.tz_convert(dataset.timezone)
+    end = t.max()
+    start = end - pd.DateOffset(months=months)
+    prev_start = start - pd.DateOffset(months=months)
+    return Period(start, end, prev_start, start, int(months), bool(t.min() <= prev_start + pd.Timedelta(days=14)))
+
+
+def _in(ts: pd.Series, lo: pd.Timestamp, hi: pd.Timestamp) -> np.ndarray:
+    return ((ts > lo) & (ts <= hi)).to_numpy()
+
+
+def _count_text(value: float | None, min_count: int) -> tuple[str, bool]:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return NOT_AVAILABLE, False
+    v = int(round(value))
+    if 0 < v < min_count:
+        return suppression_marker(min_count), True
+    return f"{v:,}", False
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return NOT_AVAILABLE
+    if unit == "share":
+        return f"{value:.0%}"
+    if unit == "days":
+        return "not reached" if math.isinf(value) else f"{value:.1f} days"
+    return f"{int(round(value)):,}"
+
+
+def _change(cur: float | None, prev: float | None, unit: str, lower_is_better: bool = True) -> str:
+    if cur is None or prev is None or any(isinstance(v, float) and (math.isnan(v) or math.isinf(v))
+                                          for v in (cur, prev)):
+        return ""
+    if unit == "share":
+        d = (cur - prev) * 100
+        return "no change" if abs(d) < 0.5 else f"{'up' if d > 0 else 'down'} {abs(d):.0f} percentage points"
+    if unit == "days":
+        d = cur - prev
+        return "no change" if abs(d) < 0.05 else f"{'up' if d > 0 else 'down'} {abs(d):.1f} days"
+    if prev == 0:
+        return "none in the previous period" if cur else "no change"
+    r = cur / prev - 1
+    return "no change" if abs(r) < 0.005 else f"{'up' if r > 0 else 'down'} {abs(r):.0%}"
+
+
+def _counts_number(key: str, label: str, note: str, cur: float | None, prev: float | None,
+                   period: Period, min_count: int) -> KeyNumber:
+    k = KeyNumber(key, label, "count", note=note, available=cur is not None)
+    if not period.previous_complete:
+        prev = None
+    k.shown, s1 = _count_text(cur, min_count)
+    k.shown_previous, s2 = _count_text(prev, min_count)
+    if prev is None and cur is not None:
+        k.shown_previous = "not covered by these data"
+    k.suppressed = s1 or s2
+    # no change is computed from a hidden count (it would reveal it)
+    if not (s1 or s2):
+        k.current, k.previous = cur, prev
+        k.change = _change(cur, prev, "count")
+    else:
+        k.current = None if s1 else cur
+        k.previous = None if s2 else prev
+    return k
+
+
+def _shootings_number(dataset: Dataset, p: Period, min_count: int) -> KeyNumber:
+    t = _shootings(dataset)["occurred_at"]
+    return _counts_number("shootings", "Shootings", "Fatal and non-fatal shootings (shots fired without a "
+                          "victim are not counted).", float(_in(t, p.start, p.end).sum()),
+                          float(_in(t, p.prev_start, p.prev_end).sum()), p, min_count)
+
+
+def _exposed_number(dataset: Dataset, p: Period, min_count: int) -> KeyNumber:
+    note = ("Residents living within 400 m of a shooting, summed over shootings (someone near two "
+            "shootings counts twice); estimated from area populations.")
+    if not dataset.has("areas") or "population" not in dataset["areas"].columns:
+        return _counts_number("people_exposed", "Resident exposures", note, None, None, p, min_count)
+    from workbench.spatial import exposure_zones
+
+    s = dataset["incidents"]
+    s = s[s["kind"].isin(SHOOTING_KINDS) & (s["occurred_at"] > p.prev_start)]
+    pts = dataset.points("incidents")
+    pts = pts.loc[pts.index.isin(s.index)] if len(pts) == len(dataset["incidents"]) else pts
+    ex = exposure_zones(pts, dataset["areas"], None)
+    z = ex.zones
+    cur = float(z.loc[_in(z["start"], p.start, p.end), "residents_exposed"].sum())
+    prev = float(z.loc[_in(z["start"], p.prev_start, p.prev_end), "residents_exposed"].sum())
+    return _counts_number("people_exposed", "Resident exposures", note, cur, prev, p, min_count)
+
+
+def _ratio_number(key: str, label: str, unit: str, note: str, cur: float | None, prev: float | None,
+                  n_cur: int, n_prev: int, p: Period, min_count: int, what: str) -> KeyNumber:
+    k = KeyNumber(key, label, unit, note=note, available=True)
+    if not p.previous_complete:
+        prev, n_prev = None, 0
+    vals = []
+    for v, n in ((cur, n_cur), (prev, n_prev)):
+        if v is None:
+            vals.append((None, "not covered by these data" if v is prev else NOT_AVAILABLE, False))
+        elif n == 0:
+            vals.append((None, f"no {what}", False))
+        elif n < min_count:  # a share or median of very few people is hidden with its count
+            vals.append((None, f"fewer than {min_count} {what}", True))
+        else:
+            vals.append((v, _fmt(v, unit), False))
+    (k.current, k.shown, s1), (k.previous, k.shown_previous, s2) = vals
+    k.suppressed = s1 or s2
+    k.change = _change(k.current, k.previous, unit)
+    return k
+
+
+def _coverage_number(dataset: Dataset, p: Period, min_count: int, data: Any) -> KeyNumber:
+    note = "Share of shootings attended by a non-police responder (social worker, nurse, ...)."
+    if data is None:
+        return KeyNumber("coresponse_coverage", "Co-response coverage", "share", note=note)
+    from workbench.response import coresponse_coverage
+
+    out = []
+    for lo, hi in ((p.start, p.end), (p.prev_start, p.prev_end)):
+        sh = data.shootings
+        n = int(_in(sh["occurred_at"], lo, hi).sum())
+        if n == 0:
+            out.append((None, 0))
+            continue
+        c = coresponse_coverage(data, start=lo + pd.Timedelta(microseconds=1), end=hi)
+        out.append((float(c["covered"].sum()) / float(c["shootings"].sum()), int(c["shootings"].sum())))
+    (cur, n1), (prev, n2) = out
+    return _ratio_number("coresponse_coverage", "Co-response coverage", "share", note,
+                         cur if n1 else 0.0, prev if n2 else 0.0, n1, n2, p, min_count, "shootings")
+
+
+def _engagement_number(dataset: Dataset, p: Period, min_count: int, data: Any) -> KeyNumber:
+    note = ("Median days from a referral to the person's engagement with the service "
+            "(Kaplan-Meier; referrals still open count until the data end).")
+    if data is None or not dataset.has("referrals"):
+        return KeyNumber("median_days_to_engagement", "Median time to engagement", "days", note=note)
+    from lifelines import KaplanMeierFitter
+
+    from workbench.survival import engagement_table
+
+    tab = engagement_table(dataset, data)
+    out = []
+    for lo, hi in ((p.start, p.end), (p.prev_start, p.prev_end)):
+        # referrals of the period, followed no further than the period end
+        sel = tab[_in(tab["referred_at"], lo, hi)]
+        if sel.empty:
+            out.append((0.0, 0))
+            continue
+        cap = (hi - sel["referred_at"]).dt.total_seconds().to_numpy() / 86400.0
+        days = np.minimum(sel["days"].to_numpy(float), cap)
+        event = sel["engaged"].to_numpy(bool) & (sel["days"].to_numpy(float) <= cap)
+        km = KaplanMeierFitter().fit(np.maximum(days, 0.0), event)
+        out.append((float(km.median_survival_time_), len(sel)))
+    (cur, n1), (prev, n2) = out
+    return _ratio_number("median_days_to_engagement", "Median time to engagement", "days", note,
+                         cur, prev, n1, n2, p, min_count, "referrals")
+
+
+def _unserved_number(dataset: Dataset, p: Period, min_count: int) -> KeyNumber:
+    note = ("Living people shot before the co-response program started who had no referral by the "
+            "period end.")
+    from workbench.response import infer_program_start
+
+    start = infer_program_start(dataset) if dataset.has("victimizations") else None
+    if start is None:
+        return _counts_number("past_victims_unserved", "Past victims still unserved", note, None, None, p,
+                              min_count)
+    from workbench.outreach import past_victims
+
+    def unserved(as_of: pd.Timestamp) -> float | None:
+        if as_of < start:
+            return None
+        pv = past_victims(dataset, start, as_of=as_of)
+        return float((pv["before_program"] & ~pv["referred"]).sum())
+
+    cur = unserved(p.end)
+    k = _counts_number("past_victims_unserved", "Past victims still unserved", note, cur,
+                       unserved(p.prev_end), p, min_count)
+    if k.shown_previous == "not covered by these data" and p.prev_end < start:
+        k.shown_previous = "program not started"
+    return k
+
+
+def _safely(fn, key: str, label: str, unit: str, *args) -> KeyNumber:
+    try:
+        return fn(*args)
+    except Exception as e:  # a summary number must never sink the report: say why it is missing
+        log.warning("summary: %s could not be computed: %s: %s", key, type(e).__name__, e)
+        k = KeyNumber(key, label, unit, shown="could not be computed (see the run log)")
+        return k
+
+
+def key_numbers(dataset: Dataset, min_count: int = 11, months: int = 12,
+                period: Period | None = None) -> list[KeyNumber]:
+    """The five key numbers for the period and the previous period.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    min_count : int, default 11
+        Counts from 1 to ``min_count - 1`` are suppressed; shares and medians of fewer than
+        ``min_count`` shootings or referrals are hidden.
+    months : int, default 12
+        Period length, months (ignored when ``period`` is given).
+    period : Period, optional
+
+    Returns
+    -------
+    list of KeyNumber
+        ``shootings``, ``people_exposed``, ``coresponse_coverage``,
+        ``median_days_to_engagement``, ``past_victims_unserved``, in that order.
+    """
+    p = period or summary_period(dataset, months)
+    data = None
+    if dataset.has("responses"):
+        try:
+            from workbench.response import prepare_response_data
+
+            data = prepare_response_data(dataset)
+        except Exception as e:
+            log.warning("summary: response records unusable: %s", e)
+    return [
+        _safely(_shootings_number, "shootings", "Shootings", "count", dataset, p, min_count),
+        _safely(_exposed_number, "people_exposed", "Resident exposures", "count", dataset, p, min_count),
+        _safely(_coverage_number, "coresponse_coverage", "Co-response coverage", "share", dataset, p,
+                min_count, data),
+        _safely(_engagement_number, "median_days_to_engagement", "Median time to engagement", "days",
+                dataset, p, min_count, data),
+        _safely(_unserved_number, "past_victims_unserved", "Past victims still unserved", "count", dataset, p,
+                min_count),
+    ]
+
+
+def top_areas(dataset: Dataset, period: Period, min_count: int = 11, top: int = 5) -> pd.DataFrame:
+    """Areas with the most shootings in the period (aggregated; no places or people).
+
+    Areas whose count is below ``min_count`` are not listed (their rank would reveal it).
+
+    Returns
+    -------
+    DataFrame
+        ``rank``, ``area_id``, ``shootings``, ``previous`` (count in the previous period,
+        ``"<min_count"`` when small, empty when not covered), ``per_10k`` (shootings per 10,000
+        residents, NaN without population).
+    """
+    cols = ["rank", "area_id", "shootings", "previous", "per_10k"]
+    if not dataset.has("areas"):
+        return pd.DataFrame(columns=cols)
+    import geopandas as gpd
+
+    areas = dataset["areas"]
+    s = _shootings(dataset)
+    s = s[s["occurred_at"] > period.prev_start]
+    pts = gpd.GeoDataFrame(s[["occurred_at"]], geometry=gpd.points_from_xy(s["lon"], s["lat"]), crs="EPSG:4326")
+    j = gpd.sjoin(pts, areas[["area_id", "geometry"]].to_crs("EPSG:4326"), predicate="within")
+    j = j[~j.index.duplicated()]
+    cur = j.loc[_in(j["occurred_at"], period.start, period.end)].groupby("area_id").size()
+    prev = j.loc[_in(j["occurred_at"], period.prev_start, period.prev_end)].groupby("area_id").size()
+    cur = cur[cur >= min_count].sort_values(ascending=False, kind="stable").head(top)
+    if cur.empty:
+        return pd.DataFrame(columns=cols)
+    out = pd.DataFrame({"area_id": cur.index.astype(str), "shootings": cur.to_numpy().astype(int)})
+    pv = prev.reindex(cur.index, fill_value=0).to_numpy()
+    marker = suppression_marker(min_count)
+    out["previous"] = [("" if not period.previous_complete else marker if 0 < v < min_count else str(int(v)))
+                       for v in pv]
+    if "population" in areas.columns:
+        pop = pd.to_numeric(areas.set_index(areas["area_id"].astype(str))["population"], errors="coerce")
+        out["per_10k"] = out["shootings"] / out["area_id"].map(pop).replace(0, np.nan) * 1e4
+    else:
+        out["per_10k"] = np.nan
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    return out[cols]
+
+
+def summarize(dataset: Dataset, min_count: int = 11, months: int = 12, top: int = 5) -> Summary:
+    """Key numbers and top areas for the executive summary.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    min_count : int, default 11
+    months : int, default 12
+        Period length, months.
+    top : int, default 5
+        Areas listed.
+
+    Returns
+    -------
+    Summary
+    """
+    p = summary_period(dataset, months)
+    nums = key_numbers(dataset, min_count, period=p)
+    try:
+        areas = top_areas(dataset, p, min_count, top)
+    except Exception as e:
+        log.warning("summary: top areas could not be computed: %s", e)
+        areas = pd.DataFrame(columns=["rank", "area_id", "shootings", "previous", "per_10k"])
+    notes = []
+    if not p.previous_complete:
+        notes.append("The data do not reach back over the whole previous period, so no changes are shown.")
+    return Summary(p, nums, areas, int(min_count), notes)
+
+
+def summary_json(summary: Summary, **extra: Any) -> dict[str, Any]:
+    """JSON-ready dict of a summary (written as ``summary.json`` beside ``index.html``).
+
+    Only aggregates after suppression are included; ``extra`` (e.g. ``fingerprint``,
+    ``finished``) is added at the top level.
+    """
+    p = summary.period
+
+    def clean(v: Any) -> Any:
+        if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+            return None
+        if isinstance(v, (np.integer,)):
+            return int(v)
+        if isinstance(v, (np.floating,)):
+            return clean(float(v))
+        return v
+
+    areas = summary.top_areas.astype(object).where(summary.top_areas.notna(), None)
+    return {
+        "period": {"start": p.start.isoformat(), "end": p.end.isoformat(), "prev_start": p.prev_start.isoformat(),
+                   "prev_end": p.prev_end.isoformat(), "months": p.months,
+                   "previous_complete": p.previous_complete},
+        "min_count": summary.min_count,
+        "numbers": [{k: clean(v) for k, v in asdict(n).items()} for n in summary.numbers],
+        "top_areas": [{k: clean(v) for k, v in r.items()} for r in areas.to_dict("records")],
+        **extra,
+    }
+
+
+def changes_since(previous: dict[str, Any] | None, current: dict[str, Any]) -> list[str]:
+    """Plain-language sentences on what changed since the previous run.
+
+    Parameters
+    ----------
+    previous : dict or None
+        The previous run's :func:`summary_json` (``None`` on the first run).
+    current : dict
+        This run's :func:`summary_json`.
+
+    Returns
+    -------
+    list of str
+        Empty when nothing comparable changed; one sentence for a first run.
+    """
+    if not previous:
+        return ["This is the first run of this report: there is no earlier run to compare with."]
+    out: list[str] = []
+    when = previous.get("finished")
+    if previous.get("fingerprint") and previous.get("fingerprint") == current.get("fingerprint"):
+        out.append("The data are unchanged since the previous run" + (f" ({when})." if when else "."))
+    pe, ce = previous.get("period", {}).get("end"), current.get("period", {}).get("end")
+    if pe and ce and pe != ce:
+        out.append(f"The period now ends on {ce[:10]} (previous run: {pe[:10]}).")
+    prev = {n["key"]: n for n in previous.get("numbers", [])}
+    for n in current.get("numbers", []):
+        o = prev.get(n["key"])
+        if o is None:
+            continue
+        if o.get("shown") != n.get("shown"):
+            out.append(f"{n['label']}: {n['shown']} now, {o.get('shown')} in the previous run.")
+    pa = [a["area_id"] for a in previous.get("top_areas", [])]
+    ca = [a["area_id"] for a in current.get("top_areas", [])]
+    new = [a for a in ca if a not in pa]
+    if new and pa:
+        out.append("New among the areas with the most shootings: " + ", ".join(new) + ".")
+    left = [a for a in pa if a not in ca]
+    if left and ca:
+        out.append("No longer among them: " + ", ".join(left) + ".")
+    if len(out) == (1 if out and out[0].startswith("The data are unchanged") else 0):
+        out.append("The key numbers are the same as in the previous run.")
+    return out
