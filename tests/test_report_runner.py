@@ -146,6 +146,8 @@ def test_synthetic_source_is_generated_once(tmp_path):
     params = load_params(p)
     assert ensure_synthetic(params) == tmp_path / "gen" / "tiny"
     meta = json.loads((tmp_path / "gen" / "tiny" / "dataset.json").read_text())
-    assert meta["synthetic"] == {"scale": "tiny", "seed": 7}
+    from workbench.synth import GENERATOR_VERSION
+
+    assert meta["synthetic"] == {"scale": "tiny", "seed": 7, "generator": GENERATOR_VERSION}
     assert ensure_synthetic(params) is None  # already there
     assert sorted(p.name for p in (tmp_path / "gen").iterdir()) == ["tiny"]  # no temp left
