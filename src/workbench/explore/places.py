@@ -41,8 +41,10 @@ class PlacesExplorer(Explorer):
         Initial exposure-zone duration, days (slider 1 to 60).
     layers : sequence of str, optional
         Initial overlays (keys of :data:`LAYERS`; default all).
-    mode : {'policy', 'researcher'}, default 'researcher'
-        Map view (policy: aggregated cells, suppressed counts).
+    mode : {'policy', 'researcher'}, default 'policy'
+        Map view. Policy: aggregated cells, suppressed counts, the union of the zones.
+        Researcher: exact points and one circle per zone (heavy: on the demo city the map
+        HTML is about 14 MB and takes seconds to build).
     min_count : int, default 11
         Privacy threshold passed to the analyses.
     permutations : int, default 99
@@ -69,7 +71,7 @@ class PlacesExplorer(Explorer):
 
     def __init__(self, dataset: Dataset, start: Any = None, end: Any = None, *, zone_radius_m: float = 400.0,
                  zone_days: int = 7, layers: tuple[str, ...] | list[str] | None = None,
-                 mode: str = "researcher", min_count: int = 11, permutations: int = 99,
+                 mode: str = "policy", min_count: int = 11, permutations: int = 99,
                  cell_m: float = 250.0, plots: bool = True, **analysis: Any) -> None:
         super().__init__(plots)
         self.dataset = dataset
