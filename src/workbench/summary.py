@@ -224,6 +224,8 @@ def _counts_number(key: str, label: str, note: str, cur: float | None, prev: flo
     k = KeyNumber(key, label, "count", note=note, available=cur is not None)
     if not period.previous_complete:
         prev = None
+    cur = None if cur is None else float(round(cur))
+    prev = None if prev is None else float(round(prev))
     k.shown, s1 = _count_text(cur, min_count)
     k.shown_previous, s2 = _count_text(prev, min_count)
     if prev is None and cur is not None:
@@ -298,7 +300,8 @@ def _coverage_number(dataset: Dataset, p: Period, min_count: int, data: Any) -> 
         if n == 0:
             out.append((None, 0))
             continue
-        c = coresponse_coverage(data, start=lo + pd.Timedelta(microseconds=1), end=hi)
+        eps = pd.Timedelta(microseconds=1)  # (lo, hi] in a [start, end) window
+        c = coresponse_coverage(data, start=lo + eps, end=hi + eps)
         out.append((float(c["covered"].sum()) / float(c["shootings"].sum()), int(c["shootings"].sum())))
     (cur, n1), (prev, n2) = out
     return _ratio_number("coresponse_coverage", "Co-response coverage", "share", note,
@@ -501,6 +504,7 @@ def summary_json(summary: Summary, **extra: Any) -> dict[str, Any]:
                    "prev_end": p.prev_end.isoformat(), "months": p.months,
                    "previous_complete": p.previous_complete},
         "min_count": summary.min_count,
+        "notes": list(summary.notes),
         "numbers": [{k: clean(v) for k, v in asdict(n).items()} for n in summary.numbers],
         "top_areas": [{k: clean(v) for k, v in r.items()} for r in areas.to_dict("records")],
         **extra,

@@ -1,0 +1,136 @@
+"""Executive-summary key numbers on the tiny synthetic city: values, suppression, missing tables."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.data.dataset import Dataset
+from workbench.summary import (
+    NOT_AVAILABLE,
+    SHOOTING_KINDS,
+    changes_since,
+    key_numbers,
+    summarize,
+    summary_json,
+    summary_period,
+    top_areas,
+)
+
+
+@pytest.fixture(scope="module")
+def six(tiny_dataset):
+    """Summary over 6 months (the tiny city covers one year: both periods are in the data)."""
+    return summarize(tiny_dataset, min_count=11, months=6)
+
+
+def _shootings(ds):
+    inc = ds["incidents"]
+    return inc[inc["kind"].isin(SHOOTING_KINDS)]
+
+
+def test_period_ends_at_last_incident(tiny_dataset):
+    p = summary_period(tiny_dataset, 12)
+    end = tiny_dataset["incidents"]["occurred_at"].max()
+    assert p.end == end and p.start == end - pd.DateOffset(months=12) and p.prev_end == p.start
+    assert not p.previous_complete  # one year of data: the year before is not covered
+    assert summary_period(tiny_dataset, 6).previous_complete
+    with pytest.raises(ValueError):
+        summary_period(tiny_dataset, 0)
+
+
+def test_shootings_and_change(tiny_dataset, six):
+    p, s = six.period, _shootings(tiny_dataset)["occurred_at"]
+    cur = int(((s > p.start) & (s <= p.end)).sum())
+    prev = int(((s > p.prev_start) & (s <= p.prev_end)).sum())
+    n = six.number("shootings")
+    assert (n.current, n.previous) == (cur, prev) and n.shown == f"{cur:,}"
+    assert n.change == f"{'up' if cur > prev else 'down'} {abs(cur / prev - 1):.0%}"
+
+
+def test_people_exposed_matches_exposure_zones(tiny_dataset, six):
+    from workbench.spatial import exposure_zones
+
+    s = _shootings(tiny_dataset)
+    pts = tiny_dataset.points("incidents").loc[s.index]
+    z = exposure_zones(pts, tiny_dataset["areas"]).zones
+    p = six.period
+    want = z.loc[(z["start"] > p.start) & (z["start"] <= p.end), "residents_exposed"].sum()
+    assert six.number("people_exposed").current == round(want) > 0
+
+
+def test_coverage_matches_direct_count(tiny_dataset, six):
+    p, s = six.period, _shootings(tiny_dataset)
+    s = s[(s["occurred_at"] > p.start) & (s["occurred_at"] <= p.end)]
+    r = tiny_dataset["responses"]
+    co = set(r.loc[r["responder_type"] != "police", "incident_id"])
+    want = s["incident_id"].isin(co).mean()
+    got = six.number("coresponse_coverage")
+    assert got.current == pytest.approx(want, abs=1e-9) and got.shown == f"{want:.0%}"
+
+
+def test_engagement_and_unserved_are_numbers(six):
+    eng = six.number("median_days_to_engagement")
+    assert eng.available and (eng.current is None or 0 < eng.current < 365)
+    un = six.number("past_victims_unserved")
+    assert un.available and un.shown not in ("", NOT_AVAILABLE)
+
+
+def test_small_counts_are_suppressed(tiny_dataset):
+    nums = {n.key: n for n in key_numbers(tiny_dataset, min_count=1000, months=6)}
+    sh = nums["shootings"]
+    assert sh.shown == "<1000" and sh.suppressed and sh.current is None and sh.change == ""
+    cov = nums["coresponse_coverage"]  # a share of fewer than min_count shootings is hidden too
+    assert cov.current is None and cov.suppressed and cov.shown.startswith("fewer than 1000")
+    assert json.dumps(summary_json(summarize(tiny_dataset, 1000, 6))).count("<1000") >= 2
+
+
+def test_missing_tables_say_not_available(tiny_dataset):
+    ds = Dataset(tables={k: tiny_dataset[k] for k in ("areas", "incidents")}, timezone=tiny_dataset.timezone,
+                 crs=tiny_dataset.crs, name="no responses")
+    nums = {n.key: n for n in key_numbers(ds, min_count=11, months=6)}
+    for key in ("coresponse_coverage", "median_days_to_engagement", "past_victims_unserved"):
+        assert nums[key].shown == NOT_AVAILABLE and not nums[key].available and nums[key].current is None
+    assert nums["shootings"].available and nums["shootings"].current > 0
+    ds2 = Dataset(tables={"incidents": tiny_dataset["incidents"]}, timezone=tiny_dataset.timezone,
+                  crs=tiny_dataset.crs, name="incidents only")
+    s = summarize(ds2, 11, 6)
+    assert s.number("people_exposed").shown == NOT_AVAILABLE and s.top_areas.empty
+
+
+def test_top_areas_ranked_and_suppressed(tiny_dataset, six):
+    import geopandas as gpd
+
+    t = six.top_areas
+    assert list(t["rank"]) == list(range(1, len(t) + 1)) and len(t) <= 5 and len(t) > 0
+    assert (t["shootings"] >= 11).all() and t["shootings"].is_monotonic_decreasing
+    p, s = six.period, _shootings(tiny_dataset)
+    s = s[(s["occurred_at"] > p.start) & (s["occurred_at"] <= p.end)]
+    j = gpd.sjoin(gpd.GeoDataFrame(s, geometry=gpd.points_from_xy(s.lon, s.lat), crs=4326),
+                  tiny_dataset["areas"][["area_id", "geometry"]], predicate="within")
+    counts = j.groupby("area_id").size()
+    assert dict(zip(t["area_id"], t["shootings"])) == {a: counts[a] for a in t["area_id"]}
+    pop = tiny_dataset["areas"].set_index("area_id")["population"]
+    np.testing.assert_allclose(t["per_10k"], t["shootings"] / t["area_id"].map(pop).to_numpy() * 1e4)
+    assert top_areas(tiny_dataset, p, min_count=10_000).empty
+
+
+def test_summary_json_and_changes(tiny_dataset, six):
+    cur = summary_json(six, fingerprint="abc", finished="2026-01-02T06:00:00+00:00")
+    text = json.dumps(cur)  # JSON-ready: no NaN, no numpy types
+    assert "NaN" not in text and cur["fingerprint"] == "abc"
+    assert not set(tiny_dataset["people"]["person_id"]) & set(text.replace('"', " ").split())
+    assert changes_since(None, cur)[0].startswith("This is the first run")
+    same = changes_since(cur, cur)
+    assert same[0].startswith("The data are unchanged") and "same as in the previous run" in same[-1]
+    old = json.loads(text)
+    old["fingerprint"] = "old"
+    old["numbers"][0]["shown"] = "1"
+    old["top_areas"] = old["top_areas"][1:] + [{"area_id": "ZZZ"}]
+    diff = changes_since(old, cur)
+    assert f"Shootings: {cur['numbers'][0]['shown']} now, 1 in the previous run." in diff
+    assert any(d.startswith("New among the areas") and cur["top_areas"][0]["area_id"] in d for d in diff)
+    assert any("No longer among them: ZZZ" in d for d in diff)
