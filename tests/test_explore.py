@@ -17,7 +17,7 @@ import pytest
 matplotlib.use("Agg")
 ipywidgets = pytest.importorskip("ipywidgets")
 
-from workbench.explore import LAYERS, FollowupExplorer, PeopleExplorer, PlacesExplorer  # noqa: E402
+from workbench.explore import LAYERS, FollowupExplorer, PeopleExplorer, PlacesExplorer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG"

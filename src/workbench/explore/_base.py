@@ -10,7 +10,8 @@ from __future__ import annotations
 import html
 import io
 import warnings
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
@@ -96,7 +97,7 @@ class Explorer:
         if not self._hold:
             self.update()
 
-    def set(self, **values: Any) -> "Explorer":
+    def set(self, **values: Any) -> Explorer:
         """Set several controls at once and update once (``explorer.set(zone_radius_m=600)``)."""
         unknown = sorted(set(values) - set(self.controls))
         if unknown:
@@ -129,7 +130,7 @@ class Explorer:
                 self.result = self._compute(self.values)
                 self._render(self.result)
             self.status.value = ""
-        except Exception as exc:  # shown to the user, kept for tests
+        except Exception as exc:  # noqa: BLE001 - shown to the user, kept in result for tests
             self.result = {"error": exc}
             self.status.value = f"<span style='color:#b00'>Could not update: {html.escape(str(exc))}</span>"
         self.n_updates += 1

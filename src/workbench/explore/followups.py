@@ -133,7 +133,7 @@ class FollowupExplorer(Explorer):
                 note = (f"Referrals used: {cox.n}, engaged: {cox.events}, left out for a missing covariate: "
                         f"{cox.dropped}; concordance {cox.concordance:.3f}. Reference levels: "
                         + "; ".join(f"{k}: {', '.join(r)}" for k, r in cox.references.items()) + ".")
-            except Exception as exc:  # e.g. no convergence on a small subset
+            except Exception as exc:  # noqa: BLE001 - e.g. no convergence on a small subset
                 note = f"The Cox model could not be fitted on these referrals: {exc}"
         cox_table = None if cox is None else cox.summary[["column", "hazard_ratio", "hr_lower", "hr_upper", "p"]]
         return {"table": sub, "km": km, "km_by": km_by, "medians": medians, "cox": cox,
