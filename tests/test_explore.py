@@ -76,6 +76,7 @@ def test_places_date_range_changes_incidents_and_ranking(places, tiny_dataset):
     places.set(start=dt.date(2024, 10, 1), end=dt.date(2024, 7, 1))
     assert isinstance(places.result["error"], ValueError)
     assert "empty" in places.status.value
+    assert "ValueError" in places.log.outputs[-1]["text"]
     places.set(start=occ.min().date(), end=occ.max().date() + dt.timedelta(days=1))
     assert _ok(places)["n_incidents"] == full
 

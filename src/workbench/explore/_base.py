@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import io
+import traceback
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -61,6 +62,8 @@ class Explorer:
         The latest computed objects and tables (what the outputs show).
     widget : ipywidgets.Box
         Controls above outputs, ready to display.
+    log : ipywidgets.Output
+        The traceback of the last failed update (empty after a successful one).
     n_updates : int
         Number of completed updates (each recomputation adds one).
     plots : bool
@@ -130,9 +133,12 @@ class Explorer:
                 self.result = self._compute(self.values)
                 self._render(self.result)
             self.status.value = ""
+            self.log.outputs = ()
         except Exception as exc:  # noqa: BLE001 - shown to the user, kept in result for tests
             self.result = {"error": exc}
             self.status.value = f"<span style='color:#b00'>Could not update: {html.escape(str(exc))}</span>"
+            self.log.outputs = ()
+            self.log.append_stderr("".join(traceback.format_exception(exc)))
         self.n_updates += 1
         return self.result
 
