@@ -17,8 +17,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from report_fixtures import NOTEBOOKS, tiny_report  # noqa: F401  (fixture)
+
+#: one worker builds the shared tiny report and runs these tests (Makefile: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("tiny_report")
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]

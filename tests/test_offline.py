@@ -13,15 +13,18 @@ import re
 
 import pytest
 
+from report_fixtures import NOTEBOOKS, tiny_report  # noqa: F401  (fixture)
+
 from workbench.maps import external_references
 from workbench.report.export import OFFLINE_TEMPLATE, add_alt_text, export_html
 
-from report_fixtures import NOTEBOOKS, tiny_report  # noqa: F401  (fixture)
+#: one worker builds the shared tiny report and runs these tests (Makefile: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("tiny_report")
 
-SCRIPT_HTTP = re.compile(r"<script\b[^>]*\bsrc\s*=\s*[\"']?\s*(?:https?:)?//", re.I)
-LINK_HTTP = re.compile(r"<link\b[^>]*\bhref\s*=\s*[\"']?\s*(?:https?:)?//", re.I)
-IMPORT_HTTP = re.compile(r"@import\s+(?:url\()?[\"']?\s*(?:https?:)?//", re.I)
-SRCDOC = re.compile(r"<iframe\b[^>]*?\ssrcdoc=\"([^\"]*)\"", re.I | re.S)
+SCRIPT_HTTP = re.compile(r"<script\b[^>]*\bsrc\s*=\s*[\"']?\s*(?:https?:)?//", re.IGNORECASE)
+LINK_HTTP = re.compile(r"<link\b[^>]*\bhref\s*=\s*[\"']?\s*(?:https?:)?//", re.IGNORECASE)
+IMPORT_HTTP = re.compile(r"@import\s+(?:url\()?[\"']?\s*(?:https?:)?//", re.IGNORECASE)
+SRCDOC = re.compile(r"<iframe\b[^>]*?\ssrcdoc=\"([^\"]*)\"", re.IGNORECASE | re.DOTALL)
 
 
 def _documents(page: str) -> list[str]:
@@ -48,7 +51,7 @@ def test_no_page_fetches_anything_online(tiny_report):
             assert not LINK_HTTP.search(doc), f"{page.name}: <link href=http...>"
             assert not IMPORT_HTTP.search(doc), f"{page.name}: @import of an online style sheet"
             assert external_references(doc) == [], (page.name, external_references(doc)[:3])
-        scripts = " ".join(re.findall(r"<script\b[^>]*>", " ".join(docs), re.I))
+        scripts = " ".join(re.findall(r"<script\b[^>]*>", " ".join(docs), re.IGNORECASE))
         for cdn in ("require", "MathJax", "mermaid", "embed-amd", "unpkg.com", "cdnjs", "jsdelivr"):
             assert cdn.lower() not in scripts.lower(), (page.name, cdn)
 
@@ -57,7 +60,7 @@ def test_every_image_has_alt_text(tiny_report):
     n_img = 0
     for page in _pages(tiny_report):
         for doc in _documents(page.read_text(encoding="utf-8")):
-            for tag in re.findall(r"<img\b[^>]*>", doc, re.I):
+            for tag in re.findall(r"<img\b[^>]*>", doc, re.IGNORECASE):
                 n_img += 1
                 alt = re.search(r"\balt=\"([^\"]*)\"", tag)
                 assert alt and alt.group(1).strip(), (page.name, tag[:120])

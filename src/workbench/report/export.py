@@ -66,8 +66,8 @@ OFFLINE_TEMPLATE = (
     "{% block data_svg scoped %}{{ super() | replace('<img ', " + _ALT + ", 1) }}{% endblock data_svg %}\n"
 )
 
-_HEADING_MD = re.compile(r"^\s{0,3}#{1,4}\s+(.+?)\s*#*\s*$", re.M)
-_HEADING_HTML = re.compile(r"<h[1-4][^>]*>(.*?)</h[1-4]>", re.S | re.I)
+_HEADING_MD = re.compile(r"^\s{0,3}#{1,4}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+_HEADING_HTML = re.compile(r"<h[1-4][^>]*>(.*?)</h[1-4]>", re.DOTALL | re.IGNORECASE)
 _TAGS = re.compile(r"<[^>]+>")
 _IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 _NBCONVERT_DEFAULT_ALT = "No description has been provided for this image"
@@ -84,7 +84,7 @@ def _last_heading(text: str, html: bool = False) -> str | None:
     return _plain(found[-1]) if found else None
 
 
-def add_alt_text(nb: "nbformat.NotebookNode", default: str = "Chart") -> int:
+def add_alt_text(nb: nbformat.NotebookNode, default: str = "Chart") -> int:
     """Give every image output an ``alt`` in its metadata (in place).
 
     The alt text is ``"Chart: <nearest preceding heading>"`` (markdown cells and markdown/HTML
@@ -126,7 +126,7 @@ def _fill_default_alt(body: str) -> str:
     if _NBCONVERT_DEFAULT_ALT not in body:
         return body
     out, pos, heading = [], 0, None
-    pattern = re.compile(r"<h[1-4][^>]*>.*?</h[1-4]>|alt=\"" + _NBCONVERT_DEFAULT_ALT + "\"", re.S | re.I)
+    pattern = re.compile(r"<h[1-4][^>]*>.*?</h[1-4]>|alt=\"" + _NBCONVERT_DEFAULT_ALT + "\"", re.DOTALL | re.IGNORECASE)
     for m in pattern.finditer(body):
         if m.group(0).startswith("alt="):
             out.append(body[pos:m.start()])
@@ -139,7 +139,7 @@ def _fill_default_alt(body: str) -> str:
     return "".join(out)
 
 
-def export_html(notebook: "str | Path | nbformat.NotebookNode", title: str) -> str:
+def export_html(notebook: str | Path | nbformat.NotebookNode, title: str) -> str:
     """Render an executed notebook as standalone, offline HTML without any code.
 
     Uses :data:`OFFLINE_TEMPLATE` (nbconvert's ``lab`` template without CDN scripts) with

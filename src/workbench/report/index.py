@@ -71,7 +71,7 @@ def _mask(value: Any) -> Any:
     return value
 
 
-def rendered_parameters(params: "ReportParams") -> str:
+def rendered_parameters(params: ReportParams) -> str:
     """The run's parameters as YAML: what the file set, plus the privacy threshold.
 
     Secrets are masked: salts of pseudonymous ids (knowing one lets anyone with the source
@@ -168,8 +168,8 @@ compared with the {int(p['months'])} months before ({e(_date(p['prev_start']))} 
 
 
 def render_index(
-    params: "ReportParams",
-    runs: Sequence["NotebookRun"],
+    params: ReportParams,
+    runs: Sequence[NotebookRun],
     *,
     fingerprint: str,
     version: str,
