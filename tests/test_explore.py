@@ -205,15 +205,17 @@ def test_people_horizon_updates_cutoff_choices(people):
 # -- notebook -----------------------------------------------------------------------------
 
 def test_explore_notebook_is_valid_without_parameters():
-    nbformat = pytest.importorskip("nbformat")
-    path = REPO_ROOT / "notebooks" / "explore.ipynb"
-    json.loads(path.read_text())
-    nb = nbformat.read(path, as_version=4)
-    nbformat.validate(nb)
-    code = [c for c in nb.cells if c.cell_type == "code"]
+    """Plain JSON checks (nbformat's validator costs seconds of jsonschema imports)."""
+    nb = json.loads((REPO_ROOT / "notebooks" / "explore.ipynb").read_text())
+    assert nb["nbformat"] == 4 and isinstance(nb["metadata"], dict)
+    cells = nb["cells"]
+    assert all(c["cell_type"] in {"code", "markdown"} and "source" in c for c in cells)
+    code = [c for c in cells if c["cell_type"] == "code"]
     assert code, "no code cells"
-    assert all("parameters" not in c.metadata.get("tags", []) for c in nb.cells)
-    src = "\n".join(c.source for c in code)
+    assert all("parameters" not in c.get("metadata", {}).get("tags", []) for c in cells)
+    first = "".join(code[0]["source"])
+    assert "Dataset.from_folder" in first  # the first cell loads data itself: nothing injected
+    src = "\n".join("".join(c["source"]) for c in code)
     for name in ("PlacesExplorer", "FollowupExplorer", "PeopleExplorer"):
         assert name in src
-    assert all(not c.get("outputs") for c in code)  # committed without outputs
+    assert all(not c["outputs"] and c["execution_count"] is None for c in code)  # committed clean
