@@ -202,6 +202,19 @@ def test_people_horizon_updates_cutoff_choices(people):
     assert f"{r['cutoff']:%Y-%m-%d}" in people.controls["cutoff"].options
 
 
+def test_explorers_need_their_tables(tiny_dataset):
+    from workbench.data import Dataset
+
+    def without(*names):
+        tables = {k: v for k, v in tiny_dataset.tables.items() if k not in names}
+        return Dataset(tables=tables, timezone=tiny_dataset.timezone, crs=tiny_dataset.crs, name="cut")
+
+    with pytest.raises(ValueError, match="responses and referrals"):
+        FollowupExplorer(without("referrals"), plots=False)
+    with pytest.raises(ValueError, match="victimizations"):
+        PeopleExplorer(without("victimizations"), plots=False)
+
+
 # -- notebook -----------------------------------------------------------------------------
 
 def test_explore_notebook_is_valid_without_parameters():

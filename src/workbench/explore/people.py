@@ -85,6 +85,9 @@ class PeopleExplorer(Explorer):
 
         super().__init__(plots)
         self.dataset = dataset
+        missing = [t for t in ("people", "victimizations") if not (dataset.has(t) and len(dataset[t]))]
+        if missing:
+            raise ValueError(f"the people explorer needs {' and '.join(missing)}; these data have none")
         self.history = PeopleHistory.from_dataset(dataset)
         self.top_k, self.bound, self.min_n, self.top_n = int(top_k), tuple(bound), int(min_group_size), int(top_n)
         self.labels = MODEL_LABELS
