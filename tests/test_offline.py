@@ -98,12 +98,15 @@ def test_alt_text_from_nearest_heading():
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
     png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
-    img = new_output("display_data", data={"image/png": png})
+
+    def img():
+        return new_output("display_data", data={"image/png": png})
+
     heading = new_output("display_data", data={"text/markdown": "## Time on scene"})
     nb = new_notebook(cells=[
         new_markdown_cell("# Title\n\n## Shootings by month"),
-        new_code_cell("x", outputs=[img, img]),
-        new_code_cell("y", outputs=[heading, img]),
+        new_code_cell("x", outputs=[img(), img()]),
+        new_code_cell("y", outputs=[heading, img()]),
         new_code_cell("z", outputs=[new_output("display_data", data={"image/png": png},
                                                metadata={"alt": "Given"})]),
     ])
