@@ -46,6 +46,9 @@ img{max-width:100%;height:auto}
   img,svg,figure,table,tr,.jp-RenderedImage,.wb-card{break-inside:avoid;page-break-inside:avoid}
   iframe{break-inside:avoid;page-break-inside:avoid;max-width:100%}
   .jp-OutputArea-output{overflow:visible!important}
+  .jp-RenderedHTMLCommon table{font-size:7.5pt;max-width:100%}
+  .jp-RenderedHTMLCommon th,.jp-RenderedHTMLCommon td{padding:.1rem .25rem!important;white-space:normal!important;
+    overflow-wrap:anywhere}
   .wb-noprint{display:none!important}
 }
 """
