@@ -89,7 +89,6 @@ def tiny_dataset(tiny_city):
 
 
 def _nb(cells: list[str], tag_first: bool = True):
-    import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
 
     nb = new_notebook(metadata={"kernelspec": {"name": "workbench", "display_name": "workbench",
@@ -151,3 +150,54 @@ def write_params(tmp_path, tiny_city, fixture_notebooks):
         return path
 
     return make
+
+
+def build_once(tmp_path_factory, worker_id: str, name: str, build) -> Path:
+    """Run ``build(folder)`` once per test session, however many xdist workers ask for it.
+
+    The first worker to take the lock builds into a folder shared by the session's workers; the
+    others wait and reuse it. ``build`` must leave ``folder / "done"`` only when it succeeded.
+    """
+    import fcntl
+
+    if worker_id == "master":  # no xdist
+        folder = tmp_path_factory.mktemp(name)
+        build(folder)
+        return folder
+    folder = tmp_path_factory.getbasetemp().parent / name
+    folder.mkdir(exist_ok=True)
+    with open(folder.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not (folder / "done").is_file():
+                build(folder)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def philadelphia_report(tmp_path_factory, worker_id) -> Path:
+    """The full Philadelphia report (every notebook in parameters/philadelphia.yaml), run once.
+
+    Shared by every test and xdist worker of the session (:func:`build_once`). A report is
+    published only when every notebook succeeded, so the folder's existence means all ran ok.
+
+    Returns
+    -------
+    Path
+        The published report folder.
+    """
+    params = REPO_ROOT / "parameters" / "philadelphia.yaml"
+    if not PHILADELPHIA.is_dir():
+        pytest.skip(f"no Philadelphia data at {PHILADELPHIA}")
+    if not params.is_file():
+        pytest.skip("parameters/philadelphia.yaml is absent")
+    from workbench.report import load_params, run_report
+
+    def build(folder: Path) -> None:
+        result = run_report(load_params(params), out=folder / "philadelphia", progress=False)
+        assert all(nb.status == "ok" for nb in result.notebooks), result.notebooks
+        (folder / "done").touch()
+
+    return build_once(tmp_path_factory, worker_id, "philadelphia_report", build) / "philadelphia"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 
 from workbench.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_PRIVACY, main
 

@@ -4,7 +4,6 @@ bad input raises one DataError before anything is written."""
 from __future__ import annotations
 
 import copy
-import os
 import warnings
 from pathlib import Path
 

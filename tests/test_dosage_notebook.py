@@ -11,7 +11,6 @@ import yaml
 from workbench.report import run_report
 from workbench.report.params import DEFAULT_NOTEBOOKS_DIR, RESERVED_PARAMETERS, notebook_parameter_names
 
-from conftest import PHILADELPHIA, REPO_ROOT
 
 NB = "05_dosage"
 PARAMETERS = {"start", "end", "program_start", "police_measure", "support_measure", "police_high", "support_low",
@@ -87,17 +86,8 @@ def test_dosage_skips_cleanly_without_support_records(tiny_city, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.philadelphia
-@pytest.mark.skipif(not PHILADELPHIA.is_dir(), reason=f"no Philadelphia data at {PHILADELPHIA}")
-def test_philadelphia_says_so(tmp_path):
-    from workbench.report import load_params
-
-    path = REPO_ROOT / "parameters" / "philadelphia.yaml"
-    if not path.is_file():
-        pytest.skip("parameters/philadelphia.yaml is absent")
-    params = load_params(path).model_copy(update={"notebooks": [NB]})
-    out = tmp_path / "reports" / "philadelphia"
-    result = run_report(params, out=out, progress=False)
-    assert [r.status for r in result.notebooks] == ["ok"]
+def test_philadelphia_says_so(philadelphia_report):
+    out = philadelphia_report
     text = _text((out / f"{NB}.html").read_text())
     assert "no patrol records" in text and "the sections below are skipped" in text
     _no_errors(out)

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from workbench.report import load_params, run_report
+from workbench.report import run_report
 from workbench.report.params import DEFAULT_NOTEBOOKS_DIR
 
-from conftest import PHILADELPHIA, REPO_ROOT
 
 
 def _code_free(html: str) -> None:
@@ -63,16 +62,10 @@ def test_notebook_parameters_cell_matches_runner():
 
 @pytest.mark.slow
 @pytest.mark.philadelphia
-@pytest.mark.skipif(not PHILADELPHIA.is_dir(), reason=f"no Philadelphia data at {PHILADELPHIA}")
-def test_overview_report_on_philadelphia(tmp_path):
-    params = REPO_ROOT / "parameters" / "philadelphia.yaml"
-    if not params.is_file():
-        pytest.skip("parameters/philadelphia.yaml is absent")
-    out = tmp_path / "reports" / "philadelphia"
-    result = run_report(load_params(params), out=out, progress=False)
+def test_overview_report_on_philadelphia(philadelphia_report):
+    out = philadelphia_report
     page = (out / "00_data_overview.html").read_text()
     _code_free(page)
     assert "no arrests" in page and "no response records" in page  # said, not crashed
     assert "per km²" in page  # neighborhoods have no population
     assert "record no shots fired" in page
-    assert result.notebooks[0].status == "ok"

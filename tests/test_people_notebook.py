@@ -17,7 +17,6 @@ import yaml
 from workbench.report import run_report
 from workbench.report.params import DEFAULT_NOTEBOOKS_DIR, RESERVED_PARAMETERS, notebook_parameter_names
 
-from conftest import PHILADELPHIA, REPO_ROOT
 
 PARAMETERS = {"as_of", "cutoffs", "n_cutoffs", "horizon_days", "top_share", "top_k", "refit_months",
               "fairness_bound", "min_group_size", "n_boot", "researcher_mode", "top_n"}
@@ -82,17 +81,8 @@ def test_people_report_skips_without_arrests(tiny_dataset, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.philadelphia
-@pytest.mark.skipif(not PHILADELPHIA.is_dir(), reason=f"no Philadelphia data at {PHILADELPHIA}")
-def test_people_report_on_philadelphia(tmp_path):
-    from workbench.report import load_params
-
-    params = REPO_ROOT / "parameters" / "philadelphia.yaml"
-    if not params.is_file():
-        pytest.skip("parameters/philadelphia.yaml is absent")
-    p = load_params(params).model_copy(update={"notebooks": ["02_people"], "notebook_parameters": {}})
-    out = tmp_path / "reports" / "philadelphia"
-    result = run_report(p, out=out, progress=False)
-    assert result.notebooks[0].status == "ok"
+def test_people_report_on_philadelphia(philadelphia_report):
+    out = philadelphia_report
     text = _text((out / "02_people.html").read_text())
     assert "no arrest records" in text and "skipped" in text
 

@@ -11,7 +11,6 @@ import yaml
 from workbench.report import run_report
 from workbench.report.params import DEFAULT_NOTEBOOKS_DIR, RESERVED_PARAMETERS, notebook_parameter_names
 
-from conftest import PHILADELPHIA, REPO_ROOT
 
 NOTEBOOKS = ["03_response", "04_past_victims"]
 
@@ -107,17 +106,8 @@ def test_researcher_mode_shows_the_list(tiny_city, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.philadelphia
-@pytest.mark.skipif(not PHILADELPHIA.is_dir(), reason=f"no Philadelphia data at {PHILADELPHIA}")
-def test_philadelphia_says_so(tmp_path):
-    from workbench.report import load_params
-
-    path = REPO_ROOT / "parameters" / "philadelphia.yaml"
-    if not path.is_file():
-        pytest.skip("parameters/philadelphia.yaml is absent")
-    params = load_params(path).model_copy(update={"notebooks": NOTEBOOKS})
-    out = tmp_path / "reports" / "philadelphia"
-    result = run_report(params, out=out, progress=False)
-    assert [r.status for r in result.notebooks] == ["ok", "ok"]
+def test_philadelphia_says_so(philadelphia_report):
+    out = philadelphia_report
     page = (out / "03_response.html").read_text()
     assert "There are no response records in these data" in _text(page)
     assert (out / "04_past_victims.html").read_text().count("<img ") == 0
