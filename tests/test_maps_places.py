@@ -1,4 +1,4 @@
-"""Places computations behind notebook 01 (workbench.places) and its figures (workbench.plots_places)."""
+"""Places computations behind notebook 01 (workbench.places) and its figures (workbench.plots.places)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from workbench import places as pl
-from workbench import plots_places as pp
+from workbench.plots import places as pp
 from workbench.data.dataset import Dataset
 
 MIN = 11

@@ -88,7 +88,7 @@ def test_people_report_on_philadelphia(philadelphia_report):
 
 
 def test_cascade_plot_uses_letters_only():
-    from workbench import plots_people as pp
+    from workbench.plots import people as pp
 
     events = pd.DataFrame({
         "event_id": ["e1", "e2", "e3", "e4"], "person_id": ["P9", "P7", "P8", "P7"],

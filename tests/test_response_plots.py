@@ -1,4 +1,4 @@
-"""workbench.plots_response: figures draw what the analyses return and hide small counts."""
+"""workbench.plots.response: figures draw what the analyses return and hide small counts."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
 from workbench import outreach, response, survival  # noqa: E402
-from workbench import plots_response as prp  # noqa: E402
+from workbench.plots import response as prp  # noqa: E402
 
 SEED = 20261125
 

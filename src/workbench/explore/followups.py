@@ -3,7 +3,7 @@
 Controls: ``service``, ``provider``, ``responder_type`` (each ``"all"`` or one value) and
 ``compare`` (the grouping of the Kaplan-Meier curves). Outputs: Kaplan-Meier curves of the
 time to engagement (:func:`workbench.survival.kaplan_meier`, overall and by the chosen
-grouping, drawn with :func:`workbench.plots_response.plot_km`) with their medians, and the Cox
+grouping, drawn with :func:`workbench.plots.response.plot_km`) with their medians, and the Cox
 model (:func:`workbench.survival.fit_cox`) of the filtered referrals. The referral table
 (:func:`workbench.survival.engagement_table`) is built once.
 """
@@ -140,7 +140,7 @@ class FollowupExplorer(Explorer):
                 "cox_table": cox_table, "cox_note": note, "filters": filters}
 
     def _render(self, r: dict[str, Any]) -> None:
-        from .. import plots_response as prp
+        from ..plots import response as prp
 
         o = self.outputs
         km = r["km_by"] if r["km_by"] is not None and len(r["km_by"].medians) >= 2 else r["km"]

@@ -187,7 +187,7 @@ class PeopleExplorer(Explorer):
                 "n_victims": n_vict, "rolling": rev}
 
     def _render(self, r: dict[str, Any]) -> None:
-        from .. import plots_people as pp
+        from ..plots import people as pp
 
         o = self.outputs
         share, label = r["top_share"], self.labels.get(r["model"], r["model"])

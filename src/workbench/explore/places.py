@@ -147,7 +147,7 @@ class PlacesExplorer(Explorer):
                 "layers": tuple(v["layers"]), "period": (start, end), "n_incidents": len(res.incidents)}
 
     def _render(self, r: dict[str, Any]) -> None:
-        from .. import plots_places as pp
+        from ..plots import places as pp
 
         o = self.outputs
         o["map"].value = r["map_html"] or "<p><i>No incidents in this period.</i></p>"
