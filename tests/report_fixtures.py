@@ -32,11 +32,17 @@ def build_tiny_report(tiny_city: Path, tmp: Path) -> Path:
     return result.out
 
 
+_BUILT: dict[str, Path] = {}  # one build per process, whichever test module asks first
+
+
 @pytest.fixture(scope="session")
 def tiny_report(tiny_city, tmp_path_factory, worker_id) -> Path:
     """Folder of the tiny city's full report (index.html, summary.json, one page per section)."""
+    if "report" in _BUILT:
+        return _BUILT["report"]
     if worker_id == "master":  # no xdist
-        return build_tiny_report(tiny_city, tmp_path_factory.mktemp("tiny_report"))
+        _BUILT["report"] = build_tiny_report(tiny_city, tmp_path_factory.mktemp("tiny_report"))
+        return _BUILT["report"]
     shared = tmp_path_factory.getbasetemp().parent / "tiny_report"
     shared.mkdir(exist_ok=True)
     with open(shared / ".lock", "w") as lock:
@@ -48,4 +54,5 @@ def tiny_report(tiny_city, tmp_path_factory, worker_id) -> Path:
                 build_tiny_report(tiny_city, shared)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
-    return shared / "reports" / "tiny"
+    _BUILT["report"] = shared / "reports" / "tiny"
+    return _BUILT["report"]
