@@ -134,3 +134,21 @@ def test_summary_json_and_changes(tiny_dataset, six):
     assert f"Shootings: {cur['numbers'][0]['shown']} now, 1 in the previous run." in diff
     assert any(d.startswith("New among the areas") and cur["top_areas"][0]["area_id"] in d for d in diff)
     assert any("No longer among them: ZZZ" in d for d in diff)
+
+
+def test_stray_late_record_does_not_move_the_period(tiny_dataset):
+    inc = tiny_dataset["incidents"]
+    stray = inc.iloc[[0]].assign(incident_id="STRAY", occurred_at=inc["occurred_at"].max() + pd.Timedelta(days=300))
+    ds = Dataset(tables={**tiny_dataset.tables, "incidents": pd.concat([inc, stray], ignore_index=True)},
+                 timezone=tiny_dataset.timezone, crs=tiny_dataset.crs, name="stray")
+    assert summary_period(ds, 6).end == summary_period(tiny_dataset, 6).end == inc["occurred_at"].max()
+
+
+def test_areas_without_population_say_not_available(tiny_dataset):
+    areas = tiny_dataset["areas"].assign(population=pd.array([None] * len(tiny_dataset["areas"]), dtype="Int64"))
+    ds = Dataset(tables={"areas": areas, "incidents": tiny_dataset["incidents"]}, timezone=tiny_dataset.timezone,
+                 crs=tiny_dataset.crs, name="no population")
+    s = summarize(ds, 11, 6)
+    assert s.number("people_exposed").shown == NOT_AVAILABLE
+    assert len(s.top_areas) and s.top_areas["per_10k"].isna().all()
+    json.dumps(summary_json(s))

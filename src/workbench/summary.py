@@ -151,6 +151,19 @@ def _shootings(dataset: Dataset) -> pd.DataFrame:
     return inc[inc["kind"].isin(SHOOTING_KINDS)]
 
 
+#: A trailing month with fewer records than this share of the median month (of months with
+#: records) ends no period.
+SPARSE_MONTH_SHARE = 0.1
+
+
+def _typical_end(t: pd.Series) -> pd.Timestamp:
+    """Latest time, ignoring trailing months with a handful of stray records (extract lags)."""
+    month = t.dt.tz_localize(None).dt.to_period("M")
+    counts = month.value_counts().sort_index()
+    last = counts[counts >= SPARSE_MONTH_SHARE * counts.median()].index.max()  # months with records
+    return t[(month <= last).to_numpy()].max()
+
+
 def summary_period(dataset: Dataset, months: int = 12) -> Period:
     """The last ``months`` months of incident data and the equal period before.
 
@@ -164,7 +177,9 @@ def summary_period(dataset: Dataset, months: int = 12) -> Period:
     Returns
     -------
     Period
-        The period ends at the latest incident.
+        The period ends at the latest incident, leaving out trailing months that hold fewer than
+        :data:`SPARSE_MONTH_SHARE` of the median month's records (a few stray late records in an
+        extract that otherwise stops earlier would make the period look nearly empty).
     """
     if months < 1:
         raise ValueError("months must be >= 1")
@@ -174,7 +189,7 @@ def summary_period(dataset: Dataset, months: int = 12) -> Period:
 
         raise DataError.single("incidents", "occurred_at", "no incident times: no summary period")
     t = t.dt.tz_convert(dataset.timezone)
-    end = t.max()
+    end = _typical_end(t)
     start = end - pd.DateOffset(months=months)
     prev_start = start - pd.DateOffset(months=months)
     return Period(start, end, prev_start, start, int(months), bool(t.min() <= prev_start + pd.Timedelta(days=14)))
@@ -251,7 +266,8 @@ def _shootings_number(dataset: Dataset, p: Period, min_count: int) -> KeyNumber:
 def _exposed_number(dataset: Dataset, p: Period, min_count: int) -> KeyNumber:
     note = ("Residents living within 400 m of a shooting, summed over shootings (someone near two "
             "shootings counts twice); estimated from area populations.")
-    if not dataset.has("areas") or "population" not in dataset["areas"].columns:
+    a = dataset["areas"] if dataset.has("areas") else None
+    if a is None or "population" not in a.columns or pd.to_numeric(a["population"], errors="coerce").isna().all():
         return _counts_number("people_exposed", "Resident exposures", note, None, None, p, min_count)
     from workbench.spatial import exposure_zones
 
