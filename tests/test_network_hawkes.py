@@ -239,3 +239,87 @@ def test_forward_evaluation(graph, sim):
     assert list(res["k"]) == [30, 150]
     assert (res["captured"].diff().fillna(0) >= 0).all()
     assert res["auc"].iloc[0] > 0.55 and (res["lift"] > 1.5).all()
+
+
+# -- optional second-step excitation ------------------------------------------------------------
+TRUE2 = {"mu0": 2e-4, "alpha": 0.1, "alpha2": 0.01, "beta": 0.05}
+
+
+@pytest.fixture(scope="module")
+def sim2(graph):
+    start = pd.Timestamp("2018-01-01", tz=TZ)
+    return simulate_network_hawkes(
+        graph, TRUE2["mu0"], TRUE2["alpha"], TRUE2["beta"], T_DAYS, max_lag_days=365, start=start,
+        seed=3, alpha2=TRUE2["alpha2"],
+    )
+
+
+@pytest.fixture(scope="module")
+def model2(graph, sim2):
+    start = pd.Timestamp("2018-01-01", tz=TZ)
+    end = start + pd.Timedelta(days=T_DAYS)
+    return NetworkHawkes(max_lag_days=365, n_boot=10, seed=7, second_step=True).fit(
+        graph, sim2, start=start, end=end
+    )
+
+
+def test_simulator_second_step_parents_at_distance_two(graph, sim2):
+    kids = sim2[sim2.parent >= 0]
+    r_child = graph.rows(kids.person_id.to_numpy())
+    r_parent = graph.rows(sim2.person_id.to_numpy()[kids.parent.to_numpy()])
+    one = np.asarray(graph.binary[r_parent, r_child]).ravel() == 1
+    two = np.asarray(graph.two_step[r_parent, r_child]).ravel() == 1
+    assert (one ^ two).all()  # every parent is a contact or at distance exactly 2, never both
+    assert two.sum() > 200
+
+
+def test_second_step_recovers_alpha2(model2, sim2):
+    assert model2.converged_
+    ci = model2.confidence_intervals_
+    for name, true in TRUE2.items():
+        est = model2.params_[name]
+        inside = ci.loc[name, "lower"] <= true <= ci.loc[name, "upper"]
+        assert inside or abs(est - true) / true < 0.10, (name, est, ci.loc[name].to_dict())
+    # contagion share counts both steps; it tracks the simulated truth
+    assert model2.contagion_share_ == pytest.approx((sim2.parent >= 0).mean(), abs=0.05)
+    ev = model2.events_
+    assert set(ev["source_steps"].unique()) == {0, 1, 2}
+    assert ((ev["source_steps"] == 0) == ev["source_event"].isna()).all()
+    # most likely 2-step sources really are at distance 2
+    two = ev[ev.source_steps == 2]
+    g = model2._graph
+    d2 = np.asarray(g.two_step[g.rows(two.source_person.to_numpy()), g.rows(two.person_id.to_numpy())])
+    assert (d2.ravel() == 1).all()
+
+
+def test_second_step_intensity_brute_force(graph, sim2, model2):
+    cut = model2.start_ + pd.Timedelta(days=1500)
+    past = sim2[sim2.occurred_at < cut]
+    score = model2.intensity(cut, events=past)
+    p = model2.params_
+    a, a2, b = p["alpha"], p["alpha2"], p["beta"]
+    who = score.idxmax()
+    row = graph.rows([who])[0]
+
+    def excite(nbr_rows):
+        ids = graph.person_ids[nbr_rows]
+        lags = ((cut - past[past.person_id.isin(ids)].occurred_at) / pd.Timedelta(days=1)).to_numpy()
+        lags = lags[lags <= 365]
+        return np.sum(b * np.exp(-b * lags))
+
+    want = p["mu0"] + a * excite(graph.binary[[row]].indices) + a2 * excite(graph.two_step[[row]].indices)
+    assert score[who] == pytest.approx(want)
+    ex = model2.expected_victimizations(cut, 90.0, events=past)
+    np.testing.assert_allclose(ex["intensity"].to_numpy(), score.to_numpy())
+
+
+def test_second_step_on_one_step_data_gives_small_alpha2(graph, sim, model):
+    start = pd.Timestamp("2018-01-01", tz=TZ)
+    end = start + pd.Timedelta(days=T_DAYS)
+    m = NetworkHawkes(max_lag_days=365, n_boot=0, second_step=True).fit(graph, sim, start=start, end=end)
+    assert m.params_["alpha2"] < 0.001  # vs alpha = 0.1 per contact (~16 two-step people each)
+    assert m.params_["alpha"] == pytest.approx(model.params_["alpha"], rel=0.05)
+    assert m.contagion_share_ == pytest.approx(model.contagion_share_, abs=0.02)
+    # default: no second step, no alpha2, no source_steps column
+    assert "alpha2" not in model.params_ and "source_steps" not in model.events_
+    assert "second_step=False" in repr(model)

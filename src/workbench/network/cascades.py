@@ -26,6 +26,7 @@ def attribute_sources(
     labels: np.ndarray,
     person_ids: np.ndarray,
     start: pd.Timestamp | None = None,
+    step: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
     """Most likely source of every event, the cascades they form, and the delays.
 
@@ -43,13 +44,17 @@ def attribute_sources(
         Event ids and person ids (length ``E``).
     start : Timestamp, optional
         Adds an ``occurred_at`` column when given.
+    step : ndarray of int, optional
+        Network distance (1 or 2) of each pair's parent; adds a ``source_steps`` column (0 when
+        background is most likely) when given.
 
     Returns
     -------
     events : DataFrame
         ``event_id``, ``person_id``, ``t``, (``occurred_at``), ``p_background``,
         ``p_contagion``, ``source_event``, ``source_person`` (``None`` when background is most
-        likely), ``source_prob``, ``delay_days``, ``cascade_id``, ``generation``.
+        likely), ``source_prob``, ``delay_days``, ``cascade_id``, ``generation``,
+        (``source_steps`` with ``step``).
     cascades : DataFrame
         ``cascade_id``, ``size``, ``first_t``, ``last_t``, ``depth``, ``duration_days``,
         ``root_event``, ``root_person``; largest first.
@@ -99,6 +104,10 @@ def attribute_sources(
             "generation": generation,
         }
     )
+    if step is not None:
+        best_step = np.zeros(E, np.int8)
+        best_step[child[best]] = step[best]
+        events["source_steps"] = np.where(has, best_step, 0).astype(np.int8)
     if start is not None:
         events.insert(3, "occurred_at", start + pd.to_timedelta(t, unit="D"))
 

@@ -17,6 +17,11 @@ victimization triggers at each contact (per unit of ``K``), ``1/beta`` the mean 
 ``L`` the kernel truncation (``max_lag_days``) and ``s(t)`` either 1 or the annual cycle
 ``1 + a cos(2 pi d / 365.25) + b sin(2 pi d / 365.25)`` (``d`` the day of year).
 
+With ``second_step=True`` the victimizations of people at distance exactly 2 (contacts of
+contacts who are not contacts, :attr:`Graph.two_step`) excite too, with their own branching
+weight ``alpha2`` (1 per distance-2 pair, whatever ``weights``) and the same decay ``beta``:
+``+ sum_{j at distance 2} sum_k alpha2 beta exp(-beta (t - t_jk))``.
+
 It is fitted by expectation-maximization over the branching structure: the E-step gives each
 victimization the probability ``p_e0`` of being background and ``p_ek`` of being triggered by
 each earlier victimization ``k`` of a contact within ``L`` days; the M-step updates ``mu0``
@@ -69,6 +74,8 @@ class _Problem:
     tau: np.ndarray  # per event: min(T - t, L), the kernel span inside the window
     X: np.ndarray | None  # covariates per person (n_people x p) or None
     doy0: float  # day of year of t = 0
+    step: np.ndarray | None = None  # per pair: 1 (contact) or 2 (distance 2); None = all 1
+    out_w2: np.ndarray | None = None  # per event: number of distance-2 people of its person
 
 
 def _season_integral(a: float, b: float, T: float, doy0: float) -> float:
@@ -120,6 +127,9 @@ class NetworkHawkes:
         Coverage of the intervals.
     seed : int
         Seed of the bootstrap.
+    second_step : bool
+        Add excitation from victimizations of people at distance exactly 2 (:attr:`Graph.two_step`),
+        branching weight ``alpha2`` per distance-2 pair, same decay ``beta`` as the contacts.
     tol : float
         EM stops when the log-likelihood improves by less than ``tol * |loglik|``.
     max_iter : int
@@ -130,7 +140,8 @@ class NetworkHawkes:
     params_ : Series
         ``mu0`` (background rate per person per day at ``x = 0``, yearly average), ``alpha``,
         ``beta`` (per day), ``gamma_<covariate>`` for each covariate, ``season_cos`` and
-        ``season_sin`` with ``seasonality``.
+        ``season_sin`` with ``seasonality``, ``alpha2`` (distance-2 branching weight) with
+        ``second_step``.
     season_ : Series
         ``amplitude`` and ``peak_doy`` (day of year, 0 = January 1) of the background cycle
         (amplitude 0 without ``seasonality``).
@@ -139,13 +150,14 @@ class NetworkHawkes:
     bootstrap_ : DataFrame
         One row per bootstrap replicate (estimates).
     contagion_share_ : float
-        Expected share of victimizations triggered by a contact's earlier victimization:
-        ``sum(p_contagion) / n_events``.
+        Expected share of victimizations triggered by a contact's (or, with ``second_step``, a
+        distance-2 person's) earlier victimization: ``sum(p_contagion) / n_events``.
     events_ : DataFrame
         One row per victimization: ``event_id``, ``person_id``, ``t`` (days since ``start_``),
         ``p_background``, ``p_contagion``, ``source_event``/``source_person`` (most likely
         parent event, ``None`` when background is the most likely source), ``source_prob``,
-        ``delay_days`` (from that source), ``cascade_id``, ``generation``.
+        ``delay_days`` (from that source), ``cascade_id``, ``generation``; with
+        ``second_step`` also ``source_steps`` (1 contact, 2 distance-2 person, 0 background).
     cascades_ : DataFrame
         Trees of most likely parents: ``cascade_id``, ``size``, ``root_event``, ``root_person``,
         ``first_t``, ``last_t``, ``duration_days``, ``depth``; sorted by size descending.
@@ -175,6 +187,7 @@ class NetworkHawkes:
         seed: int = 0,
         tol: float = 1e-8,
         max_iter: int = 1000,
+        second_step: bool = False,
     ):
         self.max_lag_days = max_lag_days
         self.weights = weights
@@ -187,6 +200,7 @@ class NetworkHawkes:
         self.seed = seed
         self.tol = tol
         self.max_iter = max_iter
+        self.second_step = bool(second_step)
 
     # -- public ---------------------------------------------------------------------------
     def fit(
@@ -288,6 +302,8 @@ class NetworkHawkes:
         h = np.bincount(person[ok], weights=b * np.exp(-b * lag[ok]), minlength=g.n_people)
         K = g.trigger_matrix(self.weights)
         lam = self._mu * self._season(np.array([at_days]), self._prob.doy0)[0] + a * (K.T @ h)
+        if self.second_step:
+            lam = lam + self.params_["alpha2"] * (g.two_step.T @ h)
         return pd.Series(lam, index=pd.Index(g.person_ids, name="person_id"), name="intensity")
 
     def expected_victimizations(
@@ -378,9 +394,14 @@ class NetworkHawkes:
         else:
             s_int = h
         s_now = self._season(np.array([at_days]), doy0)[0]
-        expected = mu * s_int + a * (K.T @ H)
+        excite_now, excite = a * (K.T @ now), a * (K.T @ H)
+        if self.second_step:
+            a2 = self.params_["alpha2"]
+            excite_now = excite_now + a2 * (g.two_step.T @ now)
+            excite = excite + a2 * (g.two_step.T @ H)
+        expected = mu * s_int + excite
         return pd.DataFrame(
-            {"intensity": mu * s_now + a * (K.T @ now), "expected": expected,
+            {"intensity": mu * s_now + excite_now, "expected": expected,
              "probability": -np.expm1(-expected)},
             index=pd.Index(g.person_ids, name="person_id"),
         )
@@ -442,6 +463,14 @@ class NetworkHawkes:
         L = np.inf if self.max_lag_days is None else float(self.max_lag_days)
         child, parent, w, lag = _candidate_pairs(K, person, t, L)
         strength = np.asarray(K.sum(axis=1)).ravel()
+        step = out_w2 = None
+        if self.second_step:
+            K2 = graph.two_step
+            c2, p2, w2, l2 = _candidate_pairs(K2, person, t, L)
+            step = np.concatenate([np.ones(len(child), np.int8), np.full(len(c2), 2, np.int8)])
+            child, parent = np.concatenate([child, c2]), np.concatenate([parent, p2])
+            w, lag = np.concatenate([w, w2]), np.concatenate([lag, l2])
+            out_w2 = np.diff(K2.indptr).astype(np.float64)[person]
         X = None
         self.covariate_names_ = []
         if covariates is not None:
@@ -457,6 +486,7 @@ class NetworkHawkes:
         prob = _Problem(
             person=person, t=t, T=float(T), n_people=graph.n_people, child=child, parent=parent,
             w=w, lag=lag, out_w=strength[person], tau=np.minimum(T - t, L), X=X, doy0=doy0,
+            step=step, out_w2=out_w2,
         )
         return prob, {"labels": labels, "person_ids": graph.person_ids.to_numpy()[person]}
 
@@ -482,14 +512,18 @@ class NetworkHawkes:
         s_e = self._season(prob.t, prob.doy0, est)
         mu_e = mu[prob.person] * s_e
         a, b = est["alpha"], est["beta"]
-        trig = a * prob.w * b * np.exp(-b * prob.lag)
+        a_pair = a if prob.step is None else np.where(prob.step == 2, est["alpha2"], a)
+        trig = a_pair * prob.w * b * np.exp(-b * prob.lag)
         lam = mu_e + np.bincount(prob.child, weights=trig, minlength=E)
         season_int = (
             _season_integral(est["season_cos"], est["season_sin"], prob.T, prob.doy0)
             if self.seasonality
             else prob.T
         )
-        comp = mu.sum() * season_int + a * np.sum(prob.out_w * -np.expm1(-b * prob.tau))
+        kept = -np.expm1(-b * prob.tau)
+        comp = mu.sum() * season_int + a * np.sum(prob.out_w * kept)
+        if prob.step is not None:
+            comp += est["alpha2"] * np.sum(prob.out_w2 * kept)
         return float(np.log(lam).sum() - comp), mu_e, trig, lam
 
     def _season_step(self, prob: _Problem, p_bg: np.ndarray, est: dict) -> None:
@@ -527,6 +561,9 @@ class NetworkHawkes:
         est["alpha"] = 0.5 * E / max(total_w, 1e-12)
         L = np.inf if self.max_lag_days is None else self.max_lag_days
         est["beta"] = 1.0 / (min(L, T) / 10.0)
+        if prob.step is not None:  # start alpha2 inside (EM cannot leave 0)
+            total_w2 = prob.out_w2.sum()
+            est["alpha2"] = 0.1 * E / total_w2 if total_w2 > 0 else 0.0
         for c in self.covariate_names_:
             est[f"gamma_{c}"] = 0.0
         if self.seasonality:
@@ -564,28 +601,46 @@ class NetworkHawkes:
                 for c, g in zip(self.covariate_names_, glm.coef_):
                     est[f"gamma_{c}"] = float(g)
             # M-step: beta (profile), then alpha in closed form
+            if prob.step is None:
+                parts = [(p_pair.sum(), prob.out_w, "alpha")]
+            else:
+                two = prob.step == 2
+                parts = [(p_pair[~two].sum(), prob.out_w, "alpha"),
+                         (p_pair[two].sum(), prob.out_w2, "alpha2")]
             S = p_pair.sum()
             if S <= 0:
-                est["alpha"] = 0.0
+                for _, _, name in parts:
+                    est[name] = 0.0
                 continue
             D = float(p_pair @ prob.lag)
-            est["beta"] = self._beta_step(S, D, prob.out_w, prob.tau, est["beta"])
-            G = np.sum(prob.out_w * -np.expm1(-est["beta"] * prob.tau))
-            est["alpha"] = S / G
+            est["beta"] = self._beta_step(S, D, prob.out_w, prob.tau, est["beta"],
+                                          [(Sk, wk) for Sk, wk, _ in parts])
+            kept = -np.expm1(-est["beta"] * prob.tau)
+            for Sk, wk, name in parts:  # closed form given beta, edge-corrected
+                est[name] = Sk / max(float(np.sum(wk * kept)), 1e-300)
         ll, mu_e, trig, lam = self._loglik(prob, est)
         return est, mu_e / lam, trig / lam[prob.child], ll, it, conv
 
     @staticmethod
-    def _beta_step(S: float, D: float, out_w: np.ndarray, tau: np.ndarray, b_old: float) -> float:
-        """Maximize ``S log b - b D - S log G(b)``, ``G(b) = sum out_w (1 - exp(-b tau))``."""
+    def _beta_step(S: float, D: float, out_w: np.ndarray, tau: np.ndarray, b_old: float,
+                   parts: list[tuple[float, np.ndarray]] | None = None) -> float:
+        """Maximize ``S log b - b D - sum_k S_k log G_k(b)``, ``G_k(b) = sum w_k (1 - exp(-b tau))``.
+
+        ``parts`` lists ``(S_k, w_k)`` per branching weight sharing ``beta`` (default: the one
+        ``(S, out_w)``); each ``alpha_k = S_k / G_k`` is profiled out.
+        """
+        parts = [(S, out_w)] if parts is None else [(Sk, wk) for Sk, wk in parts if Sk > 0]
         closed = S / D
         if np.all(np.isinf(tau)) or np.min(closed * tau) > 40:
             return closed  # no kernel cut off by the window end: classical closed form
 
         def neg(logb: float) -> float:
             b = np.exp(logb)
-            G = np.sum(out_w * -np.expm1(-b * tau))
-            return -(S * logb - b * D - S * np.log(G))
+            kept = -np.expm1(-b * tau)
+            f = S * logb - b * D
+            for Sk, wk in parts:
+                f -= Sk * np.log(np.sum(wk * kept))
+            return -f
 
         lo, hi = np.log(closed) - 5, np.log(closed) + 5
         res = minimize_scalar(neg, bounds=(lo, hi), method="bounded", options={"xatol": 1e-10})
@@ -595,7 +650,7 @@ class NetworkHawkes:
     def _attribute(self, prob: _Problem, meta: dict, p_bg: np.ndarray, p_pair: np.ndarray) -> None:
         self.events_, self.cascades_, self.delays_ = attribute_sources(
             prob.t, prob.child, prob.parent, p_bg, p_pair, meta["labels"], meta["person_ids"],
-            self.start_,
+            self.start_, step=prob.step,
         )
 
     def _bootstrap(self, graph: Graph, prob: _Problem, p_bg: np.ndarray) -> None:
@@ -607,7 +662,7 @@ class NetworkHawkes:
         rng = np.random.default_rng(self.seed)
         child = NetworkHawkes(
             self.max_lag_days, self.weights, self.seasonality, 0, self.bootstrap, self.ci_level, 0,
-            self.tol, self.max_iter,
+            self.tol, self.max_iter, second_step=self.second_step,
         )
         child._replicate = True
         season = (
@@ -626,6 +681,7 @@ class NetworkHawkes:
                 graph, self._mu, self.params_["alpha"], self.params_["beta"], prob.T,
                 max_lag_days=self.max_lag_days, weights=self.weights, season=season,
                 doy0=prob.doy0, background=background, seed=rng,
+                alpha2=self.params_["alpha2"] if self.second_step else 0.0,
             )
             if len(sim) < 2:
                 continue
@@ -647,5 +703,6 @@ class NetworkHawkes:
     def __repr__(self) -> str:
         return (
             f"NetworkHawkes(max_lag_days={self.max_lag_days}, weights={self.weights!r}, "
-            f"seasonality={self.seasonality}, n_boot={self.n_boot}, bootstrap={self.bootstrap!r})"
+            f"seasonality={self.seasonality}, n_boot={self.n_boot}, bootstrap={self.bootstrap!r}, "
+            f"second_step={self.second_step})"
         )

@@ -3,7 +3,8 @@
 Background events of person ``i`` arrive as a Poisson process of rate ``mu_i * s(t)`` per day on
 ``[0, T)`` (``s`` = 1, or the annual cycle ``1 + a cos + b sin``, by thinning). Every event of
 person ``j`` then triggers, at each network contact ``i``, a Poisson number of events with mean
-``alpha * K_ji * (1 - exp(-beta * L))`` whose delays are exponential with rate ``beta``
+``alpha * K_ji * (1 - exp(-beta * L))`` (and, with ``alpha2``, at each person at distance
+exactly 2 a Poisson number with mean ``alpha2 * (1 - exp(-beta * L))``) whose delays are exponential with rate ``beta``
 (truncated at ``L = max_lag_days``); ``K`` is :meth:`Graph.trigger_matrix` -- the same model
 :class:`~workbench.network.hawkes.NetworkHawkes` fits. Generations are drawn one at a time, each
 vectorized over all of its events (the loop is over generations, not events).
@@ -68,6 +69,7 @@ def simulate_network_hawkes(
     background: tuple[np.ndarray, np.ndarray] | None = None,
     seed: int | np.random.Generator | None = None,
     max_events: int = 5_000_000,
+    alpha2: float = 0.0,
 ) -> pd.DataFrame:
     """Draw one realization of the network Hawkes process.
 
@@ -103,6 +105,9 @@ def simulate_network_hawkes(
         Random seed.
     max_events : int
         Safety stop for explosive (supercritical) parameters.
+    alpha2 : float
+        Expected number of events one event triggers at each person at distance exactly 2
+        (:attr:`Graph.two_step`), same delay distribution; 0 (default) for contacts only.
 
     Returns
     -------
@@ -148,7 +153,12 @@ def simulate_network_hawkes(
     while len(cur_p):
         g += 1
         owner, nbr, w = _expand_neighbours(adj, cur_p)
-        k = rng.poisson(alpha * w * mass)
+        w = alpha * w
+        if alpha2 > 0:
+            o2, n2, w2 = _expand_neighbours(graph.two_step, cur_p)
+            owner, nbr = np.concatenate([owner, o2]), np.concatenate([nbr, n2])
+            w = np.concatenate([w, alpha2 * w2])
+        k = rng.poisson(w * mass)
         child_owner = np.repeat(owner, k)
         child_p = np.repeat(nbr, k)
         u = rng.uniform(size=len(child_p))
