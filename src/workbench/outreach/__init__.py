@@ -5,9 +5,27 @@
   suppression);
 - :func:`unserved_trend` -- past victims still unserved as outreach proceeds;
 - :func:`outreach_priority` -- ranking by current re-victimization risk with network and area
-  exposure (researchers only).
+  exposure (researchers only);
+- :func:`outreach_audit` -- selection rates, calibration and disparity flags of the outreach
+  list by race/ethnicity, sex and age group (aggregate).
 """
 
-from .past import RISK_COVARIATES, outreach_priority, past_victim_counts, past_victims, unserved_trend
+from .audit import OutreachAudit, outreach_audit, outreach_audit_frame
+from .past import (
+    RISK_COVARIATES,
+    outreach_priority,
+    past_victim_counts,
+    past_victims,
+    unserved_trend,
+)
 
-__all__ = ["RISK_COVARIATES", "outreach_priority", "past_victim_counts", "past_victims", "unserved_trend"]
+__all__ = [
+    "RISK_COVARIATES",
+    "OutreachAudit",
+    "outreach_audit",
+    "outreach_audit_frame",
+    "outreach_priority",
+    "past_victim_counts",
+    "past_victims",
+    "unserved_trend",
+]
