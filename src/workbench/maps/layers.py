@@ -207,18 +207,8 @@ def add_incidents(m: folium.Map, incidents: gpd.GeoDataFrame, *, name: str = "In
     for f in fields:
         g[f] = g[f].astype(str)
     g["_color"] = colors
-    fg = folium.FeatureGroup(name=name, show=show)
-    folium.GeoJson(
-        g.to_json(drop_id=True),
-        marker=folium.CircleMarker(radius=3, weight=0.5, fill=True, fill_opacity=0.8),
-        style_function=lambda f: {"fillColor": f["properties"]["_color"], "color": "#222222"},
-        tooltip=folium.GeoJsonTooltip(fields=fields) if fields else None,
-        name=name,
-    ).add_to(fg)
-    fg.add_to(m)
-    present = [k for k in palette if k in set(kinds)]
-    Legend("Incidents", [(palette[k], k.replace("_", " ")) for k in present], layer=fg).add_to(m)
-    return fg
+    return _point_layer(m, g, name, show, fields, "Incidents", palette, kinds,
+                        radius=3, weight=0.5, fill_opacity=0.8, stroke="#222222")
 
 
 def kde_visible(kd: Any, support_points: np.ndarray | None = None, min_count: int = 11) -> np.ndarray:
@@ -355,17 +345,25 @@ def add_places(m: folium.Map, places: gpd.GeoDataFrame, *, name: str = "Places",
         if f in g:
             g[f] = g[f].astype(str).str.replace("_", " ")
     fields = [f for f in ("kind", "name") if f in g]
+    return _point_layer(m, g, name, show, fields, "Places", PLACE_COLORS, kinds,
+                        radius=4, weight=1, fill_opacity=0.9, stroke="#ffffff")
+
+
+def _point_layer(m: folium.Map, g: gpd.GeoDataFrame, name: str, show: bool, fields: list[str],
+                 legend_title: str, palette: dict[str, str], kinds: pd.Series, *, radius: float,
+                 weight: float, fill_opacity: float, stroke: str) -> folium.FeatureGroup:
+    """Circle markers coloured by ``g["_color"]`` with tooltips, and a legend of the kinds present."""
     fg = folium.FeatureGroup(name=name, show=show)
     folium.GeoJson(
         g.to_json(drop_id=True),
-        marker=folium.CircleMarker(radius=4, weight=1, fill=True, fill_opacity=0.9),
-        style_function=lambda f: {"fillColor": f["properties"]["_color"], "color": "#ffffff"},
+        marker=folium.CircleMarker(radius=radius, weight=weight, fill=True, fill_opacity=fill_opacity),
+        style_function=lambda f: {"fillColor": f["properties"]["_color"], "color": stroke},
         tooltip=folium.GeoJsonTooltip(fields=fields) if fields else None,
         name=name,
     ).add_to(fg)
     fg.add_to(m)
-    present = [k for k in PLACE_COLORS if k in set(kinds)]
-    Legend("Places", [(PLACE_COLORS[k], k.replace("_", " ")) for k in present], layer=fg).add_to(m)
+    present = [k for k in palette if k in set(kinds)]
+    Legend(legend_title, [(palette[k], k.replace("_", " ")) for k in present], layer=fg).add_to(m)
     return fg
 
 
