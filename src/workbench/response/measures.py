@@ -38,6 +38,14 @@ def _window(df: pd.DataFrame, col: str, start, end, tz: str) -> pd.DataFrame:
     return df.loc[keep]
 
 
+def _with_group_columns(df: pd.DataFrame, by, time_col: str, tz: str) -> tuple[pd.DataFrame, list[str]]:
+    """``df`` with one column per grouping key in ``by`` (a name, a list of names or None) and their names."""
+    keys = [by] if isinstance(by, str) or by is None else list(by)
+    names = ["group" if k is None else k for k in keys]
+    df = df.assign(**{n: _key(df, k, time_col, tz).to_numpy() for n, k in zip(names, keys)})
+    return df, names
+
+
 def _key(df: pd.DataFrame, by: str | None, time_col: str, tz: str) -> pd.Series:
     if by is None:
         return pd.Series("all", index=df.index)
@@ -160,12 +168,7 @@ def referral_counts(data: ResponseData, by: str | list[str] | None = "service", 
     """
     tz = data.timezone
     r = _window(data.referrals, "occurred_at", start, end, tz)
-    keys = [by] if isinstance(by, str) or by is None else list(by)
-    names = []
-    for k in keys:
-        name = "group" if k is None else k
-        r = r.assign(**{name: _key(r, k, "occurred_at", tz).to_numpy()})
-        names.append(name)
+    r, names = _with_group_columns(r, by, "occurred_at", tz)
     g = r.groupby(names)
     out = pd.DataFrame({
         "referrals": g.size(),
@@ -198,12 +201,7 @@ def followup_rates(data: ResponseData, by: str | list[str] | None = "service", s
     declined = fu.loc[fu["outcome"] == "declined", "referral_id"].unique()
     r = r.assign(_att=r["referral_id"].isin(attempted), _eng=r["referral_id"].isin(engaged),
                  _dec=r["referral_id"].isin(declined) & ~r["referral_id"].isin(engaged))
-    keys = [by] if isinstance(by, str) or by is None else list(by)
-    names = []
-    for k in keys:
-        name = "group" if k is None else k
-        r = r.assign(**{name: _key(r, k, "occurred_at", tz).to_numpy()})
-        names.append(name)
+    r, names = _with_group_columns(r, by, "occurred_at", tz)
     g = r.groupby(names)
     out = pd.DataFrame({"referrals": g.size(), "attempted": g["_att"].sum(), "engaged": g["_eng"].sum(),
                         "declined": g["_dec"].sum()}).reset_index()
