@@ -201,3 +201,29 @@ def philadelphia_report(tmp_path_factory, worker_id) -> Path:
         (folder / "done").touch()
 
     return build_once(tmp_path_factory, worker_id, "philadelphia_report", build) / "philadelphia"
+
+
+def notebook_report_params(tmp_path: Path, source: Path, notebooks: list[str], name: str = "tiny",
+                           min_count: int = 11, **notebook_parameters) -> Path:
+    """Write a parameter file running ``notebooks`` on the contract folder ``source``.
+
+    Keyword arguments are per-notebook parameter overrides: ``{"02_people": {...}}``.
+    """
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump({
+        "run_name": name, "title": "Tiny city",
+        "data": {"name": name, "source": str(source), "timezone": "America/Chicago"},
+        "privacy": {"min_count": min_count},
+        "notebooks": list(notebooks),
+        "notebook_parameters": notebook_parameters,
+        "execution": {"cell_timeout_s": 300},
+    }))
+    return path
+
+
+def html_text(html: str) -> str:
+    """The visible text of an HTML page: scripts, styles and tags removed."""
+    import re
+
+    html = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)

@@ -6,11 +6,14 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
+from conftest import html_text, notebook_report_params
 
 from workbench.report import run_report
-from workbench.report.params import DEFAULT_NOTEBOOKS_DIR, RESERVED_PARAMETERS, notebook_parameter_names
-
+from workbench.report.params import (
+    DEFAULT_NOTEBOOKS_DIR,
+    RESERVED_PARAMETERS,
+    notebook_parameter_names,
+)
 
 NB = "05_dosage"
 PARAMETERS = {"start", "end", "program_start", "police_measure", "support_measure", "police_high", "support_low",
@@ -19,21 +22,10 @@ PARAMETERS = {"start", "end", "program_start", "police_measure", "support_measur
 
 
 def _params(tmp_path: Path, source: Path, name: str = "tiny", min_count: int = 11, **nb_params) -> Path:
-    p = tmp_path / f"{name}.yaml"
-    p.write_text(yaml.safe_dump({
-        "run_name": name, "title": "Tiny city",
-        "data": {"name": name, "source": str(source), "timezone": "America/Chicago"},
-        "privacy": {"min_count": min_count},
-        "notebooks": [NB],
-        "notebook_parameters": {NB: nb_params} if nb_params else {},
-        "execution": {"cell_timeout_s": 300},
-    }))
-    return p
+    extra = {NB: nb_params} if nb_params else {}
+    return notebook_report_params(tmp_path, source, [NB], name, min_count, **extra)
 
 
-def _text(html: str) -> str:
-    html = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"<[^>]+>", " ", html)
 
 
 def _no_errors(out: Path) -> None:
@@ -55,7 +47,7 @@ def test_dosage_report_on_tiny_city(tiny_city, tmp_path):
     result = run_report(_params(tmp_path, tiny_city, trend_freq="Q"), out=out, progress=False)
     assert [r.status for r in result.notebooks] == ["ok"]
     page = (out / f"{NB}.html").read_text()
-    text = _text(page)
+    text = html_text(page)
     for s in ("Police dose against support dose", "Where the balance classes are", "Areas most out of balance",
               "Change after the program start", "Caveats", "parallel trends", "Reading the numbers",
               "patrol records", "to protect privacy", "empirical Bayes", "starting at the program start"):
@@ -77,7 +69,7 @@ def test_dosage_skips_cleanly_without_support_records(tiny_city, tmp_path):
     result = run_report(_params(tmp_path, src, "nos"), out=out, progress=False)
     assert [r.status for r in result.notebooks] == ["ok"]
     page = (out / f"{NB}.html").read_text()
-    text = _text(page)
+    text = html_text(page)
     assert "no patrol records" in text and "no response records" in text and "no referrals" in text
     assert "the sections below are skipped" in text
     assert page.count("<img ") == 0
@@ -88,6 +80,6 @@ def test_dosage_skips_cleanly_without_support_records(tiny_city, tmp_path):
 @pytest.mark.philadelphia
 def test_philadelphia_says_so(philadelphia_report):
     out = philadelphia_report
-    text = _text((out / f"{NB}.html").read_text())
+    text = html_text((out / f"{NB}.html").read_text())
     assert "no patrol records" in text and "the sections below are skipped" in text
     _no_errors(out)

@@ -12,32 +12,23 @@ matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
+from conftest import html_text, notebook_report_params
 
 from workbench.report import run_report
-from workbench.report.params import DEFAULT_NOTEBOOKS_DIR, RESERVED_PARAMETERS, notebook_parameter_names
-
+from workbench.report.params import (
+    DEFAULT_NOTEBOOKS_DIR,
+    RESERVED_PARAMETERS,
+    notebook_parameter_names,
+)
 
 PARAMETERS = {"as_of", "cutoffs", "n_cutoffs", "horizon_days", "top_share", "top_k", "refit_months",
               "fairness_bound", "min_group_size", "n_boot", "researcher_mode", "top_n"}
 
 
 def _params(tmp_path: Path, source: Path, name: str = "tiny", **nb) -> Path:
-    p = tmp_path / f"{name}.yaml"
-    p.write_text(yaml.safe_dump({
-        "run_name": name, "title": "Tiny city",
-        "data": {"name": name, "source": str(source), "timezone": "America/Chicago"},
-        "privacy": {"min_count": 11},
-        "notebooks": ["02_people"],
-        "notebook_parameters": {"02_people": nb},
-        "execution": {"cell_timeout_s": 300},
-    }))
-    return p
+    return notebook_report_params(tmp_path, source, ["02_people"], name, **{"02_people": nb})
 
 
-def _text(html: str) -> str:
-    html = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"<[^>]+>", " ", html)
 
 
 def test_parameters_cell():
@@ -52,7 +43,7 @@ def test_people_report_on_tiny_city(tiny_city, tiny_dataset, tmp_path):
     result = run_report(params, out=out, progress=False)  # the privacy scan runs inside
     assert [r.status for r in result.notebooks] == ["ok"]
     page = (out / "02_people.html").read_text()
-    text = _text(page)
+    text = html_text(page)
     for s in ("The co-arrest network", "Exposure to recent victims", "63.1%", "4,107", "125 days",
               "One cascade", "person A", "Would a risk list have found the next victims?",
               "Fairness audit", "researcher mode is off", "Contagion (network Hawkes)"):
@@ -74,7 +65,7 @@ def test_people_report_skips_without_arrests(tiny_dataset, tmp_path):
     out = tmp_path / "reports" / "noarrests"
     result = run_report(_params(tmp_path, src, "noarrests"), out=out, progress=False)
     assert [r.status for r in result.notebooks] == ["ok"]
-    text = _text((out / "02_people.html").read_text())
+    text = html_text((out / "02_people.html").read_text())
     assert "no arrest records" in text and "skipped" in text
     assert "<img " not in (out / "02_people.html").read_text()
 
@@ -83,7 +74,7 @@ def test_people_report_skips_without_arrests(tiny_dataset, tmp_path):
 @pytest.mark.philadelphia
 def test_people_report_on_philadelphia(philadelphia_report):
     out = philadelphia_report
-    text = _text((out / "02_people.html").read_text())
+    text = html_text((out / "02_people.html").read_text())
     assert "no arrest records" in text and "skipped" in text
 
 

@@ -6,31 +6,22 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
+from conftest import html_text, notebook_report_params
 
 from workbench.report import run_report
-from workbench.report.params import DEFAULT_NOTEBOOKS_DIR, RESERVED_PARAMETERS, notebook_parameter_names
-
+from workbench.report.params import (
+    DEFAULT_NOTEBOOKS_DIR,
+    RESERVED_PARAMETERS,
+    notebook_parameter_names,
+)
 
 NOTEBOOKS = ["03_response", "04_past_victims"]
 
 
 def _params(tmp_path: Path, source: Path, name: str = "tiny", **nb_params) -> Path:
-    p = tmp_path / f"{name}.yaml"
-    p.write_text(yaml.safe_dump({
-        "run_name": name, "title": "Tiny city",
-        "data": {"name": name, "source": str(source), "timezone": "America/Chicago"},
-        "privacy": {"min_count": 11},
-        "notebooks": NOTEBOOKS,
-        "notebook_parameters": nb_params,
-        "execution": {"cell_timeout_s": 300},
-    }))
-    return p
+    return notebook_report_params(tmp_path, source, NOTEBOOKS, name, **nb_params)
 
 
-def _text(html: str) -> str:
-    html = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"<[^>]+>", " ", html)
 
 
 def test_parameters_cells():
@@ -46,7 +37,7 @@ def test_reports_on_tiny_city(tiny_city, tmp_path):
     result = run_report(_params(tmp_path, tiny_city), out=out, progress=False)  # privacy scan inside
     assert [r.status for r in result.notebooks] == ["ok", "ok"]
     page = (out / "03_response.html").read_text()
-    text = _text(page)
+    text = html_text(page)
     for s in ("Who responds, and how fast", "Time on scene", "Data checks", "Time to engagement",
               "Proportional-hazards check", "check_assumptions", "Fine-Gray", "Aalen-Johansen",
               "St. Louis", "17%", "not a random subset", "to protect privacy", "program start"):
@@ -61,7 +52,7 @@ def test_reports_on_tiny_city(tiny_city, tmp_path):
                    if o.get("name") == "stderr" or o.get("output_type") == "error"]
         assert not streams, streams[:1]
     past = (out / "04_past_victims.html").read_text()
-    ptext = _text(past)
+    ptext = html_text(past)
     for s in ("Where they live", "How long ago", "Still unreached", "researcher mode is off"):
         assert s in ptext, s
     assert "P0" not in ptext  # no person ids (the runner's scan also checked)
@@ -77,10 +68,10 @@ def test_skip_cleanly_without_responses(tiny_city, tmp_path):
     out = tmp_path / "reports" / "noresp"
     result = run_report(_params(tmp_path, src, "noresp"), out=out, progress=False)
     assert [r.status for r in result.notebooks] == ["ok", "ok"]
-    page = _text((out / "03_response.html").read_text())
+    page = html_text((out / "03_response.html").read_text())
     assert "There are no response records in these data" in page
     assert (out / "04_past_victims.html").read_text().count("<img ") == 0
-    assert "there are no response records" in _text((out / "04_past_victims.html").read_text())
+    assert "there are no response records" in html_text((out / "04_past_victims.html").read_text())
     # re-victimization needs only victims: it is still shown
     assert "People followed" in page
 
@@ -109,5 +100,5 @@ def test_researcher_mode_shows_the_list(tiny_city, tmp_path):
 def test_philadelphia_says_so(philadelphia_report):
     out = philadelphia_report
     page = (out / "03_response.html").read_text()
-    assert "There are no response records in these data" in _text(page)
+    assert "There are no response records in these data" in html_text(page)
     assert (out / "04_past_victims.html").read_text().count("<img ") == 0
