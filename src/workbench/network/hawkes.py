@@ -288,13 +288,7 @@ class NetworkHawkes:
             person, t = self._prob.person, self._prob.t
         else:
             person, t = self._event_arrays(g, events)
-        if isinstance(at, (int, float, np.floating)):
-            at_days = float(at)
-        else:
-            if self.start_ is None:
-                raise ValueError("the model was fitted on day numbers: give `at` in days")
-            at_days = (as_timestamp(at, None if self.start_.tzinfo is None else pd.Series(
-                [self.start_]), "at") - self.start_) / DAY
+        at_days = self._days_since_start(at)
         lag = at_days - t
         L = np.inf if self.max_lag_days is None else self.max_lag_days
         ok = (lag > 0) & (lag <= L)
@@ -358,12 +352,7 @@ class NetworkHawkes:
             person, t = self._prob.person, self._prob.t
         else:
             person, t = self._event_arrays(g, events)
-        if isinstance(at, (int, float, np.floating)):
-            at_days = float(at)
-        else:
-            if self.start_ is None:
-                raise ValueError("the model was fitted on day numbers: give `at` in days")
-            at_days = (as_timestamp(at, pd.Series([self.start_]), "at") - self.start_) / DAY
+        at_days = self._days_since_start(at)
         h = float(horizon_days)
         L = np.inf if self.max_lag_days is None else float(self.max_lag_days)
         lag = at_days - t
@@ -695,6 +684,15 @@ class NetworkHawkes:
         self.confidence_intervals_ = pd.DataFrame(
             {"lower": self.bootstrap_.quantile(q), "upper": self.bootstrap_.quantile(1 - q)}
         )
+
+    def _days_since_start(self, at) -> float:
+        """``at`` (a day number, or a date when the model was fitted on dates) in days since ``start_``."""
+        if isinstance(at, (int, float, np.floating)):
+            return float(at)
+        if self.start_ is None:
+            raise ValueError("the model was fitted on day numbers: give `at` in days")
+        reference = None if self.start_.tzinfo is None else pd.Series([self.start_])
+        return (as_timestamp(at, reference, "at") - self.start_) / DAY
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "params_"):
