@@ -151,3 +151,45 @@ def test_synthetic_source_is_generated_once(tmp_path):
     assert meta["synthetic"] == {"scale": "tiny", "seed": 7, "generator": GENERATOR_VERSION}
     assert ensure_synthetic(params) is None  # already there
     assert sorted(p.name for p in (tmp_path / "gen").iterdir()) == ["tiny"]  # no temp left
+
+
+def test_kernel_start_failure_is_retried_then_succeeds(tmp_path):
+    from workbench.report import runner
+
+    calls = []
+
+    def attempt():
+        calls.append(1)
+        if len(calls) < runner.KERNEL_START_ATTEMPTS:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+
+    runner._retry_kernel_start(attempt, tmp_path / "missing.ipynb", "02_people")
+    assert len(calls) == runner.KERNEL_START_ATTEMPTS
+
+
+def test_kernel_start_failure_gives_up_after_the_last_attempt(tmp_path):
+    from workbench.report import runner
+
+    calls = []
+
+    def attempt():
+        calls.append(1)
+        raise RuntimeError("zmq.error.ZMQError: Address already in use (addr='tcp://127.0.0.1:1')")
+
+    with pytest.raises(RuntimeError, match="Address already in use"):
+        runner._retry_kernel_start(attempt, tmp_path / "missing.ipynb", "02_people")
+    assert len(calls) == runner.KERNEL_START_ATTEMPTS
+
+
+def test_cell_errors_are_not_retried(tmp_path):
+    from workbench.report import runner
+
+    calls = []
+
+    def attempt():
+        calls.append(1)
+        raise ValueError("bad value in a cell")
+
+    with pytest.raises(ValueError):
+        runner._retry_kernel_start(attempt, tmp_path / "missing.ipynb", "02_people")
+    assert calls == [1]

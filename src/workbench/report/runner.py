@@ -223,6 +223,38 @@ def _keep_failed(out: Path, run_name: str, files: list[Path]) -> Path:
     return kept
 
 
+#: Attempts to start a notebook's kernel before the run fails (see :func:`_retry_kernel_start`).
+KERNEL_START_ATTEMPTS = 3
+
+
+def _is_kernel_start_failure(exc: BaseException, executed: Path) -> bool:
+    """True when *exc* came from starting the kernel, before any cell ran."""
+    text = f"{type(exc).__name__}: {exc}"
+    startup = "before replying to kernel_info" in text or "Address already in use" in text
+    return startup and _failing_cell(executed)[0] is None
+
+
+def _retry_kernel_start(attempt, executed: Path, name: str) -> None:
+    """Run ``attempt()``, retrying when the kernel dies while starting.
+
+    jupyter_client picks the kernel's five TCP ports by binding port 0 and closing it; a kernel
+    started at the same moment by another process (parallel reports, a scheduler, test
+    workers) can take one of them first, and the new kernel dies with ``Address already in
+    use`` before its first reply. A fresh start picks fresh ports. Failures inside cells are
+    never retried.
+    """
+    for i in range(1, KERNEL_START_ATTEMPTS + 1):
+        try:
+            attempt()
+            return
+        except Exception as e:
+            if i == KERNEL_START_ATTEMPTS or not _is_kernel_start_failure(e, executed):
+                raise
+            log.warning("notebook %s: kernel did not start (%s); retrying (%d of %d)",
+                        name, e, i + 1, KERNEL_START_ATTEMPTS)
+            time.sleep(0.5 * i)
+
+
 def _execute(
     params: ReportParams,
     name: str,
@@ -240,7 +272,8 @@ def _execute(
         # In a worker thread (Dask with processes=False) the copied context may point
         # jupyter_core at another thread's running event loop; start from an empty context.
         run = partial(contextvars.Context().run, pm.execute_notebook)
-    try:
+
+    def attempt() -> None:
         run(
             str(params.notebook_path(name)),
             str(executed),
@@ -253,6 +286,9 @@ def _execute(
             start_timeout=int(params.execution.start_timeout_s),
             execution_timeout=params.execution.cell_timeout_s,
         )
+
+    try:
+        _retry_kernel_start(attempt, executed, name)
     except PapermillExecutionError as e:
         first = (e.source or "").strip().splitlines()
         raise NotebookError(name, e.cell_index, first[0] if first else "", f"{e.ename}: {e.evalue}") from None
