@@ -61,10 +61,15 @@ def test_hawkes_recovers_city_contagion(city):
     assert m.converged_
     # the city: each victimization triggers Poisson(branching) victimizations among its
     # co-arrestees (chosen by share of shared arrests), after Exp(tau) days
-    assert abs(m.params_["alpha"] - p["contagion_branching"]) / p["contagion_branching"] < 0.25
-    assert abs(1 / m.params_["beta"] - p["contagion_tau_days"]) / p["contagion_tau_days"] < 0.25
-    assert abs(m.season_["amplitude"] - p["season_amplitude"]) < 0.12
-    assert abs(m.season_["peak_doy"] - p["season_peak_doy"]) < 30
+    assert m.params_["alpha"] == pytest.approx(p["contagion_branching"], rel=0.10)
+    assert 1 / m.params_["beta"] == pytest.approx(p["contagion_tau_days"], rel=0.10)
+    # what this model can see (truth.json model_view): near-repeat victims and co-victims are
+    # background to it, so its background cycle is flatter and later than the generator's
+    view = truth["realized"]["model_view"]
+    assert m.season_["amplitude"] == pytest.approx(view["background_season_amplitude"], rel=0.10)
+    assert abs(m.season_["peak_doy"] - view["background_season_peak_doy"]) < 10
+    assert m.contagion_share_ == pytest.approx(view["contagion_share"], abs=0.03)
+    assert truth["expected"]["model_view"]["background_season_amplitude"] < p["season_amplitude"]
     # attribution against the simulation's own parents
     both = m.events_.merge(
         tb["truth_parents"], left_on=["event_id", "person_id"], right_on=["incident_id", "person_id"]
@@ -76,6 +81,4 @@ def test_hawkes_recovers_city_contagion(city):
     # a most likely source is usually the true infector
     hit = both.loc[attributed & (both.parent_type == "contagion")]
     assert (hit["source_person"] == hit["parent_person_id"]).mean() > 0.6
-    share = truth["expected"]["window_shares"]["contagion"]
-    assert abs(m.contagion_share_ - share) < 0.15
     assert np.isfinite(m.loglik_)

@@ -289,3 +289,31 @@ def test_pooled_tiny_cities_match_expected_shares():
     real, exp = np.mean(real, 0), np.mean(exp, 0)
     assert abs(real[0] - exp[0]) < 0.12
     assert abs(real[1] - exp[1]) < 0.06
+
+
+def test_model_view_reduces_to_the_generator_without_lagged_victims():
+    """Without near-repeat, co-victims or contagion, a contagion model's background is the seasonal one."""
+    from workbench.synth import hawkes
+
+    p = Params(near_repeat_branching=0.0, co_victim_mean=0.0, contagion_branching=0.0)
+    v = hawkes.expected_model_view(p, 2.0, 8 * 365.25, 0.0, 0.3)
+    assert v["contagion_share"] == 0.0
+    assert v["background_season_amplitude"] == pytest.approx(p.season_amplitude, rel=1e-4)
+    assert v["background_season_peak_doy"] == pytest.approx(p.season_peak_doy, abs=0.1)
+    # lagged victims (near-repeat, co-victims of contagion shootings) flatten and delay the cycle
+    full = hawkes.expected_model_view(Params(), 2.0, 8 * 365.25, 0.0, 0.3)
+    assert 0 < full["background_season_amplitude"] < Params().season_amplitude
+    assert full["background_season_peak_doy"] > Params().season_peak_doy
+    assert 0.3 < full["contagion_share"] < 0.7
+
+
+def test_pooled_tiny_cities_match_the_expected_model_view():
+    """Realized model-view truth averages to its first-moment expectation across seeds."""
+    rows = []
+    for seed in range(4):
+        t = generate_city("tiny", 200 + seed).truth
+        rows.append([t["realized"]["model_view"][k] - t["expected"]["model_view"][k]
+                     for k in ("contagion_share", "background_season_amplitude")])
+    bias = np.mean(rows, 0)
+    assert abs(bias[0]) < 0.1
+    assert abs(bias[1]) < 0.15

@@ -349,6 +349,36 @@ def _patrol_truth(pt: dict, area_ids: np.ndarray, pat: pd.DataFrame) -> dict:
     }
 
 
+#: What ``expected.model_view`` and ``realized.model_view`` in ``truth.json`` mean.
+MODEL_VIEW_NOTE = (
+    "what a person-level contagion model (NetworkHawkes) should recover: contagion_share counts "
+    "only primary victims of contagion incidents (the infector's contacts); near-repeat victims and "
+    "all co-victims are background to such a model, so its background cycle is flatter and later "
+    "than season_amplitude/season_peak_doy"
+)
+
+
+def _realized_model_view(contagion: np.ndarray, t_v: np.ndarray, doy0: float) -> dict:
+    """Realized counterpart of :func:`hawkes.expected_model_view`.
+
+    Parameters
+    ----------
+    contagion : ndarray of bool
+        Per victimization: the primary victim of a contagion incident.
+    t_v : ndarray
+        Per victimization (same rows): time, days since the start.
+    doy0 : float
+        Day of year of the start (0 = January 1).
+    """
+    if not contagion.size or contagion.all():
+        return {"contagion_share": float(contagion.mean()) if contagion.size else 0.0,
+                "background_season_amplitude": 0.0, "background_season_peak_doy": 0.0}
+    z = np.exp(2j * np.pi * (doy0 + t_v[~contagion]) / hawkes.YEAR).mean()
+    return {"contagion_share": float(contagion.mean()),
+            "background_season_amplitude": float(2 * abs(z)),
+            "background_season_peak_doy": float(np.angle(z) * hawkes.YEAR / (2 * np.pi) % hawkes.YEAR)}
+
+
 def _truth(sc, params, seed, start, data_end_days, horizon, program_t, doy0, mu0, p_plus,
            expected, dataset, parents, popn, vic, t_final, shoot, rank, geo, engagement) -> dict:
     tables = dataset.tables
@@ -373,6 +403,7 @@ def _truth(sc, params, seed, start, data_end_days, horizon, program_t, doy0, mu0
     resp = tables["responses"]
     fol = tables["followups"]
     exp_share = {k: expected[k] / expected["incidents"] for k in ("background", "near_repeat", "contagion")}
+    model_view = hawkes.expected_model_view(params, mu0, horizon, doy0, p_plus)
     return {
         "seed": seed,
         "scale": sc.to_dict(),
@@ -405,6 +436,7 @@ def _truth(sc, params, seed, start, data_end_days, horizon, program_t, doy0, mu0
             "window": expected,
             "window_shares": exp_share,
             "stationary": hawkes.stationary(params, p_plus),
+            "model_view": {**model_view, "note": MODEL_VIEW_NOTE},
         },
         "realized": {
             "counts": {name: int(len(df)) for name, df in tables.items()},
@@ -414,6 +446,9 @@ def _truth(sc, params, seed, start, data_end_days, horizon, program_t, doy0, mu0
             "fatal_share": float(tables["victimizations"]["fatal"].mean()) if n_vic else 0.0,
             "victims": int(vic["person"].nunique()),
             "shares": {k: float(v) for k, v in share.items()},
+            "model_view": _realized_model_view(
+                (si["origin"].to_numpy()[shoot.victimizations["incident"].to_numpy()] == hawkes.CONTAGION)
+                & vic["primary"].to_numpy(), t_v, doy0),
             "share_victimizations_in_network": float(in_net.mean()) if n_vic else 0.0,
             "share_victims_in_network": float(
                 pd.Series(in_net).groupby(vic["person"].to_numpy()).first().mean()) if n_vic else 0.0,

@@ -190,6 +190,33 @@ def _displace(geo: Geography, px: np.ndarray, py: np.ndarray, sigma: float,
     return x, y
 
 
+def _first_moments(params: Params, mu0: float, horizon: float, doy0: float, p_plus: float):
+    """Integrate the first-moment equations over ``[0, horizon)`` (see :func:`expected_counts`).
+
+    Returns the final state: integrals of the background, near-repeat and contagion incident
+    rates, then of ``B``, ``B cos`` and ``B sin`` of the annual angle, where ``B`` is the rate
+    of victimizations that are *not* a contact's contagion: primary victims of background and
+    near-repeat incidents plus the co-victims of every incident (co-victims are drawn from
+    the whole population, not from the infector's contacts).
+    """
+    kn, kc = params.near_repeat_branching, params.contagion_branching
+    tn, tc, mc = params.near_repeat_tau_days, params.contagion_tau_days, params.co_victim_mean
+
+    def rhs(t, s):
+        zn, zc = s[0], s[1]
+        mu = mu0 * season(np.asarray(t), params, doy0)
+        lam = mu + kn * zn + kc * zc
+        n = p_plus * (mu + kn * zn) + kc * zc + mc * p_plus * lam
+        b = mu + kn * zn + mc * lam
+        ang = 2 * np.pi * (doy0 + t) / YEAR
+        return [(lam - zn) / tn, (n - zc) / tc, mu, kn * zn, kc * zc,
+                b, b * np.cos(ang), b * np.sin(ang)]
+
+    sol = solve_ivp(rhs, (0.0, horizon), np.zeros(8), method="RK45", max_step=2.0,
+                    rtol=1e-8, atol=1e-10)
+    return sol.y[2:, -1]
+
+
 def expected_counts(params: Params, mu0: float, horizon: float, doy0: float,
                     p_plus: float) -> dict[str, float]:
     """Expected incidents by origin over ``[0, horizon)`` (first-moment equations).
@@ -210,22 +237,41 @@ def expected_counts(params: Params, mu0: float, horizon: float, doy0: float,
         ``background``, ``near_repeat``, ``contagion`` (incidents), ``incidents`` and
         ``victimizations`` (incidents times ``1 + co_victim_mean``).
     """
-    kn, kc = params.near_repeat_branching, params.contagion_branching
-    tn, tc, mc = params.near_repeat_tau_days, params.contagion_tau_days, params.co_victim_mean
-
-    def rhs(t, s):
-        zn, zc = s[0], s[1]
-        mu = mu0 * season(np.asarray(t), params, doy0)
-        lam = mu + kn * zn + kc * zc
-        n = p_plus * (mu + kn * zn) + kc * zc + mc * p_plus * lam
-        return [(lam - zn) / tn, (n - zc) / tc, mu, kn * zn, kc * zc]
-
-    sol = solve_ivp(rhs, (0.0, horizon), np.zeros(5), method="RK45", max_step=2.0,
-                    rtol=1e-8, atol=1e-10)
-    bg, nr, ct = (float(v) for v in sol.y[2:, -1])
+    bg, nr, ct = (float(v) for v in _first_moments(params, mu0, horizon, doy0, p_plus)[:3])
     total = bg + nr + ct
     return {"background": bg, "near_repeat": nr, "contagion": ct, "incidents": total,
-            "victimizations": total * (1 + mc)}
+            "victimizations": total * (1 + params.co_victim_mean)}
+
+
+def expected_model_view(params: Params, mu0: float, horizon: float, doy0: float,
+                        p_plus: float) -> dict[str, float]:
+    """What a person-level network contagion model should find in the window (expected values).
+
+    A model such as :class:`workbench.network.NetworkHawkes` explains each victimization as
+    either a contact's contagion or its person's background. In this city only the *primary*
+    victim of a contagion incident is a contact of the infector; near-repeat victims and all
+    co-victims are drawn from the whole population in proportion to their background weight, so
+    for such a model they are background. Its background therefore mixes the seasonal
+    background with near-repeat and co-victim shootings that follow earlier (contagion)
+    shootings with a lag, which flattens and delays the annual cycle: its amplitude is below
+    ``season_amplitude`` and its peak after ``season_peak_doy``.
+
+    Returns
+    -------
+    dict
+        ``contagion_share``: expected share of victimizations that are a contact's contagion;
+        ``background_season_amplitude`` and ``background_season_peak_doy`` (day of year,
+        0 = January 1): first annual harmonic of the non-contagion victimization rate over the
+        window, ``2 |integral B e^{i angle}| / integral B`` (exact for a rate of the form
+        ``1 + a cos + b sin`` over whole years).
+    """
+    _, _, ct, b, bc, bs = (float(v) for v in _first_moments(params, mu0, horizon, doy0, p_plus))
+    z = complex(bc, bs) / b
+    return {
+        "contagion_share": ct / (ct + b),
+        "background_season_amplitude": 2 * abs(z),
+        "background_season_peak_doy": float(np.angle(z) * YEAR / (2 * np.pi) % YEAR),
+    }
 
 
 def stationary(params: Params, p_plus: float) -> dict[str, float]:
