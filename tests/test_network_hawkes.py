@@ -323,3 +323,226 @@ def test_second_step_on_one_step_data_gives_small_alpha2(graph, sim, model):
     # default: no second step, no alpha2, no source_steps column
     assert "alpha2" not in model.params_ and "source_steps" not in model.events_
     assert "second_step=False" in repr(model)
+
+
+# -- optional self-excitation (repeat victimization of the same person) ------------------------
+TRUE_SELF = {"mu0": 2e-4, "alpha": 0.1, "beta": 0.05, "alpha_self": 0.3}
+
+
+def true_kinds(sim):
+    """Per simulated event: triggered by the same person (self) / by another person (contagion)."""
+    par = sim["parent"].to_numpy()
+    person = sim["person_id"].to_numpy()
+    own = (par >= 0) & (person == person[np.maximum(par, 0)])
+    return own, (par >= 0) & ~own
+
+
+@pytest.fixture(scope="module")
+def sim_self(graph):
+    start = pd.Timestamp("2018-01-01", tz=TZ)
+    return simulate_network_hawkes(
+        graph, TRUE_SELF["mu0"], TRUE_SELF["alpha"], TRUE_SELF["beta"], T_DAYS, max_lag_days=365,
+        start=start, seed=5, self_branching=TRUE_SELF["alpha_self"],
+    )
+
+
+@pytest.fixture(scope="module")
+def model_self(graph, sim_self):
+    start = pd.Timestamp("2018-01-01", tz=TZ)
+    end = start + pd.Timedelta(days=T_DAYS)
+    return NetworkHawkes(max_lag_days=365, n_boot=10, seed=7, self_excitation=True).fit(
+        graph, sim_self, start=start, end=end
+    )
+
+
+def test_simulator_self_excitation(graph, sim_self):
+    own, contagion = true_kinds(sim_self)
+    assert own.sum() > 800 and contagion.sum() > 1500  # 1,445 and 2,306 of 4,899
+    kids = sim_self[contagion]
+    r_child = graph.rows(kids.person_id.to_numpy())
+    r_parent = graph.rows(sim_self.person_id.to_numpy()[kids.parent.to_numpy()])
+    assert (np.asarray(graph.binary[r_parent, r_child]).ravel() == 1).all()
+    # each event has on average alpha_self * (1 - exp(-beta L)) repeats (those inside the window)
+    parents = sim_self.parent.to_numpy()[own]
+    per_event = np.bincount(parents, minlength=len(sim_self))[sim_self.t.to_numpy() < T_DAYS - 365]
+    assert per_event.mean() == pytest.approx(TRUE_SELF["alpha_self"], rel=0.1)
+
+
+def test_self_excitation_recovers_alpha_self(model_self, sim_self):
+    """(1) contagion and self-excitation together: both branching weights recovered."""
+    assert model_self.converged_
+    ci = model_self.confidence_intervals_
+    for name, true in TRUE_SELF.items():
+        est = model_self.params_[name]
+        inside = ci.loc[name, "lower"] <= true <= ci.loc[name, "upper"]
+        assert inside or abs(est - true) / true < 0.15, (name, est, ci.loc[name].to_dict())
+    own, contagion = true_kinds(sim_self)
+    # estimated 0.473 and 0.292 against realized 0.471 and 0.295
+    assert model_self.contagion_share_ == pytest.approx(contagion.mean(), abs=0.03)
+    assert model_self.self_excitation_share_ == pytest.approx(own.mean(), abs=0.03)
+    assert {"contagion_share", "self_excitation_share"} <= set(ci.index)
+    assert "beta_self" not in model_self.params_  # shared decay by default
+    # a contacts-only fit takes repeats for contagion: alpha 0.148, share 0.695
+    flat = NetworkHawkes(max_lag_days=365, n_boot=0).fit(
+        graph=model_self._graph, events=sim_self, start=model_self.start_, end=model_self.end_
+    )
+    assert flat.contagion_share_ > contagion.mean() + 0.15
+    assert flat.params_["alpha"] > 1.3 * TRUE_SELF["alpha"]
+    assert model_self.loglik_ > flat.loglik_ + 100
+
+
+def covictim_background(graph, seed: int, rate: float = 2e-4, T: float = T_DAYS, share: float = 0.5):
+    """Background incidents hitting one person and, with probability ``share``, one of their
+    contacts at the same instant (co-victims): graph rows and times."""
+    rng = np.random.default_rng(seed)
+    n_inc = rng.poisson(rate * graph.n_people * T)
+    who = rng.integers(0, graph.n_people, n_inc)
+    when = rng.uniform(0, T, n_inc)
+    deg = graph.degree[who]
+    pair = (deg > 0) & (rng.uniform(size=n_inc) < share)
+    pick = (rng.uniform(size=pair.sum()) * deg[pair]).astype(np.int64)
+    mate = graph.binary.indices[graph.binary.indptr[who[pair]] + pick]
+    return np.concatenate([who, mate]), np.concatenate([when, when[pair]])
+
+
+def test_repeats_without_contagion_are_not_contagion(graph):
+    """(2) No contagion at all, but co-victims who are contacts and repeat victimization: the
+    repeats of one co-victim follow the other's victimization, which a contacts-only model
+    reads as contagion (share 0.24); with self-excitation the share is 0.01."""
+    bg = covictim_background(graph, seed=8)
+    sim = simulate_network_hawkes(
+        graph, 0.0, 0.0, 0.05, T_DAYS, max_lag_days=365, background=bg, seed=9, self_branching=0.4
+    )
+    own, contagion = true_kinds(sim)
+    assert not contagion.any() and own.mean() > 0.3
+    flat = NetworkHawkes(max_lag_days=365, n_boot=0).fit(graph, sim, end=T_DAYS)
+    m = NetworkHawkes(max_lag_days=365, n_boot=0, self_excitation=True).fit(graph, sim, end=T_DAYS)
+    assert flat.contagion_share_ > 0.15
+    assert m.contagion_share_ < 0.03
+    assert m.params_["alpha"] < 0.1 * flat.params_["alpha"]
+    assert m.params_["alpha_self"] == pytest.approx(0.4, rel=0.15)
+    assert m.self_excitation_share_ == pytest.approx(own.mean(), abs=0.03)
+    assert (m.events_["source_steps"] != 1).mean() > 0.95
+
+
+def test_self_excitation_on_data_without_repeats(graph, sim, model):
+    """(3) Simulated without self-excitation: alpha_self near 0, the rest unchanged."""
+    m = NetworkHawkes(max_lag_days=365, n_boot=0, self_excitation=True).fit(
+        graph, sim, start=model.start_, end=model.end_
+    )
+    assert m.params_["alpha_self"] < 0.005  # 0.0002, against 0.3 in the test above
+    assert m.self_excitation_share_ < 0.005
+    assert m.params_["alpha"] == pytest.approx(model.params_["alpha"], rel=0.05)
+    assert m.contagion_share_ == pytest.approx(model.contagion_share_, abs=0.02)
+    # default: no self-excitation anywhere in the output
+    assert "alpha_self" not in model.params_ and "p_self" not in model.events_
+    assert model.self_excitation_share_ == 0.0
+    assert "self_excitation=False" in repr(model)
+    with pytest.raises(ValueError, match="self_decay"):
+        NetworkHawkes(self_decay="separate")
+
+
+def test_self_excitation_attribution_and_cascades(model_self, sim_self):
+    """(4) Self-sourced events get source_steps -1, their source is their own person."""
+    ev = model_self.events_
+    assert set(ev["source_steps"].unique()) == {-1, 0, 1}
+    own_src = ev[ev.source_steps == -1]
+    assert len(own_src) > 700
+    assert (own_src.source_person == own_src.person_id).all()
+    assert ((ev.source_steps == 0) == ev.source_event.isna()).all()
+    np.testing.assert_allclose(ev.p_background + ev.p_contagion + ev.p_self, 1.0)
+    assert model_self.contagion_share_ == pytest.approx(ev.p_contagion.mean())
+    assert model_self.self_excitation_share_ == pytest.approx(ev.p_self.mean())
+    # most events attributed to self-excitation are true repeats (75 %), and vice versa (94 %)
+    own, _ = true_kinds(sim_self)
+    attributed = (ev.source_steps == -1).to_numpy()
+    assert own[attributed].mean() > 0.7 and attributed[own].mean() > 0.9
+    # a repeat continues its cascade, one generation down
+    par = ev.set_index("event_id").loc[own_src.source_event]
+    assert (par["cascade_id"].to_numpy() == own_src["cascade_id"].to_numpy()).all()
+    assert (par["generation"].to_numpy() + 1 == own_src["generation"].to_numpy()).all()
+    # delays are contact-to-contact only: their mean is near 1 / beta
+    assert model_self.delays_["n_most_likely"] == (ev.source_steps == 1).sum()
+    assert model_self.delays_["mean_expected"] == pytest.approx(1 / TRUE_SELF["beta"], rel=0.15)
+
+
+def test_self_excitation_intensity_brute_force(graph, sim_self, model_self):
+    cut = model_self.start_ + pd.Timedelta(days=1500)
+    past = sim_self[sim_self.occurred_at < cut]
+    score = model_self.intensity(cut, events=past)
+    p = model_self.params_
+    a, a_s, b = p["alpha"], p["alpha_self"], p["beta"]
+
+    def excite(ids):
+        lags = ((cut - past[past.person_id.isin(ids)].occurred_at) / pd.Timedelta(days=1)).to_numpy()
+        return np.sum(b * np.exp(-b * lags[lags <= 365]))
+
+    for who in score.sort_values().index[-3:]:
+        row = graph.rows([who])[0]
+        want = p["mu0"] + a * excite(graph.person_ids[graph.binary[[row]].indices]) + a_s * excite([who])
+        assert score[who] == pytest.approx(want)
+    ex = model_self.expected_victimizations(cut, 90.0, events=past)
+    np.testing.assert_allclose(ex["intensity"].to_numpy(), score.to_numpy())
+    # a repeat victim's own history raises their expected count above the contacts-only part
+    assert (ex["expected"] >= p["mu0"] * 90 - 1e-12).all()
+
+
+def test_self_excitation_loglik_brute_force():
+    """Log-likelihood with contacts, distance 2 and self (own decay), by explicit loops."""
+    g = graph_from_groups([0, 0, 1, 1], ["a", "b", "b", "c"], nodes=["a", "b", "c", "d"])
+    ev = pd.DataFrame({
+        "person_id": ["a", "b", "a", "c", "b", "a", "d", "c", "a"],
+        "t": [1.0, 2.0, 3.0, 4.0, 5.5, 7.0, 8.0, 9.0, 9.5],
+    })
+    T, L = 10.0, 5.0
+    m = NetworkHawkes(max_lag_days=L, n_boot=0, second_step=True, self_excitation=True,
+                      self_decay="own").fit(g, ev, start=0.0, end=T)
+    contacts = {("a", "b"), ("b", "a"), ("b", "c"), ("c", "b")}
+    two = {("a", "c"), ("c", "a")}
+    n_contacts = {"a": 1, "b": 2, "c": 1, "d": 0}
+    n_two = {"a": 1, "b": 0, "c": 1, "d": 0}
+
+    def brute(p):
+        ll = 0.0
+        for i, ti in zip(ev.person_id, ev.t):
+            lam = p["mu0"]
+            for j, tj in zip(ev.person_id, ev.t):
+                lag = ti - tj
+                if not 0 < lag <= L:
+                    continue
+                if (j, i) in contacts:
+                    lam += p["alpha"] * p["beta"] * np.exp(-p["beta"] * lag)
+                elif (j, i) in two:
+                    lam += p["alpha2"] * p["beta"] * np.exp(-p["beta"] * lag)
+                elif j == i:
+                    lam += p["alpha_self"] * p["beta_self"] * np.exp(-p["beta_self"] * lag)
+            ll += np.log(lam)
+        ll -= p["mu0"] * 4 * T
+        for j, tj in zip(ev.person_id, ev.t):
+            tau = min(T - tj, L)
+            ll -= (p["alpha"] * n_contacts[j] + p["alpha2"] * n_two[j]) * (1 - np.exp(-p["beta"] * tau))
+            ll -= p["alpha_self"] * (1 - np.exp(-p["beta_self"] * tau))
+        return ll
+
+    assert m.loglik_ == pytest.approx(brute(m.params_), rel=1e-12)
+    chosen = {"mu0": 0.05, "alpha": 0.3, "beta": 0.4, "alpha2": 0.1, "alpha_self": 0.5, "beta_self": 1.5}
+    assert m._loglik(m._prob, chosen)[0] == pytest.approx(brute(chosen), rel=1e-12)
+    # the EM maximum beats the chosen point
+    assert m.loglik_ >= m._loglik(m._prob, chosen)[0]
+    assert set(m.events_["source_steps"]) <= {-1, 0, 1, 2}
+
+
+def test_self_decay_own_recovers_a_different_clock(graph):
+    """Repeats on a slower clock (100-day mean delay) than contagion (20 days): the own decay
+    recovers both; the shared one biases alpha (+12 %) and the contagion delay (+90 %)."""
+    sim = simulate_network_hawkes(graph, 2e-4, 0.1, 0.05, T_DAYS, max_lag_days=365, seed=5,
+                                  self_branching=0.3, self_beta=0.01)
+    own = NetworkHawkes(max_lag_days=365, n_boot=2, bootstrap="parametric", seed=2,
+                        self_excitation=True, self_decay="own").fit(graph, sim, end=T_DAYS)
+    for name, true in {"alpha": 0.1, "beta": 0.05, "alpha_self": 0.3, "beta_self": 0.01}.items():
+        assert own.params_[name] == pytest.approx(true, rel=0.15), name
+    assert "beta_self" in own.confidence_intervals_.index and len(own.bootstrap_) == 2
+    shared = NetworkHawkes(max_lag_days=365, n_boot=0, self_excitation=True).fit(graph, sim, end=T_DAYS)
+    assert 1 / shared.params_["beta"] > 1.5 / 0.05
+    assert own.loglik_ > shared.loglik_ + 100
+    assert "self_decay='own'" in repr(own)

@@ -4,7 +4,9 @@ Given, for every victimization, the probability ``p_background`` that it was bac
 for every candidate (child, parent) pair, the probability that the parent triggered it (the
 E-step of :class:`~workbench.network.hawkes.NetworkHawkes`), each victimization's most likely
 source is the parent with the largest probability when that beats background. Following most
-likely sources gives a forest: its trees are the cascades.
+likely sources gives a forest: its trees are the cascades. With self-excitation a source may be
+the victim's own earlier victimization (``source_steps`` -1); it continues the cascade like any
+other source.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ def attribute_sources(
     person_ids: np.ndarray,
     start: pd.Timestamp | None = None,
     step: np.ndarray | None = None,
+    self_source: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
     """Most likely source of every event, the cascades they form, and the delays.
 
@@ -45,15 +48,21 @@ def attribute_sources(
     start : Timestamp, optional
         Adds an ``occurred_at`` column when given.
     step : ndarray of int, optional
-        Network distance (1 or 2) of each pair's parent; adds a ``source_steps`` column (0 when
-        background is most likely) when given.
+        Network distance (1 or 2) of each pair's parent, or -1 when the parent is the child's
+        own person (self-excitation); adds a ``source_steps`` column (0 when background is
+        most likely) when given.
+    self_source : bool
+        The pairs include self-excitation (``step == -1``): adds ``p_self`` (probability that
+        the event repeats its person's own earlier victimization), ``p_contagion`` becomes
+        ``1 - p_background - p_self``, and ``delays`` count network pairs only.
 
     Returns
     -------
     events : DataFrame
         ``event_id``, ``person_id``, ``t``, (``occurred_at``), ``p_background``,
-        ``p_contagion``, ``source_event``, ``source_person`` (``None`` when background is most
-        likely), ``source_prob``, ``delay_days``, ``cascade_id``, ``generation``,
+        ``p_contagion``, (``p_self`` with ``self_source``), ``source_event``, ``source_person``
+        (``None`` when background is most likely), ``source_prob``, ``delay_days`` (from the
+        most likely source, whatever its kind), ``cascade_id``, ``generation``,
         (``source_steps`` with ``step``).
     cascades : DataFrame
         ``cascade_id``, ``size``, ``first_t``, ``last_t``, ``depth``, ``duration_days``,
@@ -61,6 +70,7 @@ def attribute_sources(
     delays : Series
         ``mean_expected`` (every pair's lag weighted by ``p_pair``), ``mean_most_likely``,
         ``median_most_likely``, ``n_most_likely`` (days; pairs of most likely sources).
+        With ``self_source`` only network pairs count (infector to infectee), not repeats.
     """
     E = len(t)
     # most likely parent per child: sort pairs by (child, -p) and take the first of each child
@@ -108,6 +118,14 @@ def attribute_sources(
         best_step = np.zeros(E, np.int8)
         best_step[child[best]] = step[best]
         events["source_steps"] = np.where(has, best_step, 0).astype(np.int8)
+    network = np.ones(len(child), bool)  # pairs whose lags are infector-to-infectee delays
+    if self_source:
+        own = step < 0
+        network = ~own
+        p_self = np.bincount(child[own], weights=p_pair[own], minlength=E)
+        events["p_contagion"] = 1.0 - p_background - p_self
+        events.insert(events.columns.get_loc("p_contagion") + 1, "p_self", p_self)
+        delay = np.where(events["source_steps"].to_numpy() > 0, delay, np.nan)
     if start is not None:
         events.insert(3, "occurred_at", start + pd.to_timedelta(t, unit="D"))
 
@@ -129,14 +147,16 @@ def attribute_sources(
         .sort_values(["size", "first_t"], ascending=[False, True], kind="stable")
         .reset_index(drop=True)
     )
-    S = p_pair.sum()
-    lag = t[child] - t[parent]
+    has_delay = ~np.isnan(delay)  # most likely sources that are network contacts
+    pn = p_pair[network] if self_source else p_pair
+    S = pn.sum()
+    lag = t[child[network]] - t[parent[network]] if self_source else t[child] - t[parent]
     delays = pd.Series(
         {
-            "mean_expected": float(p_pair @ lag / S) if S > 0 else np.nan,
-            "mean_most_likely": float(np.nanmean(delay)) if has.any() else np.nan,
-            "median_most_likely": float(np.nanmedian(delay)) if has.any() else np.nan,
-            "n_most_likely": int(has.sum()),
+            "mean_expected": float(pn @ lag / S) if S > 0 else np.nan,
+            "mean_most_likely": float(np.nanmean(delay)) if has_delay.any() else np.nan,
+            "median_most_likely": float(np.nanmedian(delay)) if has_delay.any() else np.nan,
+            "n_most_likely": int(has_delay.sum()),
         },
         name="delay_days",
     )

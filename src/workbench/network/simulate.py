@@ -5,7 +5,10 @@ Background events of person ``i`` arrive as a Poisson process of rate ``mu_i * s
 person ``j`` then triggers, at each network contact ``i``, a Poisson number of events with mean
 ``alpha * K_ji * (1 - exp(-beta * L))`` (and, with ``alpha2``, at each person at distance
 exactly 2 a Poisson number with mean ``alpha2 * (1 - exp(-beta * L))``) whose delays are exponential with rate ``beta``
-(truncated at ``L = max_lag_days``); ``K`` is :meth:`Graph.trigger_matrix` -- the same model
+(truncated at ``L = max_lag_days``); with ``self_branching`` it also triggers, at its own
+person, a Poisson number of repeat victimizations with mean
+``self_branching * (1 - exp(-self_beta * L))`` (delays exponential with rate ``self_beta``,
+default ``beta``). ``K`` is :meth:`Graph.trigger_matrix` -- the same model
 :class:`~workbench.network.hawkes.NetworkHawkes` fits. Generations are drawn one at a time, each
 vectorized over all of its events (the loop is over generations, not events).
 """
@@ -70,6 +73,8 @@ def simulate_network_hawkes(
     seed: int | np.random.Generator | None = None,
     max_events: int = 5_000_000,
     alpha2: float = 0.0,
+    self_branching: float = 0.0,
+    self_beta: float | None = None,
 ) -> pd.DataFrame:
     """Draw one realization of the network Hawkes process.
 
@@ -108,13 +113,20 @@ def simulate_network_hawkes(
     alpha2 : float
         Expected number of events one event triggers at each person at distance exactly 2
         (:attr:`Graph.two_step`), same delay distribution; 0 (default) for contacts only.
+    self_branching : float
+        Expected number of repeat victimizations of the same person one event triggers
+        (self-excitation, over an unlimited horizon; the ``max_lag_days`` truncation removes
+        the share ``exp(-self_beta * L)``); 0 (default) for none.
+    self_beta : float, optional
+        Decay rate of the self-excitation kernel, per day (default: ``beta``).
 
     Returns
     -------
     DataFrame
         One row per event sorted by time: ``event_id`` (``"e0"``, ...), ``person_id``, ``t``
         (days since start), ``parent`` (row position of the triggering event, -1 for
-        background), ``generation`` (0 for background); plus ``occurred_at`` with ``start``.
+        background; a repeat victimization's parent is its person's own earlier event),
+        ``generation`` (0 for background); plus ``occurred_at`` with ``start``.
 
     Raises
     ------
@@ -127,6 +139,8 @@ def simulate_network_hawkes(
     mu = np.broadcast_to(np.asarray(mu, dtype=float), (n,))
     L = np.inf if max_lag_days is None else float(max_lag_days)
     mass = 1.0 - np.exp(-beta * L)
+    beta_s = float(beta if self_beta is None else self_beta)
+    mass_s = 1.0 - np.exp(-beta_s * L)
 
     if background is not None:
         person = np.asarray(background[0], dtype=np.int64)
@@ -158,11 +172,21 @@ def simulate_network_hawkes(
             o2, n2, w2 = _expand_neighbours(graph.two_step, cur_p)
             owner, nbr = np.concatenate([owner, o2]), np.concatenate([nbr, n2])
             w = np.concatenate([w, alpha2 * w2])
-        k = rng.poisson(w * mass)
+        if self_branching > 0:  # repeats of the event's own person, own decay
+            n_net, m = len(w), len(cur_p)
+            owner, nbr = np.concatenate([owner, np.arange(m)]), np.concatenate([nbr, cur_p])
+            w = np.concatenate([w, np.full(m, float(self_branching))])
+            is_self = np.arange(len(w)) >= n_net
+            k = rng.poisson(w * np.where(is_self, mass_s, mass))
+            is_self = np.repeat(is_self, k)
+            m_c, b_c = np.where(is_self, mass_s, mass), np.where(is_self, beta_s, beta)
+        else:
+            k = rng.poisson(w * mass)
+            m_c, b_c = mass, beta
         child_owner = np.repeat(owner, k)
         child_p = np.repeat(nbr, k)
         u = rng.uniform(size=len(child_p))
-        delay = -np.log1p(-u * mass) / beta
+        delay = -np.log1p(-u * m_c) / b_c
         child_t = cur_t[child_owner] + delay
         keep = child_t < T
         child_p, child_t, child_owner = child_p[keep], child_t[keep], child_owner[keep]
@@ -175,7 +199,8 @@ def simulate_network_hawkes(
         if total > max_events:
             raise RuntimeError(
                 f"more than {max_events} events simulated: alpha={alpha} is too high for this "
-                "graph (the branching ratio alpha * spectral radius must be < 1)"
+                "graph (the branching ratio alpha * spectral radius, plus self_branching, "
+                "must be < 1)"
             )
         cur_p, cur_t = child_p, child_t
     p = np.concatenate(all_p)
