@@ -1,8 +1,9 @@
 """Map layers: each function adds one toggleable layer (and its legend) to a folium map.
 
 All inputs are in a projected CRS (meters) or any CRS with a known ``crs``; they are reprojected
-to WGS84 for Leaflet here. Colours come from matplotlib colormaps; legends are small Leaflet
-controls shown only while their layer is on (:class:`Legend`).
+to WGS84 for Leaflet here. Colours come from :mod:`workbench.plots.palette` (Okabe-Ito for kinds,
+colour-blind-safe colormaps for values, drawn with matplotlib's colormaps; pyplot is not imported);
+legends are small Leaflet controls shown only while their layer is on (:class:`Legend`).
 
 Privacy: :func:`add_cells`, :func:`add_gi`, :func:`add_exposure_areas`, :func:`add_kde` (with
 ``min_support``) and :func:`add_trauma` never draw a single incident's location; only
@@ -26,6 +27,8 @@ from matplotlib.colors import to_hex
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
+from workbench.plots import palette as pal
+
 __all__ = [
     "GI_COLORS",
     "Legend",
@@ -44,20 +47,23 @@ __all__ = [
 WGS84 = "EPSG:4326"
 SUPPRESSED_COLOR = "#bdbdbd"
 
-#: Gi* class -> colour (ArcGIS-like diverging palette).
-GI_COLORS = {
-    "hot spot 99%": "#d62f27",
-    "hot spot 95%": "#ed7551",
-    "hot spot 90%": "#fab984",
-    "cold spot 90%": "#c0ccbe",
-    "cold spot 95%": "#7b9fcf",
-    "cold spot 99%": "#4575b5",
+#: Gi* class -> colour (ColorBrewer RdBu, :data:`workbench.plots.palette.DIVERGING_6`: red hot, blue cold).
+GI_COLORS = dict(zip(
+    ["hot spot 99%", "hot spot 95%", "hot spot 90%", "cold spot 90%", "cold spot 95%", "cold spot 99%"],
+    pal.DIVERGING_6,
+))
+
+#: Place kind -> colour (Okabe-Ito; 'other' neutral grey).
+PLACE_COLORS = {
+    "school": pal.BLUE, "park": pal.BLUISH_GREEN, "recreation_center": pal.ORANGE, "clinic": pal.REDDISH_PURPLE,
+    "place_of_worship": pal.SKY_BLUE, "library": pal.BLACK, "other": "#666666",
 }
 
-PLACE_COLORS = {
-    "school": "#1b9e77", "park": "#66a61e", "recreation_center": "#e6ab02", "clinic": "#e7298a",
-    "place_of_worship": "#7570b3", "library": "#a6761d", "other": "#666666",
-}
+#: Incident kind -> colour (Okabe-Ito), researcher-mode points.
+INCIDENT_COLORS = {"fatal_shooting": pal.VERMILLION, "nonfatal_shooting": pal.ORANGE, "shots_fired": pal.SKY_BLUE}
+
+#: Exposure-zone circles (researcher mode).
+EXPOSURE_ZONE_COLOR = pal.REDDISH_PURPLE
 
 
 class Legend(MacroElement):
@@ -114,7 +120,7 @@ var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
 
 
 # -- helpers ----------------------------------------------------------------------------------
-def class_colors(values: np.ndarray, k: int = 5, cmap: str = "YlOrRd", scheme: str = "quantile") -> tuple[np.ndarray, list[tuple[str, str]]]:
+def class_colors(values: np.ndarray, k: int = 5, cmap: str = pal.COUNTS, scheme: str = "quantile") -> tuple[np.ndarray, list[tuple[str, str]]]:
     """Colour per value from ``k`` classes (quantile or equal-interval), and the legend items.
 
     NaN values get the suppressed grey and no legend item (the caller adds one if needed).
@@ -177,7 +183,7 @@ def _geojson_layer(gdf: gpd.GeoDataFrame, name: str, colors: np.ndarray, fields:
 
 # -- layers -----------------------------------------------------------------------------------
 def add_cells(m: folium.Map, cells: gpd.GeoDataFrame, *, min_count: int, name: str = "Incidents per cell",
-              show: bool = True, cmap: str = "YlOrRd", what: str = "incidents") -> folium.FeatureGroup:
+              show: bool = True, cmap: str = pal.COUNTS, what: str = "incidents") -> folium.FeatureGroup:
     """Aggregated counts per grid cell (from :func:`workbench.maps.cell_counts`); suppressed cells grey.
 
     Suppressed cells carry no number, only their label (``'<11'``); classes are built from the
@@ -200,7 +206,7 @@ def add_incidents(m: folium.Map, incidents: gpd.GeoDataFrame, *, name: str = "In
                   color_by: str = "kind") -> folium.FeatureGroup:
     """Exact incident points (researcher mode only)."""
     fields = [f for f in fields if f in incidents.columns]
-    palette = {"fatal_shooting": "#b2182b", "nonfatal_shooting": "#ef8a62", "shots_fired": "#67a9cf"}
+    palette = INCIDENT_COLORS
     kinds = incidents[color_by].astype(str) if color_by in incidents else pd.Series("", index=incidents.index)
     colors = kinds.map(palette).fillna("#444444").to_numpy(object)
     g = _to_wgs84(incidents[fields + ["geometry"]].copy())
@@ -235,7 +241,7 @@ def kde_visible(kd: Any, support_points: np.ndarray | None = None, min_count: in
 
 def add_kde(m: folium.Map, kd: Any, *, name: str = "Density (smoothed)", show: bool = False,
             min_support: np.ndarray | None = None, support_points: np.ndarray | None = None,
-            min_count: int = 11, cmap: str = "magma_r", opacity: float = 0.7) -> folium.raster_layers.ImageOverlay:
+            min_count: int = 11, cmap: str = pal.DENSITY, opacity: float = 0.7) -> folium.raster_layers.ImageOverlay:
     """Kernel density surface (a fitted :class:`workbench.spatial.KernelDensity`) as an inline PNG.
 
     Parameters
@@ -308,7 +314,7 @@ def add_exposure_areas(m: folium.Map, areas: gpd.GeoDataFrame, exposures: pd.Ser
     a = a[n > 0].copy()
     n = n[n > 0]
     sup = suppressed_mask(n, min_count)
-    colors, items = class_colors(np.where(sup, np.nan, n), cmap="PuRd")
+    colors, items = class_colors(np.where(sup, np.nan, n), cmap=pal.EXPOSURE)
     a["zones"] = np.where(sup, suppression_marker(min_count), n.astype(int).astype(str))
     a["area"] = a[id_column]
     fg = _geojson_layer(a, name, colors, ["area", "zones"], ["Area:", "Exposure zones:"], show, opacity=0.55)
@@ -327,10 +333,10 @@ def add_exposure_circles(m: folium.Map, zones: gpd.GeoDataFrame, *, name: str = 
     z["to"] = z["end"].dt.strftime("%Y-%m-%d")
     z["residents"] = z["residents_exposed"].round(0)
     fields = [f for f in ("incident_id", "from", "to", "residents", "n_places") if f in z]
-    colors = np.full(len(z), "#984ea3", dtype=object)
+    colors = np.full(len(z), EXPOSURE_ZONE_COLOR, dtype=object)
     fg = _geojson_layer(z, name, colors, fields, [f"{f}:" for f in fields], show, opacity=0.2, weight=1)
     fg.add_to(m)
-    Legend("Exposure zones", [("#984ea3", f"{zones['radius_m'].iloc[0]:,.0f} m around a shooting" if len(zones) else "none")],
+    Legend("Exposure zones", [(EXPOSURE_ZONE_COLOR, f"{zones['radius_m'].iloc[0]:,.0f} m around a shooting" if len(zones) else "none")],
            layer=fg).add_to(m)
     return fg
 
@@ -375,7 +381,7 @@ def add_trauma(m: folium.Map, areas: gpd.GeoDataFrame, index: pd.DataFrame, *, n
     ti = index.set_index(index[id_column].astype(str))
     a["index"] = a[id_column].map(ti["index"]).astype(float).round(2)
     a["rank"] = a[id_column].map(ti["rank"].astype("Float64")).astype(float)
-    colors, items = class_colors(a["index"].to_numpy(), cmap="OrRd")
+    colors, items = class_colors(a["index"].to_numpy(), cmap=pal.RATES)
     a["area"] = a[id_column]
     a["rank_label"] = a["rank"].map(lambda r: "n/a" if pd.isna(r) else f"{int(r)}")
     a["index_label"] = a["index"].map(lambda v: "n/a" if pd.isna(v) else f"{v:.2f}")

@@ -18,6 +18,8 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from workbench.dosage.balance import HIDDEN_CLASS, Balance, policy_classes
 
+from . import palette as pal
+
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
     from matplotlib.figure import Figure
@@ -26,12 +28,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["CLASS_COLORS", "plot_balance_map", "plot_group_trends", "plot_quadrant"]
 
+#: Balance class -> colour: ColorBrewer RdBu (colour-blind safe; :data:`palette.DIVERGING_6`),
+#: red for more police than need, blue for more support; neutral greys for the rest.
 CLASS_COLORS = {
-    "over-policed and underserved": "#b2182b",
-    "more police than need": "#ef8a62",
-    "underserved": "#fddbc7",
-    "support-led": "#2166ac",
-    "less police than need": "#67a9cf",
+    "over-policed and underserved": pal.DIVERGING_6[0],
+    "more police than need": pal.DIVERGING_6[1],
+    "underserved": pal.DIVERGING_6[2],
+    "support-led": pal.DIVERGING_6[5],
+    "less police than need": pal.DIVERGING_6[4],
     "in balance": "#f0f0f0",
     HIDDEN_CLASS: "#d9d9d9",
 }
@@ -130,7 +134,7 @@ def plot_group_trends(trends: pd.DataFrame, pc: "ProgramChange", min_count: int,
     """Pooled rate per group and period with the program start marked; periods whose count is
     below ``min_count`` are left as gaps."""
     fig, ax = plt.subplots(figsize=(9, 3.4), layout="constrained")
-    styles = {"reached": ("#b2182b", "-"), "not reached": ("#2166ac", "-"), "unknown": ("#969696", ":")}
+    styles = {"reached": (pal.VERMILLION, "-"), "not reached": (pal.BLUE, "-"), "unknown": ("#969696", ":")}
     for g, d in trends.groupby("group"):
         d = d.sort_values("start")
         y = np.where(d["count"].to_numpy() < min_count, np.nan, d["rate"].to_numpy(float))

@@ -16,6 +16,8 @@ from matplotlib.patches import Patch
 
 from workbench.privacy import complementary_mask, suppressed_mask
 
+from . import palette as pal
+
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
     from matplotlib.figure import Figure
@@ -48,7 +50,7 @@ def plot_monthly(monthly: pd.DataFrame, min_count: int, title: str = "Incidents 
     kinds = [c for c in monthly.columns if c not in ("month", "total")]
     _, hide = complementary_mask(monthly[kinds].to_numpy(dtype=float), min_count)
     hide = hide | suppressed_mask(y, min_count)
-    ax.plot(x, np.where(hide, np.nan, y), marker="o", ms=3, lw=1.5, color="#1f4e79")
+    ax.plot(x, np.where(hide, np.nan, y), marker="o", ms=3, lw=1.5, color=pal.BLUE)
     if hide.any():
         ax.plot(x[hide], np.zeros(int(hide.sum())), "x", color="#9e9e9e",
                 label="not shown (a count below " f"{min_count})")
@@ -74,7 +76,7 @@ def plot_area_rates(rates: "gpd.GeoDataFrame", title: str | None = None) -> "Fig
     fig, ax = plt.subplots(figsize=(7, 7), layout="constrained")
     shown = rates[~rates["suppressed"]]
     if len(shown):
-        shown.plot(column="rate", ax=ax, cmap="OrRd", edgecolor="white", linewidth=0.3,
+        shown.plot(column="rate", ax=ax, cmap=pal.RATES, edgecolor="white", linewidth=0.3,
                    legend=True, legend_kwds={"label": f"incidents {unit}", "shrink": 0.6})
     hidden = rates[rates["suppressed"]]
     if len(hidden):
@@ -100,7 +102,7 @@ def plot_density(grid: "DensityGrid", areas: "gpd.GeoDataFrame | None" = None,
     """
     fig, ax = plt.subplots(figsize=(7, 7), layout="constrained")
     if np.isfinite(grid.density).any():
-        im = ax.imshow(grid.density, origin="lower", extent=grid.extent, cmap="magma_r",
+        im = ax.imshow(grid.density, origin="lower", extent=grid.extent, cmap=pal.DENSITY,
                        interpolation="bilinear")
         fig.colorbar(im, ax=ax, shrink=0.6, label="incidents per km²")
     if areas is not None and len(areas):

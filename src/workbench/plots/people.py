@@ -18,6 +18,8 @@ import pandas as pd
 
 from workbench.privacy import suppressed_mask, suppression_marker
 
+from . import palette as pal
+
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
@@ -39,8 +41,16 @@ GREEN_2017_TOP1: dict[str, float] = {
 
 _COLORS = dict(zip(
     ["demographics", "prior_victimization", "exposure", "contagion", "contagion_demographics"],
-    plt.get_cmap("tab10").colors,
+    pal.OKABE_ITO,
 ))
+
+
+def _model_colors(models: Sequence[str]) -> dict[str, str]:
+    """A fixed colour per known model (same in every chart); other models get unused colours."""
+    known = {m: _COLORS[m] for m in models if m in _COLORS}
+    spare = [c for c in pal.qualitative(pal.MAX_QUALITATIVE) if c not in _COLORS.values()]
+    other = [m for m in dict.fromkeys(models) if m not in _COLORS]
+    return {**known, **dict(zip(other, spare))}
 
 
 def _label(model: str, labels: Mapping[str, str] | None) -> str:
@@ -66,8 +76,8 @@ def plot_exposure_distribution(exposure: pd.DataFrame, min_count: int = 1, max_c
         counts = np.bincount(v, minlength=max_count + 1)
         hidden = suppressed_mask(counts, min_count)
         shown = np.where(hidden, 0, counts)
-        ax.bar(cats, np.maximum(shown, 0.8), color=np.where(hidden, "white", "#4c72b0").tolist(),
-               edgecolor="#4c72b0")
+        ax.bar(cats, np.maximum(shown, 0.8), color=np.where(hidden, "white", pal.BLUE).tolist(),
+               edgecolor=pal.BLUE)
         for x, (c, hdn) in enumerate(zip(counts, hidden)):
             ax.annotate(suppression_marker(min_count) if hdn else f"{c:,}", (x, max(c if not hdn else 1, 1)),
                         ha="center", va="bottom", fontsize=8, xytext=(0, 2), textcoords="offset points")
@@ -151,10 +161,16 @@ def plot_cascade(nodes: pd.DataFrame, edges: pd.DataFrame,
         pos = nx.spring_layout(g, seed=0)
     fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
     gen = [g.nodes[n]["generation"] for n in g.nodes]
-    nx.draw_networkx_nodes(g, pos, ax=ax, node_color=gen, cmap="viridis", node_size=900,
-                           vmin=0, vmax=max(max(gen), 1), edgecolors="black")
-    nx.draw_networkx_labels(g, pos, ax=ax, labels={n: n for n in g.nodes}, font_color="white",
-                            font_weight="bold")
+    from matplotlib import colormaps
+    from matplotlib.colors import Normalize, to_hex
+
+    cmap, norm = colormaps[pal.SEQUENTIAL], Normalize(vmin=0, vmax=max(max(gen), 1))
+    fills = [to_hex(cmap(norm(v))) for v in gen]
+    nx.draw_networkx_nodes(g, pos, ax=ax, node_color=fills, node_size=900, edgecolors="black")
+    # label colour by the fill's luminance (cividis ends in a light yellow)
+    for text_color in ("white", "black"):
+        nx.draw_networkx_labels(g, pos, ax=ax, font_color=text_color, font_weight="bold",
+                                labels={n: n for n, f in zip(g.nodes, fills) if pal.text_color_on(f) == text_color})
     # curved edges keep the two directions apart when two people were each other's source
     arc = "arc3,rad=0.12"
     nx.draw_networkx_edges(g, pos, ax=ax, arrows=True, arrowsize=18, node_size=900,
@@ -190,15 +206,16 @@ def plot_capture(summary: pd.DataFrame, top_share: float, labels: Mapping[str, s
     s = summary.set_index("model")
     fig, ax = plt.subplots(figsize=(8, 0.6 * len(s) + 1.4), layout="constrained")
     y = np.arange(len(s))[::-1]
-    ax.barh(y, 100 * s["share_captured"], color=[_COLORS.get(m, "grey") for m in s.index])
+    colors = _model_colors(list(s.index))
+    ax.barh(y, 100 * s["share_captured"], color=[colors[m] for m in s.index])
     for yi, v in zip(y, s["share_captured"]):
         ax.annotate(f"{100 * v:.1f}%", (100 * v, yi), xytext=(3, 0), textcoords="offset points",
                     va="center", fontsize=9)
     if reference and abs(top_share - 0.01) < 1e-9:
         for yi, m in zip(y, s.index):
             if m in reference:
-                ax.plot([100 * reference[m]] * 2, [yi - 0.4, yi + 0.4], color="black", lw=2)
-        ax.plot([], [], color="black", lw=2, label="Green et al. 2017 (Chicago)")
+                ax.plot([100 * reference[m]] * 2, [yi - 0.4, yi + 0.4], color=pal.BLACK, lw=2)
+        ax.plot([], [], color=pal.BLACK, lw=2, label="Green et al. 2017 (Chicago)")
         ax.legend(loc="lower right", fontsize=8)
     ax.set_yticks(y, [_label(m, labels) for m in s.index])
     ax.set_xlabel(f"% of victims in the window who were in the top {100 * top_share:g}% of the list")
@@ -211,9 +228,10 @@ def plot_capture_over_time(evaluation: pd.DataFrame, labels: Mapping[str, str] |
                            title: str = "Victims captured at each cutoff") -> "Figure":
     """One line per model: ``column`` of :attr:`RollingEvaluation.evaluation_` by cutoff."""
     fig, ax = plt.subplots(figsize=(9, 3.8), layout="constrained")
+    colors = _model_colors(list(evaluation["model"].unique()))
     for m, d in evaluation.groupby("model", sort=False):
         x = pd.DatetimeIndex(d["cutoff"]).tz_localize(None)
-        ax.plot(x, 100 * d[column], marker="o", ms=3, label=_label(m, labels), color=_COLORS.get(m))
+        ax.plot(x, 100 * d[column], marker="o", ms=3, label=_label(m, labels), color=colors[m])
     ax.set_ylabel("% of the window's victims in the list")
     ax.set_xlabel("cutoff (list made with data before it)")
     ax.legend(fontsize=8, ncols=2)
@@ -227,12 +245,13 @@ def plot_calibration(calibration: pd.DataFrame, labels: Mapping[str, str] | None
     """Observed share victimized against mean predicted probability per decile (log-log)."""
     fig, ax = plt.subplots(figsize=(6.5, 5), layout="constrained")
     lo, hi = np.inf, 0.0
+    colors = _model_colors(list(calibration["model"].unique()))
     for m, d in calibration.groupby("model", sort=False):
         if models is not None and m not in models:
             continue
         ok = (d["mean_predicted"] > 0) & (d["observed_rate"] > 0)
         ax.plot(100 * d.loc[ok, "mean_predicted"], 100 * d.loc[ok, "observed_rate"], marker="o",
-                ms=4, label=_label(m, labels), color=_COLORS.get(m))
+                ms=4, label=_label(m, labels), color=colors[m])
         if ok.any():
             lo = min(lo, d.loc[ok, ["mean_predicted", "observed_rate"]].min().min())
             hi = max(hi, d.loc[ok, ["mean_predicted", "observed_rate"]].max().max())
@@ -273,11 +292,12 @@ def plot_audit(audit: pd.DataFrame, bound: tuple[float, float] = (0.8, 1.25),
     ax.axvspan(bound[0], bound[1], color="#dddddd", label=f"accepted band [{bound[0]:g}, {bound[1]:g}]")
     ax.axvline(1, color="grey", lw=1)
     marks = {"selection_rate": "o", "capture_rate": "s", "false_positive_rate": "^", "calibration": "D"}
+    colors = pal.qualitative(len(metrics))
     for k, m in enumerate(metrics):
         v = a[f"{m}_ratio"].to_numpy(dtype=float)
         ok = np.isfinite(v)
         ax.scatter(np.clip(v[ok], 0.05, 20), y[ok] + (k - 1) * 0.18, marker=marks.get(m, "o"),
-                   label=m.replace("_", " "), zorder=3)
+                   label=m.replace("_", " "), color=colors[k], zorder=3)
     ax.set_xscale("log")
     ax.set_yticks(y, rows)
     ax.set_xlabel("ratio to the overall rate (log scale; outside the band = flagged)")

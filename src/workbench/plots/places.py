@@ -8,6 +8,8 @@ import pandas as pd
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
+from . import palette as pal
+
 __all__ = ["plot_knox_ratios", "plot_ranked_areas"]
 
 
@@ -36,7 +38,7 @@ def plot_knox_ratios(ratios: pd.DataFrame, p_values: pd.DataFrame | None = None,
     lo = min(float(finite.min()) if finite.size else 0.5, 0.95, max(2.0 - hi, 0.05))
     norm = TwoSlopeNorm(vcenter=1.0, vmin=lo, vmax=hi)
     ev = None if empty is None else empty.reindex(index=ratios.index, columns=ratios.columns).to_numpy()
-    im = ax.imshow(np.ma.masked_invalid(np.minimum(vals, hi)), cmap="RdBu_r", norm=norm, aspect="auto")
+    im = ax.imshow(np.ma.masked_invalid(np.minimum(vals, hi)), cmap=pal.DIVERGING, norm=norm, aspect="auto")
     ax.set_facecolor("#e0e0e0")
     pv = None if p_values is None else p_values.reindex(index=ratios.index, columns=ratios.columns).to_numpy(float)
     for i in range(vals.shape[0]):
@@ -72,7 +74,7 @@ def plot_ranked_areas(ranked: pd.DataFrame, *, title: str | None = None) -> Figu
         ax.set_axis_off()
         return fig
     y = np.arange(n)[::-1]
-    ax.barh(y, ranked["value"].to_numpy(float), color="#b2182b")
+    ax.barh(y, ranked["value"].to_numpy(float), color=pal.VERMILLION)
     ax.set_yticks(y, ranked["area_id"].astype(str))
     measure = str(ranked["measure"].iloc[0])
     ax.set_xlabel(measure.capitalize())

@@ -15,6 +15,8 @@ import pandas as pd
 
 from workbench.privacy import suppressed_mask, suppression_marker
 
+from . import palette as pal
+
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
@@ -30,25 +32,17 @@ __all__ = [
     "plot_unserved",
 ]
 
-_COLORS = plt.get_cmap("tab10").colors
-
-
-def _palette(n: int) -> list:
-    """Distinct colors: tab10 up to 10 groups, tab20 (reordered: dark shades first) beyond."""
-    if n <= 10:
-        return list(_COLORS[:n])
-    t20 = plt.get_cmap("tab20").colors
-    order = list(t20[0::2]) + list(t20[1::2])
-    return [order[i % 20] for i in range(n)]
+#: Single-series colour and the program-start marker.
+_INK, _EVENT = pal.BLUE, pal.VERMILLION
 
 
 def _mark_start(ax, program_start) -> None:
     if program_start is not None:
         x = pd.Timestamp(program_start)
         x = x.tz_localize(None) if x.tzinfo else x
-        ax.axvline(x, color="#b22222", ls="--", lw=1)
+        ax.axvline(x, color=_EVENT, ls="--", lw=1)
         ax.annotate("program start", (x, 1), xycoords=("data", "axes fraction"), xytext=(3, -12),
-                    textcoords="offset points", color="#b22222", fontsize=8)
+                    textcoords="offset points", color=_EVENT, fontsize=8)
 
 
 def plot_km(km: "KMResult", min_count: int = 1, title: str = "Time to engagement",
@@ -57,12 +51,12 @@ def plot_km(km: "KMResult", min_count: int = 1, title: str = "Time to engagement
     groups = list(dict.fromkeys(km.curves["group"]))
     fig, (ax, tab) = plt.subplots(2, 1, figsize=(9, 4.2 + 0.22 * len(groups)), layout="constrained",
                                   gridspec_kw={"height_ratios": [4, 0.35 + 0.22 * len(groups)]}, sharex=True)
-    colors = _palette(len(groups))
+    colors, styles = pal.qualitative(len(groups)), pal.linestyles(len(groups))
     band_alpha = 0.15 if len(groups) <= 5 else 0.06
     for i, g in enumerate(groups):
         d = km.curves[km.curves["group"] == g]
         c = colors[i]
-        ax.step(d["time"], d["survival"], where="post", color=c, lw=1.6, label=g)
+        ax.step(d["time"], d["survival"], where="post", color=c, ls=styles[i], lw=1.6, label=g)
         ax.fill_between(d["time"], d["lower"], d["upper"], step="post", color=c, alpha=band_alpha, lw=0)
     ax.set_ylim(0, 1.02)
     ax.set_ylabel(ylabel)
@@ -84,7 +78,7 @@ def plot_km(km: "KMResult", min_count: int = 1, title: str = "Time to engagement
         hide = suppressed_mask(r["at_risk"].to_numpy(), min_count)
         for (t, n), h in zip(r[["time", "at_risk"]].to_numpy(), hide):
             tab.text(t, -i, marker if h else f"{int(n)}", ha="center", va="center", fontsize=7,
-                     color=colors[i])
+                     color=pal.legible_on_white(colors[i]))
     tab.set_ylim(-len(groups) + 0.5, 1.2)
     tab.text(0, 0.9, "number at risk", fontsize=7, color="#555555")
     tab.set_xlabel("days since referral")
@@ -105,7 +99,7 @@ def plot_time_on_scene(values: pd.DataFrame, group: str = "responder_type", valu
         parts = ax.violinplot([data[i] for i in keep], positions=keep, orientation="horizontal", showextrema=False,
                               quantiles=[[0.25, 0.5, 0.75]] * len(keep))
         for b in parts["bodies"]:
-            b.set_facecolor("#1f4e79")
+            b.set_facecolor(_INK)
             b.set_alpha(0.35)
     ax.set_yticks(range(len(names)), [n.replace("_", " ") for n in names])
     ax.set_xlabel("minutes on scene (lines: quartiles; axis cut at the 99th percentile)")
@@ -120,7 +114,7 @@ def plot_trend(trend: pd.DataFrame, column: str, ylabel: str, title: str, share:
     fig, ax = plt.subplots(figsize=(9, 3.2), layout="constrained")
     x = pd.PeriodIndex(trend["month"], freq="M").to_timestamp()
     y = trend[column].astype(float).to_numpy()
-    ax.plot(x, y, marker="o", ms=3, lw=1.5, color="#1f4e79")
+    ax.plot(x, y, marker="o", ms=3, lw=1.5, color=_INK)
     _mark_start(ax, trend.attrs.get("program_start"))
     ax.set_ylabel(ylabel)
     ax.set_ylim(0, 1.02 if share else None)
@@ -137,11 +131,12 @@ def plot_cumulative_incidence(cif: pd.DataFrame, title: str = "Outcomes after a 
     fig, ax = plt.subplots(figsize=(9, 3.8), layout="constrained")
     keys = list(dict.fromkeys(zip(cif["group"], cif["cause"])))
     multi = cif["group"].nunique() > 1
+    colors, styles = pal.qualitative(len(keys)), pal.linestyles(len(keys))
     for i, (g, c) in enumerate(keys):
         d = cif[(cif["group"] == g) & (cif["cause"] == c)]
-        col = _COLORS[i % 10]
+        col = colors[i]
         label = f"{c} ({g})" if multi else c
-        ax.step(d["time"], d["cif"], where="post", color=col, lw=1.6, label=label)
+        ax.step(d["time"], d["cif"], where="post", color=col, ls=styles[i], lw=1.6, label=label)
         if d["lower"].notna().any():
             ax.fill_between(d["time"], d["lower"], d["upper"], step="post", color=col, alpha=0.12, lw=0)
     if xmax is not None:
@@ -162,7 +157,7 @@ def plot_hazard_ratios(summary: pd.DataFrame, title: str = "Hazard ratios of eng
     fig, ax = plt.subplots(figsize=(8, 0.6 + 0.28 * len(s)), layout="constrained")
     y = np.arange(len(s))
     ax.errorbar(s["hazard_ratio"], y, xerr=[s["hazard_ratio"] - s["hr_lower"], s["hr_upper"] - s["hazard_ratio"]],
-                fmt="o", ms=4, color="#1f4e79", ecolor="#7f9fbf", capsize=2)
+                fmt="o", ms=4, color=_INK, ecolor=pal.mix(_INK, "#ffffff", 0.5), capsize=2)
     ax.axvline(1.0, color="#999999", lw=0.8)
     ax.set_xscale("log")
     ax.set_yticks(y, s["column"])
@@ -197,8 +192,8 @@ def plot_revictimization(comparison: "RevictimizationComparison | pd.DataFrame",
     if literature:
         for t, p in literature["cumulative_incidence"].items():
             if t <= (cif["time"].max() if len(cif) else 0):
-                ax.plot([t], [p], marker="D", color="#b22222", ms=6)
-        ax.plot([], [], "D", color="#b22222", label=f"literature: {literature['text']}")
+                ax.plot([t], [p], marker="D", color=_EVENT, ms=6)
+        ax.plot([], [], "D", color=_EVENT, label=f"literature: {literature['text']}")
         ax.legend(frameon=False, fontsize=8)
     return fig
 
@@ -209,7 +204,7 @@ def plot_unserved(trend: pd.DataFrame, min_count: int = 1, title: str = "Past vi
     x = pd.DatetimeIndex(trend["period"]).tz_localize(None)
     y = trend["unserved"].astype(float).to_numpy()
     hide = suppressed_mask(y, min_count)
-    ax.plot(x, np.where(hide, np.nan, y), marker="o", ms=3, lw=1.5, color="#1f4e79")
+    ax.plot(x, np.where(hide, np.nan, y), marker="o", ms=3, lw=1.5, color=_INK)
     ax.set_ylim(bottom=0)
     ax.set_ylabel("people")
     ax.set_title(title, loc="left")

@@ -15,20 +15,23 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from workbench.plots import palette as _pal
+
 if TYPE_CHECKING:  # pragma: no cover
     import nbformat
 
 __all__ = ["OFFLINE_TEMPLATE", "PALETTE", "REPORT_CSS", "add_alt_text", "export_html"]
 
 #: Okabe-Ito colour-blind-safe palette (blue, orange, bluish green, vermillion, sky blue, reddish
-#: purple, yellow, black).
-PALETTE: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
+#: purple, yellow, black): :data:`workbench.plots.palette.OKABE_ITO`, shared with charts and maps.
+PALETTE: tuple[str, ...] = _pal.OKABE_ITO
 
-#: Style shared by the index and every section page: type, headings, tables, print rules.
-REPORT_CSS = """
-:root{--wb-ink:#1f2933;--wb-muted:#52606d;--wb-rule:#cbd2d9;--wb-head:#0b3c5d;--wb-accent:#0072B2;
---wb-warn:#D55E00;--wb-ok:#009E73;--wb-band:#f0f4f8}
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--wb-ink);line-height:1.5}
+#: Style shared by the index and every section page: type, headings, tables, print rules. The
+#: accent, warning and success colours are Okabe-Ito blue, vermillion and bluish green.
+REPORT_CSS = f"""
+:root{{--wb-ink:#1f2933;--wb-muted:#52606d;--wb-rule:#cbd2d9;--wb-head:#0b3c5d;--wb-accent:{_pal.BLUE};
+--wb-warn:{_pal.VERMILLION};--wb-ok:{_pal.BLUISH_GREEN};--wb-band:#f0f4f8}}
+""" + """body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--wb-ink);line-height:1.5}
 body.jp-Notebook main{max-width:64rem;margin:0 auto;padding:0 1rem}
 h1,h2,h3,h4{color:var(--wb-head);line-height:1.25}
 h1{font-size:1.9rem}h2{font-size:1.4rem;border-bottom:2px solid var(--wb-accent);padding-bottom:.15rem}
