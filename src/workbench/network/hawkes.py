@@ -621,7 +621,8 @@ class NetworkHawkes:
         est["alpha"] = 0.5 * E / max(total_w, 1e-12)
         L = np.inf if self.max_lag_days is None else self.max_lag_days
         est["beta"] = 1.0 / (min(L, T) / 10.0)
-        for a_name, out_w in zip(prob.alphas[1:], prob.out_ws[1:]):  # start inside: EM cannot leave 0
+        # start the other branching weights inside (EM cannot leave 0), their decays at beta
+        for a_name, out_w in zip(prob.alphas[1:], prob.out_ws[1:]):
             total_k = out_w.sum()
             est[a_name] = 0.1 * E / total_k if total_k > 0 else 0.0
         for b_name in dict.fromkeys(prob.decays[1:]):
@@ -673,7 +674,8 @@ class NetworkHawkes:
                 if prob.kind is None:
                     parts = [(pp.sum(), prob.out_ws[0], prob.alphas[0])]
                 else:
-                    parts = [(p_pair[prob.kind == k].sum(), prob.out_ws[k], prob.alphas[k]) for k in ks]
+                    parts = [(p_pair[prob.kind == k].sum(), prob.out_ws[k], prob.alphas[k])
+                             for k in ks]
                 S = pp.sum()
                 if S <= 0:
                     for _, _, name in parts:
