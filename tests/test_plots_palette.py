@@ -43,7 +43,7 @@ def test_okabe_ito_values_and_order():
     assert (pal.SKY_BLUE, pal.REDDISH_PURPLE, pal.YELLOW, pal.BLACK) == pal.OKABE_ITO[4:]
 
 
-@pytest.mark.parametrize("n", range(0, 23))
+@pytest.mark.parametrize("n", range(23))
 def test_qualitative_colours_are_distinct(n):
     colors = pal.qualitative(n)
     assert len(colors) == n
@@ -86,7 +86,7 @@ def test_colormaps_exist_and_rc_settings():
     assert pal.SEQUENTIAL == "cividis"
     rc = pal.matplotlib_rc()
     with plt.rc_context(rc):
-        fig, ax = plt.subplots()
+        _, ax = plt.subplots()
         lines = [ax.plot([0, 1], [i, i])[0] for i in range(3)]
         assert [_hex(ln.get_color()) for ln in lines] == list(pal.OKABE_ITO[:3])
         assert plt.rcParams["image.cmap"] == "cividis"
@@ -118,7 +118,7 @@ def test_report_css_takes_its_colours_from_the_palette():
 
 
 def test_package_names_stay_available_lazily():
-    import workbench.plots as plots
+    from workbench import plots
     from workbench.plots import response
 
     assert plots.plot_km is response.plot_km and plots.CLASS_COLORS["support-led"] == pal.DIVERGING_6[5]

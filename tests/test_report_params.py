@@ -103,3 +103,18 @@ def test_rendered_parameters_mask_salts_and_passwords(tmp_path):
     assert "hunter2" not in text and "s3cret-salt" not in text
     assert "salt: '***'" in text and "analyst:***@db.example" in text
     assert "min_count: 11" in text and "00_data_overview" in text
+
+
+def test_summary_months_default_range_and_messages(tmp_path):
+    assert load_params(_write(tmp_path, _good())).summary_months == 12
+    assert load_params(_write(tmp_path, _good(summary_months=6))).summary_months == 6
+    assert load_params(_write(tmp_path, _good(summary_months=60))).summary_months == 60
+    for bad, words in ((0, "greater than or equal to 1"), (61, "less than or equal to 60"),
+                       (6.5, "valid integer"), ("a year", "valid integer")):
+        with pytest.raises(ParameterError) as err:
+            load_params(_write(tmp_path, _good(summary_months=bad)))
+        assert [loc for loc, _ in err.value.problems] == ["summary_months"]
+        assert "- summary_months: " in str(err.value) and words in str(err.value), bad
+    # not a notebook parameter: the runner uses it for the index page only
+    p = load_params(_write(tmp_path, _good(summary_months=6)))
+    assert "summary_months" not in p.parameters_for("00_data_overview", "/x/data")

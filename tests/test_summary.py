@@ -152,3 +152,41 @@ def test_areas_without_population_say_not_available(tiny_dataset):
     assert s.number("people_exposed").shown == NOT_AVAILABLE
     assert len(s.top_areas) and s.top_areas["per_10k"].isna().all()
     json.dumps(summary_json(s))
+
+
+def test_changes_since_a_run_with_another_period_length(six):
+    cur = summary_json(six, fingerprint="abc")
+    old = json.loads(json.dumps(cur))
+    old["period"]["months"] = 12
+    old["numbers"][0]["shown"] = "1"
+    diff = changes_since(old, cur)
+    assert diff[-1] == ("The summary now covers 6 months (previous run: 12 months), so its numbers are not "
+                        "compared with the previous run's.")
+    assert not any(d.startswith("Shootings:") for d in diff)  # numbers over other lengths are not compared
+
+
+def test_summary_wording_for_one_month(tiny_dataset):
+    from workbench.report.index import render_summary
+
+    one = summary_json(summarize(tiny_dataset, min_count=11, months=1))
+    html = render_summary(one)
+    assert one["period"]["months"] == 1
+    assert "The last month of data" in html and "compared with the month before" in html
+    assert "1 months" not in html
+
+
+def test_report_with_summary_months_says_so(write_params, tiny_dataset, tmp_path):
+    from workbench.report import run_report
+
+    target = tmp_path / "reports" / "six"
+    result = run_report(write_params("six", summary_months=6), out=target, progress=False)
+    index = result.index.read_text(encoding="utf-8")
+    saved = json.loads((target / "summary.json").read_text(encoding="utf-8"))
+    p = summary_period(tiny_dataset, 6)
+    assert saved["period"]["months"] == 6 and saved["period"]["start"] == p.start.isoformat()
+    assert (f"The last 6 months of data, <strong>{p.start.date()} to {p.end.date()}</strong>,\n"
+            f"compared with the 6 months before ({p.prev_start.date()} to {p.prev_end.date()})") in index
+    assert "last 12 months" not in index
+    assert "summary_months: 6" in index  # the rendered parameters record it
+    shootings = next(n for n in saved["numbers"] if n["key"] == "shootings")
+    assert shootings["shown"] == summarize(tiny_dataset, 11, months=6).number("shootings").shown

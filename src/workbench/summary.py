@@ -1,7 +1,8 @@
 """Key numbers for the report's executive summary: pure computations, no rendering.
 
 The summary compares the *period* (the last ``months`` months of incident data, ending at the
-latest shooting) with the *previous period* of equal length just before it:
+latest shooting; a report sets ``months`` with its ``summary_months`` parameter, default 12) with
+the *previous period* of equal length just before it:
 
 - shootings (fatal and non-fatal);
 - resident exposures: residents living inside the 400 m exposure zone of a shooting
@@ -527,6 +528,10 @@ def summary_json(summary: Summary, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _plural_months(n: int) -> str:
+    return "1 month" if int(n) == 1 else f"{int(n)} months"
+
+
 def changes_since(previous: dict[str, Any] | None, current: dict[str, Any]) -> list[str]:
     """Plain-language sentences on what changed since the previous run.
 
@@ -540,7 +545,9 @@ def changes_since(previous: dict[str, Any] | None, current: dict[str, Any]) -> l
     Returns
     -------
     list of str
-        Empty when nothing comparable changed; one sentence for a first run.
+        Empty when nothing comparable changed; one sentence for a first run. When the two runs'
+        periods differ in length (``summary_months`` changed), one sentence says so and the
+        key numbers and areas are not compared.
     """
     if not previous:
         return ["This is the first run of this report: there is no earlier run to compare with."]
@@ -551,6 +558,11 @@ def changes_since(previous: dict[str, Any] | None, current: dict[str, Any]) -> l
     pe, ce = previous.get("period", {}).get("end"), current.get("period", {}).get("end")
     if pe and ce and pe != ce:
         out.append(f"The period now ends on {ce[:10]} (previous run: {pe[:10]}).")
+    pm, cm = previous.get("period", {}).get("months"), current.get("period", {}).get("months")
+    if pm and cm and pm != cm:  # numbers over periods of different length are not comparable
+        out.append(f"The summary now covers {_plural_months(cm)} (previous run: {_plural_months(pm)}), so "
+                   "its numbers are not compared with the previous run's.")
+        return out
     prev = {n["key"]: n for n in previous.get("numbers", [])}
     for n in current.get("numbers", []):
         o = prev.get(n["key"])

@@ -70,7 +70,37 @@ _NAMES: dict[str, str] = {
     "plot_unserved": "response",
 }
 
-__all__ = sorted([*_NAMES, *_SUBMODULES, "palette"])
+__all__ = [
+    "CLASS_COLORS",
+    "cascade_people",
+    "dosage",
+    "overview",
+    "palette",
+    "people",
+    "places",
+    "plot_area_rates",
+    "plot_audit",
+    "plot_balance_map",
+    "plot_calibration",
+    "plot_capture",
+    "plot_capture_over_time",
+    "plot_cascade",
+    "plot_cumulative_incidence",
+    "plot_density",
+    "plot_exposure_distribution",
+    "plot_group_trends",
+    "plot_hazard_ratios",
+    "plot_km",
+    "plot_knox_ratios",
+    "plot_monthly",
+    "plot_quadrant",
+    "plot_ranked_areas",
+    "plot_revictimization",
+    "plot_time_on_scene",
+    "plot_trend",
+    "plot_unserved",
+    "response",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -95,6 +95,11 @@ def _date(iso: str) -> str:
     return iso[:10]
 
 
+def _months(n: int) -> str:
+    """``"month"`` or ``"12 months"``: reads as "the last ..." and "the ... before"."""
+    return "month" if n == 1 else f"{n} months"
+
+
 def render_summary(summary: dict[str, Any], changes: Sequence[str] = ()) -> str:
     """HTML fragment of the executive summary (key numbers, top areas, changes since the last run).
 
@@ -107,6 +112,7 @@ def render_summary(summary: dict[str, Any], changes: Sequence[str] = ()) -> str:
     """
     e = html.escape
     p = summary["period"]
+    months = int(p["months"])  # the report's summary_months
     mc = int(summary["min_count"])
     marker = f"<{mc}"
     cards = []
@@ -155,8 +161,8 @@ def render_summary(summary: dict[str, Any], changes: Sequence[str] = ()) -> str:
     )
     return f"""<section id="summary" aria-labelledby="summary-h">
 <h2 id="summary-h">Summary</h2>
-<p>The last {int(p['months'])} months of data, <strong>{e(_date(p['start']))} to {e(_date(p['end']))}</strong>,
-compared with the {int(p['months'])} months before ({e(_date(p['prev_start']))} to {e(_date(p['prev_end']))}).</p>
+<p class="wb-period">The last {_months(months)} of data, <strong>{e(_date(p['start']))} to {e(_date(p['end']))}</strong>,
+compared with the {_months(months)} before ({e(_date(p['prev_start']))} to {e(_date(p['prev_end']))}).</p>
 <div class="wb-cards">{''.join(cards)}</div>
 {footnote}{notes}
 <h3>Where shootings are most frequent</h3>

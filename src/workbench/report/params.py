@@ -7,6 +7,7 @@ Example (``parameters/demo.yaml``)::
     data: {name: demo, source: ../data/demo, timezone: America/Chicago, crs: auto,
            synthetic: {scale: demo, seed: 20261125}}
     privacy: {min_count: 11}
+    summary_months: 12
     notebooks: [00_data_overview]
     notebook_parameters: {00_data_overview: {start: '2020-01-01'}}
     execution: {cell_timeout_s: 600}
@@ -115,6 +116,10 @@ class ReportParams(_Strict):
         Where the data come from (:class:`workbench.data.DataSpec`).
     privacy : PrivacyParams
         Small-count threshold.
+    summary_months : int, default 12
+        Length of the index page's executive-summary period, months (1 to 60): the last
+        ``summary_months`` months of data are compared with the equal period before
+        (:func:`workbench.summary.summarize`).
     notebooks : list of str
         Notebook names run in order, from ``<notebooks_dir>/<name>.ipynb``.
     notebook_parameters : dict
@@ -130,6 +135,7 @@ class ReportParams(_Strict):
     title: str = Field(min_length=1)
     data: DataSpec
     privacy: PrivacyParams = PrivacyParams()
+    summary_months: int = Field(12, ge=1, le=60)
     notebooks_dir: Path = DEFAULT_NOTEBOOKS_DIR
     notebooks: list[str] = Field(default_factory=lambda: ["00_data_overview"], min_length=1)
     notebook_parameters: dict[str, dict[str, Any]] = Field(default_factory=dict)

@@ -297,16 +297,12 @@ def _execute(
         raise NotebookError(name, index, first, f"{type(e).__name__}: {e}") from e
 
 
-#: Length of the executive summary's period, months (compared with the equal period before).
-SUMMARY_MONTHS = 12
-
-
 def _summary(params: ReportParams, dataset, target: Path, fingerprint: str, finished: str):
     """``(summary dict, changes)`` for the index page, or ``(None, [])`` if it cannot be made."""
     from workbench.summary import changes_since, summarize, summary_json
 
     try:
-        s = summarize(dataset, params.privacy.min_count, months=SUMMARY_MONTHS)
+        s = summarize(dataset, params.privacy.min_count, months=params.summary_months)
     except Exception as e:  # the summary must never sink the report
         log.warning("report %s: no executive summary: %s: %s", params.run_name, type(e).__name__, e)
         return None, []
