@@ -4,28 +4,44 @@
 - :func:`past_victim_counts` -- counts by area, year or time since (policy pages, after
   suppression);
 - :func:`unserved_trend` -- past victims still unserved as outreach proceeds;
-- :func:`outreach_priority` -- ranking by current re-victimization risk with network and area
-  exposure (researchers only);
+- :func:`outreach_priority` -- ranking by current re-victimization risk; network exposure
+  (co-arrestees shot in the prior year) and area exposure enter the risk (researchers only);
+- :func:`fit_revictimization_risk`, :func:`current_covariates`, :func:`priority_inputs`,
+  :func:`rank_by_risk` -- the Cox model behind it (covariates at the index shooting for
+  fitting, at ``as_of`` for prediction);
+- :func:`evaluate_outreach` -- forward check: rank at ``as_of``, count who was shot again after;
 - :func:`outreach_audit` -- selection rates, calibration and disparity flags of the outreach
   list by race/ethnicity, sex and age group (aggregate).
 """
 
 from .audit import OutreachAudit, outreach_audit, outreach_audit_frame
+from .evaluate import evaluate_outreach
 from .past import (
+    BASE_COVARIATES,
     RISK_COVARIATES,
     outreach_priority,
     past_victim_counts,
     past_victims,
+    priority_inputs,
+    rank_by_risk,
     unserved_trend,
 )
+from .risk import RevictimizationRisk, current_covariates, fit_revictimization_risk
 
 __all__ = [
+    "BASE_COVARIATES",
     "RISK_COVARIATES",
     "OutreachAudit",
+    "RevictimizationRisk",
+    "current_covariates",
+    "evaluate_outreach",
+    "fit_revictimization_risk",
     "outreach_audit",
     "outreach_audit_frame",
     "outreach_priority",
     "past_victim_counts",
     "past_victims",
+    "priority_inputs",
+    "rank_by_risk",
     "unserved_trend",
 ]

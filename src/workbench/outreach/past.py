@@ -7,7 +7,7 @@ only; policy pages show :func:`past_victim_counts` and :func:`unserved_trend` af
 
 from __future__ import annotations
 
-import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -17,10 +17,19 @@ from workbench.response.tables import data_end as _data_end
 from workbench.response.tables import incident_areas
 from workbench.survival.engagement import victimization_times
 
-__all__ = ["RISK_COVARIATES", "outreach_priority", "past_victim_counts", "past_victims", "unserved_trend"]
+from .risk import (
+    BASE_COVARIATES,
+    RISK_COVARIATES,
+    RevictimizationRisk,
+    current_covariates,
+    fit_revictimization_risk,
+)
 
-#: Covariates of the re-victimization hazard model used for outreach priority.
-RISK_COVARIATES: tuple[str, ...] = ("age", "male", "arrests_before", "area_shootings_prior_year")
+if TYPE_CHECKING:  # pragma: no cover
+    from workbench.network import PeopleHistory
+
+__all__ = ["BASE_COVARIATES", "RISK_COVARIATES", "outreach_priority", "past_victim_counts", "past_victims",
+           "priority_inputs", "rank_by_risk", "unserved_trend"]
 
 _DAY = 86400.0
 
@@ -162,83 +171,97 @@ def outreach_priority(
 
     The risk is the conditional probability of a re-victimization within ``horizon_days``,
     given the time already survived since the last shooting, from a Cox model of the time
-    from a first (non-fatal) victimization to the next one
-    (:func:`workbench.survival.revictimization_table`) with ``covariates``. Current exposure
-    is shown beside it: co-arrestees shot in the last year (when arrests are present) and
-    shootings in the person's area in the last year.
+    from a first (non-fatal) shooting to the next (:func:`fit_revictimization_risk`, fitted
+    on what was observed before ``past.attrs["as_of"]`` only) with ``covariates`` measured at
+    that shooting. For the prediction the same covariates are measured at ``as_of``
+    (:func:`current_covariates`): age, sex, arrests before, shootings in the area of the
+    person's last shooting in the prior 365 days, and co-arrestees (tied before ``as_of``)
+    shot in the prior 365 days.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    past : DataFrame
+        From :func:`past_victims` (its ``attrs["as_of"]`` is the list date).
+    horizon_days : float, default 365
+        Risk horizon, days.
+    covariates : tuple of str, default :data:`RISK_COVARIATES`
+        Model covariates (those unusable in these data are dropped; ``attrs["covariates"]``
+        lists the ones used). :data:`BASE_COVARIATES` leaves network exposure out.
 
     Returns
     -------
     DataFrame
-        ``rank``, ``person_id``, ``area_id``, ``years_since_last``, ``victimizations``,
-        ``risk`` (0..1), ``contacts_shot_past_year`` (NaN without arrests),
-        ``area_shootings_past_year``, ``referred``; highest risk first.
+        ``rank``, ``person_id``, ``area_id`` (from ``past``), ``shooting_area_id`` (area of the
+        last shooting), ``years_since_last``, ``victimizations``, ``risk`` (0..1),
+        ``contacts_shot_past_year`` (co-arrestees shot in the 365 days before ``as_of``; NaN
+        without arrests), ``area_shootings_past_year`` (shootings in ``shooting_area_id`` in
+        the 365 days before ``as_of``), ``referred``; highest risk first. The two exposure
+        columns are exactly the model inputs ``contacts_shot_prior_year`` and
+        ``area_shootings_prior_year`` at ``as_of``. ``attrs``: ``horizon_days``,
+        ``covariates``, ``as_of``, ``hazard_ratios`` (per covariate, 95% interval).
     """
-    from lifelines import CoxPHFitter
+    as_of = past.attrs["as_of"]
+    table, cur = priority_inputs(dataset, past)
+    model = fit_revictimization_risk(dataset, as_of, covariates, table=table)
+    return rank_by_risk(cur, model, horizon_days)
 
+
+def priority_inputs(
+    dataset: Dataset,
+    past: pd.DataFrame,
+    history: PeopleHistory | None = None,
+    incident_area: pd.Series | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The fitting table and the current covariates behind :func:`outreach_priority`.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    past : DataFrame
+        From :func:`past_victims`.
+    history, incident_area
+        :class:`workbench.network.PeopleHistory` of ``dataset`` and area by ``incident_id``,
+        when already built (speed only: both are independent of the date).
+
+    Returns
+    -------
+    table : DataFrame
+        :func:`workbench.survival.revictimization_table` censored at ``past.attrs["as_of"]``.
+    current : DataFrame
+        ``past``'s ``person_id``, ``area_id``, ``years_since_last``, ``victimizations``,
+        ``referred``, ``days_since_last`` with :func:`current_covariates` at ``as_of``.
+    """
     from workbench.survival.revictimization import revictimization_table
 
     as_of = past.attrs["as_of"]
-    rv = revictimization_table(dataset)
-    cols = [c for c in covariates if c in rv.columns and rv[c].notna().any() and rv[c].astype(float).nunique() > 1]
-    d = rv[cols + ["days", "event"]].copy()
-    d["e"] = d["event"].eq("revictimized")
-    d = d.drop(columns="event").dropna()
-    med = d[cols].median()
+    if incident_area is None:
+        inc = dataset["incidents"]
+        incident_area = pd.Series(incident_areas(dataset).to_numpy(), index=inc["incident_id"].to_numpy())
+    if history is None and dataset.has("arrests") and dataset.has("victimizations"):
+        from workbench.network import PeopleHistory
 
-    # current covariates of the past victims
-    cur = past[["person_id", "area_id", "years_since_last", "victimizations", "referred", "days_since_last"]].copy()
-    pr = rv.set_index("person_id")
-    for c in cols:
-        cur[c] = cur["person_id"].map(pr[c]) if c in pr.columns else np.nan
-    cur[cols] = cur[cols].astype(float).fillna(med)
-    area_now = _area_counts_now(dataset, as_of)
-    cur["area_shootings_past_year"] = cur["area_id"].map(area_now).fillna(0).astype(int)
-    if "area_shootings_prior_year" in cols:
-        cur["area_shootings_prior_year"] = cur["area_shootings_past_year"].astype(float)
-    cur["contacts_shot_past_year"] = _network_now(dataset, cur["person_id"], as_of)
+        history = PeopleHistory.from_dataset(dataset)  # indexed once for both dates
+    table = revictimization_table(dataset, end=as_of, history=history, incident_area=incident_area)
+    cur = past[["person_id", "area_id", "years_since_last", "victimizations", "referred", "days_since_last"]]
+    cov = current_covariates(dataset, cur["person_id"], as_of, incident_area=incident_area, history=history)
+    cur = pd.concat([cur.reset_index(drop=True), cov.drop(columns="person_id")], axis=1)
+    cur.attrs["as_of"] = as_of
+    return table, cur
 
-    risk = np.full(len(cur), np.nan)
-    if len(cur) and d["e"].sum() >= 5 and cols:
-        cph = CoxPHFitter(penalizer=0.01)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            cph.fit(d, duration_col="days", event_col="e")
-        base = cph.baseline_cumulative_hazard_.iloc[:, 0]
-        bt = base.index.to_numpy(float)
-        bh = base.to_numpy(float)
 
-        def H0(t: np.ndarray) -> np.ndarray:
-            i = np.searchsorted(bt, t, side="right") - 1
-            return np.where(i >= 0, bh[np.clip(i, 0, None)], 0.0)
-
-        s = cur["days_since_last"].to_numpy(float)
-        hr = cph.predict_partial_hazard(cur[cols]).to_numpy(float)
-        risk = 1.0 - np.exp(-(H0(s + horizon_days) - H0(s)) * hr)
-    cur["risk"] = risk
+def rank_by_risk(current: pd.DataFrame, model: RevictimizationRisk, horizon_days: float) -> pd.DataFrame:
+    """The outreach list from current covariates and a fitted model (see :func:`outreach_priority`)."""
+    cur = current.copy()
+    cur["risk"] = model.predict(cur, cur["days_since_last"].to_numpy(float), horizon_days)
+    cur["contacts_shot_past_year"] = cur["contacts_shot_prior_year"].astype(float)
+    cur["area_shootings_past_year"] = cur["area_shootings_prior_year"].astype(int)
     cur = cur.sort_values(["risk", "contacts_shot_past_year", "area_shootings_past_year"],
-                          ascending=False, na_position="last").reset_index(drop=True)
+                          ascending=False, na_position="last", kind="stable").reset_index(drop=True)
     cur.insert(0, "rank", np.arange(1, len(cur) + 1))
-    cur.attrs.update(horizon_days=horizon_days, covariates=cols, as_of=as_of)
-    return cur[["rank", "person_id", "area_id", "years_since_last", "victimizations", "risk",
-                "contacts_shot_past_year", "area_shootings_past_year", "referred"]]
-
-
-def _area_counts_now(dataset: Dataset, as_of: pd.Timestamp) -> pd.Series:
-    inc = dataset["incidents"]
-    areas = incident_areas(dataset)
-    shot = inc["incident_id"].isin(dataset["victimizations"]["incident_id"]) if dataset.has("victimizations") \
-        else inc["kind"].ne("shots_fired")
-    recent = shot & (inc["occurred_at"] <= as_of) & (inc["occurred_at"] > as_of - pd.Timedelta(days=365))
-    return areas[recent.to_numpy()].value_counts()
-
-
-def _network_now(dataset: Dataset, person_ids: pd.Series, as_of: pd.Timestamp) -> np.ndarray:
-    if not dataset.has("arrests") or not len(person_ids):
-        return np.full(len(person_ids), np.nan)
-    from workbench.network import coarrest_graph, network_exposure, victimization_events
-
-    g = coarrest_graph(dataset["arrests"], as_of=as_of)
-    ev = victimization_events(dataset["victimizations"], dataset["incidents"])
-    exp = network_exposure(g, ev, as_of=as_of, window_days=365.0)
-    return person_ids.map(exp["n_victims_1"]).fillna(0).to_numpy(float)
+    cur = cur[["rank", "person_id", "area_id", "shooting_area_id", "years_since_last", "victimizations", "risk",
+               "contacts_shot_past_year", "area_shootings_past_year", "referred"]]
+    cur.attrs = {"horizon_days": horizon_days, "covariates": list(model.covariates),
+                 "as_of": current.attrs.get("as_of", model.as_of),
+                 "hazard_ratios": model.hazard_ratios().to_dict("records")}
+    return cur

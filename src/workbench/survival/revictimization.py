@@ -13,6 +13,8 @@ model of engagement on measured covariates, which removes only *measured* confou
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -22,7 +24,20 @@ from workbench.response.tables import incident_areas
 
 from .engagement import victimization_times
 
-__all__ = ["LITERATURE", "PROPENSITY_COVARIATES", "propensity_weights", "revictimization_table"]
+if TYPE_CHECKING:  # pragma: no cover
+    from workbench.network import PeopleHistory
+
+__all__ = [
+    "AT_DATE_COVARIATES",
+    "LITERATURE",
+    "PRIOR_WINDOW_DAYS",
+    "PROPENSITY_COVARIATES",
+    "area_shootings_before",
+    "contacts_shot_before",
+    "covariates_at",
+    "propensity_weights",
+    "revictimization_table",
+]
 
 #: Published benchmark shown beside the estimates.
 LITERATURE: dict = {
@@ -35,6 +50,13 @@ LITERATURE: dict = {
 #: Covariates of the propensity model.
 PROPENSITY_COVARIATES: tuple[str, ...] = ("age", "male", "arrests_before", "area_shootings_prior_year",
                                           "prior_victimizations")
+
+#: Window of the "prior year" covariates, days.
+PRIOR_WINDOW_DAYS: float = 365.0
+
+#: Covariates measured at a date by :func:`covariates_at` (columns of :func:`revictimization_table`).
+AT_DATE_COVARIATES: tuple[str, ...] = ("age", "male", "arrests_before", "area_shootings_prior_year",
+                                       "contacts_shot_prior_year")
 
 _DAY = 86400.0
 
@@ -49,6 +71,9 @@ def revictimization_table(
     landmark_days: float = 90.0,
     deaths: pd.DataFrame | None = None,
     end: str | pd.Timestamp | None = None,
+    *,
+    history: PeopleHistory | None = None,
+    incident_area: pd.Series | None = None,
 ) -> pd.DataFrame:
     """One row per person shot and survived: time to their next victimization.
 
@@ -62,7 +87,13 @@ def revictimization_table(
     deaths : DataFrame, optional
         ``person_id``, ``died_at`` (tz-aware): deaths from other causes (competing event).
     end : str or Timestamp, optional
-        End of observation; default :func:`workbench.response.data_end`.
+        End of observation; default :func:`workbench.response.data_end`. People first shot
+        after it are left out; later shootings are censored at it.
+    history : PeopleHistory, optional
+        :class:`workbench.network.PeopleHistory` of ``dataset`` when already built (speed only).
+    incident_area : Series, optional
+        Area id by ``incident_id`` (:func:`workbench.response.tables.incident_areas`) when
+        already computed (speed only).
 
     Returns
     -------
@@ -70,9 +101,13 @@ def revictimization_table(
         ``person_id``, ``incident_id``, ``occurred_at`` (the index victimization: the person's
         first; people whose first shooting killed them are not included), ``days`` (to the
         event or censoring), ``event`` (``revictimized``, ``died`` or ``censored``),
-        ``next_fatal``, ``area_id``, ``age``, ``male``, ``arrests_before``,
-        ``area_shootings_prior_year``, ``prior_victimizations`` (always 0 here, kept for the
-        model), ``engaged_by_landmark`` (bool; False without follow-up data), ``referred``.
+        ``next_fatal``, ``area_id`` (of the index shooting), the covariates at the index
+        shooting from data strictly before it (:func:`covariates_at`, 365-day windows):
+        ``age`` (years), ``male``, ``arrests_before``, ``area_shootings_prior_year``
+        (shootings in ``area_id``), ``contacts_shot_prior_year`` (co-arrestees, tied before,
+        victimized in the prior year; NaN without an ``arrests`` table); then
+        ``prior_victimizations`` (always 0 here, kept for the model),
+        ``engaged_by_landmark`` (bool; False without follow-up data), ``referred``.
     """
     tz = dataset.timezone
     end_ts = _data_end(dataset) if end is None else pd.Timestamp(end)
@@ -85,7 +120,7 @@ def revictimization_table(
     v["rank"] = v.groupby("person_id").cumcount()
     first = v[v["rank"] == 0].set_index("person_id")
     second = v[v["rank"] == 1].set_index("person_id")
-    idx = first[~first["fatal"].astype(bool)].copy()
+    idx = first[~first["fatal"].astype(bool) & (first["occurred_at"] <= end_ts)].copy()
     idx["next_at"] = second["occurred_at"].reindex(idx.index)
     idx["next_fatal"] = second["fatal"].reindex(idx.index).astype("boolean").fillna(False).astype(bool)
     t_next = np.where(idx["next_at"].notna(), _days(idx["next_at"], idx["occurred_at"]), np.inf)
@@ -103,24 +138,14 @@ def revictimization_table(
     out["next_fatal"] = idx["next_fatal"].to_numpy() & (event == "revictimized")
 
     inc = dataset["incidents"]
-    areas = pd.Series(incident_areas(dataset).to_numpy(), index=inc["incident_id"].to_numpy())
+    areas = incident_area
+    if areas is None:
+        areas = pd.Series(incident_areas(dataset).to_numpy(), index=inc["incident_id"].to_numpy())
     out["area_id"] = out["incident_id"].map(areas).to_numpy()
-    out["age"] = np.nan
-    out["male"] = np.nan
-    if dataset.has("people"):
-        p = dataset["people"].set_index("person_id")
-        if "birth_year" in p.columns:
-            t0 = out["occurred_at"].dt.tz_convert(tz)
-            out["age"] = (t0.dt.year + (t0.dt.dayofyear - 1) / 365.25
-                          - pd.to_numeric(out["person_id"].map(p["birth_year"]), errors="coerce")).astype(float)
-        if "sex" in p.columns:
-            out["male"] = (out["person_id"].map(p["sex"]) == "male").astype(float)
-    out["arrests_before"] = 0
-    if dataset.has("arrests"):
-        a = dataset["arrests"][["person_id", "arrested_at"]].merge(out[["person_id", "occurred_at"]], on="person_id")
-        n_before = a[a["arrested_at"] < a["occurred_at"]].groupby("person_id").size()
-        out["arrests_before"] = out["person_id"].map(n_before).fillna(0).astype(int).to_numpy()
-    out["area_shootings_prior_year"] = _area_prior_counts(dataset, areas, out)
+    cov = covariates_at(dataset, out["person_id"], out["occurred_at"], out["area_id"], incident_area=areas,
+                        history=history)
+    for c in AT_DATE_COVARIATES:
+        out[c] = cov[c].to_numpy()
     out["prior_victimizations"] = 0
     out["engaged_by_landmark"] = False
     out["referred"] = False
@@ -139,28 +164,231 @@ def revictimization_table(
     return out
 
 
-def _area_prior_counts(dataset: Dataset, areas: pd.Series, out: pd.DataFrame) -> np.ndarray:
-    """Shootings in the victim's incident area in the 365 days before (vectorized searchsorted)."""
-    if not dataset.has("victimizations"):
-        return np.zeros(len(out), dtype=np.int64)
-    inc = dataset["incidents"]
-    shot = inc[inc["incident_id"].isin(dataset["victimizations"]["incident_id"])]
-    a = shot["incident_id"].map(areas)
-    ok = a.notna().to_numpy()
-    codes, uniq = pd.factorize(pd.concat([a[ok], out["area_id"]]).astype(str))
-    n_sh = int(ok.sum())
-    t0 = inc["occurred_at"].min()
-    td = _days(shot.loc[ok, "occurred_at"], pd.Series(t0, index=range(n_sh)))
-    span = 1e6
-    keys = np.sort(codes[:n_sh] * span + td)
-    q_area = codes[n_sh:] * span
-    tq = _days(out["occurred_at"], pd.Series(t0, index=range(len(out))))
-    hi = np.searchsorted(keys, q_area + tq, side="left")
-    lo = np.searchsorted(keys, q_area + tq - 365.0, side="left")
-    res = (hi - lo).astype(np.int64)
-    res[out["area_id"].isna().to_numpy()] = 0
-    return res
+def _instants_ns(at: object, n: int, tz: str) -> np.ndarray:
+    """One instant or ``n`` instants (naive values read in ``tz``) -> int64 ns since the epoch (UTC)."""
+    if isinstance(at, (str, pd.Timestamp)) or np.ndim(at) == 0:
+        ts = pd.Timestamp(at)
+        ts = ts.tz_localize(tz) if ts.tzinfo is None else ts
+        return np.full(n, ts.as_unit("ns").value, dtype=np.int64)
+    idx = pd.DatetimeIndex(at)
+    idx = idx.tz_localize(tz) if idx.tz is None else idx
+    if len(idx) != n:
+        raise ValueError(f"at has {len(idx)} dates for {n} people")
+    return idx.as_unit("ns").asi8.copy()
 
+
+def _count_in_windows(ev_code: np.ndarray, ev_t: np.ndarray, q_code: np.ndarray, q_lo: np.ndarray,
+                      q_hi: np.ndarray) -> np.ndarray:
+    """Per query ``k``: events of code ``q_code[k]`` with ``q_lo[k] <= t < q_hi[k]`` (int64 ns).
+
+    Exact and loop-free: times are replaced by their ranks among all event and query times, so
+    ``(code, rank)`` packs into one sorted int64 key and each count is two ``searchsorted``.
+    Queries with code ``-1`` (nobody) count 0.
+    """
+    q_code = np.asarray(q_code, np.int64)
+    if not len(q_code) or not len(ev_code):
+        return np.zeros(len(q_code), np.int64)
+    _, rank = np.unique(np.concatenate([ev_t, q_lo, q_hi]), return_inverse=True)
+    n_ranks = int(rank.max()) + 1
+    r_ev, r_lo, r_hi = np.split(rank.astype(np.int64), [len(ev_t), len(ev_t) + len(q_lo)])
+    key = np.sort(np.asarray(ev_code, np.int64) * n_ranks + r_ev)
+    hi = np.searchsorted(key, q_code * n_ranks + r_hi, side="left")
+    lo = np.searchsorted(key, q_code * n_ranks + r_lo, side="left")
+    return np.where(q_code >= 0, hi - lo, 0).astype(np.int64)
+
+
+def contacts_shot_before(
+    dataset: Dataset,
+    person_ids: object,
+    at: object,
+    window_days: float = PRIOR_WINDOW_DAYS,
+    history: PeopleHistory | None = None,
+) -> np.ndarray:
+    """Co-arrestees of each person victimized in the ``window_days`` before a date.
+
+    For person ``k`` at instant ``at[k]``: the number of distinct people who share an arrest
+    with ``k`` dated strictly before ``at[k]`` (the tie existed then) and were victimized
+    (fatally or not) in ``[at[k] - window_days, at[k])``. This is ``n_victims_1`` of
+    :func:`workbench.network.network_exposure` on ``coarrest_graph(arrests, as_of=at[k])``,
+    computed for every (person, date) at once instead of one graph per date.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        ``arrests`` and ``victimizations`` (with ``incidents``).
+    person_ids : array-like of str
+        People to describe (repeats allowed).
+    at : Timestamp or array-like of Timestamp
+        One instant for everyone, or one per person (naive values are local time).
+    window_days : float, default 365
+        Look-back window, days.
+    history : PeopleHistory, optional
+        :class:`workbench.network.PeopleHistory` of ``dataset`` when already built.
+
+    Returns
+    -------
+    ndarray of float
+        Counts (people, >= 0); all NaN when the dataset has no ``arrests`` table (the network
+        is unknown, which is not the same as having no co-arrestees). People never arrested
+        before ``at`` have 0.
+
+    Notes
+    -----
+    Each co-arrest pair is stored once per shared arrest with the arrest's time
+    (:class:`~workbench.network.PeopleHistory`). The pairs of the queried people are expanded
+    with ``searchsorted``/``repeat``, kept when formed before the query date, made distinct, and
+    each contact's victimizations in the window are counted with one sorted-key
+    ``searchsorted``: the cost grows with the queried people's co-arrest pairs, not with the
+    number of distinct dates. A graph built as of the data end would be cheaper but would use
+    ties formed after the date (arrests that had not happened yet).
+    """
+    ids = pd.Series(np.asarray(person_ids, dtype=object)).astype(str).to_numpy()
+    n = len(ids)
+    if not dataset.has("arrests"):
+        return np.full(n, np.nan)
+    if n == 0 or not dataset.has("victimizations"):
+        return np.zeros(n)
+    if history is None:
+        from workbench.network import PeopleHistory
+
+        history = PeopleHistory.from_dataset(dataset)
+    h = history
+    t = _instants_ns(at, n, dataset.timezone)
+    q = h.ids.get_indexer(ids)
+    # directed co-arrest pairs (one per shared arrest), grouped by the first person
+    src = np.concatenate([h.pair_i, h.pair_j])
+    order = np.argsort(src, kind="stable")
+    src = src[order]
+    dst = np.concatenate([h.pair_j, h.pair_i])[order]
+    formed = np.concatenate([h.pair_t, h.pair_t])[order]
+    lo = np.searchsorted(src, q, side="left")
+    cnt = np.where(q >= 0, np.searchsorted(src, q, side="right") - lo, 0)
+    row = np.repeat(np.arange(n), cnt)
+    pos = np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(int(cnt.sum()))
+    before = formed[pos] < t[row]
+    n_ids = len(h.ids)
+    key = np.unique(row[before] * n_ids + dst[pos[before]])  # distinct (query, contact) tied before
+    row, contact = key // n_ids, key % n_ids
+    w = round(window_days * _DAY * 1e9)
+    shot = _count_in_windows(h.ev_code, h.ev_t, contact, t[row] - w, t[row]) > 0
+    return np.bincount(row[shot], minlength=n).astype(float)
+
+
+def area_shootings_before(
+    dataset: Dataset,
+    area_ids: object,
+    at: object,
+    window_days: float = PRIOR_WINDOW_DAYS,
+    incident_area: pd.Series | None = None,
+) -> np.ndarray:
+    """Shootings (incidents with a victim) in each area in the ``window_days`` before a date.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        ``incidents``, ``victimizations`` and ``areas`` (incident areas by spatial join).
+    area_ids : array-like of str
+        Area per query (missing: 0).
+    at : Timestamp or array-like of Timestamp
+        One instant for all, or one per query (naive values are local time).
+    window_days : float, default 365
+        Look-back window, days: shootings in ``[at - window_days, at)``.
+    incident_area : Series, optional
+        Area id by ``incident_id`` when already computed.
+
+    Returns
+    -------
+    ndarray of int64
+        Counts (incidents).
+    """
+    a = pd.Series(np.asarray(area_ids, dtype=object), dtype=object)
+    n = len(a)
+    if n == 0 or not dataset.has("victimizations"):
+        return np.zeros(n, dtype=np.int64)
+    inc = dataset["incidents"]
+    if incident_area is None:
+        incident_area = pd.Series(incident_areas(dataset).to_numpy(), index=inc["incident_id"].to_numpy())
+    shot = inc[inc["incident_id"].isin(dataset["victimizations"]["incident_id"])]
+    sa = shot["incident_id"].map(incident_area)
+    ok = sa.notna().to_numpy()
+    names = pd.Index(pd.unique(sa[ok].astype(str)))
+    ev_code = names.get_indexer(sa[ok].astype(str))
+    q_code = np.where(a.notna().to_numpy(), names.get_indexer(a.astype(str)), -1)
+    ev_t = pd.DatetimeIndex(shot.loc[ok, "occurred_at"]).as_unit("ns").asi8
+    t = _instants_ns(at, n, dataset.timezone)
+    w = round(window_days * _DAY * 1e9)
+    return _count_in_windows(ev_code, ev_t, q_code, t - w, t)
+
+
+def covariates_at(
+    dataset: Dataset,
+    person_ids: object,
+    at: object,
+    area_ids: object,
+    window_days: float = PRIOR_WINDOW_DAYS,
+    incident_area: pd.Series | None = None,
+    history: PeopleHistory | None = None,
+) -> pd.DataFrame:
+    """The re-victimization model's covariates of people at a date, from data before it.
+
+    One definition serves both uses: :func:`revictimization_table` measures them at each
+    person's index shooting (model fitting), :func:`workbench.outreach.outreach_priority` at
+    the list date (prediction).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        ``people`` (birth year, sex), ``arrests``, ``victimizations``, ``incidents``, ``areas``
+        when present.
+    person_ids : array-like of str
+    at : Timestamp or array-like of Timestamp
+        One instant for everyone, or one per person (naive values are local time).
+    area_ids : array-like of str
+        The area whose shootings are counted, per person (missing: 0).
+    window_days : float, default 365
+        Window of the two "prior year" columns, days.
+    incident_area, history
+        Area by ``incident_id`` and :class:`workbench.network.PeopleHistory`, when already built.
+
+    Returns
+    -------
+    DataFrame
+        One row per person (positional index), columns :data:`AT_DATE_COVARIATES`:
+        ``age`` (years at ``at``, float; NaN without a birth year or ``people``), ``male``
+        (0/1 float; NaN without ``people``), ``arrests_before`` (arrests strictly before
+        ``at``; 0 without ``arrests``), ``area_shootings_prior_year`` (shootings in the area in
+        ``[at - window_days, at)``), ``contacts_shot_prior_year`` (co-arrestees, tied before
+        ``at``, victimized in ``[at - window_days, at)``; NaN without ``arrests``: see
+        :func:`contacts_shot_before`).
+    """
+    ids = pd.Series(np.asarray(person_ids, dtype=object), dtype=object)
+    n = len(ids)
+    tz = dataset.timezone
+    t = _instants_ns(at, n, tz)
+    when = pd.to_datetime(t, unit="ns", utc=True)
+    out = pd.DataFrame(index=pd.RangeIndex(n))
+    out["age"] = np.nan
+    out["male"] = np.nan
+    if dataset.has("people"):
+        p = dataset["people"].drop_duplicates("person_id").set_index("person_id")
+        if "birth_year" in p.columns:
+            local = when.tz_convert(tz)
+            birth = pd.to_numeric(ids.map(p["birth_year"]), errors="coerce").to_numpy(float)
+            out["age"] = np.asarray(local.year + (local.dayofyear - 1) / 365.25, float) - birth
+        if "sex" in p.columns:
+            out["male"] = (ids.map(p["sex"]) == "male").to_numpy(float)
+    out["arrests_before"] = np.zeros(n, dtype=np.int64)
+    if dataset.has("arrests") and n:
+        ar = dataset["arrests"]
+        names = pd.Index(pd.unique(ar["person_id"].astype(str)))
+        ar_t = pd.DatetimeIndex(ar["arrested_at"]).as_unit("ns").asi8
+        out["arrests_before"] = _count_in_windows(
+            names.get_indexer(ar["person_id"].astype(str)), ar_t, names.get_indexer(ids.astype(str)),
+            np.full(n, np.iinfo(np.int64).min), t)
+    out["area_shootings_prior_year"] = area_shootings_before(dataset, area_ids, when, window_days,
+                                                             incident_area)
+    out["contacts_shot_prior_year"] = contacts_shot_before(dataset, ids, when, window_days, history)
+    return out
 
 def propensity_weights(
     table: pd.DataFrame,
