@@ -27,7 +27,7 @@ from test_notebooks import _code_free
 
 NOTEBOOK_PARAMETERS = {
     "start", "end", "spatial_bands_m", "temporal_bands_days", "permutations", "zone_radius_m", "zone_days",
-    "kde_bandwidth_m", "kde_cell_m", "cell_m", "cell_shape", "index_weights", "researcher_mode",
+    "kde_bandwidth_m", "kde_cell_m", "cell_m", "min_share_shown", "cell_shape", "index_weights", "researcher_mode",
 }
 #: script URLs that come from nbconvert's page template, not from the notebook's outputs
 TEMPLATE_URLS = ("require.js", "mathjax")
@@ -59,7 +59,7 @@ def test_places_notebook_policy_html(places_page, tiny_dataset):
     for code in ("import matplotlib", "analyze_places", "Dataset.from_folder", "min_count = 11"):
         assert code not in page
     for text in ("Do shootings come in near-repeat chains?", "Map of places", "Areas that need attention first",
-                 "Knox ratio", "Not shown in the policy view"):
+                 "Knox ratio", "Not shown in the policy view", " m wide"):
         assert text in page
     assert page.count("<img ") >= 2  # Knox heat table, ranked areas
     # no person id, no incident id

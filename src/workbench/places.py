@@ -22,7 +22,8 @@ from workbench.data.dataset import Dataset
 from workbench.overview import incidents_in_period
 from workbench.privacy import suppressed_mask, suppression_marker
 
-__all__ = ["PlacesResult", "analyze_places", "gi_cells", "has_population", "knox_display", "ranked_areas", "readings"]
+__all__ = ["PlacesResult", "analyze_places", "gi_cells", "has_population", "knox_display", "period_points", "ranked_areas",
+           "readings"]
 
 
 @dataclass
@@ -83,6 +84,13 @@ def gi_cells(incidents: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, cell_m
     return cells
 
 
+def period_points(dataset: Dataset, start: Any = None, end: Any = None) -> gpd.GeoDataFrame:
+    """Incidents of ``[start, end)`` as points in the dataset's projected CRS (meters)."""
+    inc_all = dataset.points("incidents")
+    keep = inc_all["incident_id"].isin(incidents_in_period(dataset, start, end)["incident_id"])
+    return inc_all.loc[keep.to_numpy()].reset_index(drop=True)
+
+
 def analyze_places(
     dataset: Dataset,
     start: Any = None,
@@ -128,9 +136,7 @@ def analyze_places(
     -------
     PlacesResult
     """
-    inc_all = dataset.points("incidents")
-    keep = inc_all["incident_id"].isin(incidents_in_period(dataset, start, end)["incident_id"])
-    inc = inc_all.loc[keep.to_numpy()].reset_index(drop=True)
+    inc = period_points(dataset, start, end)
     res = PlacesResult(incidents=inc, params=dict(start=start, end=end, min_count=min_count))
     areas = dataset["areas"] if dataset.has("areas") else None
     if len(inc) < 3:

@@ -3,12 +3,13 @@
 - :class:`OfflineMap`, :func:`map_html`, :func:`save_map`, :func:`external_references` -- a folium
   map with Leaflet inlined from the installed ``xstatic-leaflet`` package (no CDN, no internet);
 - :func:`cell_counts` -- hexagon or square grid counts with small-count suppression;
+  :func:`choose_cell_size` -- the finest width at which most incidents stay visible;
 - ``add_*`` layer functions and :class:`Legend`;
 - :func:`places_map` -- the whole map in ``'policy'`` or ``'researcher'`` mode.
 """
 
 from .build import MODES, places_map
-from .cells import CELL_SHAPES, cell_counts, hex_cells
+from .cells import CELL_SHAPES, DEFAULT_CELL_SIZES, cell_counts, cell_size_table, choose_cell_size, hex_cells
 from .layers import (
     GI_COLORS,
     Legend,
@@ -27,6 +28,7 @@ from .offline import OfflineMap, OfflineMapError, external_references, map_html,
 
 __all__ = [
     "CELL_SHAPES",
+    "DEFAULT_CELL_SIZES",
     "GI_COLORS",
     "MODES",
     "Legend",
@@ -41,6 +43,8 @@ __all__ = [
     "add_places",
     "add_trauma",
     "cell_counts",
+    "cell_size_table",
+    "choose_cell_size",
     "class_colors",
     "external_references",
     "hex_cells",

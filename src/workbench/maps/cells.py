@@ -18,9 +18,12 @@ from workbench.privacy import suppressed_mask, suppression_marker
 from workbench.spatial import grid_counts
 from workbench.spatial._inputs import as_xy, check_projected
 
-__all__ = ["CELL_SHAPES", "cell_counts", "hex_cells"]
+__all__ = ["CELL_SHAPES", "DEFAULT_CELL_SIZES", "cell_counts", "cell_size_table", "choose_cell_size", "hex_cells"]
 
 CELL_SHAPES = ("hexagon", "square")
+#: Candidate cell widths for :func:`choose_cell_size`, meters (each about sqrt(2) times the last,
+#: so a cell's area doubles from one to the next).
+DEFAULT_CELL_SIZES = (250.0, 350.0, 500.0, 700.0, 1000.0, 1400.0, 2000.0)
 _SQRT3 = np.sqrt(3.0)
 
 
@@ -102,3 +105,74 @@ def cell_counts(
     g["suppressed"] = sup
     g["label"] = np.where(sup, suppression_marker(min_count), g["count"].astype(str))
     return g
+
+
+def cell_size_table(
+    points: Any,
+    candidates: tuple[float, ...] = DEFAULT_CELL_SIZES,
+    shape: str = "hexagon",
+    *,
+    min_count: int = 11,
+    crs: Any = None,
+) -> pd.DataFrame:
+    """How much of the map survives small-count suppression at each cell width.
+
+    Parameters
+    ----------
+    points, shape, min_count, crs
+        As in :func:`cell_counts`.
+    candidates : tuple of float
+        Cell widths to try, meters.
+
+    Returns
+    -------
+    DataFrame
+        One row per width: ``cell_m``, ``cells`` (with at least one incident), ``cells_shown``
+        (at or above ``min_count``), ``share_shown`` (share of the incidents that fall in shown
+        cells, 0..1).
+    """
+    rows = []
+    for w in sorted(float(c) for c in candidates):
+        g = cell_counts(points, cell_m=w, shape=shape, min_count=min_count, crs=crs)
+        total = int(g["count"].sum())
+        shown = g.loc[~g["suppressed"], "count"].sum()
+        rows.append({"cell_m": w, "cells": len(g), "cells_shown": int((~g["suppressed"]).sum()),
+                     "share_shown": float(shown / total) if total else 0.0})
+    return pd.DataFrame(rows)
+
+
+def choose_cell_size(
+    points: Any,
+    candidates: tuple[float, ...] = DEFAULT_CELL_SIZES,
+    shape: str = "hexagon",
+    *,
+    min_count: int = 11,
+    min_share_shown: float = 0.5,
+    crs: Any = None,
+) -> float:
+    """The finest cell width at which a policy map still shows most incidents.
+
+    Small cells locate violence precisely but most of them hold fewer than ``min_count``
+    incidents and are suppressed (grey); large cells show every count but blur the places.
+    This returns the smallest width in ``candidates`` whose shown cells hold at least
+    ``min_share_shown`` of the incidents, or the largest width when none does.
+
+    Parameters
+    ----------
+    points, candidates, shape, min_count, crs
+        As in :func:`cell_size_table`.
+    min_share_shown : float, default 0.5
+        Share of incidents (0..1] that must fall in cells at or above ``min_count``.
+
+    Returns
+    -------
+    float
+        Cell width, meters.
+    """
+    if not 0 < min_share_shown <= 1:
+        raise ValueError("min_share_shown must be in (0, 1]")
+    if not len(candidates):
+        raise ValueError("candidates must list at least one cell width (meters)")
+    t = cell_size_table(points, candidates, shape, min_count=min_count, crs=crs)
+    ok = t[t["share_shown"] >= min_share_shown]
+    return float(ok["cell_m"].iloc[0] if len(ok) else t["cell_m"].iloc[-1])
