@@ -136,7 +136,7 @@ def net_frame():
     from workbench.data.dataset import Dataset
 
     tz = "America/Chicago"
-    ts = lambda *d: pd.to_datetime(list(d)).tz_localize(tz)  # noqa: E731
+    ts = lambda *d: pd.to_datetime(list(d)).tz_localize(tz)
     incidents = pd.DataFrame({"incident_id": ["I0", "I1", "I2", "I3", "I4"],
                               "occurred_at": ts("2019-01-01", "2020-06-01", "2020-07-01", "2021-01-01", "2021-03-01"),
                               "lon": -87.6, "lat": 41.8, "kind": "nonfatal_shooting"})
