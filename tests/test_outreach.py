@@ -125,6 +125,15 @@ def test_outreach_priority_uses_nothing_after_as_of(city):
     pd.testing.assert_frame_equal(full, part)
 
 
+def test_too_few_events_before_as_of_gives_no_risk(city):
+    # by 2024-07-01 the one-year tiny city has 3 re-victimizations: no model, risk NaN, list still complete
+    past = O.past_victims(city.dataset, city.truth["period"]["program_start"], "2024-07-01")
+    fit = O.fit_revictimization_risk(city.dataset, "2024-07-01")
+    assert fit.model is None and fit.events == 3 and fit.hazard_ratios().empty
+    pri = O.outreach_priority(city.dataset, past)
+    assert len(pri) == len(past) and pri["risk"].isna().all() and pri.attrs["hazard_ratios"] == []
+
+
 # -- network exposure at a date, by hand -------------------------------------------------------------
 
 

@@ -251,7 +251,22 @@ def priority_inputs(
 
 
 def rank_by_risk(current: pd.DataFrame, model: RevictimizationRisk, horizon_days: float) -> pd.DataFrame:
-    """The outreach list from current covariates and a fitted model (see :func:`outreach_priority`)."""
+    """The outreach list from current covariates and a fitted model (see :func:`outreach_priority`).
+
+    Parameters
+    ----------
+    current : DataFrame
+        The second result of :func:`priority_inputs`.
+    model : RevictimizationRisk
+        From :func:`fit_revictimization_risk` (fitted at the same ``as_of``).
+    horizon_days : float
+        Risk horizon, days.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`outreach_priority`.
+    """
     cur = current.copy()
     cur["risk"] = model.predict(cur, cur["days_since_last"].to_numpy(float), horizon_days)
     cur["contacts_shot_past_year"] = cur["contacts_shot_prior_year"].astype(float)

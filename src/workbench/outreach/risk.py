@@ -76,7 +76,7 @@ class RevictimizationRisk:
     as_of: pd.Timestamp
     n: int
     events: int
-    _baseline: tuple[np.ndarray, np.ndarray] = field(default=None, repr=False)
+    _baseline: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     def hazard_ratios(self, alpha: float = 0.05) -> pd.DataFrame:
         """Hazard ratio per covariate unit with its ``1 - alpha`` confidence interval.
