@@ -59,3 +59,28 @@ def test_other_plots(city):
     assert any("literature" in s for s in labels)
     for f in figs:
         plt.close(f)
+
+
+def test_km_plot_with_more_groups_than_colours_draws_the_largest():
+    import numpy as np
+    import pandas as pd
+
+    from workbench.plots.palette import MAX_QUALITATIVE
+    from workbench.survival.km import KMResult
+
+    n = MAX_QUALITATIVE + 3
+    groups = [f"provider {i:02d}" for i in range(n)]
+    t = np.array([0.0, 30.0, 60.0])
+    curves = pd.DataFrame({"group": np.repeat(groups, 3), "time": np.tile(t, n),
+                           "survival": np.tile([1.0, 0.7, 0.5], n), "lower": np.tile([1.0, 0.6, 0.4], n),
+                           "upper": np.tile([1.0, 0.8, 0.6], n)})
+    size = {g: 100 + i for i, g in enumerate(groups)}  # the last groups are the largest
+    at_risk = pd.DataFrame({"group": np.repeat(groups, 3), "time": np.tile(t, n),
+                            "at_risk": np.concatenate([[size[g], size[g] // 2, size[g] // 4] for g in groups])})
+    km = KMResult(curves=curves, at_risk=at_risk, medians=pd.DataFrame(), logrank=None, by="provider", alpha=0.05)
+    fig = prp.plot_km(km, min_count=11)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert len(labels) == MAX_QUALITATIVE
+    assert "provider 00" not in labels and f"provider {n - 1:02d}" in labels
+    assert f"largest {MAX_QUALITATIVE} of {n} groups" in fig.axes[0].get_title(loc="left")
+    plt.close(fig)

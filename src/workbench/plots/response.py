@@ -49,6 +49,11 @@ def plot_km(km: "KMResult", min_count: int = 1, title: str = "Time to engagement
             ylabel: str = "share not yet engaged", xmax: float | None = None) -> "Figure":
     """Kaplan-Meier curves with confidence bands and an at-risk table under the axes."""
     groups = list(dict.fromkeys(km.curves["group"]))
+    n_all = len(groups)
+    if n_all > pal.MAX_QUALITATIVE:  # more curves than distinct colours: draw the largest groups
+        first = km.at_risk.sort_values("time").groupby("group", sort=False)["at_risk"].first()
+        groups = sorted(groups, key=lambda g: -first.get(g, 0))[: pal.MAX_QUALITATIVE]
+        title = f"{title}, largest {pal.MAX_QUALITATIVE} of {n_all} groups"
     fig, (ax, tab) = plt.subplots(2, 1, figsize=(9, 4.2 + 0.22 * len(groups)), layout="constrained",
                                   gridspec_kw={"height_ratios": [4, 0.35 + 0.22 * len(groups)]}, sharex=True)
     colors, styles = pal.qualitative(len(groups)), pal.linestyles(len(groups))
@@ -130,6 +135,9 @@ def plot_cumulative_incidence(cif: pd.DataFrame, title: str = "Outcomes after a 
     """Stacked-free Aalen-Johansen curves, one per cause (and group), with bands when present."""
     fig, ax = plt.subplots(figsize=(9, 3.8), layout="constrained")
     keys = list(dict.fromkeys(zip(cif["group"], cif["cause"])))
+    if len(keys) > pal.MAX_QUALITATIVE:  # more curves than distinct colours: the first ones only
+        title = f"{title}, first {pal.MAX_QUALITATIVE} of {len(keys)} curves"
+        keys = keys[: pal.MAX_QUALITATIVE]
     multi = cif["group"].nunique() > 1
     colors, styles = pal.qualitative(len(keys)), pal.linestyles(len(keys))
     for i, (g, c) in enumerate(keys):
