@@ -23,7 +23,15 @@ from .competing import cause_specific_cox, cumulative_incidence, incidence_at
 from .cox import CATEGORICAL, DEFAULT_COVARIATES, CoxResult, cox_design, fit_cox
 from .engagement import OUTCOMES, engagement_table, victimization_times
 from .km import KMResult, kaplan_meier
-from .revictimization import LITERATURE, PROPENSITY_COVARIATES, propensity_weights, revictimization_table
+from .revictimization import (
+    LITERATURE,
+    PROPENSITY_COVARIATES,
+    area_shootings_before,
+    contacts_shot_before,
+    covariates_at,
+    propensity_weights,
+    revictimization_table,
+)
 
 __all__ = [
     "CATEGORICAL",
@@ -35,9 +43,12 @@ __all__ = [
     "CoxResult",
     "KMResult",
     "RevictimizationComparison",
+    "area_shootings_before",
     "benchmark_survival",
     "cause_specific_cox",
     "compare_revictimization",
+    "contacts_shot_before",
+    "covariates_at",
     "cox_design",
     "cumulative_incidence",
     "engagement_table",
