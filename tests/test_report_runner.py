@@ -193,3 +193,18 @@ def test_cell_errors_are_not_retried(tmp_path):
     with pytest.raises(ValueError):
         runner._retry_kernel_start(attempt, tmp_path / "missing.ipynb", "02_people")
     assert calls == [1]
+
+
+def test_kernel_sockets_are_private_unix_sockets_removed_afterwards():
+    from workbench.report import runner
+
+    with runner.kernel_sockets() as kw:
+        if os.name != "posix":
+            assert kw == {}
+            return
+        km = kw["config"]["KernelManager"]
+        assert km["transport"] == "ipc"
+        folder = Path(km["ip"]).parent
+        assert folder.is_dir() and (folder.stat().st_mode & 0o777) == 0o700
+        assert len(km["ip"]) < runner._MAX_SOCKET_PATH
+    assert not folder.exists()

@@ -27,8 +27,11 @@ import json
 import logging
 import os
 import shutil
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import partial
@@ -223,6 +226,42 @@ def _keep_failed(out: Path, run_name: str, files: list[Path]) -> Path:
     return kept
 
 
+#: Longest Unix socket path the kernel's IPC sockets may have (the OS limit is 104-108 bytes).
+_MAX_SOCKET_PATH = 90
+
+
+@contextmanager
+def kernel_sockets() -> Iterator[dict]:
+    """Engine arguments that connect papermill to its kernel over private Unix sockets.
+
+    On POSIX the kernel talks over IPC sockets in a fresh private temporary folder (mode
+    0700) instead of five TCP ports on localhost: no other process can take the ports
+    between their choice and the kernel's bind (the race that made parallel runs fail with
+    ``Address already in use``), no other local user can connect to the kernel, and ipykernel
+    does not warn about unencrypted TCP. Elsewhere, or when the temporary folder's path is too
+    long for a socket, it yields no arguments (TCP, as papermill does by default).
+
+    Yields
+    ------
+    dict
+        Keyword arguments for :func:`papermill.execute_notebook` (possibly empty).
+    """
+    if os.name != "posix":
+        yield {}
+        return
+    folder = tempfile.mkdtemp(prefix="wb-kernel-")
+    try:
+        prefix = os.path.join(folder, "kernel")
+        if len(prefix) + 4 > _MAX_SOCKET_PATH:
+            yield {}
+            return
+        from traitlets.config import Config
+
+        yield {"config": Config({"KernelManager": {"transport": "ipc", "ip": prefix}})}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 #: Attempts to start a notebook's kernel before the run fails (see :func:`_retry_kernel_start`).
 KERNEL_START_ATTEMPTS = 3
 
@@ -237,11 +276,12 @@ def _is_kernel_start_failure(exc: BaseException, executed: Path) -> bool:
 def _retry_kernel_start(attempt, executed: Path, name: str) -> None:
     """Run ``attempt()``, retrying when the kernel dies while starting.
 
-    jupyter_client picks the kernel's five TCP ports by binding port 0 and closing it; a kernel
-    started at the same moment by another process (parallel reports, a scheduler, test
-    workers) can take one of them first, and the new kernel dies with ``Address already in
-    use`` before its first reply. A fresh start picks fresh ports. Failures inside cells are
-    never retried.
+    Over TCP (the fallback of :func:`kernel_sockets`) jupyter_client picks the kernel's five
+    ports by binding port 0 and closing it; a kernel started at the same moment by another
+    process (parallel reports, a scheduler, test workers) can take one of them first, and the
+    new kernel dies with ``Address already in use`` before its first reply. A fresh start picks
+    fresh ports; it also gets past a kernel that was slow to start on a loaded machine.
+    Failures inside cells are never retried.
     """
     for i in range(1, KERNEL_START_ATTEMPTS + 1):
         try:
@@ -274,18 +314,20 @@ def _execute(
         run = partial(contextvars.Context().run, pm.execute_notebook)
 
     def attempt() -> None:
-        run(
-            str(params.notebook_path(name)),
-            str(executed),
-            parameters=params.parameters_for(name, data_dir),
-            kernel_name=kernel_name,
-            progress_bar=progress,
-            # the kernel's working directory, without os.chdir in this process (papermill's
-            # cwd= changes the process-wide directory, which parallel threads share)
-            resources={"metadata": {"path": str(workdir)}},
-            start_timeout=int(params.execution.start_timeout_s),
-            execution_timeout=params.execution.cell_timeout_s,
-        )
+        with kernel_sockets() as engine_kwargs:
+            run(
+                str(params.notebook_path(name)),
+                str(executed),
+                parameters=params.parameters_for(name, data_dir),
+                kernel_name=kernel_name,
+                progress_bar=progress,
+                # the kernel's working directory, without os.chdir in this process (papermill's
+                # cwd= changes the process-wide directory, which parallel threads share)
+                resources={"metadata": {"path": str(workdir)}},
+                start_timeout=int(params.execution.start_timeout_s),
+                execution_timeout=params.execution.cell_timeout_s,
+                **engine_kwargs,
+            )
 
     try:
         _retry_kernel_start(attempt, executed, name)
