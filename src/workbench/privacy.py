@@ -24,6 +24,15 @@ pseudonymous id such as ``P000123`` is found in a table cell, a tooltip or a scr
 inside an unrelated longer token (e.g. a base64 image). Purely numeric ids shorter than
 :data:`MIN_NUMERIC_ID_DIGITS` digits cannot be told apart from ordinary counts and are not
 scanned; give people non-numeric pseudonyms.
+
+Audiences
+---------
+:func:`check_export` applies the rules of the report's audience (:data:`AUDIENCES`):
+
+- ``"policy"`` (the default): no person id and no name anywhere;
+- ``"research"``: pseudonymous person ids are allowed (the restricted research report lists
+  people by pseudonym), names are still never allowed. Small counts are suppressed by the
+  notebooks in both audiences.
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from workbench.data.dataset import Dataset
 
 __all__ = [
+    "AUDIENCES",
     "DEFAULT_MIN_COUNT",
     "HIDDEN_TOTAL",
     "Finding",
@@ -54,6 +64,10 @@ __all__ = [
     "suppressed_mask",
     "suppression_marker",
 ]
+
+#: Report audiences: ``policy`` (no person ids, no names) and ``research`` (pseudonymous ids
+#: allowed, names never).
+AUDIENCES: tuple[str, ...] = ("policy", "research")
 
 #: The usual small-cell threshold (counts 1..10 are hidden).
 DEFAULT_MIN_COUNT = 11
@@ -84,18 +98,25 @@ class PrivacyError(RuntimeError):
         What the scan found.
     where : str
         The export (file name) that was scanned.
+    audience : {"policy", "research"}, default "policy"
+        The rules that were applied (the message says which).
     """
 
-    def __init__(self, findings: Sequence["Finding"], where: str = "export"):
+    def __init__(self, findings: Sequence["Finding"], where: str = "export", audience: str = "policy"):
         self.findings = list(findings)
         self.where = where
+        self.audience = audience
         kinds = sorted({f.kind for f in self.findings})
         shown = ", ".join(f.value for f in self.findings[:_MAX_SHOWN])
         more = ", ..." if len(self.findings) > _MAX_SHOWN else ""
+        rule = (
+            "Research HTML may show pseudonymous person ids but never names."
+            if audience == "research"
+            else "Policy HTML must not show person-level rows, ids or names."
+        )
         super().__init__(
             f"Privacy scan refused {where}: {len(self.findings)} person-level "
-            f"{'/'.join(kinds)} found ({shown}{more}). Policy HTML must not show person-level "
-            "rows, ids or names."
+            f"{'/'.join(kinds)} found ({shown}{more}). {rule}"
         )
 
 
@@ -337,8 +358,8 @@ def scan_html(html: str, forbidden_ids: Iterable[str], names: Iterable[str] = ()
     return list(found.values())
 
 
-def check_export(html: str, dataset: "Dataset", where: str = "export") -> None:
-    """Raise :class:`PrivacyError` when ``html`` shows any person id or name of ``dataset``.
+def check_export(html: str, dataset: "Dataset", where: str = "export", audience: str = "policy") -> None:
+    """Raise :class:`PrivacyError` when ``html`` breaks the privacy rules of its audience.
 
     Parameters
     ----------
@@ -348,7 +369,20 @@ def check_export(html: str, dataset: "Dataset", where: str = "export") -> None:
         The data the export was made from.
     where : str, optional
         Name of the export, used in the error message.
+    audience : {"policy", "research"}, default "policy"
+        ``"policy"``: no person id and no name of ``dataset`` may appear. ``"research"``:
+        pseudonymous person ids may appear, names may not.
+
+    Raises
+    ------
+    PrivacyError
+        Listing what was found.
+    ValueError
+        ``audience`` is not one of :data:`AUDIENCES`.
     """
-    findings = scan_html(html, forbidden_ids(dataset), forbidden_names(dataset))
+    if audience not in AUDIENCES:
+        raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}, got {audience!r}")
+    ids = forbidden_ids(dataset) if audience == "policy" else set()
+    findings = scan_html(html, ids, forbidden_names(dataset))
     if findings:
-        raise PrivacyError(findings, where=where)
+        raise PrivacyError(findings, where=where, audience=audience)

@@ -59,7 +59,8 @@ def run_one(params: str, out: str | None = None, progress: bool = False) -> Batc
     params : str
         Parameters YAML file.
     out : str, optional
-        Report folder; default ``reports/<run_name>``.
+        Report folder; default ``reports/<run_name>`` (``reports/<run_name>-research`` for
+        ``audience: research``).
     progress : bool
         Show progress bars.
     """
@@ -94,7 +95,7 @@ def _batch_plan(files: Sequence[str], out: str | None) -> tuple[list[tuple[str, 
             refused.append(BatchItem(f, "", EXIT_BAD_INPUT, "bad input", str(exc)))
             log.error("report %s refused: %s", f, exc)
             continue
-        target = (Path(out) / p.run_name) if out else default_out(p)
+        target = (Path(out) / default_out(p).name) if out else default_out(p)  # <run_name>[-research]
         key = str(target.absolute())
         if key in targets:
             msg = f"same report folder {target} as {targets[key]} (run_name {p.run_name!r})"
@@ -127,7 +128,8 @@ def run_batch(
     pattern : str
         Glob of parameter files (``'parameters/*.yaml'``).
     out : str, optional
-        Parent folder of the reports (``<out>/<run_name>``); default ``reports/``.
+        Parent folder of the reports (``<out>/<run_name>``, ``<out>/<run_name>-research`` for
+        research runs); default ``reports/``.
     jobs : int
         Parallel processes (ignored with ``scheduler``).
     scheduler : str, optional

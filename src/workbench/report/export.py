@@ -6,6 +6,9 @@ blocks, so a report page opens on a machine without network access; it also adds
 shared style sheet (:data:`REPORT_CSS`, print rules included) and alt text
 on every image: the image's ``alt`` metadata when a notebook sets one, else the nearest preceding
 heading ("Chart: <heading>").
+
+Research reports (``audience="research"``) use :data:`RESEARCH_TEMPLATE`, the same template
+with :func:`research_banner` at the top of the page; policy pages are exactly as before.
 """
 
 from __future__ import annotations
@@ -16,11 +19,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workbench.plots import palette as _pal
+from workbench.privacy import AUDIENCES
 
 if TYPE_CHECKING:  # pragma: no cover
     import nbformat
 
-__all__ = ["OFFLINE_TEMPLATE", "PALETTE", "REPORT_CSS", "add_alt_text", "export_html"]
+__all__ = [
+    "OFFLINE_TEMPLATE",
+    "PALETTE",
+    "REPORT_CSS",
+    "RESEARCH_BANNER",
+    "RESEARCH_TEMPLATE",
+    "add_alt_text",
+    "export_html",
+    "research_banner",
+]
 
 #: Okabe-Ito colour-blind-safe palette (blue, orange, bluish green, vermillion, sky blue, reddish
 #: purple, yellow, black): :data:`workbench.plots.palette.OKABE_ITO`, shared with charts and maps.
@@ -70,6 +83,33 @@ OFFLINE_TEMPLATE = (
     "{% block data_png scoped %}{{ super() | replace('<img ', " + _ALT + ", 1) }}{% endblock data_png %}\n"
     "{% block data_jpg scoped %}{{ super() | replace('<img ', " + _ALT + ", 1) }}{% endblock data_jpg %}\n"
     "{% block data_svg scoped %}{{ super() | replace('<img ', " + _ALT + ", 1) }}{% endblock data_svg %}\n"
+)
+
+#: Plain-language restriction notice shown at the top of every page of a research report.
+RESEARCH_BANNER = (
+    "Restricted: research report with pseudonymous person-level rows. "
+    "Not for policy audiences or publication."
+)
+
+# inline style: REPORT_CSS (shared with policy pages) stays as it is; the banner prints too
+_BANNER_STYLE = (
+    "margin:0 0 1rem;padding:.6rem 1rem;border:2px solid {warn};background:#fdecea;color:#611a15;"
+    "font-weight:600;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif"
+).format(warn=_pal.VERMILLION)
+
+
+def research_banner() -> str:
+    """HTML of the restricted-use banner (:data:`RESEARCH_BANNER`) for research report pages."""
+    return (
+        f'<div class="wb-restricted" role="note" style="{_BANNER_STYLE}">'
+        f"{html_lib.escape(RESEARCH_BANNER)}</div>"
+    )
+
+
+#: :data:`OFFLINE_TEMPLATE` with the research banner as the first thing in ``<main>``.
+RESEARCH_TEMPLATE = (
+    OFFLINE_TEMPLATE
+    + "{%- block body_header -%}{{ super() }}{{ resources.workbench_banner }}{%- endblock body_header -%}\n"
 )
 
 _HEADING_MD = re.compile(r"^\s{0,3}#{1,4}\s+(.+?)\s*#*\s*$", re.MULTILINE)
@@ -145,7 +185,9 @@ def _fill_default_alt(body: str) -> str:
     return "".join(out)
 
 
-def export_html(notebook: str | Path | nbformat.NotebookNode, title: str) -> str:
+def export_html(
+    notebook: str | Path | nbformat.NotebookNode, title: str, audience: str = "policy"
+) -> str:
     """Render an executed notebook as standalone, offline HTML without any code.
 
     Uses :data:`OFFLINE_TEMPLATE` (nbconvert's ``lab`` template without CDN scripts) with
@@ -159,6 +201,9 @@ def export_html(notebook: str | Path | nbformat.NotebookNode, title: str) -> str
         Executed notebook (not modified on disk).
     title : str
         Document title (the browser tab and the page heading metadata).
+    audience : {"policy", "research"}, default "policy"
+        ``"research"`` puts the restricted-use banner (:func:`research_banner`) at the top of
+        the page (:data:`RESEARCH_TEMPLATE`); policy pages carry none.
 
     Returns
     -------
@@ -178,15 +223,19 @@ def export_html(notebook: str | Path | nbformat.NotebookNode, title: str) -> str
     nb.metadata["title"] = title  # nbconvert >= 6 takes the <title> from here
     nb.metadata.pop("widgets", None)  # widget state needs the CDN widget manager: not in policy pages
     add_alt_text(nb)
+    if audience not in AUDIENCES:
+        raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}, got {audience!r}")
+    template = OFFLINE_TEMPLATE if audience == "policy" else RESEARCH_TEMPLATE
+    resources = {"metadata": {"name": title}, "workbench_css": REPORT_CSS}
+    if audience == "research":
+        resources["workbench_banner"] = research_banner()
     exporter = HTMLExporter(
         template_name="lab",
         template_file="workbench_offline.html.j2",
-        extra_loaders=[DictLoader({"workbench_offline.html.j2": OFFLINE_TEMPLATE})],
+        extra_loaders=[DictLoader({"workbench_offline.html.j2": template})],
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
-    body, _ = exporter.from_notebook_node(
-        nb, resources={"metadata": {"name": title}, "workbench_css": REPORT_CSS}
-    )
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
     return _fill_default_alt(body)

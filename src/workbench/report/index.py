@@ -1,4 +1,9 @@
-"""The report's ``index.html``: links to every notebook page plus the run metadata."""
+"""The report's ``index.html``: links to every notebook page plus the run metadata.
+
+A research report's index (``audience: research``) opens with the restricted-use banner
+(:func:`~workbench.report.export.research_banner`) and names its audience in the run table; a
+policy index is exactly as before.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .export import REPORT_CSS
+from .export import REPORT_CSS, research_banner
 
 if TYPE_CHECKING:  # pragma: no cover
     from .params import ReportParams
@@ -218,12 +223,19 @@ def render_index(
         for r in runs
     )
     summary_html = render_summary(summary, changes) if summary else ""
+    research = params.audience == "research"
+    banner = f"{research_banner()}\n" if research else ""
+    audience_row = (
+        "<tr><th>Audience</th><td>research (restricted: pseudonymous person-level rows; "
+        "not for policy audiences or publication)</td></tr>\n"
+        if research else ""
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{e(params.title)}</title><style>{_CSS}</style></head>
 <body>
-<header>
+{banner}<header>
 <h1>{e(params.title)}</h1>
 <p class="wb-lede">Violence Response Workbench report <code>{e(params.run_name)}</code>, finished {e(finished)}.
 Counts below {params.privacy.min_count} are suppressed in every page.</p>
@@ -242,7 +254,7 @@ Counts below {params.privacy.min_count} are suppressed in every page.</p>
 {rows}
 </table>
 <table>
-<tr><th>Started</th><td>{e(started)}</td></tr>
+{audience_row}<tr><th>Started</th><td>{e(started)}</td></tr>
 <tr><th>Finished</th><td>{e(finished)}</td></tr>
 <tr><th>Data fingerprint (SHA-256)</th><td><code>{e(fingerprint)}</code></td></tr>
 <tr><th>workbench version</th><td>{e(version)}</td></tr>

@@ -8,18 +8,27 @@ Example (``parameters/demo.yaml``)::
            synthetic: {scale: demo, seed: 20261125}}
     privacy: {min_count: 11}
     summary_months: 12
+    audience: policy          # or research: pseudonymous person-level pages, reports/demo-research
     notebooks: [00_data_overview]
     notebook_parameters: {00_data_overview: {start: '2020-01-01'}}
     execution: {cell_timeout_s: 600}
 
 Relative paths (``data.source``, ``notebooks_dir``) resolve against the YAML file's own folder.
 :func:`load_params` reports *every* problem at once in one :class:`ParameterError`.
+
+Audiences
+---------
+``audience: policy`` (the default) is the report for policy readers: no person-level rows, ids
+or names anywhere. ``audience: research`` runs every notebook whose ``parameters`` cell
+declares ``researcher_mode`` with ``researcher_mode=True`` (pseudonymous person-level lists,
+exact points), unless ``notebook_parameters`` sets it for that notebook. A policy file that sets
+``researcher_mode`` to anything but false is refused at load time, naming the notebook.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
@@ -29,6 +38,7 @@ from workbench.data import DataSpec
 
 __all__ = [
     "DEFAULT_NOTEBOOKS_DIR",
+    "RESEARCHER_MODE",
     "RESERVED_PARAMETERS",
     "ExecutionParams",
     "ParameterError",
@@ -43,6 +53,10 @@ DEFAULT_NOTEBOOKS_DIR = Path(__file__).resolve().parents[3] / "notebooks"
 
 #: Parameters the runner injects into every notebook; they cannot be overridden per notebook.
 RESERVED_PARAMETERS: frozenset[str] = frozenset({"data_dir", "run_name", "title", "min_count"})
+
+#: Notebook parameter that switches person-level content on; the runner sets it to ``True`` in
+#: research runs for every notebook that declares it.
+RESEARCHER_MODE = "researcher_mode"
 
 
 class ParameterError(ValueError):
@@ -120,6 +134,11 @@ class ReportParams(_Strict):
         Length of the index page's executive-summary period, months (1 to 60): the last
         ``summary_months`` months of data are compared with the equal period before
         (:func:`workbench.summary.summarize`).
+    audience : {"policy", "research"}, default "policy"
+        Who the report is for. ``research`` passes ``researcher_mode=True`` to every notebook
+        that declares it (unless ``notebook_parameters`` sets it), publishes under
+        ``reports/<run_name>-research`` and marks every page as restricted; ``policy`` refuses
+        ``researcher_mode`` set to anything but false.
     notebooks : list of str
         Notebook names run in order, from ``<notebooks_dir>/<name>.ipynb``.
     notebook_parameters : dict
@@ -136,6 +155,7 @@ class ReportParams(_Strict):
     data: DataSpec
     privacy: PrivacyParams = PrivacyParams()
     summary_months: int = Field(12, ge=1, le=60)
+    audience: Literal["policy", "research"] = "policy"  # workbench.privacy.AUDIENCES
     notebooks_dir: Path = DEFAULT_NOTEBOOKS_DIR
     notebooks: list[str] = Field(default_factory=lambda: ["00_data_overview"], min_length=1)
     notebook_parameters: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -180,11 +200,16 @@ class ReportParams(_Strict):
     ) -> dict[str, dict[str, Any]]:
         folder = info.data.get("notebooks_dir")
         notebooks = info.data.get("notebooks")
+        audience = info.data.get("audience")  # None when the audience itself is invalid
         problems = []
+        research_in: list[str] = []
         for nb, overrides in v.items():
             if notebooks is not None and nb not in notebooks:
                 problems.append(f"'{nb}' is not one of the notebooks of this run")
                 continue
+            mode = overrides.get(RESEARCHER_MODE)
+            if audience == "policy" and not (mode is None or mode is False):
+                research_in.append(nb)
             reserved = sorted(set(overrides) & RESERVED_PARAMETERS)
             if reserved:
                 problems.append(f"{nb}: {', '.join(reserved)} are set by the runner")
@@ -197,6 +222,14 @@ class ReportParams(_Strict):
                     f"{nb}: unknown parameter(s) {', '.join(unknown)} "
                     f"(known: {', '.join(sorted(known - RESERVED_PARAMETERS)) or 'none'})"
                 )
+        if research_in:
+            problems.append(
+                f"{', '.join(research_in)}: {RESEARCHER_MODE} is on, but this is a policy report "
+                "(audience: policy, the default), which never shows person-level rows or exact "
+                "points. For the research version add 'audience: research' to the file (it turns "
+                f"{RESEARCHER_MODE} on in every notebook that has it and publishes under "
+                f"reports/<run_name>-research); otherwise remove {RESEARCHER_MODE}"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return v
@@ -216,15 +249,35 @@ class ReportParams(_Strict):
         """Path of the notebook ``name``."""
         return self.notebooks_dir / f"{name}.ipynb"
 
+    def researcher_mode(self, name: str) -> bool:
+        """Whether notebook ``name`` runs with person-level content (``researcher_mode``).
+
+        True only in a research run, for a notebook whose ``parameters`` cell declares
+        ``researcher_mode``, unless ``notebook_parameters`` sets it (then that value decides).
+        """
+        overrides = self.notebook_parameters.get(name, {})
+        if RESEARCHER_MODE in overrides:
+            return self.audience == "research" and bool(overrides[RESEARCHER_MODE])
+        if self.audience != "research":
+            return False
+        return RESEARCHER_MODE in notebook_parameter_names(self.notebook_path(name))
+
     def parameters_for(self, name: str, data_dir: str | Path) -> dict[str, Any]:
-        """Everything injected into notebook ``name`` (runner parameters + overrides)."""
+        """Everything injected into notebook ``name`` (runner parameters + overrides).
+
+        In a research run, ``researcher_mode=True`` is added for every notebook that declares
+        it and whose ``notebook_parameters`` do not set it (:meth:`researcher_mode`).
+        """
         injected: dict[str, Any] = {
             "data_dir": str(data_dir),
             "run_name": self.run_name,
             "title": self.title,
             "min_count": self.privacy.min_count,
         }
-        injected.update(self.notebook_parameters.get(name, {}))
+        overrides = self.notebook_parameters.get(name, {})
+        if self.audience == "research" and RESEARCHER_MODE not in overrides and self.researcher_mode(name):
+            injected[RESEARCHER_MODE] = True
+        injected.update(overrides)
         return injected
 
 

@@ -13,6 +13,13 @@ The steps of :func:`run_report`:
    previous report's ``summary.json``, write ``summary.json`` and ``index.html`` and publish
    atomically (:func:`~workbench.report.publish.publish`).
 
+Audiences: a ``research`` run (``audience: research`` in the parameter file) passes
+``researcher_mode=True`` to the notebooks that declare it, scans their pages with
+``check_export(..., audience="research")`` (pseudonymous person ids allowed, names never), puts a
+restricted-use banner on every page, writes the marker file :data:`AUDIENCE_FILE` and publishes
+under ``reports/<run_name>-research``; it refuses an output folder that is, or lies inside, a
+policy report (:func:`report_audience`). Policy runs are unchanged.
+
 Errors in steps 1-3 (:class:`ParameterError`, :class:`~workbench.data.DataError`) happen before
 anything is written. A failing notebook raises :class:`NotebookError` after keeping the failed
 executed notebook under ``<reports>/_failed/<run>-<timestamp>/``; a privacy finding raises
@@ -43,14 +50,34 @@ from workbench.privacy import check_export
 from .export import export_html
 from .index import render_index
 from .kernel import kernel_environment
-from .params import ReportParams, load_params
+from .params import ParameterError, ReportParams, load_params
 from .publish import clean_stale, publish, staging_dir
 
-__all__ = ["NotebookError", "NotebookRun", "ReportResult", "default_out", "run_report"]
+__all__ = [
+    "AUDIENCE_FILE",
+    "NotebookError",
+    "NotebookRun",
+    "ReportResult",
+    "check_out_folder",
+    "default_out",
+    "report_audience",
+    "report_folder_name",
+    "run_report",
+]
 
 log = logging.getLogger("workbench.report")
 
 FAILED_DIR = "_failed"
+
+#: Marker file of a research report (first line ``research``, then what the folder is). A report
+#: folder without it is a policy report: every report published before research runs existed is.
+AUDIENCE_FILE = "audience.txt"
+
+_AUDIENCE_TEXT = (
+    "research\n\n"
+    "Restricted: this folder is a research report of the Violence Response Workbench. Its pages show\n"
+    "pseudonymous person-level rows. Not for policy audiences or publication.\n"
+)
 
 
 class NotebookError(RuntimeError):
@@ -120,6 +147,8 @@ class ReportResult:
         SHA-256 of the data.
     started, finished : str
         Time-zone-aware ISO 8601 times.
+    audience : {"policy", "research"}
+        Who the report is for.
     """
 
     run_name: str
@@ -129,15 +158,72 @@ class ReportResult:
     started: str
     finished: str
     notebooks: list[NotebookRun] = field(default_factory=list)
+    audience: str = "policy"
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc).astimezone()
 
 
+def report_folder_name(params: ReportParams) -> str:
+    """``<run_name>`` for a policy report, ``<run_name>-research`` for a research report."""
+    return params.run_name if params.audience == "policy" else f"{params.run_name}-{params.audience}"
+
+
 def default_out(params: ReportParams) -> Path:
-    """``reports/<run_name>`` under the current directory."""
-    return Path("reports") / params.run_name
+    """``reports/<run_name>`` (policy) or ``reports/<run_name>-research`` under the current directory."""
+    return Path("reports") / report_folder_name(params)
+
+
+def report_audience(folder: str | Path) -> str | None:
+    """Audience of the published report in ``folder``, or ``None`` when it holds no report.
+
+    A report folder has ``index.html`` and ``notebooks/``. It is a research report when its
+    :data:`AUDIENCE_FILE` says so, otherwise a policy report (reports made before research runs
+    existed carry no marker).
+
+    Returns
+    -------
+    {"policy", "research"} or None
+    """
+    folder = Path(folder)
+    if not ((folder / "index.html").is_file() and (folder / "notebooks").is_dir()):
+        return None
+    marker = folder / AUDIENCE_FILE
+    try:
+        first = marker.read_text(encoding="utf-8").split(maxsplit=1)[:1]
+    except OSError:
+        return "policy"
+    return "research" if first == ["research"] else "policy"
+
+
+def check_out_folder(params: ReportParams, target: str | Path) -> None:
+    """Refuse a research report's folder when it is, or lies inside, a policy report.
+
+    Parameters
+    ----------
+    params : ReportParams
+        The run's parameters; policy runs are never refused.
+    target : path
+        The report folder the run would publish to.
+
+    Raises
+    ------
+    ParameterError
+        Naming the policy report, before anything is written.
+    """
+    if params.audience == "policy":
+        return
+    target = Path(target).absolute()
+    for folder in (target, *target.parents):
+        if report_audience(folder) == "policy":
+            where = "is" if folder == target else f"lies inside {folder}, which is"
+            raise ParameterError(params.source, [(
+                "out",
+                f"the report folder {target} {where} a policy report; a research report must never "
+                f"replace or sit inside one. Leave out --out (research reports go to "
+                f"{default_out(params)}) or choose another folder",
+            )])
 
 
 def ensure_synthetic(params: ReportParams) -> Path | None:
@@ -371,8 +457,10 @@ def run_report(
     params_path : path or ReportParams
         Parameters YAML file (or already loaded parameters).
     out : path, optional
-        Report folder; default ``reports/<run_name>`` in the current directory.
-        Failed runs are kept under ``<out>/../_failed/``.
+        Report folder; default ``reports/<run_name>`` in the current directory
+        (``reports/<run_name>-research`` for ``audience: research``; a research run refuses a
+        folder that is or lies inside a policy report). Failed runs are kept under
+        ``<out>/../_failed/``.
     progress : bool, default True
         Show papermill's progress bars and one line per notebook.
 
@@ -383,7 +471,8 @@ def run_report(
     Raises
     ------
     ParameterError, DataError
-        Bad parameters or data; nothing was written.
+        Bad parameters or data, or a research run aimed at a policy report's folder; nothing
+        was written.
     NotebookError
         A notebook failed; the failed executed notebook is kept under ``_failed``.
     PrivacyError
@@ -394,6 +483,9 @@ def run_report(
     params = params_path if isinstance(params_path, ReportParams) else load_params(params_path)
     target = Path(out) if out is not None else default_out(params)
     target = target.absolute()
+    check_out_folder(params, target)
+    research = params.audience == "research"
+    kept_name = report_folder_name(params)  # failed research notebooks are kept as <run>-research-*
     started = _now()
 
     ensure_synthetic(params)
@@ -420,17 +512,19 @@ def run_report(
                     _execute(params, name, data_dir, run.ipynb, work, kernel_name, progress)
                 except NotebookError as e:
                     run.status = "failed"
-                    e.kept = _keep_failed(target, params.run_name, [run.ipynb])
+                    e.kept = _keep_failed(target, kept_name, [run.ipynb])
                     log.error("report %s: %s", params.run_name, e)
                     raise NotebookError(e.notebook, e.cell_index, e.cell_source, e.error, e.kept) from None
                 run.duration_s = time.perf_counter() - t0
                 run.status = "ok"
-                html = export_html(run.ipynb, title=f"{params.title}: {name}")
+                html = export_html(run.ipynb, title=f"{params.title}: {name}", audience=params.audience)
+                # pseudonymous ids are allowed only on pages that ran in researcher mode
+                page_audience = "research" if params.researcher_mode(name) else "policy"
                 try:
-                    check_export(html, dataset, where=f"{name}.html")
+                    check_export(html, dataset, where=f"{name}.html", audience=page_audience)
                 except Exception:
                     run.status = "failed"
-                    _keep_failed(target, params.run_name, [run.ipynb])
+                    _keep_failed(target, kept_name, [run.ipynb])
                     raise
                 run.html = staging / f"{name}.html"
                 run.html.write_text(html, encoding="utf-8")
@@ -451,8 +545,10 @@ def run_report(
             summary=summary,
             changes=changes,
         )
-        check_export(index_html, dataset, where="index.html")
+        check_export(index_html, dataset, where="index.html")  # policy rules: no ids in any index
         (staging / "index.html").write_text(index_html, encoding="utf-8")
+        if research:
+            (staging / AUDIENCE_FILE).write_text(_AUDIENCE_TEXT, encoding="utf-8")
         publish(staging, target)
     finally:
         if staging.exists():
@@ -468,6 +564,7 @@ def run_report(
         started=started.isoformat(timespec="seconds"),
         finished=finished.isoformat(timespec="seconds"),
         notebooks=runs,
+        audience=params.audience,
     )
     log.info("report %s published: %s", params.run_name, result.index)
     return result
