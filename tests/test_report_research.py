@@ -178,6 +178,12 @@ def test_research_never_replaces_or_enters_a_policy_report(write_params, tmp_pat
         result = run_report(research, out=again, progress=False)
     assert result.audience == "research" and report_audience(again) == "research"
     assert RESEARCH_BANNER in (again / "ok.html").read_text(encoding="utf-8")
+    # and a policy run never replaces the research report
+    kept = (again / "index.html").read_bytes()
+    with pytest.raises(ParameterError) as err:
+        run_report(write_params("t"), out=again, progress=False)
+    assert "is a research report" in dict(err.value.problems)["out"]
+    assert (again / "index.html").read_bytes() == kept
 
 
 # -- the privacy rules and the policy pages -------------------------------------------------------

@@ -4,6 +4,8 @@ Public API
 ----------
 - :class:`ReportParams`, :func:`load_params`, :class:`ParameterError` -- the parameter file;
 - :func:`run_report`, :class:`ReportResult`, :class:`NotebookError` -- one report run;
+- :func:`default_out`, :func:`report_audience`, :data:`AUDIENCE_FILE` -- where a report goes and
+  whom it is for (policy or research);
 - :func:`run_batch`, :func:`report_command`, :func:`validate_command` -- the CLI commands;
 - :func:`ensure_kernel` -- the Jupyter kernel of this environment;
 - :func:`export_html` -- nbconvert HTML without code.
@@ -14,9 +16,19 @@ from .export import export_html
 from .kernel import KERNEL_NAME, ensure_kernel, kernel_environment
 from .params import ParameterError, ReportParams, load_params
 from .publish import clean_stale, publish
-from .runner import NotebookError, NotebookRun, ReportResult, ensure_synthetic, run_report
+from .runner import (
+    AUDIENCE_FILE,
+    NotebookError,
+    NotebookRun,
+    ReportResult,
+    default_out,
+    ensure_synthetic,
+    report_audience,
+    run_report,
+)
 
 __all__ = [
+    "AUDIENCE_FILE",
     "KERNEL_NAME",
     "BatchItem",
     "NotebookError",
@@ -25,6 +37,7 @@ __all__ = [
     "ReportParams",
     "ReportResult",
     "clean_stale",
+    "default_out",
     "ensure_kernel",
     "ensure_synthetic",
     "export_html",
@@ -32,6 +45,7 @@ __all__ = [
     "kernel_environment",
     "load_params",
     "publish",
+    "report_audience",
     "report_command",
     "run_batch",
     "run_one",

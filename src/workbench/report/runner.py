@@ -198,23 +198,35 @@ def report_audience(folder: str | Path) -> str | None:
 
 
 def check_out_folder(params: ReportParams, target: str | Path) -> None:
-    """Refuse a research report's folder when it is, or lies inside, a policy report.
+    """Refuse a report folder that belongs to the other audience.
+
+    A research report must never replace or sit inside a policy report (its person-level
+    pages would be published with it), and a policy run must never replace a research report
+    (a researcher's restricted report would be lost, and a policy reader sent to that folder
+    would find whatever is left of it).
 
     Parameters
     ----------
     params : ReportParams
-        The run's parameters; policy runs are never refused.
+        The run's parameters.
     target : path
         The report folder the run would publish to.
 
     Raises
     ------
     ParameterError
-        Naming the policy report, before anything is written.
+        Naming the other audience's report, before anything is written.
     """
-    if params.audience == "policy":
-        return
     target = Path(target).absolute()
+    if params.audience == "policy":
+        if report_audience(target) == "research":
+            raise ParameterError(params.source, [(
+                "out",
+                f"the report folder {target} is a research report (restricted, person-level); a "
+                f"policy report must never replace one. Leave out --out (policy reports go to "
+                f"{default_out(params)}) or choose another folder",
+            )])
+        return
     for folder in (target, *target.parents):
         if report_audience(folder) == "policy":
             where = "is" if folder == target else f"lies inside {folder}, which is"
