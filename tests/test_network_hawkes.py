@@ -33,19 +33,26 @@ def graph():
     return random_graph(3000, 6000, seed=0)
 
 
+#: The simulated study window.
+START = pd.Timestamp("2018-01-01", tz=TZ)
+END = START + pd.Timedelta(days=T_DAYS)
+
+
+def fit_window(graph, events, **kw) -> NetworkHawkes:
+    """``NetworkHawkes(max_lag_days=365, **kw)`` fitted on the study window."""
+    return NetworkHawkes(max_lag_days=365, **kw).fit(graph, events, start=START, end=END)
+
+
 @pytest.fixture(scope="module")
 def sim(graph):
-    start = pd.Timestamp("2018-01-01", tz=TZ)
     return simulate_network_hawkes(
-        graph, TRUE["mu0"], TRUE["alpha"], TRUE["beta"], T_DAYS, max_lag_days=365, start=start, seed=2
+        graph, TRUE["mu0"], TRUE["alpha"], TRUE["beta"], T_DAYS, max_lag_days=365, start=START, seed=2
     )
 
 
 @pytest.fixture(scope="module")
 def model(graph, sim):
-    start = pd.Timestamp("2018-01-01", tz=TZ)
-    end = start + pd.Timedelta(days=T_DAYS)
-    return NetworkHawkes(max_lag_days=365, n_boot=20, seed=7).fit(graph, sim, start=start, end=end)
+    return fit_window(graph, sim, n_boot=20, seed=7)
 
 
 def test_simulator_structure(graph, sim):
@@ -247,20 +254,15 @@ TRUE2 = {"mu0": 2e-4, "alpha": 0.1, "alpha2": 0.01, "beta": 0.05}
 
 @pytest.fixture(scope="module")
 def sim2(graph):
-    start = pd.Timestamp("2018-01-01", tz=TZ)
     return simulate_network_hawkes(
-        graph, TRUE2["mu0"], TRUE2["alpha"], TRUE2["beta"], T_DAYS, max_lag_days=365, start=start,
+        graph, TRUE2["mu0"], TRUE2["alpha"], TRUE2["beta"], T_DAYS, max_lag_days=365, start=START,
         seed=3, alpha2=TRUE2["alpha2"],
     )
 
 
 @pytest.fixture(scope="module")
 def model2(graph, sim2):
-    start = pd.Timestamp("2018-01-01", tz=TZ)
-    end = start + pd.Timedelta(days=T_DAYS)
-    return NetworkHawkes(max_lag_days=365, n_boot=10, seed=7, second_step=True).fit(
-        graph, sim2, start=start, end=end
-    )
+    return fit_window(graph, sim2, n_boot=10, seed=7, second_step=True)
 
 
 def test_simulator_second_step_parents_at_distance_two(graph, sim2):
@@ -314,9 +316,7 @@ def test_second_step_intensity_brute_force(graph, sim2, model2):
 
 
 def test_second_step_on_one_step_data_gives_small_alpha2(graph, sim, model):
-    start = pd.Timestamp("2018-01-01", tz=TZ)
-    end = start + pd.Timedelta(days=T_DAYS)
-    m = NetworkHawkes(max_lag_days=365, n_boot=0, second_step=True).fit(graph, sim, start=start, end=end)
+    m = fit_window(graph, sim, n_boot=0, second_step=True)
     assert m.params_["alpha2"] < 0.001  # vs alpha = 0.1 per contact (~16 two-step people each)
     assert m.params_["alpha"] == pytest.approx(model.params_["alpha"], rel=0.05)
     assert m.contagion_share_ == pytest.approx(model.contagion_share_, abs=0.02)
@@ -339,20 +339,15 @@ def true_kinds(sim):
 
 @pytest.fixture(scope="module")
 def sim_self(graph):
-    start = pd.Timestamp("2018-01-01", tz=TZ)
     return simulate_network_hawkes(
         graph, TRUE_SELF["mu0"], TRUE_SELF["alpha"], TRUE_SELF["beta"], T_DAYS, max_lag_days=365,
-        start=start, seed=5, self_branching=TRUE_SELF["alpha_self"],
+        start=START, seed=5, self_branching=TRUE_SELF["alpha_self"],
     )
 
 
 @pytest.fixture(scope="module")
 def model_self(graph, sim_self):
-    start = pd.Timestamp("2018-01-01", tz=TZ)
-    end = start + pd.Timedelta(days=T_DAYS)
-    return NetworkHawkes(max_lag_days=365, n_boot=10, seed=7, self_excitation=True).fit(
-        graph, sim_self, start=start, end=end
-    )
+    return fit_window(graph, sim_self, n_boot=10, seed=7, self_excitation=True)
 
 
 def test_simulator_self_excitation(graph, sim_self):
