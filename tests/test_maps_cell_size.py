@@ -51,3 +51,22 @@ def test_bad_arguments():
         choose_cell_size(xy, min_share_shown=0)
     with pytest.raises(ValueError, match="candidates"):
         choose_cell_size(xy, candidates=())
+
+
+def test_count_legend_classes_are_whole_numbers_that_do_not_overlap():
+    from workbench.maps import class_colors
+
+    counts = np.array([11, 11, 12, 13, 16, 20, 27, 56, np.nan])
+    colors, items = class_colors(counts)
+    labels = [label for _, label in items]
+    assert all("." not in s for s in labels)
+    # every shown count falls in exactly one labelled class, and the classes cover 11..56
+    ranges = [tuple(int(x) for x in s.split(" to ")) if " to " in s else (int(s), int(s)) for s in labels]
+    covered = [n for lo, hi in ranges for n in range(lo, hi + 1)]
+    assert len(covered) == len(set(covered)) and min(covered) == 11 and max(covered) == 56
+    for value, color in zip(counts[:-1], colors[:-1]):
+        (label,) = [s for (c, s), (lo, hi) in zip(items, ranges) if lo <= value <= hi]
+        assert dict(items)[color] == label
+    # rates keep decimals
+    _, rate_items = class_colors(np.array([0.5, 1.25, 2.75, 3.5]))
+    assert any("." in s for _, s in rate_items)

@@ -141,9 +141,24 @@ def class_colors(values: np.ndarray, k: int = 5, cmap: str = pal.COUNTS, scheme:
     cm = colormaps[cmap]
     palette = [to_hex(cm(0.15 + 0.85 * i / max(n_cls - 1, 1))) for i in range(n_cls)]
     colors[ok] = np.asarray(palette, dtype=object)[cls]
+    if np.all(v[ok] == np.round(v[ok])):  # counts: whole-number classes that do not overlap
+        return colors, _integer_items(edges, palette, int(v[ok].max()))
     fmt = _fmt(edges)
     items = [(palette[i], f"{fmt(edges[i])} to {fmt(edges[i + 1])}") for i in range(n_cls)]
     return colors, items
+
+
+def _integer_items(edges: np.ndarray, palette: list[str], top: int) -> list[tuple[str, str]]:
+    """Legend items for whole numbers: class ``i`` holds ``edges[i] <= v < edges[i + 1]`` (the
+    last also ``v = top``), labelled ``"12 to 15"`` or ``"11"``; classes holding no whole number
+    are left out."""
+    items = []
+    for i, color in enumerate(palette):
+        lo = int(np.ceil(edges[i]))
+        hi = top if i == len(palette) - 1 else int(np.ceil(edges[i + 1])) - 1
+        if hi >= lo:
+            items.append((color, f"{lo:,}" if lo == hi else f"{lo:,} to {hi:,}"))
+    return items
 
 
 def _fmt(edges: np.ndarray):
