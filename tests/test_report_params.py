@@ -35,6 +35,11 @@ def test_repo_parameter_files_load_and_resolve_relative_paths():
     assert p.execution.cell_timeout_s == 600
     tiny = load_params(REPO / "parameters" / "tiny.yaml")
     assert tiny.data.synthetic.scale == "tiny"
+    research = load_params(REPO / "parameters" / "demo-research.yaml")
+    assert research.audience == "research" and research.data == p.data and research.notebooks == p.notebooks
+    from workbench.report import default_out
+
+    assert default_out(research).name == "demo-research" and default_out(p).name == "demo"
 
 
 def test_all_problems_in_one_error(tmp_path):
