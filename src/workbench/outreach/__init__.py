@@ -8,7 +8,8 @@
   (co-arrestees shot in the prior year) and area exposure enter the risk (researchers only);
 - :func:`fit_revictimization_risk`, :func:`current_covariates`, :func:`priority_inputs`,
   :func:`rank_by_risk` -- the Cox model behind it (covariates at the index shooting for
-  fitting, at ``as_of`` for prediction);
+  fitting, or network exposure updated during follow-up with ``exposure="time_varying"``; at
+  ``as_of`` for prediction);
 - :func:`evaluate_outreach` -- forward check: rank at ``as_of``, count who was shot again after;
 - :func:`outreach_audit` -- selection rates, calibration and disparity flags of the outreach
   list by race/ethnicity, sex and age group (aggregate).
@@ -26,7 +27,13 @@ from .past import (
     rank_by_risk,
     unserved_trend,
 )
-from .risk import RevictimizationRisk, current_covariates, fit_revictimization_risk
+from .risk import (
+    EXPOSURES,
+    NETWORK_COVARIATE,
+    RevictimizationRisk,
+    current_covariates,
+    fit_revictimization_risk,
+)
 
 __all__ = [
     "BASE_COVARIATES",

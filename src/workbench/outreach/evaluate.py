@@ -36,8 +36,9 @@ def evaluate_outreach(
     as_of: str | pd.Timestamp | Sequence[str | pd.Timestamp],
     horizon_days: float = 365.0,
     program_start: str | pd.Timestamp | None = None,
-    models: Mapping[str, Sequence[str]] | None = None,
+    models: Mapping[str, Sequence[str] | Mapping[str, object]] | None = None,
     top_share: float = 0.10,
+    exposure: str = "index",
 ) -> pd.DataFrame:
     """Rank past victims at each ``as_of`` with each model; count who was shot again after.
 
@@ -53,16 +54,21 @@ def evaluate_outreach(
     program_start : str or Timestamp, optional
         As in :func:`past_victims`; default each ``as_of`` itself, so that everyone alive who
         was shot before the list date is ranked.
-    models : mapping of str to sequence of str, optional
-        Name -> covariates; default ``{"with_network": RISK_COVARIATES, "without_network":
+    models : mapping, optional
+        Name -> covariates, or name -> ``{"covariates": ..., "exposure": ...}`` to set the
+        exposure of one model; default ``{"with_network": RISK_COVARIATES, "without_network":
         BASE_COVARIATES}``.
     top_share : float, default 0.10
         Share of the ranked people on the list.
+    exposure : {"index", "time_varying"}, default "index"
+        How network exposure enters the fit of models that do not set their own
+        (:func:`fit_revictimization_risk`).
 
     Returns
     -------
     DataFrame
         One row per (date, model): ``as_of``, ``model``, ``covariates`` (used, comma-separated),
+        ``exposure``,
         ``n_people`` (ranked), ``n_outcome`` (of them shot in the window), ``k`` (list size),
         ``captured`` (shot again and on the list), ``share_captured``, ``lift``, ``auc``,
         ``brier``, ``expected`` (sum of predicted risks).
@@ -76,6 +82,9 @@ def evaluate_outreach(
     --------
     >>> r = evaluate_outreach(ds, ["2022-07-01", "2023-01-01"])             # doctest: +SKIP
     >>> r.groupby("model")[["n_outcome", "captured"]].sum()                  # doctest: +SKIP
+    >>> evaluate_outreach(ds, "2023-01-01", models={                         # doctest: +SKIP
+    ...     "index": RISK_COVARIATES,
+    ...     "time_varying": {"covariates": RISK_COVARIATES, "exposure": "time_varying"}})
     """
     from workbench.network.risklist import ranking_metrics
 
@@ -88,6 +97,8 @@ def evaluate_outreach(
         raise ValueError(f"the outcome window after {late[0]:%Y-%m-%d} ends after the data end "
                          f"{d_end:%Y-%m-%d}: choose an earlier as_of or a shorter horizon")
     models = {"with_network": RISK_COVARIATES, "without_network": BASE_COVARIATES} if models is None else models
+    specs = {name: (tuple(m["covariates"]), str(m.get("exposure", exposure))) if isinstance(m, Mapping)
+             else (tuple(m), exposure) for name, m in models.items()}
     inc = dataset["incidents"]
     areas = pd.Series(incident_areas(dataset).to_numpy(), index=inc["incident_id"].to_numpy())
     history = None
@@ -101,13 +112,14 @@ def evaluate_outreach(
         table, cur = priority_inputs(dataset, past, history=history, incident_area=areas)
         frame = outreach_audit_frame(dataset, past.assign(rank=0, risk=np.nan), 0, t, horizon_days)
         shot = pd.Series(frame["outcome"].to_numpy(bool), index=frame["person_id"].to_numpy())
-        for name, covs in models.items():
-            model = fit_revictimization_risk(dataset, t, tuple(covs), table=table)
+        for name, (covs, expo) in specs.items():
+            model = fit_revictimization_risk(dataset, t, covs, table=table, exposure=expo, history=history)
             pri = rank_by_risk(cur, model, horizon_days)
             y = pri["person_id"].map(shot).to_numpy(bool)
             r = pri["risk"].to_numpy(float)
             m = ranking_metrics(r, y, probability=r, top_share=top_share)
             rows.append({"as_of": t, "model": name, "covariates": ", ".join(model.covariates),
+                         "exposure": model.exposure,
                          "n_people": m["n_people"], "n_outcome": m["n_victims"], "k": m["k"],
                          "captured": m["captured"], "share_captured": m["share_captured"], "lift": m["lift"],
                          "auc": m["auc"], "brier": m["brier"], "expected": m["expected"]})

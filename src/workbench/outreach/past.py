@@ -166,6 +166,7 @@ def outreach_priority(
     past: pd.DataFrame,
     horizon_days: float = 365.0,
     covariates: tuple[str, ...] = RISK_COVARIATES,
+    exposure: str = "index",
 ) -> pd.DataFrame:
     """Past victims ranked by their current risk of being shot again (researchers only).
 
@@ -188,6 +189,10 @@ def outreach_priority(
     covariates : tuple of str, default :data:`RISK_COVARIATES`
         Model covariates (those unusable in these data are dropped; ``attrs["covariates"]``
         lists the ones used). :data:`BASE_COVARIATES` leaves network exposure out.
+    exposure : {"index", "time_varying"}, default "index"
+        How network exposure enters the fit (:func:`fit_revictimization_risk`): measured at the
+        index shooting, or updated during follow-up (:class:`lifelines.CoxTimeVaryingFitter`).
+        Either way the prediction uses the exposure at ``as_of``, held over the horizon.
 
     Returns
     -------
@@ -199,11 +204,17 @@ def outreach_priority(
         the 365 days before ``as_of``), ``referred``; highest risk first. The two exposure
         columns are exactly the model inputs ``contacts_shot_prior_year`` and
         ``area_shootings_prior_year`` at ``as_of``. ``attrs``: ``horizon_days``,
-        ``covariates``, ``as_of``, ``hazard_ratios`` (per covariate, 95% interval).
+        ``covariates``, ``as_of``, ``hazard_ratios`` (per covariate, 95% interval),
+        ``exposure``.
     """
     as_of = past.attrs["as_of"]
-    table, cur = priority_inputs(dataset, past)
-    model = fit_revictimization_risk(dataset, as_of, covariates, table=table)
+    history = None
+    if dataset.has("arrests") and dataset.has("victimizations"):
+        from workbench.network import PeopleHistory
+
+        history = PeopleHistory.from_dataset(dataset)  # indexed once for the table, list and fit
+    table, cur = priority_inputs(dataset, past, history=history)
+    model = fit_revictimization_risk(dataset, as_of, covariates, table=table, exposure=exposure, history=history)
     return rank_by_risk(cur, model, horizon_days)
 
 
@@ -278,5 +289,5 @@ def rank_by_risk(current: pd.DataFrame, model: RevictimizationRisk, horizon_days
                "contacts_shot_past_year", "area_shootings_past_year", "referred"]]
     cur.attrs = {"horizon_days": horizon_days, "covariates": list(model.covariates),
                  "as_of": current.attrs.get("as_of", model.as_of),
-                 "hazard_ratios": model.hazard_ratios().to_dict("records")}
+                 "hazard_ratios": model.hazard_ratios().to_dict("records"), "exposure": model.exposure}
     return cur

@@ -9,6 +9,13 @@ at ``as_of`` (:func:`current_covariates`, which calls the same
 :func:`workbench.survival.revictimization.covariates_at`): same definitions, same 365-day
 windows, only the date differs. :func:`workbench.outreach.evaluate_outreach` checks the ranking
 forward.
+
+With ``exposure="time_varying"`` the network exposure is not frozen at the index shooting: a
+:class:`lifelines.CoxTimeVaryingFitter` is fitted to the counting-process table of
+:func:`workbench.survival.revictimization.contacts_shot_intervals` (the count of co-arrestees
+shot in the prior 365 days, updated whenever it changes during follow-up; the other covariates
+stay at the index shooting), and the prediction holds the exposure measured at ``as_of``
+constant over the horizon.
 """
 
 from __future__ import annotations
@@ -30,6 +37,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "BASE_COVARIATES",
+    "EXPOSURES",
+    "NETWORK_COVARIATE",
     "RISK_COVARIATES",
     "RevictimizationRisk",
     "current_covariates",
@@ -44,6 +53,14 @@ RISK_COVARIATES: tuple[str, ...] = ("age", "male", "arrests_before", "area_shoot
 #: The model without network exposure (the comparison in :func:`evaluate_outreach`).
 BASE_COVARIATES: tuple[str, ...] = ("age", "male", "arrests_before", "area_shootings_prior_year")
 
+#: The network exposure covariate (the one that can vary during follow-up).
+NETWORK_COVARIATE: str = "contacts_shot_prior_year"
+
+#: How network exposure enters the fit: ``"index"`` (measured at the index shooting,
+#: :class:`lifelines.CoxPHFitter`) or ``"time_varying"`` (updated during follow-up,
+#: :class:`lifelines.CoxTimeVaryingFitter`).
+EXPOSURES: tuple[str, ...] = ("index", "time_varying")
+
 
 def _ts(value, tz: str) -> pd.Timestamp:
     ts = pd.Timestamp(value)
@@ -56,9 +73,11 @@ class RevictimizationRisk:
 
     Attributes
     ----------
-    model : lifelines.CoxPHFitter or None
-        Fitted on ``days`` (from the index shooting) and the event ``revictimized``; None when
-        fewer than ``min_events`` re-victimizations or no usable covariate.
+    model : lifelines.CoxPHFitter, lifelines.CoxTimeVaryingFitter or None
+        Fitted on ``days`` (from the index shooting) and the event ``revictimized``
+        (``CoxTimeVaryingFitter`` on ``(start, stop]`` intervals with
+        ``exposure="time_varying"``); None when fewer than ``min_events`` re-victimizations or
+        no usable covariate.
     covariates : list of str
         Covariates in the model (requested ones that are present, not all missing and not
         constant in the fitting rows).
@@ -67,7 +86,9 @@ class RevictimizationRisk:
     as_of : Timestamp
         Only index shootings strictly before it and follow-up up to it were used.
     n, events : int
-        Fitting rows and re-victimizations among them.
+        Fitting rows (people) and re-victimizations among them.
+    exposure : {"index", "time_varying"}
+        How network exposure entered the fit (``"index"`` also when it is not in the model).
     """
 
     model: object | None
@@ -76,6 +97,7 @@ class RevictimizationRisk:
     as_of: pd.Timestamp
     n: int
     events: int
+    exposure: str = "index"
     _baseline: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     def hazard_ratios(self, alpha: float = 0.05) -> pd.DataFrame:
@@ -102,8 +124,11 @@ class RevictimizationRisk:
     def predict(self, current: pd.DataFrame, days_since: np.ndarray, horizon_days: float) -> np.ndarray:
         """Probability of a re-victimization within ``horizon_days``, given ``days_since`` survived.
 
-        ``1 - exp(-(H0(s + h) - H0(s)) * exp(x'b))`` with the Breslow baseline ``H0`` (a step
-        function of days since the shooting).
+        ``1 - exp(-(H0(s + h) - H0(s)) * exp((x - m)'b))`` with the Breslow baseline ``H0`` (a
+        step function of days since the shooting, at the fitting mean ``m`` of the covariates:
+        of the people, or of the ``(start, stop]`` intervals for the time-varying fit). The
+        covariates, network exposure included, are held at their values in ``current`` over
+        the horizon.
 
         Parameters
         ----------
@@ -140,6 +165,8 @@ def fit_revictimization_risk(
     penalizer: float = 0.01,
     min_events: int = 5,
     table: pd.DataFrame | None = None,
+    exposure: str = "index",
+    history: PeopleHistory | None = None,
 ) -> RevictimizationRisk:
     """Cox model of the time from a first (non-fatal) shooting to the next, as known at ``as_of``.
 
@@ -155,20 +182,34 @@ def fit_revictimization_risk(
         Columns of :func:`workbench.survival.revictimization_table`; those missing, all-NaN or
         constant are left out (e.g. ``contacts_shot_prior_year`` without arrests).
     penalizer : float, default 0.01
-        L2 penalty of :class:`lifelines.CoxPHFitter` (stabilizes sparse covariates).
+        L2 penalty of :class:`lifelines.CoxPHFitter` (stabilizes sparse covariates). lifelines
+        multiplies it by the number of fitting rows; the time-varying fit, with more rows
+        (intervals) than people, gets ``penalizer * people / intervals`` so that both models
+        carry the same total penalty.
     min_events : int, default 5
         Fewer re-victimizations: no model.
     table : DataFrame, optional
         ``revictimization_table(dataset, end=as_of)`` when already computed.
+    exposure : {"index", "time_varying"}, default "index"
+        ``"index"``: all covariates at the index shooting (:class:`lifelines.CoxPHFitter`).
+        ``"time_varying"``: ``contacts_shot_prior_year`` updated during follow-up
+        (:func:`workbench.survival.revictimization.contacts_shot_intervals`, ties formed during
+        follow-up counting from their arrest), the others at the index shooting,
+        :class:`lifelines.CoxTimeVaryingFitter`. Without the network covariate in the model
+        (e.g. no arrests table) both are the same fixed model.
+    history : PeopleHistory, optional
+        :class:`workbench.network.PeopleHistory` of ``dataset`` when already built (speed only).
 
     Returns
     -------
     RevictimizationRisk
     """
-    from lifelines import CoxPHFitter
+    from lifelines import CoxPHFitter, CoxTimeVaryingFitter
 
-    from workbench.survival.revictimization import revictimization_table
+    from workbench.survival.revictimization import contacts_shot_intervals, revictimization_table
 
+    if exposure not in EXPOSURES:
+        raise ValueError(f"exposure must be one of {EXPOSURES}, not {exposure!r}")
     tz = dataset.timezone
     as_of = _data_end(dataset) if as_of is None else _ts(as_of, tz)
     rv = revictimization_table(dataset, end=as_of) if table is None else table
@@ -183,12 +224,27 @@ def fit_revictimization_risk(
     n_ev = int(d["e"].sum())
     if not cols or n_ev < min_events:
         return RevictimizationRisk(None, cols, med, as_of, len(d), n_ev)
+    if exposure == "time_varying" and NETWORK_COVARIATE in cols:
+        rows = rv.loc[d.index].reset_index(drop=True)
+        iv = contacts_shot_intervals(dataset, rows, history=history)
+        fixed = d[[c for c in cols if c != NETWORK_COVARIATE]].reset_index(drop=True)
+        tv = iv[["row", "start", "stop", "event", NETWORK_COVARIATE]].join(fixed, on="row")
+        tv = tv[["row", "start", "stop", "event", *cols]]
+        ctv = CoxTimeVaryingFitter(penalizer=penalizer * len(d) / len(tv))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ctv.fit(tv, id_col="row", event_col="event", start_col="start", stop_col="stop")
+        # lifelines' time-varying baseline: cumulative hazard at the stop times (days since the
+        # index shooting) for covariates at their interval mean, as predict_partial_hazard centres
+        base = ctv.baseline_cumulative_hazard_.iloc[:, 0]
+        return RevictimizationRisk(ctv, cols, med, as_of, len(d), n_ev, "time_varying",
+                                   (base.index.to_numpy(float), base.to_numpy(float)))
     cph = CoxPHFitter(penalizer=penalizer)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cph.fit(d, duration_col="days", event_col="e")
     base = cph.baseline_cumulative_hazard_.iloc[:, 0]
-    return RevictimizationRisk(cph, cols, med, as_of, len(d), n_ev,
+    return RevictimizationRisk(cph, cols, med, as_of, len(d), n_ev, "index",
                                (base.index.to_numpy(float), base.to_numpy(float)))
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "PROPENSITY_COVARIATES",
     "area_shootings_before",
     "contacts_shot_before",
+    "contacts_shot_intervals",
     "covariates_at",
     "propensity_weights",
     "revictimization_table",
@@ -197,6 +198,33 @@ def _count_in_windows(ev_code: np.ndarray, ev_t: np.ndarray, q_code: np.ndarray,
     return np.where(q_code >= 0, hi - lo, 0).astype(np.int64)
 
 
+def _coarrest_ties(h: PeopleHistory, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every co-arrest pair of the queried people, one entry per shared arrest.
+
+    Parameters
+    ----------
+    h : PeopleHistory
+    q : ndarray of int
+        Person codes in ``h.ids`` per query (-1: in no table).
+
+    Returns
+    -------
+    row, contact, formed : ndarray of int64
+        Query position, the co-arrestee's code and the time of the arrest that tied them
+        (ns since the epoch).
+    """
+    src = np.concatenate([h.pair_i, h.pair_j])
+    order = np.argsort(src, kind="stable")
+    src = src[order]
+    dst = np.concatenate([h.pair_j, h.pair_i])[order]
+    formed = np.concatenate([h.pair_t, h.pair_t])[order]
+    lo = np.searchsorted(src, q, side="left")
+    cnt = np.where(q >= 0, np.searchsorted(src, q, side="right") - lo, 0)
+    row = np.repeat(np.arange(len(q)), cnt)
+    pos = np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(int(cnt.sum()))
+    return row, dst[pos], formed[pos]
+
+
 def contacts_shot_before(
     dataset: Dataset,
     person_ids: object,
@@ -254,24 +282,143 @@ def contacts_shot_before(
         history = PeopleHistory.from_dataset(dataset)
     h = history
     t = _instants_ns(at, n, dataset.timezone)
-    q = h.ids.get_indexer(ids)
-    # directed co-arrest pairs (one per shared arrest), grouped by the first person
-    src = np.concatenate([h.pair_i, h.pair_j])
-    order = np.argsort(src, kind="stable")
-    src = src[order]
-    dst = np.concatenate([h.pair_j, h.pair_i])[order]
-    formed = np.concatenate([h.pair_t, h.pair_t])[order]
-    lo = np.searchsorted(src, q, side="left")
-    cnt = np.where(q >= 0, np.searchsorted(src, q, side="right") - lo, 0)
-    row = np.repeat(np.arange(n), cnt)
-    pos = np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(int(cnt.sum()))
-    before = formed[pos] < t[row]
+    row, dst, formed = _coarrest_ties(h, h.ids.get_indexer(ids))  # one entry per shared arrest
+    before = formed < t[row]
     n_ids = len(h.ids)
-    key = np.unique(row[before] * n_ids + dst[pos[before]])  # distinct (query, contact) tied before
+    key = np.unique(row[before] * n_ids + dst[before])  # distinct (query, contact) tied before
     row, contact = key // n_ids, key % n_ids
     w = round(window_days * _DAY * 1e9)
     shot = _count_in_windows(h.ev_code, h.ev_t, contact, t[row] - w, t[row]) > 0
     return np.bincount(row[shot], minlength=n).astype(float)
+
+
+def contacts_shot_intervals(
+    dataset: Dataset,
+    table: pd.DataFrame,
+    window_days: float = PRIOR_WINDOW_DAYS,
+    history: PeopleHistory | None = None,
+) -> pd.DataFrame:
+    """Network exposure updated during follow-up: a counting-process ``(start, stop]`` table.
+
+    For each row of ``table`` (index shooting at ``occurred_at``, followed ``days``), the
+    exposure at an instant ``u`` after the index shooting is :func:`contacts_shot_before` at
+    ``occurred_at + u``: the distinct co-arrestees tied by an arrest before ``u`` and
+    victimized in ``[u - window_days, u)``. It is piecewise constant: a contact shot at ``v``
+    and tied at ``a`` counts on ``(max(a, v), v + window_days]``, so the count steps up (+1)
+    when a tied contact is shot (or, for a tie formed during follow-up, at the arrest that
+    forms it) and down (-1) ``window_days`` later; the windows of a contact shot twice are
+    merged (counted once). A contact shot in the index incident itself counts from just after
+    it; one shot in the incident that ends the follow-up does not count for it.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        ``arrests`` and ``victimizations`` (with ``incidents``).
+    table : DataFrame
+        ``person_id``, ``occurred_at`` (tz-aware), ``days`` (follow-up, days) and ``event``
+        (``revictimized`` ends the follow-up with an event): rows of
+        :func:`revictimization_table`.
+    window_days : float, default 365
+        Look-back window, days.
+    history : PeopleHistory, optional
+        :class:`workbench.network.PeopleHistory` of ``dataset`` when already built.
+
+    Returns
+    -------
+    DataFrame
+        One row per interval, sorted by ``row`` then ``start``: ``row`` (position in
+        ``table``), ``person_id``, ``start``, ``stop`` (days since the index shooting; each
+        person's intervals tile ``(0, days]``, a new one only where the count changes),
+        ``contacts_shot_prior_year`` (the exposure on the interval, contacts; all NaN without
+        an ``arrests`` table: one interval per person) and ``event`` (bool: the last interval
+        of a re-victimized person). Rows with ``days <= 0`` have no interval.
+
+    Notes
+    -----
+    Loop-free: the queried people's co-arrest ties (earliest arrest per pair) are expanded
+    against their contacts' victimizations with ``searchsorted``/``repeat``, each pair's
+    windows are merged with a cumulative sum, the +1/-1 steps inside ``(0, days)`` are summed
+    per (person, time) with ``reduceat`` and the intervals are cut between consecutive
+    steps. Cost grows with the ties times the contacts' victimizations.
+    """
+    n = len(table)
+    ids = table["person_id"].astype(str).to_numpy(dtype=object)
+    t0 = _instants_ns(table["occurred_at"], n, dataset.timezone)
+    dur = table["days"].to_numpy(float)
+    revict = table["event"].eq("revictimized").to_numpy(bool)
+    keep = dur > 0
+    cols = ["row", "person_id", "start", "stop", "contacts_shot_prior_year", "event"]
+    init = np.zeros(n)
+    ch_row = np.empty(0, np.int64)
+    ch_t = np.empty(0, float)
+    ch_d = np.empty(0, np.int64)
+    if not dataset.has("arrests"):
+        init[:] = np.nan
+    elif n and dataset.has("victimizations"):
+        if history is None:
+            from workbench.network import PeopleHistory
+
+            history = PeopleHistory.from_dataset(dataset)
+        h = history
+        row, contact, formed = _coarrest_ties(h, h.ids.get_indexer(ids))
+        # earliest tie per (query, contact)
+        n_ids = len(h.ids)
+        key = row * n_ids + contact
+        o = np.lexsort((formed, key))
+        first = np.r_[True, key[o][1:] != key[o][:-1]] if len(o) else np.empty(0, bool)
+        sel = o[first]
+        row, contact, tied = row[sel], contact[sel], formed[sel]
+        # each contact's victimizations (grouped by contact, in time order)
+        vo = np.lexsort((h.ev_t, h.ev_code))
+        v_code, v_t = h.ev_code[vo], h.ev_t[vo]
+        lo = np.searchsorted(v_code, contact, side="left")
+        cnt = np.searchsorted(v_code, contact, side="right") - lo
+        pair = np.repeat(np.arange(len(row)), cnt)
+        v = v_t[np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(int(cnt.sum()))]
+        w = round(window_days * _DAY * 1e9)
+        s_abs = np.maximum(tied[pair], v)  # counted on (s, e]
+        e_abs = v + w
+        # merge a pair's overlapping windows (starts and ends both increase within a pair)
+        new = np.ones(len(pair), bool)
+        new[1:] = (pair[1:] != pair[:-1]) | (s_abs[1:] > e_abs[:-1])
+        last = np.r_[new[1:], True]
+        b_pair, b_s, b_e = pair[new], s_abs[new], e_abs[last]
+        b_row = row[b_pair]
+        ok = b_s < b_e  # a tie formed after the window closed adds nothing
+        b_row, b_s, b_e = b_row[ok], b_s[ok], b_e[ok]
+        # days since the index shooting, computed as revictimization_table computes `days`
+        s_rel = (b_s - t0[b_row]) / 1e9 / _DAY
+        e_rel = (b_e - t0[b_row]) / 1e9 / _DAY
+        d = dur[b_row]
+        init = np.bincount(b_row[(s_rel <= 0) & (e_rel > 0)], minlength=n).astype(float)
+        up = (s_rel > 0) & (s_rel < d)
+        down = (e_rel > 0) & (e_rel < d)
+        ch_row = np.concatenate([b_row[up], b_row[down]])
+        ch_t = np.concatenate([s_rel[up], e_rel[down]])
+        ch_d = np.concatenate([np.ones(int(up.sum()), np.int64), -np.ones(int(down.sum()), np.int64)])
+        if len(ch_row):  # net step per (person, time); steps that cancel out cut nothing
+            o = np.lexsort((ch_t, ch_row))
+            ch_row, ch_t, ch_d = ch_row[o], ch_t[o], ch_d[o]
+            start = np.flatnonzero(np.r_[True, (ch_row[1:] != ch_row[:-1]) | (ch_t[1:] != ch_t[:-1])])
+            ch_row, ch_t, ch_d = ch_row[start], ch_t[start], np.add.reduceat(ch_d, start)
+            nz = ch_d != 0
+            ch_row, ch_t, ch_d = ch_row[nz], ch_t[nz], ch_d[nz]
+    base = np.flatnonzero(keep)
+    ch = keep[ch_row]
+    r = np.concatenate([base, ch_row[ch]])
+    t = np.concatenate([np.zeros(len(base)), ch_t[ch]])
+    dlt = np.concatenate([np.zeros(len(base), np.int64), ch_d[ch]])
+    o = np.lexsort((t, r))
+    r, t, dlt = r[o], t[o], dlt[o]
+    last = np.r_[r[1:] != r[:-1], True] if len(r) else np.empty(0, bool)
+    stop = np.where(last, dur[r], np.r_[t[1:], 0.0][: len(r)])
+    c = np.cumsum(dlt)
+    first_pos = np.flatnonzero(np.r_[True, r[1:] != r[:-1]]) if len(r) else np.empty(0, np.int64)
+    offset = np.repeat(c[first_pos], np.diff(np.r_[first_pos, len(r)]))
+    value = init[r] + (c - offset)
+    out = pd.DataFrame({"row": r, "person_id": ids[r], "start": t, "stop": stop,
+                        "contacts_shot_prior_year": value, "event": revict[r] & last})
+    return out[cols].reset_index(drop=True)
 
 
 def area_shootings_before(
