@@ -37,6 +37,8 @@ from .risk import (
 
 __all__ = [
     "BASE_COVARIATES",
+    "EXPOSURES",
+    "NETWORK_COVARIATE",
     "RISK_COVARIATES",
     "OutreachAudit",
     "RevictimizationRisk",

@@ -206,7 +206,10 @@ def fit_revictimization_risk(
     """
     from lifelines import CoxPHFitter, CoxTimeVaryingFitter
 
-    from workbench.survival.revictimization import contacts_shot_intervals, revictimization_table
+    from workbench.survival.revictimization import (
+        contacts_shot_intervals,
+        revictimization_table,
+    )
 
     if exposure not in EXPOSURES:
         raise ValueError(f"exposure must be one of {EXPOSURES}, not {exposure!r}")
