@@ -376,7 +376,7 @@ def test_self_excitation_recovers_alpha_self(model_self, sim_self):
     # estimated 0.473 and 0.292 against realized 0.471 and 0.295
     assert model_self.contagion_share_ == pytest.approx(contagion.mean(), abs=0.03)
     assert model_self.self_excitation_share_ == pytest.approx(own.mean(), abs=0.03)
-    assert {"contagion_share", "self_excitation_share"} <= set(ci.index)
+    assert {"contagion_share", "self_excitation_share"} <= set(model_self.confidence_intervals_.index)
     assert "beta_self" not in model_self.params_  # shared decay by default
     # a contacts-only fit takes repeats for contagion: alpha 0.148, share 0.695
     flat = NetworkHawkes(max_lag_days=365, n_boot=0).fit(
