@@ -82,13 +82,14 @@ def test_researcher_mode_shows_the_list(tiny_city, tmp_path):
     import papermill as pm
 
     from workbench.report.kernel import ensure_kernel, kernel_environment
+    from workbench.report.runner import kernel_sockets
 
     ensure_kernel()
     out = tmp_path / "04.ipynb"
-    with kernel_environment() as kernel:
+    with kernel_environment() as kernel, kernel_sockets() as sockets:  # no TCP port race with other workers
         pm.execute_notebook(str(DEFAULT_NOTEBOOKS_DIR / "04_past_victims.ipynb"), str(out),
                             parameters={"data_dir": str(tiny_city), "researcher_mode": True, "top_n": 5},
-                            kernel_name=kernel, progress_bar=False, cwd=str(tmp_path))
+                            kernel_name=kernel, progress_bar=False, cwd=str(tmp_path), **sockets)
     nb = nbformat.read(out, 4)
     html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells if c.cell_type == "code"
                    for o in c.get("outputs", []))
