@@ -81,6 +81,28 @@ def tiny_city(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def synthetic_tiny():
+    """The tiny synthetic city (:class:`workbench.synth.SyntheticCity`, seed :data:`SEED`), in memory.
+
+    Shared by the session: tests copy a table before changing it.
+    """
+    from workbench.synth import generate_city
+
+    return generate_city("tiny", SEED)
+
+
+@pytest.fixture(scope="session")
+def synthetic_demo():
+    """The demo synthetic city (:class:`workbench.synth.SyntheticCity`, seed :data:`SEED`), in memory.
+
+    Shared by the session: tests copy a table before changing it.
+    """
+    from workbench.synth import generate_city
+
+    return generate_city("demo", SEED)
+
+
+@pytest.fixture(scope="session")
 def tiny_dataset(tiny_city):
     """The tiny city as a :class:`~workbench.data.Dataset` (unvalidated read)."""
     from workbench.data.dataset import Dataset

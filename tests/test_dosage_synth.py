@@ -13,23 +13,18 @@ from workbench.synth import generate_city
 SEED = 20261125
 
 
-@pytest.fixture(scope="module")
-def demo():
-    return generate_city("demo", SEED)
-
-
-def test_patrols_follow_the_contract_and_the_story(demo):
-    p = demo.dataset["patrols"]
+def test_patrols_follow_the_contract_and_the_story(synthetic_demo):
+    p = synthetic_demo.dataset["patrols"]
     assert list(p.columns) == [c.name for c in COLUMNS["patrols"]]
     assert p["patrol_id"].is_unique and p["patrol_id"].str.match(r"^PT\d{6}$").all()
     assert set(p["activity"]) == {"patrol", "stop", "arrest", "community_engagement"}
     assert (p["ended_at"] > p["started_at"]).all()
-    end = pd.Timestamp(demo.truth["period"]["end"])
-    assert p["ended_at"].max() <= end and p["started_at"].min() >= pd.Timestamp(demo.truth["period"]["start"])
-    truth = demo.truth["patrols"]
+    end = pd.Timestamp(synthetic_demo.truth["period"]["end"])
+    assert p["ended_at"].max() <= end and p["started_at"].min() >= pd.Timestamp(synthetic_demo.truth["period"]["start"])
+    truth = synthetic_demo.truth["patrols"]
     biased = truth["biased_areas"]
-    assert len(biased) == round(0.10 * len(demo.dataset["areas"]))
-    mult = demo.truth["params"]["patrol_bias_multiplier"]
+    assert len(biased) == round(0.10 * len(synthetic_demo.dataset["areas"]))
+    mult = synthetic_demo.truth["params"]["patrol_bias_multiplier"]
     eh, eh0 = pd.Series(truth["expected_hours"]), pd.Series(truth["expected_hours_without_bias"])
     assert (eh[biased] / eh0[biased]).to_numpy() == pytest.approx(mult)
     others = eh.index.difference(biased)
@@ -40,7 +35,7 @@ def test_patrols_follow_the_contract_and_the_story(demo):
     assert np.corrcoef(realized, eh)[0, 1] > 0.97
     assert realized.sum() == pytest.approx(eh.sum(), rel=0.05)
     # hot spots: more recent incidents, more patrol hours (unbiased areas)
-    c = dosage.dose_counts(demo.dataset, exposure_radius_m=None).set_index("area_id")
+    c = dosage.dose_counts(synthetic_demo.dataset, exposure_radius_m=None).set_index("area_id")
     per_res = c.loc[others, "patrol_hours"] / c.loc[others, "population"]
     shoot = (c.loc[others, "shootings"] + c.loc[others, "shots_fired"]) / c.loc[others, "population"]
     assert per_res.corr(shoot, method="spearman") > 0.6
@@ -58,17 +53,17 @@ def test_patrols_do_not_change_the_other_tables():
 
 
 @pytest.mark.parametrize("window", ["all", "after program start"])
-def test_balance_finds_the_biased_areas(demo, window):
-    ds = demo.dataset
+def test_balance_finds_the_biased_areas(synthetic_demo, window):
+    ds = synthetic_demo.dataset
     start = dosage.infer_program_start(ds) if window != "all" else None
     bal = dosage.balance(dosage.dose_counts(ds, start=start, exposure_radius_m=None))
-    pr = dosage.precision_recall(bal.flagged(), demo.truth["patrols"]["biased_areas"])
+    pr = dosage.precision_recall(bal.flagged(), synthetic_demo.truth["patrols"]["biased_areas"])
     assert pr["precision"] >= 0.9 and pr["recall"] >= 0.9, pr
     # support is generated the same everywhere: no area is clearly underserved
     assert not bal.table["class"].isin(["underserved", "over-policed and underserved"]).any()
     # the biased areas sit near the bias multiplier
     t = bal.table.set_index("area_id")
-    med = t.loc[demo.truth["patrols"]["biased_areas"], "police_ratio"].median()
+    med = t.loc[synthetic_demo.truth["patrols"]["biased_areas"], "police_ratio"].median()
     assert 1.9 < med < 3.0
 
 
@@ -78,14 +73,14 @@ def test_no_bias_no_flags():
     assert len(bal.flagged()) <= 1
 
 
-def test_no_program_effect_on_shootings_is_what_the_synthetic_truth_says(demo):
+def test_no_program_effect_on_shootings_is_what_the_synthetic_truth_says(synthetic_demo):
     """The program does not change shootings in the synthetic city. With reach fixed in advance
     (random halves of the areas, a placebo) the difference in differences centres on 0 and its
     90% interval covers 0 about 90% of the time; with reach inferred from the data it does not
     (reached areas are the violent ones, whose shootings grow as contagion builds up): the
     caveat printed next to the figure."""
-    ids = demo.dataset["areas"]["area_id"].to_numpy()
-    pc = dosage.program_change(demo.dataset, outcome="shootings", n_boot=500)
+    ids = synthetic_demo.dataset["areas"]["area_id"].to_numpy()
+    pc = dosage.program_change(synthetic_demo.dataset, outcome="shootings", n_boot=500)
     assert pc.did is not None and pc.did["lower"] > 0  # inferred reach: biased upward
     rng = np.random.default_rng(5)
     runs = [pc.with_groups(rng.permutation(ids)[: ids.size // 2], seed=k).did for k in range(30)]

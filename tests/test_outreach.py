@@ -8,24 +8,15 @@ import pytest
 
 from workbench import outreach as O
 
-SEED = 20261125
-
 
 @pytest.fixture(scope="module")
-def city():
-    from workbench.synth import generate_city
-
-    return generate_city("tiny", SEED)
+def past(synthetic_tiny):
+    return O.past_victims(synthetic_tiny.dataset, synthetic_tiny.truth["period"]["program_start"])
 
 
-@pytest.fixture(scope="module")
-def past(city):
-    return O.past_victims(city.dataset, city.truth["period"]["program_start"])
-
-
-def test_past_victims_definition(city, past):
-    ds = city.dataset
-    start = pd.Timestamp(city.truth["period"]["program_start"])
+def test_past_victims_definition(synthetic_tiny, past):
+    ds = synthetic_tiny.dataset
+    start = pd.Timestamp(synthetic_tiny.truth["period"]["program_start"])
     v = ds["victimizations"].merge(ds["incidents"][["incident_id", "occurred_at"]], on="incident_id")
     killed = set(v.loc[v["fatal"], "person_id"])
     first = v.groupby("person_id")["occurred_at"].min()
@@ -56,8 +47,8 @@ def test_counts_add_up(past):
         O.past_victim_counts(past, "person")
 
 
-def test_unserved_trend(city, past):
-    tr = O.unserved_trend(city.dataset, past)
+def test_unserved_trend(synthetic_tiny, past):
+    tr = O.unserved_trend(synthetic_tiny.dataset, past)
     assert (tr["past_victims"] == past["before_program"].sum()).all()
     assert (tr["served"] + tr["unserved"] == tr["past_victims"]).all()
     assert tr["unserved"].is_monotonic_decreasing
@@ -65,8 +56,8 @@ def test_unserved_trend(city, past):
     assert tr["period"].iloc[-1] == past.attrs["as_of"]
 
 
-def test_outreach_priority_ranks_by_risk(city, past):
-    pri = O.outreach_priority(city.dataset, past, horizon_days=365)
+def test_outreach_priority_ranks_by_risk(synthetic_tiny, past):
+    pri = O.outreach_priority(synthetic_tiny.dataset, past, horizon_days=365)
     assert len(pri) == len(past) and set(pri["person_id"]) == set(past["person_id"])
     r = pri["risk"].to_numpy()
     assert np.isfinite(r).all() and ((r >= 0) & (r <= 1)).all()
@@ -76,27 +67,27 @@ def test_outreach_priority_ranks_by_risk(city, past):
     assert pri.attrs["covariates"] == list(O.RISK_COVARIATES)
     assert [h["covariate"] for h in pri.attrs["hazard_ratios"]] == list(O.RISK_COVARIATES)
     # time-varying network exposure: same people, same current inputs, another fit
-    tv = O.outreach_priority(city.dataset, past, horizon_days=365, exposure="time_varying")
+    tv = O.outreach_priority(synthetic_tiny.dataset, past, horizon_days=365, exposure="time_varying")
     assert tv.attrs["exposure"] == "time_varying" and tv.attrs["covariates"] == list(O.RISK_COVARIATES)
     assert set(tv["person_id"]) == set(pri["person_id"]) and np.isfinite(tv["risk"]).all()
     key = ["contacts_shot_past_year", "area_shootings_past_year"]
     pd.testing.assert_frame_equal(tv.set_index("person_id")[key].sort_index(),
                                   pri.set_index("person_id")[key].sort_index())
     with pytest.raises(ValueError, match="exposure"):
-        O.outreach_priority(city.dataset, past, exposure="current")
+        O.outreach_priority(synthetic_tiny.dataset, past, exposure="current")
     # a longer horizon never lowers anyone's risk
-    longer = O.outreach_priority(city.dataset, past, horizon_days=730).set_index("person_id")["risk"]
+    longer = O.outreach_priority(synthetic_tiny.dataset, past, horizon_days=730).set_index("person_id")["risk"]
     assert (longer.loc[pri["person_id"]].to_numpy() >= r - 1e-12).all()
 
 
-def test_exposure_columns_are_the_model_inputs_at_as_of(city):
+def test_exposure_columns_are_the_model_inputs_at_as_of(synthetic_tiny):
     """The shown exposure is the model's covariate at as_of, checked against workbench.network and a
     direct count of shootings (same definition and 365-day window as at the index shooting)."""
     from workbench.network import coarrest_graph, network_exposure, victimization_events
     from workbench.response.tables import incident_areas
 
-    ds = city.dataset
-    past = O.past_victims(ds, city.truth["period"]["program_start"], "2024-10-01")
+    ds = synthetic_tiny.dataset
+    past = O.past_victims(ds, synthetic_tiny.truth["period"]["program_start"], "2024-10-01")
     as_of = past.attrs["as_of"]
     pri = O.outreach_priority(ds, past)
     ev = victimization_events(ds["victimizations"], ds["incidents"])
@@ -116,12 +107,12 @@ def test_exposure_columns_are_the_model_inputs_at_as_of(city):
     assert (pri["shooting_area_id"].to_numpy() == pri["person_id"].map(last_area).to_numpy()).all()
 
 
-def test_outreach_priority_uses_nothing_after_as_of(city):
+def test_outreach_priority_uses_nothing_after_as_of(synthetic_tiny):
     """Cutting every table at as_of leaves the list unchanged: no look-ahead in fit or prediction."""
     from workbench.data.dataset import Dataset
 
-    ds = city.dataset
-    start, as_of = city.truth["period"]["program_start"], pd.Timestamp("2024-09-01", tz=ds.timezone)
+    ds = synthetic_tiny.dataset
+    start, as_of = synthetic_tiny.truth["period"]["program_start"], pd.Timestamp("2024-09-01", tz=ds.timezone)
     when = {"incidents": "occurred_at", "arrests": "arrested_at", "responses": "arrived_at",
             "referrals": "referred_at", "followups": "attempted_at", "patrols": "started_at"}
     tables = {k: (t[t[when[k]] <= as_of] if k in when else t) for k, t in ds.tables.items()}
@@ -134,12 +125,12 @@ def test_outreach_priority_uses_nothing_after_as_of(city):
     pd.testing.assert_frame_equal(full, part)
 
 
-def test_too_few_events_before_as_of_gives_no_risk(city):
+def test_too_few_events_before_as_of_gives_no_risk(synthetic_tiny):
     # by 2024-07-01 the one-year tiny city has 3 re-victimizations: no model, risk NaN, list still complete
-    past = O.past_victims(city.dataset, city.truth["period"]["program_start"], "2024-07-01")
-    fit = O.fit_revictimization_risk(city.dataset, "2024-07-01")
+    past = O.past_victims(synthetic_tiny.dataset, synthetic_tiny.truth["period"]["program_start"], "2024-07-01")
+    fit = O.fit_revictimization_risk(synthetic_tiny.dataset, "2024-07-01")
     assert fit.model is None and fit.events == 3 and fit.hazard_ratios().empty
-    pri = O.outreach_priority(city.dataset, past)
+    pri = O.outreach_priority(synthetic_tiny.dataset, past)
     assert len(pri) == len(past) and pri["risk"].isna().all() and pri.attrs["hazard_ratios"] == []
 
 
@@ -292,11 +283,11 @@ def test_contacts_shot_intervals_equal_brute_force(tv_frame):
     np.testing.assert_allclose(iv["stop"], rv.loc[rv["days"] > 0, "days"])
 
 
-def test_no_arrests_table_means_unknown_network(city, past):
+def test_no_arrests_table_means_unknown_network(synthetic_tiny, past):
     from workbench.data.dataset import Dataset
     from workbench.survival import revictimization_table
 
-    ds = city.dataset
+    ds = synthetic_tiny.dataset
     no_arr = Dataset(tables={k: t for k, t in ds.tables.items() if k != "arrests"}, timezone=ds.timezone,
                      crs=ds.crs, name="no-arrests")
     rv = revictimization_table(no_arr)
@@ -317,25 +308,18 @@ def test_no_arrests_table_means_unknown_network(city, past):
 # -- the demo city: contagion through co-arrest ties -------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def demo():
-    from workbench.synth import generate_city
-
-    return generate_city("demo", SEED)
-
-
-def test_network_exposure_raises_the_hazard_on_demo_city(demo):
+def test_network_exposure_raises_the_hazard_on_demo_city(synthetic_demo):
     """The synthetic city spreads shootings through co-arrest ties: the model must see it."""
-    fit = O.fit_revictimization_risk(demo.dataset)
+    fit = O.fit_revictimization_risk(synthetic_demo.dataset)
     hr = fit.hazard_ratios().set_index("covariate")
     c = hr.loc["contacts_shot_prior_year"]
     assert c["hr_lower"] > 1.0 and c["hazard_ratio"] == pytest.approx(2.0, abs=0.25)  # measured 2.00 (1.64-2.45)
     assert fit.events >= 100 and fit.n > 900
 
 
-def test_time_varying_network_exposure_raises_the_hazard_on_demo_city(demo):
+def test_time_varying_network_exposure_raises_the_hazard_on_demo_city(synthetic_demo):
     """Exposure updated during follow-up (contagion acts months after a contact is shot)."""
-    fit = O.fit_revictimization_risk(demo.dataset, exposure="time_varying")
+    fit = O.fit_revictimization_risk(synthetic_demo.dataset, exposure="time_varying")
     assert fit.exposure == "time_varying" and fit.covariates == list(O.RISK_COVARIATES)
     assert fit.n == 1041 and fit.events == 182
     hr = fit.hazard_ratios().set_index("covariate")
@@ -347,14 +331,14 @@ def test_time_varying_network_exposure_raises_the_hazard_on_demo_city(demo):
     assert 0 < bt[0] and bt[-1] < 1500 and (np.diff(bh) > 0).all() and len(bt) <= fit.events
 
 
-def test_network_covariate_improves_forward_ranking_on_demo_city(demo):
+def test_network_covariate_improves_forward_ranking_on_demo_city(synthetic_demo):
     """Rank everyone alive and shot before each of six half-year dates; outcome: shot in the next year.
     Pooled over the dates, the list with network exposure captures more and ranks better; the default
     (exposure at the index shooting) is not worse than the time-varying fit on this seed."""
     dates = ["2021-07-01", "2022-01-01", "2022-07-01", "2023-01-01", "2023-07-01", "2024-01-01"]
     models = {"with_network": O.RISK_COVARIATES, "without_network": O.BASE_COVARIATES,
               "time_varying": {"covariates": O.RISK_COVARIATES, "exposure": "time_varying"}}
-    r = O.evaluate_outreach(demo.dataset, dates, horizon_days=365, models=models)
+    r = O.evaluate_outreach(synthetic_demo.dataset, dates, horizon_days=365, models=models)
     assert len(r) == 18 and set(r["model"]) == set(models)
     assert set(r.loc[r["model"] == "time_varying", "exposure"]) == {"time_varying"}
     assert set(r.loc[r["model"] != "time_varying", "exposure"]) == {"index"}
@@ -374,7 +358,7 @@ def test_network_covariate_improves_forward_ranking_on_demo_city(demo):
     assert with_net["auc"].mean() >= without["auc"].mean() + 0.01
     assert (with_net["auc"] > without["auc"]).sum() >= 5
     with pytest.raises(ValueError, match="after the data end"):
-        O.evaluate_outreach(demo.dataset, "2024-06-01", horizon_days=365)
+        O.evaluate_outreach(synthetic_demo.dataset, "2024-06-01", horizon_days=365)
 
 
 # -- fairness audit of the outreach list ------------------------------------------------------------
@@ -454,12 +438,12 @@ def test_outreach_audit_horizon_past_data_end(tiny_frame):
         O.outreach_audit(ds, pri.iloc[:0], top_n=3)
 
 
-def test_outreach_audit_on_city(city):
+def test_outreach_audit_on_city(synthetic_tiny):
     # the model is fitted on what was observed before as_of: by 2024-07-01 the one-year tiny city has
     # only 3 re-victimizations (no model), by 2024-09-01 it has 7
-    past = O.past_victims(city.dataset, city.truth["period"]["program_start"], "2024-09-01")
-    pri = O.outreach_priority(city.dataset, past, horizon_days=90)
-    aud = O.outreach_audit(city.dataset, pri, top_n=10)
+    past = O.past_victims(synthetic_tiny.dataset, synthetic_tiny.truth["period"]["program_start"], "2024-09-01")
+    pri = O.outreach_priority(synthetic_tiny.dataset, past, horizon_days=90)
+    aud = O.outreach_audit(synthetic_tiny.dataset, pri, top_n=10)
     assert aud.calibration_available and aud.top_n == 10
     alls = aud.audit.loc[aud.audit["group"] == "all"]
     assert (alls["n"] == len(pri)).all() and (alls["n_selected"] == 10).all()

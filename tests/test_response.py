@@ -9,19 +9,10 @@ from workbench import response as R
 from workbench.data import DataError
 from workbench.data.dataset import Dataset
 
-SEED = 20261125
-
 
 @pytest.fixture(scope="module")
-def city():
-    from workbench.synth import generate_city
-
-    return generate_city("tiny", SEED)
-
-
-@pytest.fixture(scope="module")
-def rd(city):
-    return R.prepare_response_data(city.dataset)
+def rd(synthetic_tiny):
+    return R.prepare_response_data(synthetic_tiny.dataset)
 
 
 def _with(ds: Dataset, **tables) -> Dataset:
@@ -30,8 +21,8 @@ def _with(ds: Dataset, **tables) -> Dataset:
     return Dataset(tables=t, timezone=ds.timezone, crs=ds.crs, name=ds.name)
 
 
-def test_prepare_joins_and_reports_nothing_on_clean_data(city, rd):
-    ds = city.dataset
+def test_prepare_joins_and_reports_nothing_on_clean_data(synthetic_tiny, rd):
+    ds = synthetic_tiny.dataset
     assert len(rd.responses) == len(ds["responses"]) and len(rd.referrals) == len(ds["referrals"])
     assert len(rd.followups) == len(ds["followups"])
     assert (rd.exclusions["n_rows"] == 0).all() and len(rd.exclusions) == 6
@@ -43,14 +34,14 @@ def test_prepare_joins_and_reports_nothing_on_clean_data(city, rd):
     assert rd.responses["area_id"].notna().mean() > 0.99
 
 
-def test_program_start_inferred_from_first_coresponder(city):
-    ps = R.infer_program_start(city.dataset)
-    truth = pd.Timestamp(city.truth["period"]["program_start"])
+def test_program_start_inferred_from_first_coresponder(synthetic_tiny):
+    ps = R.infer_program_start(synthetic_tiny.dataset)
+    truth = pd.Timestamp(synthetic_tiny.truth["period"]["program_start"])
     assert abs((ps - truth).days) <= 10 and ps >= truth
 
 
-def test_coverage_matches_direct_count(city, rd):
-    ds = city.dataset
+def test_coverage_matches_direct_count(synthetic_tiny, rd):
+    ds = synthetic_tiny.dataset
     cov = R.coresponse_coverage(rd)
     r = ds["responses"]
     covered = r.loc[r["responder_type"] != "police", "incident_id"].nunique()
@@ -68,8 +59,8 @@ def test_coverage_matches_direct_count(city, rd):
     assert months["shootings"].sum() == shot
 
 
-def test_time_on_scene_reports_impossible_records(city):
-    ds = city.dataset
+def test_time_on_scene_reports_impossible_records(synthetic_tiny):
+    ds = synthetic_tiny.dataset
     resp = ds["responses"].copy()
     bad = resp.index[:3]
     resp.loc[bad[0], "departed_at"] = resp.loc[bad[0], "arrived_at"] - pd.Timedelta(minutes=5)
@@ -91,8 +82,8 @@ def test_time_on_scene_reports_impossible_records(city):
         R.prepare_response_data(ds)).loc[0, "shootings"]
 
 
-def test_structural_problems_raise_one_data_error(city):
-    ds = city.dataset
+def test_structural_problems_raise_one_data_error(synthetic_tiny):
+    ds = synthetic_tiny.dataset
     ref = ds["referrals"].copy()
     ref.loc[ref.index[0], "response_id"] = "R999999"
     fu = ds["followups"].copy()
@@ -107,8 +98,8 @@ def test_structural_problems_raise_one_data_error(city):
         R.prepare_response_data(Dataset(tables={"incidents": ds["incidents"]}, timezone=ds.timezone, crs=ds.crs))
 
 
-def test_followup_before_referral_is_excluded_and_counted(city):
-    ds = city.dataset
+def test_followup_before_referral_is_excluded_and_counted(synthetic_tiny):
+    ds = synthetic_tiny.dataset
     fu = ds["followups"].copy()
     ref_t = fu["referral_id"].map(ds["referrals"].set_index("referral_id")["referred_at"])
     fu.loc[fu.index[:4], "attempted_at"] = ref_t.iloc[:4] - pd.Timedelta(days=1)
@@ -119,8 +110,8 @@ def test_followup_before_referral_is_excluded_and_counted(city):
     assert len(data.followups) == len(fu) - 4
 
 
-def test_referrals_and_followup_rates(city, rd):
-    ds = city.dataset
+def test_referrals_and_followup_rates(synthetic_tiny, rd):
+    ds = synthetic_tiny.dataset
     refs = R.referral_counts(rd, ["service", "provider"])
     assert refs["referrals"].sum() == len(ds["referrals"])
     assert (refs["victim_referrals"] + refs["family_referrals"] == refs["referrals"]).all()
@@ -130,14 +121,14 @@ def test_referrals_and_followup_rates(city, rd):
     fu = ds["followups"]
     assert fr["referrals"].sum() == len(ds["referrals"])
     assert fr["engaged"].sum() == fu.loc[fu["outcome"] == "engaged", "referral_id"].nunique()
-    assert fr["engaged"].sum() == city.truth["realized"]["engagement_outcomes"]["engaged"]
+    assert fr["engaged"].sum() == synthetic_tiny.truth["realized"]["engagement_outcomes"]["engaged"]
     assert ((fr["attempt_rate"] >= fr["engagement_rate"]) & (fr["attempt_rate"] <= 1)).all()
     overall = R.followup_rates(rd, None)
     assert overall.loc[0, "engagement_rate"] == pytest.approx(fr["engaged"].sum() / fr["referrals"].sum())
 
 
-def test_monthly_trends_cover_every_month(city, rd):
-    ps = R.infer_program_start(city.dataset)
+def test_monthly_trends_cover_every_month(synthetic_tiny, rd):
+    ps = R.infer_program_start(synthetic_tiny.dataset)
     tr = R.monthly_trends(rd, ps)
     assert list(tr["month"]) == [f"2024-{m:02d}" for m in range(1, 13)]
     assert tr.attrs["program_start"] == ps

@@ -7,27 +7,17 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
 
 from workbench import outreach, response, survival  # noqa: E402
 from workbench.plots import response as prp  # noqa: E402
-
-SEED = 20261125
-
-
-@pytest.fixture(scope="module")
-def city():
-    from workbench.synth import generate_city
-
-    return generate_city("tiny", SEED)
 
 
 def _texts(fig) -> list[str]:
     return [t.get_text() for ax in fig.axes for t in ax.texts]
 
 
-def test_km_plot_suppresses_small_at_risk_counts(city):
-    table = survival.engagement_table(city.dataset)
+def test_km_plot_suppresses_small_at_risk_counts(synthetic_tiny):
+    table = survival.engagement_table(synthetic_tiny.dataset)
     km = survival.kaplan_meier(table, by="responder_type")
     fig = prp.plot_km(km, min_count=11, xmax=90)
     texts = _texts(fig)
@@ -38,8 +28,8 @@ def test_km_plot_suppresses_small_at_risk_counts(city):
     plt.close(fig)
 
 
-def test_other_plots(city):
-    ds = city.dataset
+def test_other_plots(synthetic_tiny):
+    ds = synthetic_tiny.dataset
     rd = response.prepare_response_data(ds)
     ps = response.infer_program_start(ds)
     trend = response.monthly_trends(rd, ps)

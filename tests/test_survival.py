@@ -9,23 +9,14 @@ import pytest
 
 from workbench import survival as S
 
-SEED = 20261125
-
 
 @pytest.fixture(scope="module")
-def city():
-    from workbench.synth import generate_city
-
-    return generate_city("tiny", SEED)
+def table(synthetic_tiny):
+    return S.engagement_table(synthetic_tiny.dataset)
 
 
-@pytest.fixture(scope="module")
-def table(city):
-    return S.engagement_table(city.dataset)
-
-
-def test_engagement_table_matches_latent_truth(city, table):
-    truth = city.engagement.set_index("referral_id").loc[table["referral_id"]]
+def test_engagement_table_matches_latent_truth(synthetic_tiny, table):
+    truth = synthetic_tiny.engagement.set_index("referral_id").loc[table["referral_id"]]
     eng = truth["outcome"].to_numpy() == "engaged"
     np.testing.assert_array_equal(table["engaged"].to_numpy(), eng)
     # timestamps are rounded to the second: durations agree to a few seconds
@@ -40,10 +31,10 @@ def test_engagement_table_matches_latent_truth(city, table):
     assert (table["prior_victimizations"] >= 0).all()
 
 
-def test_window_censors_followup(city):
-    t = S.engagement_table(city.dataset, window_days=30)
+def test_window_censors_followup(synthetic_tiny):
+    t = S.engagement_table(synthetic_tiny.dataset, window_days=30)
     assert t["days"].max() <= 30 + 1e-9 and t["outcome_days"].max() <= 30 + 1e-9
-    assert (t["engaged"] <= (S.engagement_table(city.dataset)["days"] <= 30)).all()
+    assert (t["engaged"] <= (S.engagement_table(synthetic_tiny.dataset)["days"] <= 30)).all()
 
 
 def test_kaplan_meier_by_group(table):
@@ -112,8 +103,8 @@ def test_cumulative_incidence_adds_up(table):
     assert "engaged" in cs and cs["engaged"].events == (table["outcome"] == "engaged").sum()
 
 
-def test_revictimization_table(city):
-    ds = city.dataset
+def test_revictimization_table(synthetic_tiny):
+    ds = synthetic_tiny.dataset
     rv = S.revictimization_table(ds)
     vic = ds["victimizations"]
     n_vict = vic.groupby("person_id").size()
@@ -151,8 +142,8 @@ def test_literature_figures():
     assert "Annals of Internal Medicine" in S.LITERATURE["source"]
 
 
-def test_benchmark_survival_runs(city):
-    out = S.benchmark_survival(city.dataset)
-    assert out["referrals"] == len(city.dataset["referrals"])
+def test_benchmark_survival_runs(synthetic_tiny):
+    out = S.benchmark_survival(synthetic_tiny.dataset)
+    assert out["referrals"] == len(synthetic_tiny.dataset["referrals"])
     assert set(out) == {"referrals", "table_s", "km_s", "cox_s", "aalen_johansen_s", "revictimization_s"}
     assert all(v >= 0 for v in out.values())

@@ -9,19 +9,10 @@ from scipy.optimize import brentq
 
 from workbench import survival as S
 
-SEED = 20261125
-
 
 @pytest.fixture(scope="module")
-def demo():
-    from workbench.synth import generate_city
-
-    return generate_city("demo", SEED)
-
-
-@pytest.fixture(scope="module")
-def table(demo):
-    return S.engagement_table(demo.dataset)
+def table(synthetic_demo):
+    return S.engagement_table(synthetic_demo.dataset)
 
 
 def _truth(params: dict) -> dict[str, float]:
@@ -35,8 +26,8 @@ def _truth(params: dict) -> dict[str, float]:
     return out
 
 
-def test_cox_intervals_cover_generating_coefficients(demo, table):
-    p = demo.truth["params"]
+def test_cox_intervals_cover_generating_coefficients(synthetic_demo, table):
+    p = synthetic_demo.truth["params"]
     reference = {
         "service": "mental_health",
         "responder_type": "social_worker",
@@ -55,9 +46,9 @@ def test_cox_intervals_cover_generating_coefficients(demo, table):
     assert 0.55 < res.concordance < 0.7
 
 
-def test_km_median_interval_covers_true_median(demo, table):
-    p = demo.truth["params"]
-    eta = demo.engagement.set_index("referral_id").loc[table["referral_id"], "log_hazard"].to_numpy()
+def test_km_median_interval_covers_true_median(synthetic_demo, table):
+    p = synthetic_demo.truth["params"]
+    eta = synthetic_demo.engagement.set_index("referral_id").loc[table["referral_id"], "log_hazard"].to_numpy()
     k, lam = p["weibull_shape"], p["weibull_scale_days"]
     true_median = brentq(lambda t: np.mean(np.exp(-((t / lam) ** k) * np.exp(eta))) - 0.5, 1e-3, 1e4)
     m = S.kaplan_meier(table).medians.iloc[0]
@@ -65,9 +56,9 @@ def test_km_median_interval_covers_true_median(demo, table):
     assert abs(m["median"] - true_median) < 5
 
 
-def test_revictimization_within_a_year_matches_realized_share(demo):
-    rv = S.revictimization_table(demo.dataset)
+def test_revictimization_within_a_year_matches_realized_share(synthetic_demo):
+    rv = S.revictimization_table(synthetic_demo.dataset)
     at = S.incidence_at(S.revictimization_incidence(rv), [365.25])
     one = at[at["cause"] == "revictimized"].iloc[0]
-    realized = demo.truth["realized"]["revictimization"]["share_within_365d"]
+    realized = synthetic_demo.truth["realized"]["revictimization"]["share_within_365d"]
     assert one["lower"] <= realized <= one["upper"]

@@ -10,19 +10,14 @@ import pytest
 import shapely
 
 from workbench.data.contract import CODES, COLUMNS, KEYS, REFERENCES, SCHEMAS
-from workbench.synth import ID_PREFIXES, SCALES, Params, SyntheticCity, generate_city, write_city
+from workbench.synth import ID_PREFIXES, SCALES, Params, generate_city, write_city
 
 SEED = 20261125
 
 
 @pytest.fixture(scope="module")
-def city() -> SyntheticCity:
-    return generate_city("tiny", SEED)
-
-
-@pytest.fixture(scope="module")
-def tables(city):
-    return city.dataset.tables
+def tables(synthetic_tiny):
+    return synthetic_tiny.dataset.tables
 
 
 def test_every_table_has_exactly_the_contract_columns_and_dtypes(tables):
@@ -109,9 +104,9 @@ def test_area_indicators_follow_disadvantage(tables):
     assert (a["children"] < a["population"]).all()
 
 
-def test_timestamps_within_the_period(city, tables):
-    start = pd.Timestamp(city.truth["period"]["start"])
-    end = pd.Timestamp(city.truth["period"]["end"])
+def test_timestamps_within_the_period(synthetic_tiny, tables):
+    start = pd.Timestamp(synthetic_tiny.truth["period"]["start"])
+    end = pd.Timestamp(synthetic_tiny.truth["period"]["end"])
     assert start.tzinfo is not None
     for name, specs in COLUMNS.items():
         for s in specs:
@@ -124,13 +119,13 @@ def test_timestamps_within_the_period(city, tables):
     assert (r["arrived_at"] > occurred).all()
 
 
-def test_police_at_every_incident_and_no_coresponder_before_program(city, tables):
+def test_police_at_every_incident_and_no_coresponder_before_program(synthetic_tiny, tables):
     r = tables["responses"]
     inc = tables["incidents"]
     police = r[r["responder_type"] == "police"]
     assert set(police["incident_id"]) == set(inc["incident_id"])
     co = r[r["responder_type"] != "police"]
-    program = pd.Timestamp(city.truth["period"]["program_start"])
+    program = pd.Timestamp(synthetic_tiny.truth["period"]["program_start"])
     assert len(co) > 0
     occurred = co["incident_id"].map(inc.set_index("incident_id")["occurred_at"])
     assert (occurred >= program).all()
@@ -164,8 +159,8 @@ def test_followups_follow_their_referral(tables):
     assert (last.loc[term["referral_id"], "outcome"].to_numpy() == term["outcome"].to_numpy()).all()
 
 
-def test_parents_are_consistent(city, tables):
-    p = city.parents
+def test_parents_are_consistent(synthetic_tiny, tables):
+    p = synthetic_tiny.parents
     assert list(p.columns) == ["incident_id", "person_id", "parent_type", "parent_incident_id",
                                "parent_person_id", "generation", "primary"]
     v = tables["victimizations"]
@@ -189,26 +184,26 @@ def test_parents_are_consistent(city, tables):
     assert all(pair in pairs for pair in zip(ct["parent_incident_id"], ct["parent_person_id"]))
 
 
-def test_contagion_parents_are_co_arrestees(city, tables):
+def test_contagion_parents_are_co_arrestees(synthetic_tiny, tables):
     a = tables["arrests"]
     pairs = a.merge(a, on="arrest_id")
     ties = set(zip(pairs["person_id_x"], pairs["person_id_y"]))
-    ct = city.parents[(city.parents["parent_type"] == "contagion") & city.parents["primary"]]
+    ct = synthetic_tiny.parents[(synthetic_tiny.parents["parent_type"] == "contagion") & synthetic_tiny.parents["primary"]]
     assert len(ct) > 0
     assert all((i, j) in ties and i != j for i, j in zip(ct["parent_person_id"], ct["person_id"]))
 
 
-def test_near_repeat_offspring_are_close(city, tables):
-    p = city.parents[(city.parents["parent_type"] == "near_repeat") & city.parents["primary"]]
-    pts = city.dataset.points("incidents").set_index("incident_id").geometry
+def test_near_repeat_offspring_are_close(synthetic_tiny, tables):
+    p = synthetic_tiny.parents[(synthetic_tiny.parents["parent_type"] == "near_repeat") & synthetic_tiny.parents["primary"]]
+    pts = synthetic_tiny.dataset.points("incidents").set_index("incident_id").geometry
     d = pts.loc[p["incident_id"]].distance(pts.loc[p["parent_incident_id"]], align=False)
-    sigma = city.truth["params"]["near_repeat_sigma_m"]
+    sigma = synthetic_tiny.truth["params"]["near_repeat_sigma_m"]
     # Rayleigh distance: mean sigma * sqrt(pi / 2)
     assert d.median() < 3 * sigma and d.max() < 8 * sigma
 
 
-def test_truth_is_complete_and_serializable(city):
-    t = city.truth
+def test_truth_is_complete_and_serializable(synthetic_tiny):
+    t = synthetic_tiny.truth
     json.dumps(t)
     for key in ("contagion_branching", "contagion_tau_days", "near_repeat_branching",
                 "near_repeat_sigma_m", "near_repeat_tau_days", "season_amplitude",
@@ -220,7 +215,7 @@ def test_truth_is_complete_and_serializable(city):
     assert t["expected"]["stationary"]["branching_ratio"] < 1
     shares = t["realized"]["shares"]
     assert sum(shares.values()) == pytest.approx(1.0)
-    assert t["realized"]["counts"]["victimizations"] == len(city.dataset["victimizations"])
+    assert t["realized"]["counts"]["victimizations"] == len(synthetic_tiny.dataset["victimizations"])
     assert 50 <= t["realized"]["shooting_incidents"] <= 150
 
 
@@ -238,19 +233,19 @@ def test_write_city_is_byte_identical_for_a_seed(tmp_path):
     assert (a / "truth.json").read_bytes() != (c / "truth.json").read_bytes()
 
 
-def test_written_folder_round_trips(tmp_path, city):
+def test_written_folder_round_trips(tmp_path, synthetic_tiny):
     from workbench.data.dataset import Dataset
 
     out = write_city("tiny", SEED, tmp_path / "t")
     ds = Dataset.from_folder(out)
     assert ds.timezone == "America/Chicago" and ds.crs == "EPSG:32616"
-    for name, df in city.dataset.tables.items():
+    for name, df in synthetic_tiny.dataset.tables.items():
         assert list(ds[name].columns) == list(df.columns)
         assert len(ds[name]) == len(df)
-    assert ds.fingerprint() == city.dataset.fingerprint()
+    assert ds.fingerprint() == synthetic_tiny.dataset.fingerprint()
     parents = pd.read_parquet(out / "truth_parents.parquet")
-    pd.testing.assert_frame_equal(parents, city.parents)
-    assert json.loads((out / "truth.json").read_text()) == city.truth
+    pd.testing.assert_frame_equal(parents, synthetic_tiny.parents)
+    assert json.loads((out / "truth.json").read_text()) == synthetic_tiny.truth
 
 
 def test_cli_synth(tmp_path):
@@ -269,14 +264,14 @@ def test_overrides_and_unknown_parameter():
     assert isinstance(Params(), Params)
 
 
-def test_passes_workbench_validation(city):
+def test_passes_workbench_validation(synthetic_tiny):
     try:
         from workbench.data import validate
     except ImportError:  # pragma: no cover - validation not installed
         pytest.skip("workbench.data.validate is not available")
-    checked = validate(city.dataset)
+    checked = validate(synthetic_tiny.dataset)
     assert {n: len(df) for n, df in checked.tables.items()} == {
-        n: len(df) for n, df in city.dataset.tables.items()}
+        n: len(df) for n, df in synthetic_tiny.dataset.tables.items()}
 
 
 def test_pooled_tiny_cities_match_expected_shares():

@@ -6,18 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.synth import SCALES, generate_city
-
-SEED = 20261125
+from workbench.synth import SCALES
 
 
-@pytest.fixture(scope="module")
-def demo():
-    return generate_city("demo", SEED)
-
-
-def test_counts_near_targets(demo):
-    t = demo.truth
+def test_counts_near_targets(synthetic_demo):
+    t = synthetic_demo.truth
     sc = SCALES["demo"]
     n_vic = t["realized"]["victimizations"]
     assert abs(n_vic - sc.target_victimizations) < 0.25 * sc.target_victimizations
@@ -27,8 +20,8 @@ def test_counts_near_targets(demo):
     assert t["expected"]["window"]["victimizations"] == pytest.approx(sc.target_victimizations)
 
 
-def test_network_stats_near_chicago_targets(demo):
-    r = demo.truth["realized"]
+def test_network_stats_near_chicago_targets(synthetic_demo):
+    r = synthetic_demo.truth["realized"]
     net = r["network"]
     assert net["network_share_of_residents"] < 0.06
     assert 0.60 <= r["share_victimizations_in_network"] <= 0.80
@@ -39,22 +32,22 @@ def test_network_stats_near_chicago_targets(demo):
     assert net["largest_component_share"] > 0.3
 
 
-def test_realized_shares_match_expected(demo):
-    real = demo.truth["realized"]["shares"]
-    exp = demo.truth["expected"]["window_shares"]
+def test_realized_shares_match_expected(synthetic_demo):
+    real = synthetic_demo.truth["realized"]["shares"]
+    exp = synthetic_demo.truth["expected"]["window_shares"]
     assert abs(real["contagion"] - exp["contagion"]) < 0.10
     assert abs(real["near_repeat"] - exp["near_repeat"]) < 0.04
     assert abs(real["background"] - exp["background"]) < 0.10
     assert 0.4 < real["contagion"] < 0.7
 
 
-def test_contagion_delay_and_seasonality(demo):
-    p = demo.parents
-    inc = demo.dataset["incidents"].set_index("incident_id")["occurred_at"]
+def test_contagion_delay_and_seasonality(synthetic_demo):
+    p = synthetic_demo.parents
+    inc = synthetic_demo.dataset["incidents"].set_index("incident_id")["occurred_at"]
     ct = p[(p["parent_type"] == "contagion") & p["primary"]]
     delay = (inc.loc[ct["incident_id"]].to_numpy() - inc.loc[ct["parent_incident_id"]].to_numpy())
     delay_days = delay / np.timedelta64(1, "D")
-    tau = demo.truth["params"]["contagion_tau_days"]
+    tau = synthetic_demo.truth["params"]["contagion_tau_days"]
     # exponential delay truncated by the 5-year window: mean a bit below tau
     assert 0.6 * tau < delay_days.mean() < 1.1 * tau
     bg = p.loc[p["parent_type"] == "background", "incident_id"].unique()
@@ -64,27 +57,27 @@ def test_contagion_delay_and_seasonality(demo):
     assert summer > 1.4 * winter
 
 
-def test_near_repeat_distance_matches_sigma(demo):
-    p = demo.parents
+def test_near_repeat_distance_matches_sigma(synthetic_demo):
+    p = synthetic_demo.parents
     nr = p[(p["parent_type"] == "near_repeat") & p["primary"]]
-    pts = demo.dataset.points("incidents").set_index("incident_id").geometry
+    pts = synthetic_demo.dataset.points("incidents").set_index("incident_id").geometry
     d = pts.loc[nr["incident_id"]].distance(pts.loc[nr["parent_incident_id"]], align=False)
-    sigma = demo.truth["params"]["near_repeat_sigma_m"]
+    sigma = synthetic_demo.truth["params"]["near_repeat_sigma_m"]
     # Rayleigh: E[d^2] = 2 sigma^2 (a few offspring are redrawn at the city edge)
     assert np.sqrt((d**2).mean() / 2) == pytest.approx(sigma, rel=0.2)
 
 
-def test_engagement_model_recovers_cox_coefficients(demo):
+def test_engagement_model_recovers_cox_coefficients(synthetic_demo):
     lifelines = pytest.importorskip("lifelines")
-    t = demo.dataset.tables
-    prm = demo.truth["params"]
+    t = synthetic_demo.dataset.tables
+    prm = synthetic_demo.truth["params"]
     ref = t["referrals"].merge(t["responses"][["response_id", "responder_type"]], on="response_id")
-    eng = demo.engagement.set_index("referral_id").loc[ref["referral_id"]]
+    eng = synthetic_demo.engagement.set_index("referral_id").loc[ref["referral_id"]]
     # the observed engaged attempt sits exactly at the latent engagement time
     fol = t["followups"][t["followups"]["outcome"] == "engaged"].merge(
         t["referrals"][["referral_id", "referred_at"]], on="referral_id")
     obs = (fol["attempted_at"] - fol["referred_at"]) / pd.Timedelta(days=1)
-    lat = demo.engagement.set_index("referral_id").loc[fol["referral_id"], "duration"].to_numpy()
+    lat = synthetic_demo.engagement.set_index("referral_id").loc[fol["referral_id"], "duration"].to_numpy()
     assert np.allclose(obs.to_numpy(), lat, atol=2e-5)
 
     x = pd.DataFrame({
@@ -115,18 +108,18 @@ def test_engagement_model_recovers_cox_coefficients(demo):
         assert abs(est[name] - beta) < 3.5 * se[name], (name, est[name], beta, se[name])
 
 
-def test_background_shootings_follow_area_weights(demo):
+def test_background_shootings_follow_area_weights(synthetic_demo):
     import geopandas as gpd
 
-    p = demo.parents
+    p = synthetic_demo.parents
     bg = p.loc[(p["parent_type"] == "background") & p["primary"], "incident_id"]
-    pts = demo.dataset.points("incidents").set_index("incident_id").loc[bg].to_crs("EPSG:4326")
-    areas = demo.dataset["areas"]
+    pts = synthetic_demo.dataset.points("incidents").set_index("incident_id").loc[bg].to_crs("EPSG:4326")
+    areas = synthetic_demo.dataset["areas"]
     hit = gpd.sjoin(pts.reset_index(), areas[["area_id", "geometry"]], predicate="within")
     counts = hit["area_id"].value_counts().reindex(areas["area_id"], fill_value=0)
-    weight = pd.Series(demo.truth["areas"]["background_weight"]).reindex(areas["area_id"])
+    weight = pd.Series(synthetic_demo.truth["areas"]["background_weight"]).reindex(areas["area_id"])
     assert weight.sum() == pytest.approx(1.0)
     assert counts.corr(weight, method="spearman") > 0.5
-    dis = pd.Series(demo.truth["areas"]["disadvantage"]).reindex(areas["area_id"])
+    dis = pd.Series(synthetic_demo.truth["areas"]["disadvantage"]).reindex(areas["area_id"])
     rate = counts / areas.set_index("area_id")["population"].astype(float)
     assert rate.corr(dis, method="spearman") > 0.3
