@@ -190,7 +190,8 @@ def _geojson_layer(gdf: gpd.GeoDataFrame, name: str, colors: np.ndarray, fields:
         style_function=lambda f: {"fillColor": f["properties"]["_color"], "color": "#555555",
                                   "weight": weight, "fillOpacity": opacity},
         highlight_function=lambda f: {"weight": 2, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, localize=True) if fields else None,
+        # folium refuses a tooltip whose fields an empty layer does not have: no features, no tooltip
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, localize=True) if fields and len(g) else None,
         name=name,
     ).add_to(fg)
     return fg
@@ -379,7 +380,7 @@ def _point_layer(m: folium.Map, g: gpd.GeoDataFrame, name: str, show: bool, fiel
         g.to_json(drop_id=True),
         marker=folium.CircleMarker(radius=radius, weight=weight, fill=True, fill_opacity=fill_opacity),
         style_function=lambda f: {"fillColor": f["properties"]["_color"], "color": stroke},
-        tooltip=folium.GeoJsonTooltip(fields=fields) if fields else None,
+        tooltip=folium.GeoJsonTooltip(fields=fields) if fields and len(g) else None,
         name=name,
     ).add_to(fg)
     fg.add_to(m)
