@@ -19,9 +19,9 @@ from .compare import (
     compare_revictimization,
     revictimization_incidence,
 )
-from .competing import cause_specific_cox, cumulative_incidence, incidence_at
+from .competing import aalen_johansen, cause_specific_cox, cumulative_incidence, incidence_at
 from .cox import CATEGORICAL, DEFAULT_COVARIATES, CoxResult, cox_design, fit_cox
-from .engagement import OUTCOMES, engagement_table, victimization_times
+from .engagement import CENSORING_RULES, OUTCOMES, censoring_text, engagement_table, victimization_times
 from .km import KMResult, kaplan_meier
 from .revictimization import (
     LITERATURE,
@@ -36,6 +36,7 @@ from .revictimization import (
 
 __all__ = [
     "CATEGORICAL",
+    "CENSORING_RULES",
     "CONFOUNDING_WARNING",
     "DEFAULT_COVARIATES",
     "LITERATURE",
@@ -44,9 +45,11 @@ __all__ = [
     "CoxResult",
     "KMResult",
     "RevictimizationComparison",
+    "aalen_johansen",
     "area_shootings_before",
     "benchmark_survival",
     "cause_specific_cox",
+    "censoring_text",
     "compare_revictimization",
     "contacts_shot_before",
     "contacts_shot_intervals",
