@@ -118,6 +118,13 @@ def _network() -> dict[str, Bench]:
     }
 
 
+def _coverage() -> dict[str, Bench]:
+    import hawkes_coverage  # benchmarks/hawkes_coverage.py: a coverage study, not a speed target
+
+    return {name: Bench(_self_timed(func), unit="data sets", self_timed=True)
+            for name, func in hawkes_coverage.ALL.items()}
+
+
 BENCHMARKS: dict[str, Bench] = {
     "synth_tiny": Bench(_synth("tiny"), repeats=5, target_seconds=2.0, unit="victimizations"),
     "synth_demo": Bench(_synth("demo"), repeats=3, target_seconds=30.0, unit="victimizations"),
@@ -126,6 +133,7 @@ BENCHMARKS: dict[str, Bench] = {
     "survival_city": Bench(_survival_city, unit="referrals", self_timed=True),
     **_spatial(),
     **_network(),
+    **_coverage(),
 }
 
 
