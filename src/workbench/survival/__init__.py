@@ -12,7 +12,6 @@
   next victimization, landmark comparison by engagement, inverse-probability weights.
 """
 
-from .benchmark import benchmark_survival
 from .compare import (
     CONFOUNDING_WARNING,
     RevictimizationComparison,
@@ -45,7 +44,6 @@ __all__ = [
     "KMResult",
     "RevictimizationComparison",
     "area_shootings_before",
-    "benchmark_survival",
     "cause_specific_cox",
     "compare_revictimization",
     "contacts_shot_before",

@@ -1,4 +1,4 @@
-"""City-scale timings of the network pieces on a random graph (``python -m workbench.network.benchmark``).
+"""City-scale timings of the network pieces (``python benchmarks/network_bench.py [name ...]``).
 
 A synthetic population of ``n_people`` with ``n_arrests`` arrests over eight years (co-arrest
 groups of 1-6 people) and ``n_events`` victimizations; times graph build, summary, exposure
@@ -17,10 +17,10 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .exposure import network_exposure
-from .graph import coarrest_graph, graph_summary
-from .hawkes import NetworkHawkes
-from .simulate import simulate_network_hawkes
+from workbench.network.exposure import network_exposure
+from workbench.network.graph import coarrest_graph, graph_summary
+from workbench.network.hawkes import NetworkHawkes
+from workbench.network.simulate import simulate_network_hawkes
 
 __all__ = [
     "BENCHMARKS",
@@ -173,7 +173,7 @@ def city(seed: int = CITY_SEED):
 
 
 def _city_tables(seed: int):
-    from .graph import victimization_events
+    from workbench.network.graph import victimization_events
 
     ds = city(seed).dataset
     return ds, victimization_events(ds["victimizations"], ds["incidents"])
@@ -322,8 +322,8 @@ def hawkes_fit(workdir: object = None, seed: int = CITY_SEED, n_boot: int = 30) 
 def risk_evaluation(workdir: object = None, seed: int = CITY_SEED, n_cutoffs: int = 36,
                     horizon_days: float = 365.0, target_seconds: float = 120.0) -> dict:
     """Rolling monthly evaluation (3 years of cutoffs, five models, fairness audit) on the city."""
-    from .history import PeopleHistory
-    from .rolling import rolling_evaluation
+    from workbench.network.history import PeopleHistory
+    from workbench.network.rolling import rolling_evaluation
 
     ds, _ = _city_tables(seed)
     t0 = time.perf_counter()
