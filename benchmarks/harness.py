@@ -67,7 +67,8 @@ def duel(
     match = all(bool(c["match"]) for c in checks)
     rec = {**spread(t_ours), "runs": repeats, "peer": peer_name, **spread(t_peer, "peer_seconds"),
            "answers_match": match, "check": checks[-1] if match else next(c for c in checks if not c["match"])}
-    rec["ratio"] = round(rec["peer_seconds"] / rec["seconds"], 2) if match else None
+    ours_med, peer_med = statistics.median(t_ours), statistics.median(t_peer)
+    rec["ratio"] = round(peer_med / ours_med, 2) if match and ours_med > 0 else None
     return rec
 
 
