@@ -143,10 +143,3 @@ def test_propensity_weights_balance():
 def test_literature_figures():
     assert S.LITERATURE["cumulative_incidence"] == {365.25: 0.07, 8 * 365.25: 0.17}
     assert "Annals of Internal Medicine" in S.LITERATURE["source"]
-
-
-def test_benchmark_survival_runs(synthetic_tiny):
-    out = S.benchmark_survival(synthetic_tiny.dataset)
-    assert out["referrals"] == len(synthetic_tiny.dataset["referrals"])
-    assert set(out) == {"referrals", "table_s", "km_s", "cox_s", "aalen_johansen_s", "revictimization_s"}
-    assert all(v >= 0 for v in out.values())

@@ -14,7 +14,6 @@
   next victimization, landmark comparison by engagement, inverse-probability weights.
 """
 
-from .benchmark import benchmark_survival
 from .compare import (
     CONFOUNDING_WARNING,
     RevictimizationComparison,
@@ -51,7 +50,6 @@ __all__ = [
     "RevictimizationComparison",
     "aalen_johansen",
     "area_shootings_before",
-    "benchmark_survival",
     "cause_specific_cox",
     "censoring_text",
     "compare_revictimization",

@@ -1,4 +1,4 @@
-"""Timing of the survival analyses on a dataset (used by ``benchmarks/run.py``)."""
+"""Timing of the survival analyses on a dataset (``survival_city`` in ``benchmarks/run.py``)."""
 
 from __future__ import annotations
 
@@ -22,12 +22,14 @@ def benchmark_survival(dataset: Dataset) -> dict[str, float]:
     """
     from workbench.response import prepare_response_data
 
-    from .compare import compare_revictimization
-    from .competing import cumulative_incidence
-    from .cox import fit_cox
-    from .engagement import engagement_table
-    from .km import kaplan_meier
-    from .revictimization import revictimization_table
+    from workbench.survival import (
+        compare_revictimization,
+        cumulative_incidence,
+        engagement_table,
+        fit_cox,
+        kaplan_meier,
+        revictimization_table,
+    )
 
     out: dict[str, float] = {}
     t = time.perf_counter()
