@@ -156,9 +156,10 @@ def load_dataset(spec: DataSpec | dict | str | Path, base_dir: Path | None = Non
     cache: dict[tuple, SourceFrame] = {}
 
     def _files(patterns: list[str], layer: str | None, encoding: str | None) -> SourceFrame:
-        key = (tuple(patterns), layer, encoding)
+        delimiter = m.delimiter if m is not None else None
+        key = (tuple(patterns), layer, encoding, delimiter)
         if key not in cache:
-            cache[key] = read_files(folder, patterns, layer, encoding)
+            cache[key] = read_files(folder, patterns, layer, encoding, delimiter)
         hit = cache[key]
         return SourceFrame(hit.df, hit.label, hit.files, hit.rows)
 

@@ -185,6 +185,8 @@ class TableMapping(_Strict):
     encoding : str, optional
         Text encoding of the source files (``latin-1``, ``cp1252``, ``utf-16``); default the
         data section's ``encoding`` (UTF-8, with or without a byte-order mark).
+    delimiter : str, optional
+        Field separator of CSV files (default ``,``; ``;`` is common with decimal commas).
     thousands, decimal : str, optional
         Number format of every numeric column of this source (``thousands: ","``;
         ``thousands: "."`` with ``decimal: ","``); currency signs and spaces are removed.
@@ -221,6 +223,7 @@ class TableMapping(_Strict):
     y: str | None = None
     source_crs: str | None = None
     encoding: str | None = None
+    delimiter: str | None = None
     thousands: str | None = None
     decimal: Literal[".", ","] | None = None
     numbers: dict[str, NumberFormat] = Field(default_factory=dict)

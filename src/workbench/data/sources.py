@@ -110,7 +110,9 @@ def guess_encoding(path: Path, n_bytes: int = 200_000) -> str | None:
     return {"iso8859-1": "latin-1", "latin-1": "latin-1"}.get(enc, enc)
 
 
-def read_file(path: Path, layer: str | None = None, encoding: str | None = None) -> pd.DataFrame:
+def read_file(
+    path: Path, layer: str | None = None, encoding: str | None = None, delimiter: str | None = None
+) -> pd.DataFrame:
     """Read one file by its extension; spatial files become GeoDataFrames in EPSG:4326.
 
     ``encoding`` applies to text files (CSV; default UTF-8 with or without a byte-order mark).
@@ -120,7 +122,9 @@ def read_file(path: Path, layer: str | None = None, encoding: str | None = None)
         if name.endswith(CSV_EXT):
             enc = encoding or "utf-8-sig"
             try:
-                return pd.read_csv(path, dtype=str, keep_default_na=True, encoding=enc)
+                return pd.read_csv(
+                    path, dtype=str, keep_default_na=True, encoding=enc, sep=delimiter or ","
+                )
             except UnicodeDecodeError as exc:
                 raise encoding_error(path, exc, encoding) from exc
         if name.endswith(EXCEL_EXT):
@@ -176,14 +180,18 @@ def resolve_files(folder: Path, patterns: list[str]) -> list[Path]:
 
 
 def read_files(
-    folder: Path, patterns: list[str], layer: str | None = None, encoding: str | None = None
+    folder: Path,
+    patterns: list[str],
+    layer: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
 ) -> SourceFrame:
     """Read and concatenate every file matching ``patterns`` in ``folder``."""
     label = ", ".join(patterns)
     paths = resolve_files(folder, patterns)
     if not paths:
         raise DataError.single(f"{folder}/{label}", None, "no file matches")
-    frames = [read_file(p, layer, encoding) for p in paths]
+    frames = [read_file(p, layer, encoding, delimiter) for p in paths]
     files = np.concatenate([np.full(len(f), p.name, dtype=object) for f, p in zip(frames, paths)])
     rows = np.concatenate([np.arange(1, len(f) + 1) for f in frames])
     if len(frames) == 1:
