@@ -313,7 +313,19 @@ def resolve_crs(crs: str | None, incidents: pd.DataFrame | None) -> str:
             raise DataError.single("incidents", "lon/lat", unplaceable_message(lon, lat))
         # the median point: robust to stray geocodes (0, 0) that would widen the bounds
         x, y = round(float(lon[ok].median()), 2), round(float(lat[ok].median()), 2)
-        return _utm_for_bounds((x, y, x, y))
+        try:
+            return _utm_for_bounds((x, y, x, y))
+        except RuntimeError as exc:  # no UTM zone (polar): almost always swapped columns
+            cause = (
+                "lon and lat look swapped (swap them in columns: {lon: ..., lat: ...})"
+                if abs(x) <= 90 and abs(y) > 80
+                else "set crs: to a projected CRS in meters"
+            )
+            raise DataError.single(
+                "incidents",
+                "lon/lat",
+                f"no UTM zone for the median point (lon {x:g}, lat {y:g}): {cause}",
+            ) from exc
     try:
         c = CRS.from_user_input(crs)
     except Exception as exc:  # noqa: BLE001
