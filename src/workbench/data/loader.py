@@ -24,6 +24,7 @@ from .checks import run_checks
 from .coerce import Finding
 from .dataset import META_FILE, TABLES, Dataset
 from .errors import DataError
+from .flags import flag_notes
 from .mapping import DataSpec, TableMapping, read_params_data
 from .sources import (
     SourceFrame,
@@ -224,7 +225,7 @@ def load_dataset(spec: DataSpec | dict | str | Path, base_dir: Path | None = Non
         if max_date.tzinfo is None:  # a date: the whole day counts
             max_date = (max_date + pd.Timedelta(days=1)).tz_localize(timezone) - pd.Timedelta("1ns")
         max_label = spec.max_date
-    return run_checks(
+    checked = run_checks(
         dataset,
         max_date=max_date,
         max_date_label=max_label,
@@ -239,3 +240,6 @@ def load_dataset(spec: DataSpec | dict | str | Path, base_dir: Path | None = Non
         nonexistent=spec.nonexistent_times,
         drop_unreferenced=[t for t, m in spec.tables.items() if m.drop_unreferenced],
     )
+    checked.notes = [n for n in checked.notes if n.get("kind") not in ("flag", "data_end")]
+    checked.notes += flag_notes(checked)
+    return checked
