@@ -11,8 +11,9 @@ Flags (``kind: flag`` notes)
     :data:`STRAY_GAP_DAYS` days at the start or end, in a group of at most
     :data:`STRAY_SHARE` of the incidents (a lone record months after the rest).
 ``partial month``
-    The first (last) calendar month with data is covered from a later day than its first
-    (to an earlier day than its last), stray records left aside.
+    The first (last) calendar month with data starts (ends) more than three typical gaps between
+    records (the median gap, at least one day) after its first (before its last) instant, stray
+    records left aside: the month was only partly extracted.
 ``same place and time``
     Several incident ids with identical coordinates and timestamp: probably one event
     recorded under several numbers (they also make the Knox "same location" row large).
@@ -26,9 +27,9 @@ Flags (``kind: flag`` notes)
 
 Data end
 --------
-The end of the last *complete* calendar month with data, stray records left aside: when the
-last record falls on the month's last day the month is complete, otherwise the data end is the
-last day of the previous month. Monthly series stop there (no false collapse to zero after the
+The end of the last *complete* calendar month with data, stray records left aside: the last
+month is complete unless it is flagged partial (its last record comes more than three typical
+gaps before its end); then the data end is the last day of the previous month. Monthly series stop there (no false collapse to zero after the
 data end) and every page says "data through <date>".
 """
 
@@ -58,6 +59,30 @@ def _times(dataset: Dataset) -> pd.Series:
     if inc is None or "occurred_at" not in inc or len(inc) == 0:
         return pd.Series([], dtype="datetime64[ns, UTC]")
     return inc["occurred_at"].dropna()
+
+
+def slack_days(times: pd.Series) -> float:
+    """Days a record-free stretch at a month's edge may last and the month still count as
+    covered: 3 typical (median) gaps between consecutive records, at least 1 day."""
+    t = pd.Series(times).dropna().sort_values()
+    if len(t) < 2:
+        return 1.0
+    gaps = t.diff().dt.total_seconds().to_numpy()[1:] / 86400.0
+    return max(1.0, 3.0 * float(np.median(gaps)))
+
+
+def month_edges(times: pd.Series) -> tuple[bool, bool]:
+    """Whether the first and the last calendar month of ``times`` are only partly covered
+    (more than :func:`slack_days` without records after the first month's start or before the
+    last month's end)."""
+    t = pd.Series(times).dropna()
+    if len(t) == 0:
+        return False, False
+    slack = pd.Timedelta(days=slack_days(t))
+    first, last = t.min(), t.max()
+    start = first.normalize().replace(day=1)
+    end = (last.normalize() + pd.offsets.MonthEnd(0)).normalize() + pd.Timedelta(days=1)
+    return bool(first - start > slack), bool(end - last > slack)
 
 
 def stray_mask(times: pd.Series) -> np.ndarray:
@@ -116,9 +141,10 @@ def data_end(dataset: Dataset) -> DataEnd | None:
     last = t.max()
     day = last.normalize()
     month_last_day = (day + pd.offsets.MonthEnd(0)).normalize()
-    if day >= month_last_day:
+    if not month_edges(t)[1]:
         through = month_last_day
-        why = "the last record falls on the month's last day"
+        why = (f"the last record ({last:%Y-%m-%d}) is within {slack_days(t):.1f} days, three "
+               "typical gaps between records, of the month's end")
     else:
         through = (day.replace(day=1) - pd.Timedelta(days=1)).normalize()
         if through < t.min().normalize():  # less than one month of data: keep it all
@@ -172,7 +198,8 @@ def quality_flags(dataset: Dataset, examples: int = 0) -> pd.DataFrame:
             first, last = rest.min(), rest.max()
             months = rest.dt.strftime("%Y-%m").value_counts()
             typical = float(months.median()) if len(months) else 0.0
-            if first.day > 1 and len(months) > 1:
+            part_first, part_last = month_edges(rest)
+            if part_first and len(months) > 1:
                 n = int(months.get(f"{first:%Y-%m}", 0))
                 rows.append({
                     "flag": "partial month", "table": "incidents", "column": "occurred_at",
@@ -180,7 +207,7 @@ def quality_flags(dataset: Dataset, examples: int = 0) -> pd.DataFrame:
                     "detail": f"first month {first:%Y-%m} starts on day {first.day} "
                     f"({n} incidents; a typical month has {typical:.0f})",
                 })
-            if last.normalize() < (last.normalize() + pd.offsets.MonthEnd(0)).normalize() and len(months) > 1:
+            if part_last and len(months) > 1:
                 n = int(months.get(f"{last:%Y-%m}", 0))
                 rows.append({
                     "flag": "partial month", "table": "incidents", "column": "occurred_at",

@@ -676,7 +676,11 @@ def render_yaml(proposal: Proposal, source: str | None = None) -> str:
         "# Evidence and confidence (high / medium / low / none) are given beside each entry.",
     ]
     lines += [f"# EDIT: {e}" for e in proposal.edits]
-    lines += ["data:", f"  name: {_flow(d['name'])}", f"  source: {_flow(d['source'])}",
+    run = re.sub(r"[^A-Za-z0-9_.\-]+", "-", str(d["name"])).strip("-.") or "city"
+    lines += [f"run_name: {_flow(run)}", f"title: {_flow(f'Shootings: {run}')}  # EDIT: the report title",
+              "privacy: {min_count: 11}",
+              "notebooks: [00_data_overview, 01_places, 02_people, 03_response, 04_past_victims, 05_dosage]",
+              "data:", f"  name: {_flow(d['name'])}", f"  source: {_flow(d['source'])}",
               f"  timezone: {d['timezone']}  # EDIT{why('timezone').replace('  #', ':', 1)}",
               "  crs: auto  # analyses in meters, in the UTM zone of the incidents",
               "  tables:"]
