@@ -242,4 +242,5 @@ def load_dataset(spec: DataSpec | dict | str | Path, base_dir: Path | None = Non
     )
     checked.notes = [n for n in checked.notes if n.get("kind") not in ("flag", "data_end")]
     checked.notes += flag_notes(checked)
+    checked.distance_unit = spec.distance_unit
     return checked
