@@ -1,4 +1,4 @@
-"""The ``workbench`` command line: ``synth``, ``validate``, ``report`` and ``kernel``.
+"""The ``workbench`` command line: ``synth``, ``validate``, ``map``, ``report`` and ``kernel``.
 
 Exit codes (for schedulers): 0 success, 1 a report or notebook failed, 2 bad parameters or
 bad input data (nothing was written), 3 the privacy scan refused an export.
@@ -40,6 +40,14 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--scheduler", help="Dask distributed scheduler address for --batch")
     r.add_argument("--quiet", action="store_true", help="no progress bars")
 
+    mp = sub.add_parser("map", help="propose a commented mapping YAML from a raw export, then validate it")
+    mp.add_argument("file", help="CSV, Parquet or Excel file, SQLite file or SQLAlchemy URL")
+    mp.add_argument("--table", default="incidents", help="contract table the file holds")
+    mp.add_argument("--sql", help="table name or SELECT query (database sources)")
+    mp.add_argument("--crs", help="EPSG code of projected x/y coordinates, when known")
+    mp.add_argument("--out", help="YAML file to write (default ./<file stem>-mapping.yaml)")
+    mp.add_argument("--force", action="store_true", help="replace an existing --out file")
+
     k = sub.add_parser("kernel", help="register this environment's Jupyter kernel")
     k.add_argument("--install", action="store_true", help="install the kernelspec into sys.prefix")
     return p
@@ -54,6 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         out = write_city(scale=args.scale, seed=args.seed, out=args.out)
         print(out)
         return EXIT_OK
+    if args.command == "map":
+        from workbench.data.propose import map_command
+
+        return map_command(args.file, args.table, args.out, args.sql, args.crs, args.force)
     if args.command == "kernel":
         from workbench.report.kernel import ensure_kernel
 

@@ -107,6 +107,7 @@ def analyze_places(
     index_weights: Mapping[str, float] | None = None,
     min_count: int = 11,
     seed: int = 20261125,
+    knox_time_resolution: str = "day",
 ) -> PlacesResult:
     """Run the places analyses on the incidents of ``[start, end)``.
 
@@ -131,6 +132,9 @@ def analyze_places(
         Privacy threshold.
     seed : int
         Seed of the Knox permutations.
+    knox_time_resolution : {'day', 'second'}
+        Knox time differences in whole local calendar days (the Near Repeat Calculator's
+        convention) or exact elapsed time (see :class:`workbench.spatial.KnoxTest`).
 
     Returns
     -------
@@ -143,7 +147,8 @@ def analyze_places(
         res.notes.append("Too few incidents in the period for the place analyses.")
         return res
     res.knox = sp.KnoxTest(spatial_bands=spatial_bands_m, temporal_bands=temporal_bands_days,
-                           permutations=permutations, seed=seed).fit(inc)
+                           permutations=permutations, seed=seed,
+                           time_resolution=knox_time_resolution).fit(inc)
     res.window = sp.risk_window(res.knox)
     res.kde = sp.KernelDensity(bandwidth=kde_bandwidth_m, cell_size=kde_cell_m).fit(inc)
     res.gi = gi_cells(inc, areas, gi_cell_m, min_count, seed=seed)

@@ -24,6 +24,7 @@ from .checks import run_checks
 from .coerce import Finding
 from .dataset import META_FILE, TABLES, Dataset
 from .errors import DataError
+from .flags import flag_notes
 from .mapping import DataSpec, TableMapping, read_params_data
 from .sources import (
     SourceFrame,
@@ -155,18 +156,20 @@ def load_dataset(spec: DataSpec | dict | str | Path, base_dir: Path | None = Non
     policy: dict[str, str] = {}
     cache: dict[tuple, SourceFrame] = {}
 
-    def _files(patterns: list[str], layer: str | None) -> SourceFrame:
-        key = (tuple(patterns), layer)
+    def _files(patterns: list[str], layer: str | None, encoding: str | None) -> SourceFrame:
+        delimiter = m.delimiter if m is not None else None
+        key = (tuple(patterns), layer, encoding, delimiter)
         if key not in cache:
-            cache[key] = read_files(folder, patterns, layer)
+            cache[key] = read_files(folder, patterns, layer, encoding, delimiter)
         hit = cache[key]
         return SourceFrame(hit.df, hit.label, hit.files, hit.rows)
 
     for table in TABLES:
         m: TableMapping | None = spec.tables.get(table)
         sf: SourceFrame | None = None
+        encoding = (m.encoding if m is not None else None) or spec.encoding
         if m is not None and m.files:
-            sf = _files(m.files, m.layer) if folder is not None else None
+            sf = _files(m.files, m.layer, encoding) if folder is not None else None
             if sf is None:
                 raise DataError.single(spec.source, None, f"{table}: files: needs a folder source")
             sf.label = ", ".join(m.files)
@@ -177,7 +180,7 @@ def load_dataset(spec: DataSpec | dict | str | Path, base_dir: Path | None = Non
         elif folder is not None:
             f = contract_file(folder, table)
             if f is not None:
-                sf = _files([f.name], m.layer if m else None)
+                sf = _files([f.name], m.layer if m else None, encoding)
                 sf.label = _relative(f, folder)
             elif m is not None:
                 raise DataError.single(
@@ -212,8 +215,20 @@ def load_dataset(spec: DataSpec | dict | str | Path, base_dir: Path | None = Non
     dataset = Dataset(
         tables=tables, timezone=timezone, crs=crs, name=name, sources=sources, notes=notes
     )
-    return run_checks(
+    if spec.max_date == "none":
+        max_date, max_label = None, ""
+    elif spec.max_date == "load":
+        max_date = pd.Timestamp.now(tz="UTC")
+        max_label = f"(the load time, {max_date.tz_convert(timezone):%Y-%m-%d %H:%M})"
+    else:
+        max_date = pd.Timestamp(spec.max_date)
+        if max_date.tzinfo is None:  # a date: the whole day counts
+            max_date = (max_date + pd.Timedelta(days=1)).tz_localize(timezone) - pd.Timedelta("1ns")
+        max_label = spec.max_date
+    checked = run_checks(
         dataset,
+        max_date=max_date,
+        max_date_label=max_label,
         origins=origins,
         findings=findings,
         on_bad_rows=policy,
@@ -225,3 +240,7 @@ def load_dataset(spec: DataSpec | dict | str | Path, base_dir: Path | None = Non
         nonexistent=spec.nonexistent_times,
         drop_unreferenced=[t for t, m in spec.tables.items() if m.drop_unreferenced],
     )
+    checked.notes = [n for n in checked.notes if n.get("kind") not in ("flag", "data_end")]
+    checked.notes += flag_notes(checked)
+    checked.distance_unit = spec.distance_unit
+    return checked
