@@ -17,9 +17,11 @@ from .dataset import GEO_TABLES, TABLES, Dataset
 from .errors import DataError, Problem
 from .loader import find_philadelphia, load_dataset
 from .mapping import DataSpec, TableMapping, read_params_data
+from .names import area_names
 from .quality import data_quality_summary
 
 __all__ = [
+    "area_names",
     "CODES",
     "COLUMNS",
     "GEO_TABLES",
