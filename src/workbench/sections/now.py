@@ -45,6 +45,11 @@ log = logging.getLogger("workbench.sections.now")
 #: Incident kinds counted as shootings.
 SHOOTING_KINDS: tuple[str, ...] = ("fatal_shooting", "nonfatal_shooting")
 
+MOSTLY_PCT = 90
+
+#: Balance classes the dose item names, most urgent first.
+DOSE_CLASSES: tuple[str, ...] = ("over-policed and underserved", "more police than need")
+
 #: Plain meaning of each emerging hot spot pattern.
 PATTERN_TEXT: dict[str, str] = {
     "new hot spot": "hot for the first time in the latest period",
@@ -116,7 +121,8 @@ def near_repeat_item(dataset: Dataset, shots: gpd.GeoDataFrame, end: pd.Timestam
         item.available = False
         item.readings.append("Too few shootings to measure near-repeat risk.")
         return item
-    knox = sp.KnoxTest(spatial_bands=spatial_bands_m, temporal_bands=temporal_bands_days,
+    # no separate same-location band: a zone around a shooting includes its own address
+    knox = sp.KnoxTest(spatial_bands=spatial_bands_m, temporal_bands=temporal_bands_days, same_location=False,
                        permutations=permutations, seed=seed).fit(hist)
     window = sp.risk_window(knox)
     years = history_days / 365.25
@@ -139,6 +145,7 @@ def near_repeat_item(dataset: Dataset, shots: gpd.GeoDataFrame, end: pd.Timestam
     pop = pd.to_numeric(areas["population"], errors="coerce").to_numpy(float) if "population" in areas else None
     places = dataset.get("places")
     places = places.to_crs(shots.crs) if places is not None and len(places) else None
+    active_area = recent.set_index("incident_id")["area_id"].reindex(active["incident_id"]).to_numpy()
     rows = []
     for a in np.unique(hit_a):  # a handful of areas: one union per area
         sel = hit_c[hit_a == a]
@@ -147,36 +154,42 @@ def near_repeat_item(dataset: Dataset, shots: gpd.GeoDataFrame, end: pd.Timestam
         kinds = (places.loc[shapely.contains(zone, places.geometry.to_numpy()), "kind"].value_counts()
                  if places is not None else pd.Series(dtype=int))
         rows.append({"area_id": areas["area_id"].iloc[a], "zones": len(sel),
+                     "here": int((active_area == areas["area_id"].iloc[a]).sum()),
                      "until": active["end"].iloc[sel].max(),
                      "residents": pop[a] * share if pop is not None and np.isfinite(pop[a]) else np.nan,
                      "schools": int(kinds.get("school", 0)), "parks": int(kinds.get("park", 0))})
-    t = pd.DataFrame(rows).sort_values(["until", "zones"], ascending=[False, False]).reset_index(drop=True)
+    t = pd.DataFrame(rows).sort_values(["here", "zones", "until"], ascending=False).reset_index(drop=True)
     t["name"] = t["area_id"].map(names)
     item.table = pd.DataFrame({
         "Area": t["name"],
-        "Open near-repeat windows": count_labels(t["zones"], min_count),
+        "Shootings here with an open window": count_labels(t["here"], min_count),
+        "Open near-repeat windows touching it": count_labels(t["zones"], min_count),
         "Raised risk until": [_day(x) for x in t["until"]],
         "Residents inside (approx.)": [round_people(x) if np.isfinite(x) else "not known" for x in t["residents"]],
-        "Schools inside": t["schools"].astype(int),
-        "Parks inside": t["parks"].astype(int),
+        "Schools inside": t["schools"].astype(int) if places is not None else "not known",
+        "Parks inside": t["parks"].astype(int) if places is not None else "not known",
     })
     item.figure = {"area_id": t["area_id"].tolist(), "until": [x.isoformat() for x in t["until"]]}
     n_sh = active["incident_id"].nunique()
-    first = t.iloc[0]
+    last = t.loc[t["until"].idxmax()]
     item.readings.append(
         f"{count_text(n_sh, min_count, 'shooting').capitalize()} of the last {long_days} days still "
         f"{'has' if n_sh == 1 else 'have'} an open near-repeat window, touching {len(t)} "
-        f"area{'s' if len(t) != 1 else ''}: {name_list(t['name'].tolist())}; the last closes on "
-        f"{_day(first['until'])} ({first['name']}).")
+        f"area{'s' if len(t) != 1 else ''}, most shootings first: {name_list(t['name'].tolist())}; the last "
+        f"closes on {_day(last['until'])} ({last['name']}).")
     res = np.nansum(t["residents"].to_numpy(float))
+    inside = []
     if np.isfinite(res) and res > 0:
-        item.readings.append(f"About {round_people(res):,} residents, {int(t['schools'].sum())} schools and "
-                             f"{int(t['parks'].sum())} parks lie inside these zones.")
+        inside.append(f"about {round_people(res):,} residents")
+    if places is not None:
+        inside += [f"{int(t['schools'].sum())} schools", f"{int(t['parks'].sum())} parks"]
+    if inside:
+        item.readings.append(f"Inside these zones: {name_list(inside)}.")
     return item
 
 
 def emerging_item(dataset: Dataset, shots: gpd.GeoDataFrame, end: pd.Timestamp, *, long_days: int,
-                  n_steps: int, min_count: int) -> Item:
+                  n_steps: int, min_count: int, time_window: int = 1) -> Item:
     """Emerging hot spots by area."""
     item = Item("emerging", "Emerging hot spots", page="01_places")
     if not dataset.has("areas") or len(dataset["areas"]) < 3:
@@ -185,10 +198,14 @@ def emerging_item(dataset: Dataset, shots: gpd.GeoDataFrame, end: pd.Timestamp, 
         return item
     areas = dataset["areas"].reset_index(drop=True)
     res = sp.emerging_hot_spots(shots, areas, id_column="area_id", end=end + pd.Timedelta(seconds=1),
-                                step_days=long_days, n_steps=n_steps)
+                                step_days=long_days, n_steps=n_steps, time_window=time_window)
     names = area_names(areas)
     tab = res.table_
     hot = res.patterns(exclude=tuple(p for p in sp.emerging.PATTERNS if not p.endswith("hot spot")))
+    swept = int((hot["total"] == 0).sum())  # hot only through their neighbours
+    hot = hot[hot["total"] > 0]
+    hot = hot.assign(_o=hot["pattern"].map(sp.emerging.PATTERNS.index)).sort_values(
+        ["_o", "recent", "final_z"], ascending=[True, False, False]).drop(columns="_o")
     n_cold = int(tab["pattern"].str.endswith("cold spot").sum())
     span = f"{n_steps} periods of {long_days} days"
     item.figure = {"area_id": tab["area_id"].tolist(), "pattern": tab["pattern"].tolist()}
@@ -207,6 +224,15 @@ def emerging_item(dataset: Dataset, shots: gpd.GeoDataFrame, end: pd.Timestamp, 
             f"Shootings, last {n_steps * long_days} days": count_labels(hot["total"], min_count),
             "Trend": trend,
         })
+    some = tab[(tab["pattern"] == "no pattern") & (tab["hot_steps"] > 0) & (tab["total"] > 0)]
+    if len(some):
+        some = some.sort_values(["hot_steps", "total"], ascending=False)
+        listed = [f"{names.get(a, a)} ({h} of {n_steps})" for a, h in zip(some["area_id"], some["hot_steps"])]
+        item.readings.append(f"Hot in some periods but with no pattern to name (not hot now, nor in "
+                             f"{MOSTLY_PCT}% of the periods): {name_list(listed)}.")
+    if swept:
+        item.readings.append(f"{swept} more area{'s are' if swept != 1 else ' is'} hot only through "
+                             "shootings next door (none inside them in the period); not listed.")
     if n_cold:
         item.readings.append(f"{n_cold} area{'s are' if n_cold != 1 else ' is a'} cold spot{'s' if n_cold != 1 else ''} "
                              "(fewer shootings than their surroundings would suggest).")
@@ -290,16 +316,27 @@ def dose_item(dataset: Dataset, *, min_count: int, seed: int) -> Item:
     bal = dosage.balance(counts, police_measure=pm, support_measure="visits", seed=seed)
     names = area_names(dataset["areas"])
     t = bal.table
-    flagged = t[t["class"] == "over-policed and underserved"].sort_values("imbalance", ascending=False)
-    if not len(flagged):
+    both = t[t["class"].isin(DOSE_CLASSES)].assign(_o=lambda d: d["class"].map(DOSE_CLASSES.index))
+    both = both.sort_values(["_o", "imbalance"], ascending=[True, False])
+    over = both[both["class"] == DOSE_CLASSES[0]]
+    more = both[both["class"] == DOSE_CLASSES[1]]
+    if len(over):
+        nm = over["area_id"].map(names).tolist()
+        item.readings.append(f"Police presence exceeds what the shootings call for while support is low in "
+                             f"{len(nm)} area{'s' if len(nm) != 1 else ''}: {name_list(nm)}.")
+    else:
         item.readings.append("No area gets clearly more police presence than its shootings call for while "
                              "support stays low.")
+    if len(more):
+        nm = more["area_id"].map(names).tolist()
+        item.readings.append(f"Police presence exceeds need (support not low) in {len(nm)} "
+                             f"area{'s' if len(nm) != 1 else ''}: {name_list(nm)}.")
+    if not len(both):
         return item
-    nm = flagged["area_id"].map(names).tolist()
-    item.readings.append(f"Police presence exceeds what the shootings call for while support is low in "
-                         f"{len(nm)} area{'s' if len(nm) != 1 else ''}: {name_list(nm)}.")
+    flagged = both
     item.table = pd.DataFrame({
-        "Area": nm,
+        "Area": flagged["area_id"].map(names).to_numpy(),
+        "Class": flagged["class"].to_numpy(),
         "Police presence / need (1 = as expected)": flagged["police_ratio"].round(1).to_numpy(),
         "Support / citywide (1 = average)": flagged["support_ratio"].round(2).to_numpy(),
     })
@@ -317,10 +354,10 @@ def _guard(fn: Callable[..., Item], key: str, title: str, page: str, *args, **kw
 
 
 def now_block(dataset: Dataset, *, min_count: int = 11, short_days: int = 7, long_days: int = 28,
-              history_days: int = 730, n_steps: int = 12,
+              history_days: int = 730, n_steps: int = 12, time_window: int = 1,
               spatial_bands_m: Sequence[float] = (0, 100, 200, 300, 400, 500, 600),
               temporal_bands_days: Sequence[float] = (0, 14, 28, 42, 56, 70),
-              permutations: int = 199, seed: int = 20261125) -> NowBlock:
+              permutations: int = 999, seed: int = 20261125) -> NowBlock:
     """Compute the Now block.
 
     Parameters
@@ -335,9 +372,11 @@ def now_block(dataset: Dataset, *, min_count: int = 11, short_days: int = 7, lon
         Shootings used for the Knox risk window (days before the data end).
     n_steps : int, default 12
         Steps of the emerging hot spot analysis.
+    time_window : int, default 1
+        Previous steps in each bin's neighbourhood (ArcGIS's neighbourhood time step).
     spatial_bands_m, temporal_bands_days : sequence of float
         Knox band edges (meters, days).
-    permutations : int, default 199
+    permutations : int, default 999
         Knox Monte Carlo permutations.
     seed : int
         Seed of the permutations and posterior draws.
@@ -351,14 +390,21 @@ def now_block(dataset: Dataset, *, min_count: int = 11, short_days: int = 7, lon
     shots = now_shootings(dataset)
     if not len(shots):
         return NowBlock(None, short_days, long_days, notes=["No shootings in these data."])
-    end = shots["occurred_at"].max()
+    from workbench.summary import _typical_end
+
+    end = _typical_end(shots["occurred_at"].dt.tz_convert(dataset.timezone))
+    stray = int((shots["occurred_at"] > end).sum())
     block = NowBlock(end, short_days, long_days)
+    if stray:
+        block.notes.append(f"The data end is taken as {end:%d %b %Y}: {count_text(stray, min_count, 'later record')} "
+                           "in sparse trailing months (an extract that lags) are left out.")
+        shots = shots[(shots["occurred_at"] <= end).to_numpy()].reset_index(drop=True)
     block.items.append(_guard(near_repeat_item, "near_repeat", "Active near-repeat zones", "01_places", dataset,
                               shots, end, long_days=long_days, history_days=history_days, min_count=min_count,
                               spatial_bands_m=spatial_bands_m, temporal_bands_days=temporal_bands_days,
                               permutations=permutations, seed=seed))
     block.items.append(_guard(emerging_item, "emerging", "Emerging hot spots", "01_places", dataset, shots, end,
-                              long_days=long_days, n_steps=n_steps, min_count=min_count))
+                              long_days=long_days, n_steps=n_steps, min_count=min_count, time_window=time_window))
     block.items.append(_guard(gaps_item, "gaps", "Co-response gaps", "03_response", dataset, shots, end,
                               short_days=short_days, long_days=long_days, min_count=min_count))
     block.items.append(_guard(dose_item, "dose", "Police presence against need and support", "05_dosage", dataset,
