@@ -1,4 +1,4 @@
-"""The ``workbench`` command line: ``synth``, ``validate``, ``map``, ``report`` and ``kernel``.
+"""The ``workbench`` command line: ``synth``, ``validate``, ``map``, ``report``, ``brief`` and ``kernel``.
 
 Exit codes (for schedulers): 0 success, 1 a report or notebook failed, 2 bad parameters or
 bad input data (nothing was written), 3 the privacy scan refused an export.
@@ -47,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     mp.add_argument("--crs", help="EPSG code of projected x/y coordinates, when known")
     mp.add_argument("--out", help="YAML file to write (default ./<file stem>-mapping.yaml)")
     mp.add_argument("--force", action="store_true", help="replace an existing --out file")
+    b = sub.add_parser("brief", help="write the one-page co-responder brief for the shootings of a day or week")
+    b.add_argument("--params", required=True, help="parameters YAML file")
+    b.add_argument("--date", required=True, help="first local day, YYYY-MM-DD")
+    b.add_argument("--days", type=int, default=1, help="days covered (7 for a week)")
+    b.add_argument("--out", help="HTML file (default reports/<run name>-briefs/brief-<date>.html)")
 
     k = sub.add_parser("kernel", help="register this environment's Jupyter kernel")
     k.add_argument("--install", action="store_true", help="install the kernelspec into sys.prefix")
@@ -71,6 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(ensure_kernel())
         return EXIT_OK
+    if args.command == "brief":
+        from workbench.report.brief import brief_command
+
+        return brief_command(args.params, args.date, days=args.days, out=args.out)
     from workbench.report.commands import report_command, validate_command
 
     if args.command == "validate":

@@ -19,9 +19,11 @@ from .errors import DataError, Problem
 from .flags import DataEnd, data_end, quality_flags
 from .loader import find_philadelphia, load_dataset
 from .mapping import DataSpec, TableMapping, read_params_data
+from .names import area_names
 from .quality import data_quality_summary
 
 __all__ = [
+    "area_names",
     "CODES",
     "COLUMNS",
     "GEO_TABLES",

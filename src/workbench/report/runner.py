@@ -547,6 +547,9 @@ def run_report(
             summary_text = json.dumps(summary, indent=2)
             check_export(summary_text, dataset, where="summary.json")
             (staging / "summary.json").write_text(summary_text, encoding="utf-8")
+        from .now import compute_now
+
+        now = compute_now(params, dataset)
         index_html = render_index(
             params,
             runs,
@@ -556,6 +559,7 @@ def run_report(
             finished=finished.isoformat(timespec="seconds"),
             summary=summary,
             changes=changes,
+            now=now,
         )
         check_export(index_html, dataset, where="index.html")  # policy rules: no ids in any index
         (staging / "index.html").write_text(index_html, encoding="utf-8")
