@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.data.dataset import Dataset
-from workbench.privacy import suppression_marker
+from workbench.privacy import count_text, enough, is_suppressed
 
 __all__ = [
     "SHOOTING_KINDS",
@@ -204,9 +204,7 @@ def _count_text(value: float | None, min_count: int) -> tuple[str, bool]:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return NOT_AVAILABLE, False
     v = int(round(value))
-    if 0 < v < min_count:
-        return suppression_marker(min_count), True
-    return f"{v:,}", False
+    return count_text(v, min_count), is_suppressed(v, min_count)
 
 
 def _fmt(value: float | None, unit: str) -> str:
@@ -294,7 +292,7 @@ def _ratio_number(key: str, label: str, unit: str, note: str, cur: float | None,
             vals.append((None, "not covered by these data" if v is prev else NOT_AVAILABLE, False))
         elif n == 0:
             vals.append((None, f"no {what}", False))
-        elif n < min_count:  # a share or median of very few people is hidden with its count
+        elif not enough(n, min_count):  # a share or median of very few people is hidden with its count
             vals.append((None, f"fewer than {min_count} {what}", True))
         else:
             vals.append((v, _fmt(v, unit), False))
@@ -452,13 +450,12 @@ def top_areas(dataset: Dataset, period: Period, min_count: int = 11, top: int = 
     j = j[~j.index.duplicated()]
     cur = j.loc[_in(j["occurred_at"], period.start, period.end)].groupby("area_id").size()
     prev = j.loc[_in(j["occurred_at"], period.prev_start, period.prev_end)].groupby("area_id").size()
-    cur = cur[cur >= min_count].sort_values(ascending=False, kind="stable").head(top)
+    cur = cur[enough(cur, min_count)].sort_values(ascending=False, kind="stable").head(top)
     if cur.empty:
         return pd.DataFrame(columns=cols)
     out = pd.DataFrame({"area_id": cur.index.astype(str), "shootings": cur.to_numpy().astype(int)})
     pv = prev.reindex(cur.index, fill_value=0).to_numpy()
-    marker = suppression_marker(min_count)
-    out["previous"] = [("" if not period.previous_complete else marker if 0 < v < min_count else str(int(v)))
+    out["previous"] = [("" if not period.previous_complete else count_text(int(v), min_count).replace(",", ""))
                        for v in pv]
     if "population" in areas.columns:
         pop = pd.to_numeric(areas.set_index(areas["area_id"].astype(str))["population"], errors="coerce")

@@ -66,6 +66,11 @@ class Dataset:
         Data-quality notes kept with the data (``{"table", "column", "note", "n_rows"}``):
         rows dropped by an ``on_bad_rows: drop`` policy, columns absent in the source, ...
         Shown by :func:`workbench.data.data_quality_summary`; never person-level.
+    identifiers : DataFrame, optional
+        Personal names kept *out of* the analysis tables (``person_id`` plus the name columns
+        of :data:`workbench.privacy.NAME_COLUMNS`; see :func:`workbench.data.load_dataset`).
+        Used only by the privacy scan; never written by :meth:`to_folder`, so names never
+        reach a notebook kernel.
     """
 
     tables: dict[str, pd.DataFrame]
@@ -74,6 +79,7 @@ class Dataset:
     name: str = "dataset"
     sources: dict[str, str] = field(default_factory=dict)
     notes: list[dict] = field(default_factory=list)
+    identifiers: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     # -- access -------------------------------------------------------------------------
     def has(self, *names: str) -> bool:
