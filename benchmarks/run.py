@@ -118,6 +118,15 @@ def _network() -> dict[str, Bench]:
     }
 
 
+def _privacy() -> dict[str, Bench]:
+    import privacy_bench  # benchmarks/privacy_bench.py, beside this file
+
+    return {
+        "name_scan": Bench(_self_timed(privacy_bench.name_scan), target_seconds=5.0, unit="names", self_timed=True),
+        "report_2m": Bench(_self_timed(privacy_bench.report_2m), unit="incidents", self_timed=True),
+    }
+
+
 BENCHMARKS: dict[str, Bench] = {
     "synth_tiny": Bench(_synth("tiny"), repeats=5, target_seconds=2.0, unit="victimizations"),
     "synth_demo": Bench(_synth("demo"), repeats=3, target_seconds=30.0, unit="victimizations"),
@@ -126,6 +135,7 @@ BENCHMARKS: dict[str, Bench] = {
     "survival_city": Bench(_survival_city, unit="referrals", self_timed=True),
     **_spatial(),
     **_network(),
+    **_privacy(),
 }
 
 

@@ -55,6 +55,7 @@ __all__ = [
     "DEFAULT_MIN_COUNT",
     "HIDDEN_TOTAL",
     "Finding",
+    "IdSet",
     "NameIndex",
     "PrivacyError",
     "check_export",
@@ -493,27 +494,32 @@ def forbidden_names(dataset: "Dataset") -> set[str]:
 #: A word of a name: letters, with inner apostrophes (O'Brien); hyphens split (Smith-Jones).
 _WORD = re.compile(r"([^\W\d_]+(?:['’][^\W\d_]+)*)")
 #: Tag and attribute names are markup, not text (attribute *values* are kept: tooltips leak too).
-_MARKUP = re.compile(r"</?[A-Za-z][\w:.-]*|[\w:.-]+=(?=[\"'])")
+_MARKUP = re.compile(r"</?[A-Za-z][\w:.-]*|(?<![\w:.-])[\w:.-]+=(?=[\"'])")
 #: Embedded images and fonts: no readable text.
 _DATA_URI = re.compile(r"data:[\w.+/-]+;base64,[A-Za-z0-9+/=]+")
 #: What may stand between the parts of one written name: spaces, tag boundaries, a hyphen.
 _SAME_NAME = re.compile(r"[\s\"'>/\-]*\Z")
 #: "Last, First".
 _COMMA_NAME = re.compile(r"[\s\"'>/]*,[\s\"'>/]*\Z")
-#: Between a name and an attribute written next to it.
-_NEXT_TO = re.compile(r"[\s\"'>/,:;()\[\]\-–—]{0,12}\Z")
 #: Person attributes that identify someone when written next to a name: an age, a birth date
 #: or year. Age bands ("aged 18-24", "age 25 to 34") and percentages are aggregates, not matched.
-_ATTRIBUTE = re.compile(
+_ATTRIBUTE_TEXT = (
     r"\bage[ds]?\b\s*:?\s*\d{1,3}\b"
     r"(?!\s*(?:(?:-|–|—|to|and|or)\s*\d|\+|%|(?:and|or)\s+(?:over|older|above|under|younger)))"
     r"|\b\d{1,3}\s*[-‐ ]?\s*(?:years?|yrs?)[\s-]*old\b"
     r"|\b\d{1,3}\s*y/?o\b"
     r"|\bborn\b(?:\s+(?:in|on))?\s*(?:\d{4}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4})\b"
     r"|\b(?:dob|d\.o\.b\.|date of birth)\b\s*:?\s*\d"
-    r"|\bb\.\s*\d{4}\b",
-    re.IGNORECASE,
+    r"|\bb\.\s*\d{4}\b"
 )
+_GAP = r"[\s\"'>/,:;()\[\]\-–—]{0,12}"
+#: A person attribute (age, birth date or year) written right after a name word ...
+_ATTR_AFTER = re.compile(_GAP + r"(" + _ATTRIBUTE_TEXT + r")", re.IGNORECASE)
+#: ... or right before it ("24-year-old Smith").
+_ATTR_BEFORE = re.compile(r"(" + _ATTRIBUTE_TEXT + r")" + _GAP + r"\Z", re.IGNORECASE)
+#: The token (a person id?) right after / before a name word.
+_ID_AFTER = re.compile(_GAP + r"([A-Za-z0-9_\-]+)")
+_ID_BEFORE = re.compile(r"(?<![A-Za-z0-9_\-])([A-Za-z0-9_\-]+)" + _GAP + r"\Z")
 
 
 @dataclass(frozen=True)
@@ -523,7 +529,7 @@ class NameIndex:
     Attributes
     ----------
     words : frozenset of str
-        Every word of every name, case-folded.
+        Every word of every name, in lower case.
     pairs : frozenset of tuple of str
         ``(given, family)`` word pairs that, written next to each other, are a person's full
         name: the first word with the second and with the last (``"John Smith"`` for
@@ -560,12 +566,12 @@ class NameIndex:
             if "," in n:  # "Last, First" -> "First Last"
                 last, _, first = n.partition(",")
                 n = f"{first} {last}"
-            toks = [t.casefold() for t in _WORD.findall(n)]
+            toks = [t.lower() for t in _WORD.findall(n)]
             words.update(toks)
             if len(toks) >= 2:
                 pairs.add((toks[0], toks[1]))
                 pairs.add((toks[0], toks[-1]))
-        common = _code_words() | {w.casefold() for o in ordinary for w in _WORD.findall(str(o))}
+        common = _code_words() | {w.lower() for o in ordinary for w in _WORD.findall(str(o))}
         return cls(frozenset(words), frozenset(pairs), frozenset(common & words))
 
 
@@ -591,7 +597,7 @@ def ordinary_words(dataset: "Dataset", max_distinct: int = 5000) -> set[str]:
                 continue
             u = pd.unique(s.dropna().astype(str))
             if len(u) <= max_distinct:
-                out.update(w.casefold() for v in u for w in _WORD.findall(v.replace("_", " ")))
+                out.update(w.lower() for v in u for w in _WORD.findall(v.replace("_", " ")))
     return out
 
 
@@ -599,14 +605,38 @@ def _context(text: str, start: int, end: int) -> str:
     return text[max(0, start - 40) : end + 40].replace("\n", " ")
 
 
-def _ids_in(text: str, ids: set[str]) -> tuple[set[str], list[tuple[str, int, int]]]:
+@dataclass(frozen=True)
+class IdSet:
+    """Person ids prepared for :func:`scan_html` (build once, scan many pages).
+
+    Attributes
+    ----------
+    tokens : frozenset of str
+        Ids that are whole tokens (letters, digits, ``_``, ``-``): one set lookup per page token.
+    other : frozenset of str
+        Unusual ids with spaces or punctuation (searched as text).
+    """
+
+    tokens: frozenset
+    other: frozenset
+
+    @classmethod
+    def of(cls, ids: Iterable[str]) -> "IdSet":
+        """Ids as strings, without blanks and without numeric ids shorter than
+        :data:`MIN_NUMERIC_ID_DIGITS` digits (they look like counts)."""
+        ids = {str(i) for i in ids if str(i).strip()}
+        ids = {i for i in ids if not (i.isdigit() and len(i) < MIN_NUMERIC_ID_DIGITS)}
+        tokens = {i for i in ids if _TOKEN_FULL.match(i)}
+        return cls(frozenset(tokens), frozenset(ids - tokens))
+
+
+def _ids_in(text: str, ids: IdSet) -> tuple[set[str], list[tuple[str, int, int]]]:
     """Ids present in ``text`` and (id, start, end) of each one's first occurrence.
 
     One pass over the page's tokens with a set lookup; positions are looked for only when an
     id is present.
     """
-    tokenlike = {i for i in ids if _TOKEN_FULL.match(i)}
-    present = set(_TOKEN.findall(text)) & tokenlike if tokenlike else set()
+    present = set(_TOKEN.findall(text)) & ids.tokens if ids.tokens else set()
     first: dict[str, tuple[str, int, int]] = {}
     if present:
         for m in _TOKEN.finditer(text):
@@ -615,7 +645,7 @@ def _ids_in(text: str, ids: set[str]) -> tuple[set[str], list[tuple[str, int, in
                 first[tok] = (tok, m.start(), m.end())
                 if len(first) == len(present):
                     break
-    for i in ids - tokenlike:  # unusual ids with spaces or punctuation
+    for i in ids.other:  # unusual ids with spaces or punctuation
         pos = text.find(i)
         if pos >= 0:
             present.add(i)
@@ -633,63 +663,59 @@ def _scan_names(text: str, index: NameIndex, ids_present: set[str] | frozenset =
     if not index.words:
         return []
     clean = _MARKUP.sub(" ", _DATA_URI.sub(" ", text))
-    parts = _WORD.split(clean)  # gap, word, gap, word, ..., gap
-    tokens = parts[1::2]
-    if not tokens:
-        return []
-    gaps = parts[2::2]  # gaps[i] lies between tokens[i] and tokens[i + 1]
-    low = [t.casefold() for t in tokens]
-    words = index.words
-    hit = np.fromiter((w in words for w in low), dtype=bool, count=len(low))
-    ends = np.cumsum(np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts)))
-    tok_start, tok_end = ends[0::2][: len(tokens)], ends[1::2]
+    lower = clean.lower()
+    if len(lower) != len(clean):  # a rare letter whose lower case is longer: word by word
+        lower = _WORD.sub(lambda m: m.group(0).lower(), clean)
+    parts = _WORD.split(lower)  # gap, word, gap, word, ..., gap (lower case)
+    low = parts[1::2]
     found: dict[str, Finding] = {}
 
-    def add(i: int, j: int, what: str = "") -> None:
-        value = clean[tok_start[i] : tok_end[j]]
-        key = "name:" + " ".join(low[i : j + 1])
-        if key not in found:
-            found[key] = Finding("name", value + what, _context(clean, int(tok_start[i]), int(tok_end[j])))
+    def add(value: str, key: str, what: str = "") -> None:
+        if "name:" + key not in found:
+            pos = max(lower.find(value.lower()), 0)
+            found["name:" + key] = Finding("name", clean[pos : pos + len(value)] + what,
+                                           _context(clean, pos, pos + len(value)))
 
-    # full names: two name words written together, in either order
-    both = np.flatnonzero(hit[:-1] & hit[1:])
-    for i in both:
-        a, b = low[i], low[i + 1]
-        if (a, b) in index.pairs and _SAME_NAME.match(gaps[i]):
-            add(i, i + 1)
-        elif (b, a) in index.pairs and _COMMA_NAME.match(gaps[i]):
-            add(i, i + 1)
-    # "John A. Smith": a middle initial between the two
-    skip = np.flatnonzero(hit[:-2] & hit[2:])
-    for i in skip:
-        if len(tokens[i + 1]) == 1 and (low[i], low[i + 2]) in index.pairs \
-                and re.fullmatch(r"[\s\"'>/]*", gaps[i]) and re.fullmatch(r"\.?[\s\"'>/]*", gaps[i + 1]):
-            add(i, i + 2)
-    # one name word (capitalized, as names are written) right next to a person attribute
-    spans = [(m.start(), m.end()) for m in _ATTRIBUTE.finditer(clean)]
-    single = index.single
-    spans += _id_spans(clean, set(ids_present))
-    for s, e in spans:
-        i = int(np.searchsorted(tok_end, s, side="right")) - 1  # word before the attribute
-        if i >= 0 and low[i] in single and tokens[i][:1].isupper() and _NEXT_TO.match(clean[tok_end[i] : s]):
-            add(i, i, " [next to: " + clean[s:e] + "]")
-        j = int(np.searchsorted(tok_start, e, side="left"))  # word after it
-        if j < len(tokens) and low[j] in single and tokens[j][:1].isupper() \
-                and re.fullmatch(r"[\s\"'>/,:;()\[\]\-–—]{0,12}", clean[e : tok_start[j]]):
-            add(j, j, " [next to: " + clean[s:e] + "]")
+    present = set(low) & index.words  # one set operation over the page's words
+    if len(present) >= 1 and len(low) >= 2:
+        gaps = parts[2::2]  # gaps[i] lies between low[i] and low[i + 1]
+        hit = np.fromiter(map(present.__contains__, low), dtype=bool, count=len(low))
+        # full names: two name words written together, in either order
+        for i in np.flatnonzero(hit[:-1] & hit[1:]):
+            a, b = low[i], low[i + 1]
+            if ((a, b) in index.pairs and _SAME_NAME.match(gaps[i])) or \
+                    ((b, a) in index.pairs and _COMMA_NAME.match(gaps[i])):
+                add(a + gaps[i] + b, f"{a} {b}")
+        # "John A. Smith": a middle initial between the two
+        for i in np.flatnonzero(hit[:-2] & hit[2:]):
+            if len(low[i + 1]) == 1 and (low[i], low[i + 2]) in index.pairs \
+                    and re.fullmatch(r"[\s\"'>/]*", gaps[i]) and re.fullmatch(r"\.?[\s\"'>/]*", gaps[i + 1]):
+                add(low[i] + gaps[i] + low[i + 1] + gaps[i + 1] + low[i + 2], f"{low[i]} {low[i + 2]}")
+    # one name word (capitalized, as names are written) right next to a person attribute:
+    # only the words of the page that are names are looked at, each with an anchored match
+    single = present & index.single
+    if not single:
+        return list(found.values())
+    ends = np.cumsum(np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)))
+    for i in np.flatnonzero(np.fromiter(map(single.__contains__, low), dtype=bool, count=len(low))):
+        start, end = int(ends[2 * i]), int(ends[2 * i + 1])
+        word = clean[start:end]
+        if not word[:1].isupper():
+            continue
+        m = _ATTR_AFTER.match(clean, end, end + 60) or _ATTR_BEFORE.search(clean, max(0, start - 60), start)
+        if m is None and ids_present:
+            m = _ID_AFTER.match(clean, end, end + 80)
+            if m is None or m.group(1) not in ids_present:
+                m = _ID_BEFORE.search(clean, max(0, start - 80), start)
+                m = m if m is not None and m.group(1) in ids_present else None
+        if m is not None:
+            add(word, low[i], " [next to: " + m.group(1).strip() + "]")
     return list(found.values())
-
-
-def _id_spans(clean: str, present: set[str]) -> list[tuple[int, int]]:
-    """Every occurrence of the ids in ``present`` (ids found on the page) in ``clean``."""
-    if not present:
-        return []
-    return [(m.start(), m.end()) for m in _TOKEN.finditer(clean) if m.group(0) in present]
 
 
 def scan_html(
     html: str,
-    forbidden_ids: Iterable[str],
+    forbidden_ids: Iterable[str] | IdSet,
     names: Iterable[str] | NameIndex = (),
     report_ids: bool = True,
 ) -> list[Finding]:
@@ -699,8 +725,8 @@ def scan_html(
     ----------
     html : str
         The exported document.
-    forbidden_ids : iterable of str
-        Person ids (matched as whole tokens).
+    forbidden_ids : iterable of str or IdSet
+        Person ids (matched as whole tokens), or an :class:`IdSet` built from them once.
     names : iterable of str or NameIndex, optional
         Personal full names (``"First Last"``), or a :class:`NameIndex` built from them once.
     report_ids : bool, default True
@@ -730,9 +756,8 @@ def scan_html(
     names.
     """
     text = html_lib.unescape(html)
-    ids = {str(i) for i in forbidden_ids if str(i).strip()}
-    ids = {i for i in ids if not (i.isdigit() and len(i) < MIN_NUMERIC_ID_DIGITS)}
-    present, hits = _ids_in(text, ids) if ids else (set(), [])
+    ids = forbidden_ids if isinstance(forbidden_ids, IdSet) else IdSet.of(forbidden_ids)
+    present, hits = _ids_in(text, ids)
     found: list[Finding] = []
     if report_ids:
         found += [Finding("person_id", i, _context(text, s, e)) for i, s, e in hits]
@@ -742,18 +767,25 @@ def scan_html(
     return found
 
 
-def name_index(dataset: "Dataset") -> NameIndex:
-    """:class:`NameIndex` of :func:`forbidden_names`, built once per dataset and reused."""
-    key = tuple((id(df), len(df), tuple(df.columns)) for df in _name_frames(dataset))
-    cached = getattr(dataset, "_privacy_name_index", None)
+def _scan_indexes(dataset: "Dataset") -> tuple[IdSet, NameIndex]:
+    """:class:`IdSet` and :class:`NameIndex` of a dataset, built once and reused for every page."""
+    frames = [dataset.get(t) for t in PERSON_ID_TABLES] + _name_frames(dataset)
+    key = tuple(None if df is None else (id(df), len(df), tuple(df.columns)) for df in frames)
+    cached = getattr(dataset, "_privacy_scan_indexes", None)
     if cached is not None and cached[0] == key:
         return cached[1]
-    index = NameIndex.from_names(forbidden_names(dataset), ordinary_words(dataset))
+    indexes = (IdSet.of(forbidden_ids(dataset)),
+               NameIndex.from_names(forbidden_names(dataset), ordinary_words(dataset)))
     try:
-        object.__setattr__(dataset, "_privacy_name_index", (key, index))
+        object.__setattr__(dataset, "_privacy_scan_indexes", (key, indexes))
     except (AttributeError, TypeError):  # pragma: no cover - a frozen or slotted dataset
         pass
-    return index
+    return indexes
+
+
+def name_index(dataset: "Dataset") -> NameIndex:
+    """:class:`NameIndex` of :func:`forbidden_names`, built once per dataset and reused."""
+    return _scan_indexes(dataset)[1]
 
 
 def check_export(html: str, dataset: "Dataset", where: str = "export", audience: str = "policy") -> None:
@@ -780,6 +812,7 @@ def check_export(html: str, dataset: "Dataset", where: str = "export", audience:
     """
     if audience not in AUDIENCES:
         raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}, got {audience!r}")
-    findings = scan_html(html, forbidden_ids(dataset), name_index(dataset), report_ids=audience == "policy")
+    ids, names = _scan_indexes(dataset)
+    findings = scan_html(html, ids, names, report_ids=audience == "policy")
     if findings:
         raise PrivacyError(findings, where=where, audience=audience)
