@@ -132,6 +132,13 @@ def _coverage() -> dict[str, Bench]:
 
     return {name: Bench(_self_timed(func), unit="data sets", self_timed=True)
             for name, func in hawkes_coverage.ALL.items()}
+def _privacy() -> dict[str, Bench]:
+    import privacy_bench  # benchmarks/privacy_bench.py, beside this file
+
+    return {
+        "name_scan": Bench(_self_timed(privacy_bench.name_scan), target_seconds=5.0, unit="names", self_timed=True),
+        "report_2m": Bench(_self_timed(privacy_bench.report_2m), unit="incidents", self_timed=True),
+    }
 
 
 BENCHMARKS: dict[str, Bench] = {
@@ -143,6 +150,7 @@ BENCHMARKS: dict[str, Bench] = {
     **_spatial(),
     **_network(),
     **_coverage(),
+    **_privacy(),
 }
 
 

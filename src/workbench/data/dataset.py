@@ -69,6 +69,11 @@ class Dataset:
     distance_unit : {'m', 'ft'}
         Unit pages *show* distances in (``data.distance_unit``); every analysis still
         computes in meters in :attr:`crs`. See :mod:`workbench.data.units`.
+    identifiers : DataFrame, optional
+        Personal names kept *out of* the analysis tables (``person_id`` plus the name columns
+        of :data:`workbench.privacy.NAME_COLUMNS`; see :func:`workbench.data.load_dataset`).
+        Used only by the privacy scan; never written by :meth:`to_folder`, so names never
+        reach a notebook kernel.
     """
 
     tables: dict[str, pd.DataFrame]
@@ -78,6 +83,7 @@ class Dataset:
     sources: dict[str, str] = field(default_factory=dict)
     notes: list[dict] = field(default_factory=list)
     distance_unit: str = "m"
+    identifiers: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     # -- access -------------------------------------------------------------------------
     def has(self, *names: str) -> bool:

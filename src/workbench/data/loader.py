@@ -94,7 +94,30 @@ def _read_boundary(spec: DataSpec, base_dir: Path | None) -> tuple[gpd.GeoDataFr
     return g, path.name
 
 
-def load_dataset(spec: DataSpec | dict | str | Path, base_dir: Path | None = None) -> Dataset:
+def separate_names(dataset: Dataset) -> Dataset:
+    """Move personal names out of ``people`` into ``dataset.identifiers`` (in place).
+
+    The name columns (:data:`workbench.privacy.NAME_COLUMNS`) are kept beside the tables with
+    ``person_id`` so the privacy scan can still refuse a page that shows them, but no analysis
+    table, contract folder or notebook kernel holds them.
+    """
+    from workbench.privacy import NAME_COLUMNS
+
+    people = dataset.tables.get("people")
+    if people is None:
+        return dataset
+    cols = [c for c in people.columns if c in NAME_COLUMNS]
+    if not cols:
+        return dataset
+    keep = ["person_id"] if "person_id" in people.columns else []
+    dataset.identifiers = people[keep + cols].copy()
+    dataset.tables["people"] = people.drop(columns=cols)
+    return dataset
+
+
+def load_dataset(
+    spec: DataSpec | dict | str | Path, base_dir: Path | None = None, keep_names: bool = False
+) -> Dataset:
     """Read, map and validate a city's data.
 
     Parameters
@@ -120,6 +143,12 @@ def load_dataset(spec: DataSpec | dict | str | Path, base_dir: Path | None = Non
         problems at once, each naming source, column, count and first ids.
     pydantic.ValidationError
         ``spec`` (a dict or the YAML's ``data:`` section) is not a valid :class:`DataSpec`.
+
+    Notes
+    -----
+    Personal names in ``people`` (``name``, ``full_name``, ``first_name``, ``last_name``) are
+    moved to ``dataset.identifiers`` unless ``keep_names=True`` (:func:`separate_names`): no
+    analysis needs them, and the report's privacy scan reads them from there.
     """
     spec, base_dir = _as_spec(spec, base_dir)
     engine = None
@@ -243,4 +272,4 @@ def load_dataset(spec: DataSpec | dict | str | Path, base_dir: Path | None = Non
     checked.notes = [n for n in checked.notes if n.get("kind") not in ("flag", "data_end")]
     checked.notes += flag_notes(checked)
     checked.distance_unit = spec.distance_unit
-    return checked
+    return checked if keep_names else separate_names(checked)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import Dataset
+from ..privacy import count_text, enough
 from ._base import Explorer, table_html
 
 __all__ = ["FILTERS", "FollowupExplorer"]
@@ -125,8 +126,8 @@ class FollowupExplorer(Explorer):
         covs = [c for c in survival.DEFAULT_COVARIATES
                 if c not in survival.CATEGORICAL or sub[c].nunique(dropna=True) >= 2]
         cox, note = None, ""
-        if int(sub["engaged"].sum()) < self.min_count:
-            note = f"Too few engagements ({int(sub['engaged'].sum())}) for a Cox model."
+        if not enough(int(sub["engaged"].sum()), self.min_count):
+            note = f"Too few engagements ({count_text(int(sub['engaged'].sum()), self.min_count, words=True)}) for a Cox model."
         else:
             try:
                 cox = survival.fit_cox(sub, covariates=covs, check=self.check_ph)

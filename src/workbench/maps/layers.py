@@ -28,6 +28,7 @@ from pyproj import Transformer
 from scipy.spatial import cKDTree
 
 from workbench.plots import palette as pal
+from workbench.privacy import enough
 
 __all__ = [
     "GI_COLORS",
@@ -249,7 +250,7 @@ def kde_visible(kd: Any, support_points: np.ndarray | None = None, min_count: in
         centers = np.column_stack([xx.ravel(), yy.ravel()])
         tree = cKDTree(np.asarray(support_points, float))
         n_near = tree.query_ball_point(centers, r=float(kd.bandwidth), return_length=True).reshape(ny, nx)
-        vis &= n_near >= min_count
+        vis &= enough(n_near, min_count)
     elif support_points is not None:
         vis[:] = False
     return vis

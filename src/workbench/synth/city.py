@@ -104,7 +104,8 @@ def resolve(scale: str | Scale, overrides: dict) -> tuple[Scale, Params]:
     return sc, params
 
 
-def generate_city(scale: str | Scale = "demo", seed: int = DEFAULT_SEED, **overrides) -> SyntheticCity:
+def generate_city(scale: str | Scale = "demo", seed: int = DEFAULT_SEED, incidents: int | None = None,
+                  **overrides) -> SyntheticCity:
     """Generate a synthetic city with known truth.
 
     Parameters
@@ -113,6 +114,10 @@ def generate_city(scale: str | Scale = "demo", seed: int = DEFAULT_SEED, **overr
         Preset from :data:`~workbench.synth.scales.SCALES` (or a custom :class:`Scale`).
     seed : int
         Seed of every random draw; the same seed gives identical tables.
+    incidents : int, optional
+        Expected number of incidents (shootings plus shots fired). The shootings follow the
+        scale; ``shots_fired_ratio`` is set so that the shots fired make up the rest (for
+        large-input benchmarks: ``generate_city("city", incidents=2_000_000)``; vectorized).
     **overrides
         Any field of :class:`Scale` or :class:`~workbench.synth.params.Params`
         (``contagion_branching=0.5``, ``years=2``, ...).
@@ -139,6 +144,9 @@ def generate_city(scale: str | Scale = "demo", seed: int = DEFAULT_SEED, **overr
     unit = hawkes.expected_counts(params, 1.0, horizon, doy0, p_plus)
     mu0 = sc.target_victimizations / unit["victimizations"]
     expected = hawkes.expected_counts(params, mu0, horizon, doy0, p_plus)
+    if incidents is not None:
+        ratio = max(0.0, float(incidents) / expected["incidents"] - 1.0)
+        params = dataclasses.replace(params, shots_fired_ratio=ratio)
     shoot = hawkes.simulate(geo, popn, params, mu0, horizon, doy0, rngs[2])
 
     # shots fired without a victim: seasonal background placed by disadvantage-weighted population
@@ -513,7 +521,7 @@ def synthetic_meta(scale: str, seed: int) -> dict:
 
 
 def write_city(scale: str = "demo", seed: int = DEFAULT_SEED, out: str | Path = "data/demo",
-               **overrides) -> Path:
+               incidents: int | None = None, **overrides) -> Path:
     """Generate a city and write its contract folder plus the truth files.
 
     Writes ``<table>.parquet`` and ``dataset.json`` (via :meth:`Dataset.to_folder`),
@@ -525,7 +533,7 @@ def write_city(scale: str = "demo", seed: int = DEFAULT_SEED, out: str | Path = 
     pathlib.Path
         The output folder.
     """
-    city = generate_city(scale, seed, **overrides)
+    city = generate_city(scale, seed, incidents=incidents, **overrides)
     out = Path(out)
     city.dataset.to_folder(out, extra_meta={"synthetic": synthetic_meta(city.truth["scale"]["name"],
                                                                         seed)})
