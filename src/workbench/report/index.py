@@ -51,14 +51,16 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 
 
 def _hide_password(source: str) -> str:
+    from workbench.redact import redact
+
     if "://" not in source:
-        return source
+        return redact(source)
     try:
         from sqlalchemy.engine import make_url
 
-        return make_url(source).render_as_string(hide_password=True)
-    except Exception:  # not a SQLAlchemy URL: show as is
-        return source
+        return redact(make_url(source).render_as_string(hide_password=True))
+    except Exception:  # not a SQLAlchemy URL: the generic redaction
+        return redact(source)
 
 
 #: Parameter keys whose values are secrets (pseudonymisation salts, passwords): never shown.
