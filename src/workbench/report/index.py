@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .export import REPORT_CSS, research_banner
+from .export import CSP_INDEX, REPORT_CSS, research_banner
 
 if TYPE_CHECKING:  # pragma: no cover
     from .params import ReportParams
@@ -234,6 +234,7 @@ def render_index(
     )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{e(CSP_INDEX)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{e(params.title)}</title><style>{_CSS}</style></head>
 <body>
