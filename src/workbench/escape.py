@@ -159,8 +159,78 @@ def sanitize_html(fragment: str) -> str:
         return tag == "a" and name == "href" and value.startswith("#")
 
     css = _css_sanitizer(CSSSanitizer)
-    return bleach.clean(fragment, tags=ALLOWED_TAGS, attributes=attr_ok, protocols=[], strip=False,
-                        strip_comments=True, css_sanitizer=css)
+    return bleach.clean(escape_cell_markup(fragment), tags=ALLOWED_TAGS, attributes=attr_ok, protocols=[],
+                        strip=False, strip_comments=True, css_sanitizer=css)
+
+
+def escape_cell_markup(fragment: str) -> str:
+    """Show any markup *inside* table cells (``td``, ``th``, ``caption``) as text.
+
+    pandas ``Styler`` and ``to_html`` write cell text as it is; a table cell never holds markup
+    of its own, so a tag there came from data: ``<b>x</b>`` in a provider name is shown as
+    ``<b>x</b>``, not bold.
+    """
+    from html.parser import HTMLParser
+
+    cells = {"td", "th", "caption"}
+
+    class _P(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=False)
+            self.out: list[str] = []
+            self.depth = 0  # open cells
+
+        def _text(self, raw: str) -> None:
+            self.out.append(_html.escape(raw, quote=False))
+
+        def handle_starttag(self, tag, attrs):
+            raw = self.get_starttag_text() or ""
+            if self.depth and tag not in cells:
+                self._text(raw)
+            else:
+                self.out.append(raw)
+                if tag in cells:
+                    self.depth += 1
+
+        def handle_startendtag(self, tag, attrs):
+            raw = self.get_starttag_text() or ""
+            self._text(raw) if self.depth else self.out.append(raw)
+
+        def handle_endtag(self, tag):
+            raw = f"</{tag}>"
+            if tag in cells and self.depth:
+                self.depth -= 1
+                self.out.append(raw)
+            elif self.depth:
+                self._text(raw)
+            else:
+                self.out.append(raw)
+
+        def handle_data(self, data):
+            self._text(data) if self.depth else self.out.append(data)
+
+        def handle_entityref(self, name):
+            self.out.append(f"&{name};")
+
+        def handle_charref(self, name):
+            self.out.append(f"&#{name};")
+
+        def handle_comment(self, data):
+            pass
+
+        def handle_decl(self, decl):
+            pass
+
+        def unknown_decl(self, data):
+            pass
+
+        def handle_pi(self, data):
+            pass
+
+    p = _P()
+    p.feed(fragment)
+    p.close()
+    return "".join(p.out)
 
 
 _CSS = None
