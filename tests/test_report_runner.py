@@ -17,20 +17,23 @@ from workbench import __version__
 from workbench.data.dataset import Dataset
 from workbench.report import NotebookError, run_batch, run_report
 from workbench.report.commands import format_summary
+from workbench.report.guard import write_marker
 from workbench.report.publish import clean_stale
 
 GOOD = "<html><body>last good report</body></html>"
 
 
 def _last_good(target: Path) -> Path:
-    """A previously published report (only its bytes matter here)."""
+    """A previously published report (its bytes and the workbench's report marker)."""
     target.mkdir(parents=True)
     (target / "index.html").write_text(GOOD)
+    write_marker(target, target.name, "policy", __version__)
     return target
 
 
 def _leftovers(parent: Path) -> list[str]:
-    return sorted(p.name for p in parent.iterdir() if p.name.startswith("."))
+    """Hidden leftovers beside a report (a lock file of a killed run is stale, not a leftover)."""
+    return sorted(p.name for p in parent.iterdir() if p.name.startswith(".") and not p.name.endswith(".lock"))
 
 
 def test_run_publishes_index_and_replaces_old_report(write_params, tiny_city, tmp_path):
@@ -67,7 +70,7 @@ def test_failing_notebook_keeps_failed_copy_and_last_good_report(write_params, t
     assert e.kept.parent == target.parent / "_failed" and e.kept.name.startswith("t-")
     assert (e.kept / "fail.ipynb").is_file()
     assert (target / "index.html").read_text() == GOOD
-    assert sorted(p.name for p in target.iterdir()) == ["index.html"]
+    assert sorted(p.name for p in target.iterdir()) == [".workbench-report.json", "index.html"]
     assert _leftovers(target.parent) == []
 
 

@@ -1,7 +1,9 @@
 """The ``workbench`` command line: ``synth``, ``validate``, ``map``, ``report``, ``brief`` and ``kernel``.
 
-Exit codes (for schedulers): 0 success, 1 a report or notebook failed, 2 bad parameters or
-bad input data (nothing was written), 3 the privacy scan refused an export.
+Exit codes (for schedulers): 0 success, 1 a report or notebook failed, 2 bad parameters, bad
+input data or an output folder the workbench did not make (nothing was written), 3 the privacy
+scan refused an export, 4 another run is writing the same report folder (retry later). A run
+ended by SIGTERM or SIGHUP exits with 128 + the signal number after removing its staging folder.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_PRIVACY = 3
+EXIT_BUSY = 4
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -42,8 +42,11 @@ class Problem:
     hint: str = ""
 
     def __str__(self) -> str:
-        where = self.source if self.column is None else f"{self.source}, column '{self.column}'"
-        text = f"{where}: {self.message}"
+        from workbench.redact import redact
+
+        source = redact(self.source)  # a database URL never shows its password
+        where = source if self.column is None else f"{source}, column '{self.column}'"
+        text = f"{where}: {redact(self.message)}"
         if self.n_rows:
             text += f" ({self.n_rows} row{'s' if self.n_rows != 1 else ''}"
             if self.first_ids:

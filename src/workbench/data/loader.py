@@ -155,7 +155,7 @@ def load_dataset(
     folder: Path | None = None
     meta: dict = {}
     if spec.is_sql:
-        engine = sql_engine(spec.sql_url(base_dir))
+        engine = sql_engine(spec.sql_url(base_dir), spec.password_env)
         try:
             available = sql_tables(engine)
         except Exception as exc:  # noqa: BLE001

@@ -340,6 +340,9 @@ class DataSpec(_Strict):
         (or before) the gap, or refuse them.
     synthetic : Synthetic, optional
         Scale and seed for the report runner to generate the folder when it is missing.
+    password_env : str, optional
+        Name of an environment variable holding the database password (SQL sources only), so
+        that no password sits in the YAML; ``PGPASSWORD`` and ``~/.pgpass`` work too.
     tables : dict of TableMapping
         Per-table mapping; tables not listed are read from contract-named files or SQL tables
         when present.
@@ -357,6 +360,7 @@ class DataSpec(_Strict):
     ambiguous_times: Literal["earliest", "latest", "error"] = "earliest"
     nonexistent_times: Literal["shift_forward", "shift_backward", "error"] = "shift_forward"
     synthetic: Synthetic | None = None
+    password_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     tables: dict[str, TableMapping] = Field(default_factory=dict)
 
     @field_validator("tables", mode="before")

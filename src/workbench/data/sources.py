@@ -226,15 +226,28 @@ def _with_driver(url: str) -> str:
     return url
 
 
-def sql_engine(url: str):
-    """A SQLAlchemy engine for ``url``; bad URLs become :class:`DataError`."""
+def sql_engine(url: str, password_env: str | None = None):
+    """A SQLAlchemy engine for ``url``; bad URLs become :class:`DataError` (password hidden).
+
+    ``password_env`` names an environment variable whose value becomes the password (never
+    part of a string that could be printed).
+    """
+    import os
+
     import sqlalchemy as sa
 
     url = _with_driver(url)
     try:
+        if password_env:
+            if password_env not in os.environ:
+                raise DataError.single(_safe_url(url), None, f"data.password_env: the environment "
+                                       f"variable {password_env} is not set")
+            return sa.create_engine(sa.make_url(url).set(password=os.environ[password_env]))
         return sa.create_engine(url)
+    except DataError:
+        raise
     except Exception as exc:  # noqa: BLE001
-        raise DataError.single(url, None, f"cannot open database: {exc}") from exc
+        raise DataError.single(_safe_url(url), None, f"cannot open database: {exc}") from exc
 
 
 def sql_tables(engine) -> set[str]:
@@ -257,7 +270,7 @@ def read_sql(engine, sql: str, label_url: str) -> SourceFrame:
             else:
                 df = pd.read_sql_table(sql, conn)
     except Exception as exc:  # noqa: BLE001
-        raise DataError.single(f"{label_url} {sql}", None, f"cannot read: {exc}") from exc
+        raise DataError.single(f"{_safe_url(label_url)} {sql}", None, f"cannot read: {exc}") from exc
     name = "query" if is_query else sql
     return SourceFrame(
         df.reset_index(drop=True),

@@ -27,6 +27,7 @@ from matplotlib.colors import to_hex
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
+from workbench.escape import html_text
 from workbench.plots import palette as pal
 from workbench.privacy import enough
 
@@ -181,9 +182,9 @@ def _geojson_layer(gdf: gpd.GeoDataFrame, name: str, colors: np.ndarray, fields:
                    show: bool, opacity: float = 0.65, weight: float = 0.5) -> folium.FeatureGroup:
     """One GeoJson overlay with per-feature colours (``_color``) and a tooltip."""
     g = _to_wgs84(gdf[fields + ["geometry"]].copy())
-    for f in fields:  # JSON-safe
+    for f in fields:  # JSON-safe; text HTML-escaped: folium's tooltip writes it as innerHTML
         if not pd.api.types.is_numeric_dtype(g[f]) or pd.api.types.is_bool_dtype(g[f]):
-            g[f] = g[f].astype(str)
+            g[f] = g[f].astype(str).map(html_text)
     g["_color"] = list(colors)
     fg = folium.FeatureGroup(name=name, show=show)
     folium.GeoJson(
@@ -376,6 +377,10 @@ def _point_layer(m: folium.Map, g: gpd.GeoDataFrame, name: str, show: bool, fiel
                  legend_title: str, palette: dict[str, str], kinds: pd.Series, *, radius: float,
                  weight: float, fill_opacity: float, stroke: str) -> folium.FeatureGroup:
     """Circle markers coloured by ``g["_color"]`` with tooltips, and a legend of the kinds present."""
+    g = g.copy()
+    for f in fields:  # text HTML-escaped: folium's tooltip writes it as innerHTML
+        if not pd.api.types.is_numeric_dtype(g[f]) or pd.api.types.is_bool_dtype(g[f]):
+            g[f] = g[f].astype(str).map(html_text)
     fg = folium.FeatureGroup(name=name, show=show)
     folium.GeoJson(
         g.to_json(drop_id=True),

@@ -75,6 +75,12 @@ class OfflineMap(folium.Map):
         super().__init__(location=location, tiles=tiles, zoom_start=zoom_start, **kwargs)
         self.has_tiles = bool(tiles)
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
+        """Folium's notebook HTML, marked as a workbench map in the output's metadata: the report
+        export keeps exactly these outputs' scripts (every other HTML output is sanitized,
+        :func:`workbench.escape.sanitize_html`)."""
+        return {"text/html": self._repr_html_()}, {"text/html": {"workbench_map": True}}
+
     def render(self, **kwargs: Any) -> None:
         figure = self.get_root()
         assert isinstance(figure, Figure), "You cannot render this Element if it is not in a Figure."

@@ -1,8 +1,11 @@
 """``workbench report`` and ``workbench validate``: exit codes, batches and the summary table.
 
 Exit codes (see :mod:`workbench.cli`): 0 success, 1 a notebook failed, 2 bad parameters or
-data (nothing written), 3 the privacy scan refused an export. A batch returns 0 when every
-report succeeded, otherwise the highest code of its reports (3 > 2 > 1).
+data, or an output folder the workbench did not make (nothing written), 3 the privacy scan
+refused an export, 4 another run is writing the same report folder (nothing touched; retry
+later). A batch returns 0 when every report succeeded, otherwise the highest code of its
+reports (4 > 3 > 2 > 1). Every message is passed through :func:`workbench.redact.redact`
+(no database password is ever printed or logged).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ __all__ = ["BatchItem", "format_summary", "report_command", "run_batch", "run_on
 
 log = logging.getLogger("workbench.report")
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_PRIVACY = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_PRIVACY, EXIT_BUSY = 0, 1, 2, 3, 4
 
 
 @dataclass
@@ -39,11 +42,14 @@ def _classify(exc: BaseException) -> tuple[int, str]:
     from workbench.data import DataError
     from workbench.privacy import PrivacyError
 
+    from .guard import FolderError, ReportBusyError
     from .params import ParameterError
     from .runner import NotebookError
 
-    if isinstance(exc, (ParameterError, DataError)):
+    if isinstance(exc, (ParameterError, DataError, FolderError)):
         return EXIT_BAD_INPUT, "bad input"
+    if isinstance(exc, ReportBusyError):
+        return EXIT_BUSY, "busy"
     if isinstance(exc, PrivacyError):
         return EXIT_PRIVACY, "privacy"
     if isinstance(exc, NotebookError):
@@ -64,6 +70,8 @@ def run_one(params: str, out: str | None = None, progress: bool = False) -> Batc
     progress : bool
         Show progress bars.
     """
+    from workbench.redact import redact
+
     from .runner import run_report
 
     item = BatchItem(params=str(params))
@@ -71,11 +79,11 @@ def run_one(params: str, out: str | None = None, progress: bool = False) -> Batc
         result = run_report(params, out=out, progress=progress)
     except Exception as exc:  # reported, not raised: one bad report must not sink a batch
         item.exit_code, item.status = _classify(exc)
-        item.detail = str(exc)
+        item.detail = redact(exc)
         if item.status == "error":
             log.exception("report %s: unexpected error", params)
         else:
-            log.error("report %s %s: %s", params, item.status, exc)
+            log.error("report %s %s: %s", params, item.status, item.detail)
         return item
     item.run_name = result.run_name
     item.index = str(result.index)
@@ -184,11 +192,14 @@ def format_summary(items: Sequence[BatchItem]) -> str:
 
 
 def _setup_logging(quiet: bool) -> None:
+    from workbench.redact import install_log_redaction
+
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.WARNING if quiet else logging.INFO,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+    install_log_redaction()  # database passwords never reach a log
 
 
 def report_command(
@@ -206,7 +217,7 @@ def report_command(
     Returns
     -------
     int
-        Exit code (0 ok, 1 failed, 2 bad input, 3 privacy).
+        Exit code (0 ok, 1 failed, 2 bad input, 3 privacy, 4 busy).
     """
     _setup_logging(quiet)
     if batch:
@@ -236,6 +247,7 @@ def validate_command(params: str) -> int:
 
     from workbench.data import DataError, load_dataset
     from workbench.overview import quality_table
+    from workbench.redact import redact
 
     from .params import ParameterError, load_params
     from .runner import ensure_synthetic
@@ -243,14 +255,14 @@ def validate_command(params: str) -> int:
     try:
         p = load_params(params)
     except ParameterError as exc:
-        print(exc, file=sys.stderr)
+        print(redact(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"Parameters OK: {params} (run {p.run_name!r}, notebooks {', '.join(p.notebooks)})")
     try:
         ensure_synthetic(p)
         dataset = load_dataset(p.data, base_dir=p.base_dir)
     except DataError as exc:
-        print(exc, file=sys.stderr)
+        print(redact(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"Data OK: {dataset.name} (time zone {dataset.timezone}, CRS {dataset.crs}, "
           f"sha256 {dataset.fingerprint()})")

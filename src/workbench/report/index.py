@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .export import REPORT_CSS, research_banner
+from .export import CSP_INDEX, REPORT_CSS, research_banner
 from .now import NOW_CSS, render_now
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,14 +52,16 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 
 
 def _hide_password(source: str) -> str:
+    from workbench.redact import redact
+
     if "://" not in source:
-        return source
+        return redact(source)
     try:
         from sqlalchemy.engine import make_url
 
-        return make_url(source).render_as_string(hide_password=True)
-    except Exception:  # not a SQLAlchemy URL: show as is
-        return source
+        return redact(make_url(source).render_as_string(hide_password=True))
+    except Exception:  # not a SQLAlchemy URL: the generic redaction
+        return redact(source)
 
 
 #: Parameter keys whose values are secrets (pseudonymisation salts, passwords): never shown.
@@ -239,6 +241,7 @@ def render_index(
     )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{e(CSP_INDEX)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{e(params.title)}</title><style>{_CSS}</style></head>
 <body>

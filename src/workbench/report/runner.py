@@ -47,11 +47,12 @@ from pathlib import Path
 from workbench import __version__
 from workbench.privacy import check_export
 
+from . import guard
 from .export import export_html
 from .index import render_index
 from .kernel import kernel_environment
 from .params import ParameterError, ReportParams, load_params
-from .publish import clean_stale, publish, staging_dir
+from .publish import publish, staging_dir
 
 __all__ = [
     "AUDIENCE_FILE",
@@ -496,6 +497,7 @@ def run_report(
     target = Path(out) if out is not None else default_out(params)
     target = target.absolute()
     check_out_folder(params, target)
+    guard.check_replaceable(target)  # refused before anything is read or written
     research = params.audience == "research"
     kept_name = report_folder_name(params)  # failed research notebooks are kept as <run>-research-*
     started = _now()
@@ -505,8 +507,8 @@ def run_report(
     fingerprint = dataset.fingerprint()
     log.info("report %s: data %s validated (sha256 %s)", params.run_name, dataset.name, fingerprint[:12])
 
-    clean_stale(target)
-    staging = staging_dir(target)
+    run_guard = guard.RunGuard(target, params.run_name)  # lock, private staging, signals
+    staging = run_guard.start()
     try:
         work = staging / "_work"
         data_dir = dataset.to_folder(work / "data", extra_meta={"fingerprint": fingerprint})
@@ -565,10 +567,11 @@ def run_report(
         (staging / "index.html").write_text(index_html, encoding="utf-8")
         if research:
             (staging / AUDIENCE_FILE).write_text(_AUDIENCE_TEXT, encoding="utf-8")
+        guard.write_marker(staging, params.run_name, params.audience, __version__)
         publish(staging, target)
+        run_guard.published(params.audience)
     finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+        run_guard.close()
     for r in runs:  # paths now inside the published folder
         r.html = target / r.html.name if r.html else None
         r.ipynb = target / "notebooks" / f"{r.name}.ipynb"
