@@ -30,6 +30,7 @@ import pandas as pd
 from workbench import spatial as sp
 from workbench.data.dataset import Dataset
 from workbench.data.names import area_names
+from workbench.privacy import enough
 
 from ._common import count_labels, count_text, name_list, round_people
 from .now import now_shootings
@@ -253,7 +254,7 @@ def brief(dataset: Dataset, date: Any, *, days: int = 1, min_count: int = 11, zo
     table = table.sort_values(["shootings", "residents"], ascending=False).reset_index(drop=True)
 
     def share(aid: str) -> str:
-        if aid not in refs.index or refs.loc[aid, "referrals"] < min_count:
+        if aid not in refs.index or not enough(refs.loc[aid, "referrals"], min_count):
             return f"fewer than {min_count} referrals" if aid in refs.index else "no referrals"
         return f"{refs.loc[aid, 'open'] / refs.loc[aid, 'referrals']:.0%}"
 
