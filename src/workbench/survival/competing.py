@@ -253,7 +253,7 @@ def cause_specific_cox(
         t = table.assign(_event=table[event].eq(cause))
         n_ev = int(t["_event"].sum())
         if n_ev < min_events:
-            out[cause] = CoxResult.unfitted(f"no model: {n_ev} {cause} outcome(s), fewer than the {min_events} needed",
+            out[cause] = CoxResult.unfitted(f"no model: fewer {cause} outcomes than the {min_events} needed",
                                             len(t), n_ev)
             continue
         out[cause] = fit_cox(t, covariates, reference, duration=duration, event="_event", check=check,

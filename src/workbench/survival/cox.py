@@ -231,7 +231,7 @@ def _converged(caught: list[warnings.WarningMessage]) -> tuple[bool, str]:
 
 def _first_sentence(msg: str) -> str:
     msg = " ".join(msg.split())
-    for stop in (" For example", " Try ", " See https"):
+    for stop in (" For example", " Try ", " See https", " Please see"):
         msg = msg.split(stop)[0]
     return msg.strip() or "no message"
 

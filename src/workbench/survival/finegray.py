@@ -356,7 +356,7 @@ def fine_gray(
     covariates = [c for c in covariates if c in table.columns]
     n_ev = int(table[event].eq(cause).sum())
     if n_ev < min_events:
-        return CoxResult.unfitted(f"no Fine-Gray model: {n_ev} {cause} outcome(s), fewer than the {min_events} needed",
+        return CoxResult.unfitted(f"no Fine-Gray model: fewer {cause} outcomes than the {min_events} needed",
                                   len(table), n_ev)
     design, cols, refs, dropped = cox_design(table.assign(_ev=table[event].eq(cause)), covariates, reference,
                                              duration=duration, event="_ev")
