@@ -17,13 +17,9 @@ zero times, and against ``cmprsk::cuminc``.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
-
-from workbench._warnings import StatisticalWarning
 
 from .cox import DEFAULT_COVARIATES, CoxResult, fit_cox
 from .engagement import OUTCOMES

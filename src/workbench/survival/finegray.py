@@ -90,7 +90,7 @@ class FineGrayFitter:
     >>> df = simulate_fine_gray(400, beta1=(0.5, -0.5), seed=1)
     >>> fg = FineGrayFitter().fit(df, "time", "status", event_of_interest=1)
     >>> fg.params_.round(1).tolist(), fg.n_events_
-    ([0.5, -0.5], 123)
+    ([0.5, -0.5], 87)
     >>> cif = fg.predict_cumulative_incidence(pd.DataFrame({"x1": [0.0], "x2": [0.0]}), times=[1.0, 5.0])
     >>> bool((cif.diff().dropna() >= 0).all().all())
     True
