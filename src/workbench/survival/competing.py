@@ -152,7 +152,8 @@ def cumulative_incidence(
 
     Examples
     --------
-    >>> t = pd.DataFrame({"outcome_days": [0.0, 0.0, 5.0, 9.0], "outcome": ["engaged", "declined", "engaged", "censored"]})
+    >>> t = pd.DataFrame({"outcome_days": [0.0, 0.0, 5.0, 9.0],
+    ...                   "outcome": ["engaged", "declined", "engaged", "censored"]})
     >>> c = cumulative_incidence(t, causes=["engaged", "declined"])
     >>> c[c["cause"] == "engaged"][["time", "cif"]].values.tolist()
     [[0.0, 0.25], [5.0, 0.5], [9.0, 0.5]]
@@ -249,7 +250,7 @@ def cause_specific_cox(
         t = table.assign(_event=table[event].eq(cause))
         n_ev = int(t["_event"].sum())
         if n_ev < min_events:
-            out[cause] = CoxResult.unfitted(f"no model: fewer {cause} outcomes than the {min_events} needed",
+            out[cause] = CoxResult.unfitted(f"fewer {cause} outcomes than the {min_events} needed",
                                             len(t), n_ev)
             continue
         out[cause] = fit_cox(t, covariates, reference, duration=duration, event="_event", check=check,

@@ -269,8 +269,8 @@ def robust_fit(make, fit, penalizer: float = 0.0, what: str = "model") -> tuple[
             params = getattr(model, "params_", None)
             if ok and params is not None and np.isfinite(np.asarray(params, float)).all():
                 note = "" if pen == penalizer else (
-                    f"The unpenalized {what} did not converge cleanly (lifelines: {first_problem}); it was refitted with a ridge "
-                    f"penalty of {pen:g}, the standard remedy for few events or separation, which shrinks the "
+                    f"The unpenalized {what} did not converge cleanly (lifelines: {first_problem}); it was "
+                    f"refitted with a ridge penalty of {pen:g}, the standard remedy for few events or separation, which shrinks the "
                     "estimates towards no association.")
                 if note:
                     warnings.warn(note, ConvergenceWarning, stacklevel=3)
@@ -326,7 +326,7 @@ def fit_cox(
     if n_ev == 0 or len(cols) == 0:
         reason = ("no events among the rows with complete covariates" if n_ev == 0 else
                   "no covariate varies among the rows with complete covariates")
-        return CoxResult.unfitted(f"no Cox model: {reason}", len(design), n_ev, dropped, refs, strata)
+        return CoxResult.unfitted(reason, len(design), n_ev, dropped, refs, strata)
     cph, pen, note, reason = robust_fit(
         lambda pen: CoxPHFitter(alpha=alpha, penalizer=pen),
         lambda m: m.fit(design, duration_col=duration, event_col=event, strata=list(strata or []) or None),

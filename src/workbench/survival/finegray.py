@@ -356,18 +356,18 @@ def fine_gray(
     covariates = [c for c in covariates if c in table.columns]
     n_ev = int(table[event].eq(cause).sum())
     if n_ev < min_events:
-        return CoxResult.unfitted(f"no Fine-Gray model: fewer {cause} outcomes than the {min_events} needed",
+        return CoxResult.unfitted(f"fewer {cause} outcomes than the {min_events} needed",
                                   len(table), n_ev)
     design, cols, refs, dropped = cox_design(table.assign(_ev=table[event].eq(cause)), covariates, reference,
                                              duration=duration, event="_ev")
     if not len(cols):
-        return CoxResult.unfitted("no Fine-Gray model: no covariate varies", len(design), n_ev, dropped, refs)
+        return CoxResult.unfitted("no covariate varies", len(design), n_ev, dropped, refs)
     status = table.loc[design.index, event].map(
         lambda v: v if v in causes else "censored").to_numpy(object)
     d = design[[duration] + list(cols)].assign(_status=status)
     n_ev = int((status == cause).sum())
     if n_ev == 0:
-        return CoxResult.unfitted("no Fine-Gray model: no events among rows with complete covariates",
+        return CoxResult.unfitted("no events among the rows with complete covariates",
                                   len(d), 0, dropped, refs)
     fg, pen, note, reason = robust_fit(
         lambda pen: FineGrayFitter(alpha=alpha, penalizer=pen),

@@ -142,15 +142,16 @@ def engagement_page(
     covs = [c for c in covariates if c in table.columns and table[c].nunique(dropna=True) >= 2]
     n_eng = int(table["engaged"].sum())
     if n_eng < need:
-        cox = CoxResult.unfitted(f"no Cox model: fewer engagements than the {need} a model needs", n, n_eng)
+        cox = CoxResult.unfitted(f"fewer engagements than the {need} a model needs", n, n_eng)
     else:
         cox = fit_cox(table, covariates=covs)
     if not cox.fitted:
-        notes.append(f"Cox model of engagement: {cox.reason}.")
+        notes.append(f"Cox model of engagement: not estimated, {cox.reason}.")
     elif cox.note:
         notes.append(f"Cox model of engagement: {cox.note}")
     if cox.stratified is not None and (cox.stratified.note or not cox.stratified.fitted):
-        notes.append("Stratified Cox model of engagement: " + (cox.stratified.note or cox.stratified.reason + "."))
+        notes.append("Stratified Cox model of engagement: "
+                     + (cox.stratified.note or f"not estimated, {cox.stratified.reason}."))
 
     cif = cumulative_incidence(table)
     at = incidence_at(cif, list(horizons)) if len(cif) else pd.DataFrame(
@@ -163,12 +164,12 @@ def engagement_page(
     cs = cause_specific_cox(table, covariates=covs, min_events=need)
     for cause, r in cs.items():
         if not r.fitted:
-            notes.append(f"Cause-specific Cox model of {cause}: {r.reason}.")
+            notes.append(f"Cause-specific Cox model of {cause}: not estimated, {r.reason}.")
         elif r.note:
             notes.append(f"Cause-specific Cox model of {cause}: {r.note}")
     fg = fine_gray(table, "engaged", covariates=covs, min_events=need)
     if not fg.fitted:
-        notes.append(f"Fine-Gray model of engagement: {fg.reason}.")
+        notes.append(f"Fine-Gray model of engagement: not estimated, {fg.reason}.")
     elif fg.note:
         notes.append(f"Fine-Gray model of engagement: {fg.note}")
     return EngagementPage(table=table, rules=censoring_text(table), xmax=xmax, ticks=ticks, km_all=km_all,
