@@ -15,7 +15,9 @@ the weighted partial likelihood; the robust (sandwich) standard errors clustered
 and the Breslow baseline cumulative subdistribution hazard -- which lifelines does not provide
 for late-entry data -- are computed here, vectorized. The robust variance treats
 :math:`\\hat G` as known (as ``coxph`` on ``finegray`` data does); ``crr`` adds a term for its
-estimation, a small difference that the R comparison test measures.
+estimation, a small difference that the R comparison test measures. Tied event times: lifelines'
+fit uses Efron's method, the residuals and the baseline use Breslow's (as ``crr`` does); the two
+coincide without ties.
 
 The subdistribution hazard ratio answers "how does this covariate change the *chance* that this
 outcome happens by a given time, other outcomes being possible" -- the question the cumulative
