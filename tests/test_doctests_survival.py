@@ -8,7 +8,7 @@ import importlib
 
 import pytest
 
-MODULES = ["workbench.survival.competing", "workbench.survival.engagement", "workbench.survival.finegray",
+MODULES = ["workbench.survival.competing", "workbench.survival.cox", "workbench.survival.engagement", "workbench.survival.finegray",
            "workbench.survival.page"]
 
 

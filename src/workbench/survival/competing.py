@@ -242,6 +242,16 @@ def cause_specific_cox(
     -------
     dict of str to CoxResult
         Every cause, fitted or not (``result.fitted``, ``result.reason``).
+
+    Examples
+    --------
+    >>> from workbench.synth import generate_city
+    >>> from workbench.survival import engagement_table
+    >>> cs = cause_specific_cox(engagement_table(generate_city("tiny", seed=3).dataset), covariates=["age"])
+    >>> {c: r.fitted for c, r in cs.items()}
+    {'engaged': True, 'declined': True, 'revictimized': False, 'lost': False}
+    >>> cs["lost"].reason
+    'fewer lost outcomes than the 10 needed'
     """
     if causes is None:
         causes = table.attrs.get("causes", OUTCOMES)

@@ -319,6 +319,16 @@ def fit_cox(
     Returns
     -------
     CoxResult
+        ``fitted`` False (empty summary, ``reason``) when no model can be fitted; ``penalizer``
+        and ``note`` say when the ridge-penalized refit was needed.
+
+    Examples
+    --------
+    >>> from workbench.synth import generate_city
+    >>> from workbench.survival import engagement_table
+    >>> res = fit_cox(engagement_table(generate_city("tiny", seed=3).dataset), covariates=["responder_type", "age"])
+    >>> res.fitted, res.summary["column"].tolist()[-1], list(res.confidence_intervals_.columns)
+    (True, 'age_per_decade', ['lower', 'upper'])
     """
     covariates = [c for c in covariates if c in table.columns]
     design, cols, refs, dropped = cox_design(table, covariates, reference, strata, duration, event)
