@@ -270,8 +270,8 @@ def robust_fit(make, fit, penalizer: float = 0.0, what: str = "model") -> tuple[
             if ok and params is not None and np.isfinite(np.asarray(params, float)).all():
                 note = "" if pen == penalizer else (
                     f"The unpenalized {what} did not converge cleanly (lifelines: {first_problem}); it was "
-                    f"refitted with a ridge penalty of {pen:g}, the standard remedy for few events or separation, which shrinks the "
-                    "estimates towards no association.")
+                    f"refitted with a ridge penalty of {pen:g}, the standard remedy for few events or "
+                    "separation, which shrinks the estimates towards no association.")
                 if note:
                     warnings.warn(note, ConvergenceWarning, stacklevel=3)
                 return model, pen, note, ""
