@@ -101,6 +101,16 @@ def _survival_city(workdir: Path) -> dict:
     return {"seconds": sum(steps.values()), "n": n, **{k: round(v, 3) for k, v in steps.items()}}
 
 
+def _fine_gray_demo(workdir: Path) -> dict:
+    """Fine-Gray model of engagement (decline, re-victimization, loss competing) on the demo city."""
+    from workbench.survival.benchmark import benchmark_fine_gray
+    from workbench.synth import generate_city
+
+    steps = benchmark_fine_gray(generate_city("demo", seed=20261125).dataset)
+    n = int(steps.pop("referrals"))
+    return {"seconds": steps["fine_gray_s"], "n": n, **{k: round(v, 3) for k, v in steps.items()}}
+
+
 def _self_timed(func: Callable[..., dict]) -> Callable[[Path], dict]:
     def run(workdir: Path) -> dict:
         record = dict(func(workdir))
@@ -147,6 +157,7 @@ BENCHMARKS: dict[str, Bench] = {
     "synth_city": Bench(_synth("city"), repeats=1, unit="victimizations"),
     "report_demo": Bench(_report_demo, repeats=1, target_seconds=120.0, unit="notebooks", setup=_demo_data),
     "survival_city": Bench(_survival_city, unit="referrals", self_timed=True),
+    "fine_gray_demo": Bench(_fine_gray_demo, target_seconds=30.0, unit="referrals", self_timed=True),
     **_spatial(),
     **_network(),
     **_coverage(),

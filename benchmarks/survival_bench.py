@@ -6,7 +6,7 @@ import time
 
 from workbench.data.dataset import Dataset
 
-__all__ = ["benchmark_survival"]
+__all__ = ["benchmark_fine_gray", "benchmark_survival"]
 
 
 def benchmark_survival(dataset: Dataset) -> dict[str, float]:
@@ -49,4 +49,31 @@ def benchmark_survival(dataset: Dataset) -> dict[str, float]:
     rv = revictimization_table(dataset)
     compare_revictimization(rv, weighted=True)
     out["revictimization_s"] = time.perf_counter() - t
+    return out
+
+
+def benchmark_fine_gray(dataset: Dataset) -> dict[str, float]:
+    """Wall-clock seconds of the Fine-Gray model of engagement on ``dataset`` (the page's model).
+
+    Returns
+    -------
+    dict
+        ``referrals``, ``events``, ``competing``, ``rows`` (weighted counting-process rows),
+        ``columns`` (model columns), ``fine_gray_s`` (the fit, robust variance included),
+        ``cause_specific_s`` (the engagement cause-specific Cox, for comparison).
+    """
+    from .competing import cause_specific_cox
+    from .engagement import engagement_table
+    from .finegray import fine_gray
+
+    table = engagement_table(dataset)
+    t = time.perf_counter()
+    res = fine_gray(table, "engaged")
+    out = {"referrals": float(len(table)), "fine_gray_s": time.perf_counter() - t}
+    t = time.perf_counter()
+    cause_specific_cox(table, causes=["engaged"])
+    out["cause_specific_s"] = time.perf_counter() - t
+    fg = res.model
+    out.update(events=float(res.events), competing=float(fg.n_competing_) if fg is not None else 0.0,
+               rows=float(fg.n_rows_) if fg is not None else 0.0, columns=float(len(res.summary)))
     return out

@@ -128,3 +128,16 @@ def test_final_outcomes_only_are_not_turned_into_lost(synthetic_tiny):
     assert set(tab.loc[tab["outcome"] == "lost", "referral_id"]) <= unreach
     at = S.incidence_at(S.cumulative_incidence(tab), [60, 120])
     assert at["cif"].notna().all()
+
+
+def test_loss_can_be_turned_off_and_follows_the_last_attempt(synthetic_tiny):
+    ds = synthetic_tiny.dataset
+    off = S.engagement_table(ds, lost_after_days=None)
+    assert not (off["outcome"] == "lost").any() and "Nobody is counted lost" in S.censoring_text(off)
+    tab = S.engagement_table(ds)
+    assert tab.attrs["followup_records"] == "attempts"
+    # a lost referral had no attempt of any kind in the lost_after_days before its loss date
+    fu = ds["followups"].merge(tab[["referral_id", "referred_at", "outcome", "outcome_days"]], on="referral_id")
+    lost = fu[fu["outcome_y"] == "lost"] if "outcome_y" in fu else fu[fu["outcome"] == "lost"]
+    days = (lost["attempted_at"] - lost["referred_at"]).dt.total_seconds() / 86400
+    assert (days <= lost["outcome_days"] - 30 + 1e-6).all()

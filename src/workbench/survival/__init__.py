@@ -6,6 +6,8 @@
   (:func:`kaplan_meier`);
 - :mod:`~workbench.survival.cox` -- Cox models with the proportional-hazards check kept as data
   (:func:`fit_cox`, :func:`cox_design`);
+- :mod:`~workbench.survival.page` -- every survival computation of the response page, robust to
+  small data (:func:`engagement_page`);
 - :mod:`~workbench.survival.competing` -- Aalen-Johansen cumulative incidence and cause-specific
   Cox models;
 - :mod:`~workbench.survival.finegray` -- Fine-Gray subdistribution hazard regression on
@@ -25,6 +27,7 @@ from .cox import CATEGORICAL, DEFAULT_COVARIATES, CoxResult, cox_design, fit_cox
 from .engagement import CENSORING_RULES, OUTCOMES, censoring_text, engagement_table, victimization_times
 from .finegray import FineGrayFitter, fine_gray, simulate_fine_gray
 from .km import KMResult, kaplan_meier
+from .page import HORIZONS, EngagementPage, engagement_page
 from .revictimization import (
     LITERATURE,
     PROPENSITY_COVARIATES,
@@ -45,6 +48,8 @@ __all__ = [
     "OUTCOMES",
     "PROPENSITY_COVARIATES",
     "CoxResult",
+    "EngagementPage",
+    "HORIZONS",
     "FineGrayFitter",
     "KMResult",
     "RevictimizationComparison",
@@ -58,6 +63,7 @@ __all__ = [
     "covariates_at",
     "cox_design",
     "cumulative_incidence",
+    "engagement_page",
     "engagement_table",
     "fine_gray",
     "fit_cox",

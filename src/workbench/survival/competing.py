@@ -17,13 +17,9 @@ zero times, and against ``cmprsk::cuminc``.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
-
-from workbench._warnings import StatisticalWarning
 
 from .cox import DEFAULT_COVARIATES, CoxResult, fit_cox
 from .engagement import OUTCOMES
@@ -156,7 +152,8 @@ def cumulative_incidence(
 
     Examples
     --------
-    >>> t = pd.DataFrame({"outcome_days": [0.0, 0.0, 5.0, 9.0], "outcome": ["engaged", "declined", "engaged", "censored"]})
+    >>> t = pd.DataFrame({"outcome_days": [0.0, 0.0, 5.0, 9.0],
+    ...                   "outcome": ["engaged", "declined", "engaged", "censored"]})
     >>> c = cumulative_incidence(t, causes=["engaged", "declined"])
     >>> c[c["cause"] == "engaged"][["time", "cif"]].values.tolist()
     [[0.0, 0.25], [5.0, 0.5], [9.0, 0.5]]
@@ -245,6 +242,16 @@ def cause_specific_cox(
     -------
     dict of str to CoxResult
         Every cause, fitted or not (``result.fitted``, ``result.reason``).
+
+    Examples
+    --------
+    >>> from workbench.synth import generate_city
+    >>> from workbench.survival import engagement_table
+    >>> cs = cause_specific_cox(engagement_table(generate_city("tiny", seed=3).dataset), covariates=["age"])
+    >>> {c: r.fitted for c, r in cs.items()}
+    {'engaged': True, 'declined': True, 'revictimized': False, 'lost': False}
+    >>> cs["lost"].reason
+    'fewer lost outcomes than the 10 needed'
     """
     if causes is None:
         causes = table.attrs.get("causes", OUTCOMES)
@@ -253,7 +260,7 @@ def cause_specific_cox(
         t = table.assign(_event=table[event].eq(cause))
         n_ev = int(t["_event"].sum())
         if n_ev < min_events:
-            out[cause] = CoxResult.unfitted(f"no model: {n_ev} {cause} outcome(s), fewer than the {min_events} needed",
+            out[cause] = CoxResult.unfitted(f"fewer {cause} outcomes than the {min_events} needed",
                                             len(t), n_ev)
             continue
         out[cause] = fit_cox(t, covariates, reference, duration=duration, event="_event", check=check,

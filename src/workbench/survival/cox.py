@@ -231,7 +231,7 @@ def _converged(caught: list[warnings.WarningMessage]) -> tuple[bool, str]:
 
 def _first_sentence(msg: str) -> str:
     msg = " ".join(msg.split())
-    for stop in (" For example", " Try ", " See https"):
+    for stop in (" For example", " Try ", " See https", " Please see"):
         msg = msg.split(stop)[0]
     return msg.strip() or "no message"
 
@@ -269,9 +269,9 @@ def robust_fit(make, fit, penalizer: float = 0.0, what: str = "model") -> tuple[
             params = getattr(model, "params_", None)
             if ok and params is not None and np.isfinite(np.asarray(params, float)).all():
                 note = "" if pen == penalizer else (
-                    f"The unpenalized {what} did not converge cleanly (lifelines: {first_problem}); it was refitted with a ridge "
-                    f"penalty of {pen:g}, the standard remedy for few events or separation, which shrinks the "
-                    "estimates towards no association.")
+                    f"The unpenalized {what} did not converge cleanly (lifelines: {first_problem}); it was "
+                    f"refitted with a ridge penalty of {pen:g}, the standard remedy for few events or "
+                    "separation, which shrinks the estimates towards no association.")
                 if note:
                     warnings.warn(note, ConvergenceWarning, stacklevel=3)
                 return model, pen, note, ""
@@ -319,6 +319,16 @@ def fit_cox(
     Returns
     -------
     CoxResult
+        ``fitted`` False (empty summary, ``reason``) when no model can be fitted; ``penalizer``
+        and ``note`` say when the ridge-penalized refit was needed.
+
+    Examples
+    --------
+    >>> from workbench.synth import generate_city
+    >>> from workbench.survival import engagement_table
+    >>> res = fit_cox(engagement_table(generate_city("tiny", seed=3).dataset), covariates=["responder_type", "age"])
+    >>> res.fitted, res.summary["column"].tolist()[-1], list(res.confidence_intervals_.columns)
+    (True, 'age_per_decade', ['lower', 'upper'])
     """
     covariates = [c for c in covariates if c in table.columns]
     design, cols, refs, dropped = cox_design(table, covariates, reference, strata, duration, event)
@@ -326,7 +336,7 @@ def fit_cox(
     if n_ev == 0 or len(cols) == 0:
         reason = ("no events among the rows with complete covariates" if n_ev == 0 else
                   "no covariate varies among the rows with complete covariates")
-        return CoxResult.unfitted(f"no Cox model: {reason}", len(design), n_ev, dropped, refs, strata)
+        return CoxResult.unfitted(reason, len(design), n_ev, dropped, refs, strata)
     cph, pen, note, reason = robust_fit(
         lambda pen: CoxPHFitter(alpha=alpha, penalizer=pen),
         lambda m: m.fit(design, duration_col=duration, event_col=event, strata=list(strata or []) or None),
