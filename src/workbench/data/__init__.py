@@ -11,13 +11,20 @@ Public API
 - :func:`find_philadelphia` -- the real Philadelphia folder beside the repository, if present.
 """
 
-from .checks import validate
-from .contract import CODES, COLUMNS, KEYS, REFERENCES, SCHEMAS, ColumnSpec, Reference
-from .dataset import GEO_TABLES, TABLES, Dataset
-from .errors import DataError, Problem
-from .loader import find_philadelphia, load_dataset
-from .mapping import DataSpec, TableMapping, read_params_data
-from .quality import data_quality_summary
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from workbench._lazy import lazy_exports
+
+if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
+    from .checks import validate
+    from .contract import CODES, COLUMNS, KEYS, REFERENCES, SCHEMAS, ColumnSpec, Reference
+    from .dataset import GEO_TABLES, TABLES, Dataset
+    from .errors import DataError, Problem
+    from .loader import find_philadelphia, load_dataset
+    from .mapping import DataSpec, TableMapping, read_params_data
+    from .quality import data_quality_summary
 
 __all__ = [
     "CODES",
@@ -40,3 +47,28 @@ __all__ = [
     "read_params_data",
     "validate",
 ]
+
+#: Public name -> submodule defining it; imported on first use.
+_NAMES = {
+    "validate": "checks",
+    "CODES": "contract",
+    "COLUMNS": "contract",
+    "KEYS": "contract",
+    "REFERENCES": "contract",
+    "SCHEMAS": "contract",
+    "ColumnSpec": "contract",
+    "Reference": "contract",
+    "GEO_TABLES": "dataset",
+    "TABLES": "dataset",
+    "Dataset": "dataset",
+    "DataError": "errors",
+    "Problem": "errors",
+    "find_philadelphia": "loader",
+    "load_dataset": "loader",
+    "DataSpec": "mapping",
+    "TableMapping": "mapping",
+    "read_params_data": "mapping",
+    "data_quality_summary": "quality",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _NAMES)

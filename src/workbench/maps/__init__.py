@@ -8,23 +8,30 @@
 - :func:`places_map` -- the whole map in ``'policy'`` or ``'researcher'`` mode.
 """
 
-from .build import MODES, places_map
-from .cells import CELL_SHAPES, DEFAULT_CELL_SIZES, cell_counts, cell_size_table, choose_cell_size, hex_cells
-from .layers import (
-    GI_COLORS,
-    Legend,
-    add_cells,
-    add_exposure_areas,
-    add_exposure_circles,
-    add_gi,
-    add_incidents,
-    add_kde,
-    add_places,
-    add_trauma,
-    class_colors,
-    kde_visible,
-)
-from .offline import OfflineMap, OfflineMapError, external_references, map_html, save_map
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from workbench._lazy import lazy_exports
+
+if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
+    from .build import MODES, places_map
+    from .cells import CELL_SHAPES, DEFAULT_CELL_SIZES, cell_counts, cell_size_table, choose_cell_size, hex_cells
+    from .layers import (
+        GI_COLORS,
+        Legend,
+        add_cells,
+        add_exposure_areas,
+        add_exposure_circles,
+        add_gi,
+        add_incidents,
+        add_kde,
+        add_places,
+        add_trauma,
+        class_colors,
+        kde_visible,
+    )
+    from .offline import OfflineMap, OfflineMapError, external_references, map_html, save_map
 
 __all__ = [
     "CELL_SHAPES",
@@ -53,3 +60,34 @@ __all__ = [
     "places_map",
     "save_map",
 ]
+
+#: Public name -> submodule defining it; imported on first use.
+_NAMES = {
+    "MODES": "build",
+    "places_map": "build",
+    "CELL_SHAPES": "cells",
+    "DEFAULT_CELL_SIZES": "cells",
+    "cell_counts": "cells",
+    "cell_size_table": "cells",
+    "choose_cell_size": "cells",
+    "hex_cells": "cells",
+    "GI_COLORS": "layers",
+    "Legend": "layers",
+    "add_cells": "layers",
+    "add_exposure_areas": "layers",
+    "add_exposure_circles": "layers",
+    "add_gi": "layers",
+    "add_incidents": "layers",
+    "add_kde": "layers",
+    "add_places": "layers",
+    "add_trauma": "layers",
+    "class_colors": "layers",
+    "kde_visible": "layers",
+    "OfflineMap": "offline",
+    "OfflineMapError": "offline",
+    "external_references": "offline",
+    "map_html": "offline",
+    "save_map": "offline",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _NAMES)

@@ -18,23 +18,30 @@
   (:func:`rolling_evaluation`, :class:`RollingEvaluation`).
 """
 
-from .cascades import attribute_sources
-from .exposure import exposure_arrays, network_exposure, steps_to_nearest
-from .graph import (
-    Graph,
-    coarrest_graph,
-    covictimization_graph,
-    degree_distribution,
-    graph_from_groups,
-    graph_summary,
-    victimization_events,
-)
-from .hawkes import NetworkHawkes
-from .history import PeopleHistory
-from .risk import evaluate_ranking, forward_evaluation, victims_between
-from .risklist import RiskList, calibration_table, ranking_metrics, risk_list
-from .rolling import MODEL_LABELS, MODELS, RollingEvaluation, default_cutoffs, rolling_evaluation
-from .simulate import simulate_network_hawkes
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from workbench._lazy import lazy_exports
+
+if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
+    from .cascades import attribute_sources
+    from .exposure import exposure_arrays, network_exposure, steps_to_nearest
+    from .graph import (
+        Graph,
+        coarrest_graph,
+        covictimization_graph,
+        degree_distribution,
+        graph_from_groups,
+        graph_summary,
+        victimization_events,
+    )
+    from .hawkes import NetworkHawkes
+    from .history import PeopleHistory
+    from .risk import evaluate_ranking, forward_evaluation, victims_between
+    from .risklist import RiskList, calibration_table, ranking_metrics, risk_list
+    from .rolling import MODEL_LABELS, MODELS, RollingEvaluation, default_cutoffs, rolling_evaluation
+    from .simulate import simulate_network_hawkes
 
 __all__ = [
     "Graph",
@@ -64,3 +71,35 @@ __all__ = [
     "victimization_events",
     "victims_between",
 ]
+
+#: Public name -> submodule defining it; imported on first use.
+_NAMES = {
+    "attribute_sources": "cascades",
+    "exposure_arrays": "exposure",
+    "network_exposure": "exposure",
+    "steps_to_nearest": "exposure",
+    "Graph": "graph",
+    "coarrest_graph": "graph",
+    "covictimization_graph": "graph",
+    "degree_distribution": "graph",
+    "graph_from_groups": "graph",
+    "graph_summary": "graph",
+    "victimization_events": "graph",
+    "NetworkHawkes": "hawkes",
+    "PeopleHistory": "history",
+    "evaluate_ranking": "risk",
+    "forward_evaluation": "risk",
+    "victims_between": "risk",
+    "RiskList": "risklist",
+    "calibration_table": "risklist",
+    "ranking_metrics": "risklist",
+    "risk_list": "risklist",
+    "MODEL_LABELS": "rolling",
+    "MODELS": "rolling",
+    "RollingEvaluation": "rolling",
+    "default_cutoffs": "rolling",
+    "rolling_evaluation": "rolling",
+    "simulate_network_hawkes": "simulate",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _NAMES)

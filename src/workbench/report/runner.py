@@ -549,7 +549,8 @@ class _RunLog:
                 f.write(f"{stamp} {text}\n")
             if self.echo:
                 print(f"[{self.run_name}] {text}", flush=True)
-        log.info("report %s: %s", self.run_name, text)
+        if not self.echo:  # printed already: not twice on a terminal that also shows the log
+            log.info("report %s: %s", self.run_name, text)
 
 
 @dataclass

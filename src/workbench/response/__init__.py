@@ -7,23 +7,30 @@
 - :mod:`~workbench.response.readings` -- plain-language sentences for report pages.
 """
 
-from .measures import (
-    GROUPINGS,
-    coresponse_coverage,
-    followup_rates,
-    monthly_trends,
-    referral_counts,
-    time_on_scene,
-)
-from .readings import count_text, coverage_readings, cox_readings, incidence_readings, km_readings, scene_readings
-from .tables import (
-    CORESPONDER_TYPES,
-    ResponseData,
-    data_end,
-    incident_areas,
-    infer_program_start,
-    prepare_response_data,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from workbench._lazy import lazy_exports
+
+if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
+    from .measures import (
+        GROUPINGS,
+        coresponse_coverage,
+        followup_rates,
+        monthly_trends,
+        referral_counts,
+        time_on_scene,
+    )
+    from .readings import count_text, coverage_readings, cox_readings, incidence_readings, km_readings, scene_readings
+    from .tables import (
+        CORESPONDER_TYPES,
+        ResponseData,
+        data_end,
+        incident_areas,
+        infer_program_start,
+        prepare_response_data,
+    )
 
 __all__ = [
     "CORESPONDER_TYPES",
@@ -45,3 +52,27 @@ __all__ = [
     "referral_counts",
     "time_on_scene",
 ]
+
+#: Public name -> submodule defining it; imported on first use.
+_NAMES = {
+    "GROUPINGS": "measures",
+    "coresponse_coverage": "measures",
+    "followup_rates": "measures",
+    "monthly_trends": "measures",
+    "referral_counts": "measures",
+    "time_on_scene": "measures",
+    "count_text": "readings",
+    "coverage_readings": "readings",
+    "cox_readings": "readings",
+    "incidence_readings": "readings",
+    "km_readings": "readings",
+    "scene_readings": "readings",
+    "CORESPONDER_TYPES": "tables",
+    "ResponseData": "tables",
+    "data_end": "tables",
+    "incident_areas": "tables",
+    "infer_program_start": "tables",
+    "prepare_response_data": "tables",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _NAMES)

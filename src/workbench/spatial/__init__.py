@@ -14,13 +14,20 @@ times. Results are DataFrames or fitted estimators with trailing-underscore attr
 - :func:`trauma_index` -- trauma context index per area.
 """
 
-from .canvass import canvass_list
-from .exposure import Exposure, exposure_dose, exposure_zones
-from .getis import build_weights, getis_ord, grid_counts
-from .kde import KernelDensity, hot_spots, kde_grid, kernel_weights
-from .knox import KnoxTest
-from .trauma import standardize, trauma_index
-from .windows import RiskWindow, near_repeat_windows, risk_window
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from workbench._lazy import lazy_exports
+
+if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
+    from .canvass import canvass_list
+    from .exposure import Exposure, exposure_dose, exposure_zones
+    from .getis import build_weights, getis_ord, grid_counts
+    from .kde import KernelDensity, hot_spots, kde_grid, kernel_weights
+    from .knox import KnoxTest
+    from .trauma import standardize, trauma_index
+    from .windows import RiskWindow, near_repeat_windows, risk_window
 
 __all__ = [
     "Exposure",
@@ -41,3 +48,26 @@ __all__ = [
     "standardize",
     "trauma_index",
 ]
+
+#: Public name -> submodule defining it; imported on first use.
+_NAMES = {
+    "canvass_list": "canvass",
+    "Exposure": "exposure",
+    "exposure_dose": "exposure",
+    "exposure_zones": "exposure",
+    "build_weights": "getis",
+    "getis_ord": "getis",
+    "grid_counts": "getis",
+    "KernelDensity": "kde",
+    "hot_spots": "kde",
+    "kde_grid": "kde",
+    "kernel_weights": "kde",
+    "KnoxTest": "knox",
+    "standardize": "trauma",
+    "trauma_index": "trauma",
+    "RiskWindow": "windows",
+    "near_repeat_windows": "windows",
+    "risk_window": "windows",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _NAMES)

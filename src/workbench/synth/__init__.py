@@ -8,16 +8,23 @@ model. Every generating parameter is kept in :attr:`SyntheticCity.truth`. See
 ``docs/synthetic-city.md``.
 """
 
-from .city import (
-    GENERATOR_VERSION,
-    ID_PREFIXES,
-    SyntheticCity,
-    generate_city,
-    synthetic_meta,
-    write_city,
-)
-from .params import Params
-from .scales import SCALES, Scale
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from workbench._lazy import lazy_exports
+
+if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
+    from .city import (
+        GENERATOR_VERSION,
+        ID_PREFIXES,
+        SyntheticCity,
+        generate_city,
+        synthetic_meta,
+        write_city,
+    )
+    from .params import Params
+    from .scales import SCALES, Scale
 
 __all__ = [
     "GENERATOR_VERSION",
@@ -30,3 +37,18 @@ __all__ = [
     "synthetic_meta",
     "write_city",
 ]
+
+#: Public name -> submodule defining it; imported on first use.
+_NAMES = {
+    "GENERATOR_VERSION": "city",
+    "ID_PREFIXES": "city",
+    "SyntheticCity": "city",
+    "generate_city": "city",
+    "synthetic_meta": "city",
+    "write_city": "city",
+    "Params": "params",
+    "SCALES": "scales",
+    "Scale": "scales",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _NAMES)
