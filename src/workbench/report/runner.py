@@ -43,16 +43,16 @@ import contextvars
 import json
 import logging
 import os
+import queue
 import shutil
 import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import partial
 from pathlib import Path
 
 from workbench import __version__
@@ -60,7 +60,7 @@ from workbench.privacy import check_export
 
 from .export import export_html
 from .index import render_index
-from .kernel import execute_notebook, kernel_environment
+from .kernel import WarmKernel, execute_notebook, kernel_environment
 from .params import ParameterError, ReportParams, load_params
 from .publish import clean_stale, publish, staging_dir
 
@@ -348,7 +348,8 @@ def _failing_cell(nb_path: Path) -> tuple[int | None, str]:
     return i, (c.source.strip().splitlines() or [""])[0]
 
 
-def _keep_failed(out: Path, run_name: str, files: list[Path]) -> Path:
+def _keep_failed(out: Path, run_name: str, files: list[Path | tuple[Path, str]]) -> Path:
+    """Copy ``files`` (paths, or ``(path, name to keep it under)``) to a new ``_failed`` folder."""
     stamp = _now().strftime("%Y%m%dT%H%M%S%z")
     base = out.parent / FAILED_DIR
     kept = base / f"{run_name}-{stamp}"
@@ -358,8 +359,9 @@ def _keep_failed(out: Path, run_name: str, files: list[Path]) -> Path:
         kept = base / f"{run_name}-{stamp}-{n}"
     kept.mkdir(parents=True)
     for f in files:
+        f, keep_as = f if isinstance(f, tuple) else (f, f.name)
         if f.exists():
-            shutil.copy2(f, kept / f.name)
+            shutil.copy2(f, kept / keep_as)
     return kept
 
 
@@ -440,8 +442,12 @@ def _execute(
     kernel_name: str,
     progress: bool,
     kernel_log: Path | None = None,
+    kernel: WarmKernel | None = None,
 ):
     """Execute notebook ``name`` into ``executed`` (written once); returns the executed notebook.
+
+    With ``kernel`` the notebook runs on that warm kernel; otherwise on a kernel of its own,
+    started and stopped for it (over private sockets, :func:`kernel_sockets`).
 
     Raises
     ------
@@ -465,12 +471,9 @@ def _execute(
                 kernel_log=kernel_log,
                 progress=progress,
                 config=engine_kwargs.get("config"),
+                kernel=kernel,
             )
 
-    if threading.current_thread() is not threading.main_thread():
-        # In a worker thread the copied context may point jupyter_core at another thread's
-        # running event loop; start from an empty context.
-        attempt = partial(contextvars.Context().run, attempt)
     try:
         return _retry_kernel_start(attempt, executed, name)
     except PapermillExecutionError as e:
@@ -569,7 +572,8 @@ class _Context:
     runlog: _RunLog
 
 
-def _run_notebook(ctx: _Context, run: NotebookRun) -> NotebookRun:
+def _run_notebook(ctx: _Context, run: NotebookRun, kernel: WarmKernel | None = None,
+                  kernel_log: Path | None = None) -> NotebookRun:
     """Execute, export and scan one notebook; write its page into the staging folder.
 
     Runs in a worker thread. On failure the executed notebook (and the kernel's log) is kept
@@ -578,16 +582,17 @@ def _run_notebook(ctx: _Context, run: NotebookRun) -> NotebookRun:
     name, params = run.name, ctx.params
     run.status = "running"
     run.ipynb = ctx.staging / "notebooks" / f"{name}.ipynb"
-    kernel_log = ctx.work / f"{name}.kernel.log"
+    kernel_log = kernel_log or ctx.work / f"{name}.kernel.log"
     ctx.runlog(name, "started")
     t0 = time.perf_counter()
     try:
-        nb = _execute(params, name, ctx.data_dir, run.ipynb, ctx.work, ctx.kernel_name, ctx.progress, kernel_log)
+        nb = _execute(params, name, ctx.data_dir, run.ipynb, ctx.work, ctx.kernel_name, ctx.progress,
+                      kernel_log, kernel)
     except NotebookError as e:
         run.status = "failed"
         run.duration_s = time.perf_counter() - t0
         ctx.runlog(name, f"failed {run.duration_s:.1f} s")
-        e.kept = _keep_failed(ctx.target, ctx.kept_name, [run.ipynb, kernel_log])
+        e.kept = _keep_failed(ctx.target, ctx.kept_name, [run.ipynb, (kernel_log, f"{name}.kernel.log")])
         log.error("report %s: %s", params.run_name, e)
         raise NotebookError(e.notebook, e.cell_index, e.cell_source, e.error, e.kept) from None
     run.duration_s = time.perf_counter() - t0
@@ -609,29 +614,54 @@ def _run_notebook(ctx: _Context, run: NotebookRun) -> NotebookRun:
     return run
 
 
-def _run_notebooks(ctx: _Context, runs: list[NotebookRun], jobs: int) -> None:
+def _run_notebooks(ctx: _Context, runs: list[NotebookRun], jobs: int, warm: bool = True) -> None:
     """Run every notebook, ``jobs`` at a time, longest first; raise the first failure.
 
-    When a notebook fails, the notebooks not yet started are cancelled and those running are
-    waited for; the error raised is that of the first failed notebook in ``runs`` order.
+    Each of the ``jobs`` workers takes the next notebook from the queue and, with ``warm``,
+    runs all of its notebooks on one :class:`~workbench.report.kernel.WarmKernel` (reset between
+    notebooks). When a notebook fails no worker takes another one; those running finish; the
+    error raised is that of the first failed notebook in ``runs`` order.
     """
     by_name = {r.name: r for r in runs}
-    order = notebook_order([r.name for r in runs], _previous_durations(ctx.target))
+    todo = queue.SimpleQueue()
+    for name in notebook_order(list(by_name), _previous_durations(ctx.target)):
+        todo.put(by_name[name])
+    stop = threading.Event()
+    errors: dict[str, BaseException] = {}
+
+    def worker(k: int) -> None:
+        # own event loop per worker: a copied context may point jupyter_core at another
+        # thread's running loop (Dask threads), and a warm kernel stays on one loop
+        kernel_log = ctx.work / f"kernel-{k}.log"
+        with kernel_sockets() as engine_kwargs:
+            kernel = WarmKernel(ctx.kernel_name, kernel_log, engine_kwargs.get("config")) if warm else None
+            try:
+                while not stop.is_set():
+                    try:
+                        run = todo.get_nowait()
+                    except queue.Empty:
+                        return
+                    try:
+                        _run_notebook(ctx, run, kernel, kernel_log if warm else None)
+                    except BaseException as e:
+                        errors[run.name] = e
+                        stop.set()
+                        return
+            finally:
+                if kernel is not None:
+                    kernel.close()
+
     if jobs <= 1:
-        for name in order:
-            _run_notebook(ctx, by_name[name])
-        return
-    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix=f"report-{ctx.params.run_name}") as pool:
-        futures: dict[Future, NotebookRun] = {pool.submit(_run_notebook, ctx, by_name[n]): by_name[n] for n in order}
-        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-        if any(f.exception() is not None for f in done):
-            for f in pending:
-                if f.cancel():
-                    futures[f].status = "cancelled"
-            wait(pending)
-    failed = [(runs.index(r), f) for f, r in futures.items() if not f.cancelled() and f.exception() is not None]
-    if failed:
-        raise min(failed, key=lambda x: x[0])[1].exception()
+        contextvars.Context().run(worker, 0)
+    else:
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix=f"report-{ctx.params.run_name}") as pool:
+            for f in [pool.submit(contextvars.Context().run, worker, k) for k in range(jobs)]:
+                f.result()
+    for r in runs:
+        if r.status == "pending":
+            r.status = "cancelled"
+    if errors:
+        raise errors[min(errors, key=[r.name for r in runs].index)]
 
 
 def _compute_summary(params: ReportParams, dataset):
@@ -668,6 +698,7 @@ def run_report(
     progress: bool = True,
     jobs: int | None = None,
     echo: bool | None = None,
+    warm_kernels: bool = True,
 ) -> ReportResult:
     """Run every notebook of a parameter file and publish the report atomically.
 
@@ -686,6 +717,9 @@ def run_report(
         Notebooks run at once (default :func:`default_jobs`); 1 runs them one after another.
     echo : bool, optional
         Print one line per notebook started and finished (default: ``progress``).
+    warm_kernels : bool, default True
+        Each worker runs its notebooks on one kernel, reset between notebooks
+        (:class:`~workbench.report.kernel.WarmKernel`); ``False`` starts a fresh kernel per notebook.
 
     Returns
     -------
@@ -743,7 +777,7 @@ def run_report(
         with kernel_environment() as kernel_name:
             ctx = _Context(params, dataset, data_dir, work, staging, target, kept_name, kernel_name,
                            progress, runlog)
-            _run_notebooks(ctx, runs, jobs)
+            _run_notebooks(ctx, runs, jobs, warm=warm_kernels)
         stages["notebooks"] = time.perf_counter() - t
         shutil.rmtree(work)
         t = time.perf_counter()
