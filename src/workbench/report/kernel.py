@@ -26,6 +26,7 @@ from pathlib import Path
 __all__ = [
     "KERNEL_NAME",
     "ENGINE_NAME",
+    "PRELOAD_CODE",
     "RESET_CODE",
     "WarmKernel",
     "ensure_kernel",
@@ -220,6 +221,18 @@ get_ipython().run_line_magic("reset", "-f")
 """
 
 
+#: Imported by a warm kernel while the runner still checks the data (every report notebook needs them).
+PRELOAD_CODE = """\
+import IPython.display
+import matplotlib.pyplot
+import numpy
+import pandas
+import geopandas
+import pyarrow.parquet
+import workbench.data.dataset
+"""
+
+
 class WarmKernel:
     """One kernel kept warm for the notebooks a worker runs one after another.
 
@@ -251,6 +264,36 @@ class WarmKernel:
             self.config.merge(Config({"LoggedKernelManager": {"log_path": str(kernel_log)}}))
         self.km = None
         self.notebooks = 0  # notebooks run on the current kernel
+
+    def start(self, cwd: str | Path, timeout: float = 60.0, preload: str = "") -> None:
+        """Start the kernel now in ``cwd`` and run ``preload`` silently (imports for later notebooks).
+
+        Used to warm kernels up while the parent process still checks the data. Raises when
+        the kernel does not start or the preload fails; the caller then discards the kernel.
+        """
+        from jupyter_core.utils import run_sync
+
+        km = self.manager()
+
+        async def warm_up():
+            await km.start_kernel(cwd=str(cwd))
+            kc = km.client()
+            kc.start_channels()
+            try:
+                await kc.wait_for_ready(timeout=timeout)
+                if preload:
+                    msg_id = kc.execute(preload, silent=True, store_history=False)
+                    while True:
+                        reply = await kc.get_shell_msg(timeout=None)
+                        if reply["parent_header"].get("msg_id") == msg_id:
+                            break
+                    if reply["content"].get("status") != "ok":
+                        raise RuntimeError(f"kernel warm-up failed: {reply['content'].get('ename')}")
+            finally:
+                kc.stop_channels()
+
+        run_sync(warm_up)()
+        self.notebooks = 1  # its namespace is no longer empty: reset before the first notebook
 
     def manager(self):
         """The kernel manager (created on first use; nbclient starts its kernel)."""
@@ -336,7 +379,9 @@ def execute_notebook(
     extra = {}
     if kernel is not None:
         km = kernel.manager()
-        extra = {"km": km, "reset_code": RESET_CODE if kernel.notebooks else "", "config": kernel.config}
+        # the kernel may have been started elsewhere (WarmKernel.start): move it to this run's folder
+        cwd = f"import os as _wb_os\n_wb_os.chdir({str(workdir)!r})\ndel _wb_os\n"
+        extra = {"km": km, "reset_code": cwd + (RESET_CODE if kernel.notebooks else ""), "config": kernel.config}
     else:
         cfg = Config()
         if config is not None:

@@ -50,7 +50,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -60,7 +60,7 @@ from workbench.privacy import check_export
 
 from .export import export_html
 from .index import render_index
-from .kernel import WarmKernel, execute_notebook, kernel_environment
+from .kernel import PRELOAD_CODE, WarmKernel, execute_notebook, kernel_environment
 from .params import ParameterError, ReportParams, load_params
 from .publish import clean_stale, publish, staging_dir
 
@@ -614,54 +614,81 @@ def _run_notebook(ctx: _Context, run: NotebookRun, kernel: WarmKernel | None = N
     return run
 
 
-def _run_notebooks(ctx: _Context, runs: list[NotebookRun], jobs: int, warm: bool = True) -> None:
-    """Run every notebook, ``jobs`` at a time, longest first; raise the first failure.
+class _Workers:
+    """The threads that run a report's notebooks, ``jobs`` at a time, longest first.
 
-    Each of the ``jobs`` workers takes the next notebook from the queue and, with ``warm``,
-    runs all of its notebooks on one :class:`~workbench.report.kernel.WarmKernel` (reset between
-    notebooks). When a notebook fails no worker takes another one; those running finish; the
-    error raised is that of the first failed notebook in ``runs`` order.
+    Created before the data are checked: with ``warm`` each worker starts its kernel at once
+    and imports what every notebook needs (:data:`~workbench.report.kernel.PRELOAD_CODE`) while
+    the parent process validates the data. :meth:`run` then hands over the notebooks; each
+    worker takes the next from the queue and runs it on its warm kernel (reset between
+    notebooks; see :class:`~workbench.report.kernel.WarmKernel`). When a notebook fails no worker
+    takes another one; those running finish; the error raised is that of the first failed
+    notebook in the parameter file's order. :meth:`close` stops the kernels (and, when
+    :meth:`run` never came, tells the workers there is nothing to do).
     """
-    by_name = {r.name: r for r in runs}
-    todo = queue.SimpleQueue()
-    for name in notebook_order(list(by_name), _previous_durations(ctx.target)):
-        todo.put(by_name[name])
-    stop = threading.Event()
-    errors: dict[str, BaseException] = {}
 
-    def worker(k: int) -> None:
-        # own event loop per worker: a copied context may point jupyter_core at another
-        # thread's running loop (Dask threads), and a warm kernel stays on one loop
-        kernel_log = ctx.work / f"kernel-{k}.log"
-        with kernel_sockets() as engine_kwargs:
-            kernel = WarmKernel(ctx.kernel_name, kernel_log, engine_kwargs.get("config")) if warm else None
-            try:
-                while not stop.is_set():
-                    try:
-                        run = todo.get_nowait()
-                    except queue.Empty:
-                        return
-                    try:
-                        _run_notebook(ctx, run, kernel, kernel_log if warm else None)
-                    except BaseException as e:
-                        errors[run.name] = e
-                        stop.set()
-                        return
-            finally:
-                if kernel is not None:
-                    kernel.close()
+    def __init__(self, kernel_name: str, jobs: int, warm: bool = True, start_timeout: float = 60.0):
+        self.kernel_name, self.jobs, self.warm, self.start_timeout = kernel_name, jobs, warm, start_timeout
+        self.ctx: _Context | None = None
+        self.todo: queue.SimpleQueue = queue.SimpleQueue()
+        self.go = threading.Event()  # set by run() or close()
+        self.stop = threading.Event()  # a notebook failed: take no further notebook
+        self.errors: dict[str, BaseException] = {}
+        self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="report-worker")
+        # own event loop per worker (a fresh context): a copied context may point jupyter_core at
+        # another thread's running loop (Dask threads), and a warm kernel stays on one loop
+        self.futures = [self.pool.submit(contextvars.Context().run, self._worker, k) for k in range(jobs)]
 
-    if jobs <= 1:
-        contextvars.Context().run(worker, 0)
-    else:
-        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix=f"report-{ctx.params.run_name}") as pool:
-            for f in [pool.submit(contextvars.Context().run, worker, k) for k in range(jobs)]:
-                f.result()
-    for r in runs:
-        if r.status == "pending":
-            r.status = "cancelled"
-    if errors:
-        raise errors[min(errors, key=[r.name for r in runs].index)]
+    def _worker(self, k: int) -> None:
+        own = Path(tempfile.mkdtemp(prefix="wb-worker-"))  # private (0700): kernel log, first cwd
+        try:
+            with kernel_sockets() as engine_kwargs:
+                kernel = None
+                if self.warm:
+                    kernel = WarmKernel(self.kernel_name, own / "kernel.log", engine_kwargs.get("config"))
+                    try:
+                        kernel.start(own, timeout=self.start_timeout, preload=PRELOAD_CODE)
+                    except Exception as e:  # a cold start per notebook instead (retried there)
+                        log.warning("worker %d: kernel warm-up failed (%s: %s)", k, type(e).__name__, e)
+                        kernel.discard()
+                try:
+                    self.go.wait()
+                    while self.ctx is not None and not self.stop.is_set():
+                        try:
+                            run = self.todo.get_nowait()
+                        except queue.Empty:
+                            return
+                        try:
+                            _run_notebook(self.ctx, run, kernel, own / "kernel.log" if kernel else None)
+                        except BaseException as e:
+                            self.errors[run.name] = e
+                            self.stop.set()
+                            return
+                finally:
+                    if kernel is not None:
+                        kernel.close()
+        finally:
+            shutil.rmtree(own, ignore_errors=True)
+
+    def run(self, ctx: _Context, runs: list[NotebookRun]) -> None:
+        """Run ``runs`` (longest first) and wait for them; raise the first failure."""
+        by_name = {r.name: r for r in runs}
+        for name in notebook_order(list(by_name), _previous_durations(ctx.target)):
+            self.todo.put(by_name[name])
+        self.ctx = ctx
+        self.go.set()
+        for f in self.futures:
+            f.result()
+        for r in runs:
+            if r.status == "pending":
+                r.status = "cancelled"
+        if self.errors:
+            raise self.errors[min(self.errors, key=[r.name for r in runs].index)]
+
+    def close(self) -> None:
+        """Release the workers (nothing more to run) and stop their kernels."""
+        self.go.set()
+        self.pool.shutdown(wait=True)
 
 
 def _compute_summary(params: ReportParams, dataset):
@@ -748,14 +775,23 @@ def run_report(
     started = _now()
     jobs = default_jobs(len(params.notebooks)) if jobs is None else max(1, int(jobs))
 
-    ensure_synthetic(params)
-    dataset = load_dataset(params.data, base_dir=params.base_dir)
-    fingerprint = dataset.fingerprint()
-    log.info("report %s: data %s validated (sha256 %s)", params.run_name, dataset.name, fingerprint[:12])
-    stages["load"] = time.perf_counter() - t_start
+    # the notebook workers (and their kernels) start now, warming up while the data are checked
+    kernels = ExitStack()
+    kernel_name = kernels.enter_context(kernel_environment())
+    workers = _Workers(kernel_name, jobs, warm_kernels, params.execution.start_timeout_s)
+    kernels.callback(workers.close)
+    try:
+        ensure_synthetic(params)
+        dataset = load_dataset(params.data, base_dir=params.base_dir)
+        fingerprint = dataset.fingerprint()
+        log.info("report %s: data %s validated (sha256 %s)", params.run_name, dataset.name, fingerprint[:12])
+        stages["load"] = time.perf_counter() - t_start
 
-    clean_stale(target)
-    staging = staging_dir(target)
+        clean_stale(target)
+        staging = staging_dir(target)
+    except BaseException:
+        kernels.close()
+        raise
     runlog = _RunLog(staging / RUN_LOG, params.run_name, progress if echo is None else echo)
     summary_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"summary-{params.run_name}")
     try:
@@ -774,10 +810,9 @@ def run_report(
         summary_future = summary_pool.submit(timed_summary)  # beside the notebooks
         runs = [NotebookRun(name) for name in params.notebooks]
         t = time.perf_counter()
-        with kernel_environment() as kernel_name:
-            ctx = _Context(params, dataset, data_dir, work, staging, target, kept_name, kernel_name,
-                           progress, runlog)
-            _run_notebooks(ctx, runs, jobs, warm=warm_kernels)
+        ctx = _Context(params, dataset, data_dir, work, staging, target, kept_name, kernel_name, progress, runlog)
+        workers.run(ctx, runs)
+        kernels.close()
         stages["notebooks"] = time.perf_counter() - t
         shutil.rmtree(work)
         t = time.perf_counter()
@@ -811,6 +846,7 @@ def run_report(
         publish(staging, target)
         stages["publish"] = time.perf_counter() - t
     finally:
+        kernels.close()
         summary_pool.shutdown(wait=True, cancel_futures=True)
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
