@@ -10,7 +10,9 @@ The steps of :func:`run_report`:
    environment's kernel), several at once (:func:`default_jobs`, longest first, see
    :func:`notebook_order`; the notebooks are independent: each reads only the contract folder),
    write each executed ``.ipynb`` once and export code-free HTML in the same worker while the
-   executive summary is computed beside them;
+   executive summary is computed beside them. The workers start before step 2: each starts
+   a warm kernel (:class:`~workbench.report.kernel.WarmKernel`) and imports what every notebook
+   needs while the data are checked, then runs its notebooks on it, reset between notebooks;
 6. scan every HTML page with :func:`workbench.privacy.check_export`;
 7. compute the executive summary (:func:`workbench.summary.summarize`), compare it with the
    previous report's ``summary.json``, write ``summary.json`` and ``index.html`` and publish
