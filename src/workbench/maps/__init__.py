@@ -8,23 +8,30 @@
 - :func:`places_map` -- the whole map in ``'policy'`` or ``'researcher'`` mode.
 """
 
-from .build import MODES, places_map
-from .cells import CELL_SHAPES, DEFAULT_CELL_SIZES, cell_counts, cell_size_table, choose_cell_size, hex_cells
-from .layers import (
-    GI_COLORS,
-    Legend,
-    add_cells,
-    add_exposure_areas,
-    add_exposure_circles,
-    add_gi,
-    add_incidents,
-    add_kde,
-    add_places,
-    add_trauma,
-    class_colors,
-    kde_visible,
-)
-from .offline import OfflineMap, OfflineMapError, external_references, map_html, save_map
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from workbench._lazy import lazy_exports
+
+if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
+    from .build import MODES, places_map
+    from .cells import CELL_SHAPES, DEFAULT_CELL_SIZES, cell_counts, cell_size_table, choose_cell_size, hex_cells
+    from .layers import (
+        GI_COLORS,
+        Legend,
+        add_cells,
+        add_exposure_areas,
+        add_exposure_circles,
+        add_gi,
+        add_incidents,
+        add_kde,
+        add_places,
+        add_trauma,
+        class_colors,
+        kde_visible,
+    )
+    from .offline import OfflineMap, OfflineMapError, external_references, map_html, save_map
 
 __all__ = [
     "CELL_SHAPES",
@@ -53,3 +60,6 @@ __all__ = [
     "places_map",
     "save_map",
 ]
+
+
+__getattr__, __dir__ = lazy_exports(__name__)
