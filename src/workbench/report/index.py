@@ -30,6 +30,7 @@ SECTION_DESCRIPTIONS: dict[str, str] = {
     "03_response": "Who responds and how fast, referrals, follow-ups and the time to engagement.",
     "04_past_victims": "People shot before the program started who have not been reached yet.",
     "05_dosage": "Whether more co-response or patrol goes with fewer shootings later (area by area).",
+    "06_brief": "The co-responder brief for the latest week: areas to visit, residents, services, risk windows.",
 }
 
 _CSS = REPORT_CSS + """

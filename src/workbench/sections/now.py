@@ -125,13 +125,14 @@ def near_repeat_item(dataset: Dataset, shots: gpd.GeoDataFrame, end: pd.Timestam
     knox = sp.KnoxTest(spatial_bands=spatial_bands_m, temporal_bands=temporal_bands_days, same_location=False,
                        permutations=permutations, seed=seed).fit(hist)
     window = sp.risk_window(knox)
-    years = history_days / 365.25
+    span_days = min(history_days, (end - shots["occurred_at"].min()) / pd.Timedelta(days=1))
+    years = f"{span_days / 365.25:.0f} years" if span_days >= 700 else f"{span_days:.0f} days"
     if not window.raised:
-        item.readings.append(f"The shootings of the last {years:.0f} years show no raised near-repeat risk, "
+        item.readings.append(f"The shootings of the last {years} show no raised near-repeat risk, "
                              "so no near-repeat zones are drawn.")
         return item
     item.readings.append(f"After a shooting, the risk of another within {window.radius_m:,.0f} m stays raised "
-                         f"for about {window.days:.0f} days (Knox test, shootings of the last {years:.0f} years).")
+                         f"for about {window.days:.0f} days (Knox test, shootings of the last {years}).")
     recent = shots[(shots["occurred_at"] > end - pd.Timedelta(days=long_days)).to_numpy()]
     wins = sp.near_repeat_windows(recent, window) if len(recent) else pd.DataFrame(columns=["end"])
     active = wins[wins["end"] > end].reset_index(drop=True) if len(wins) else wins
