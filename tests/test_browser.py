@@ -179,10 +179,11 @@ def test_now_block_and_map_labels(browser, tiny_report):
         assert frame.locator(".leaflet-control-scale").count() == 1
         assert frame.locator(".wb-place-icon").count() > 0
         shown = "() => [...document.querySelectorAll('.wb-area-label')].filter(e => getComputedStyle(e).display !== 'none').length"
-        frame.evaluate("() => Object.values(window).find(v => v instanceof L.Map).setZoom(16, {animate: false})")
+        zoom = "z => { const m = Object.values(window).find(v => v instanceof L.Map); m.setZoom(z, {animate: false}); return m.getZoom(); }"
+        assert frame.evaluate(zoom, 16) == 16
         frame.wait_for_function("() => document.querySelector('.leaflet-container').classList.contains('wb-labels-on')")
         assert frame.evaluate(shown) > 0
-        frame.evaluate("() => Object.values(window).find(v => v instanceof L.Map).setZoom(9, {animate: false})")
+        assert frame.evaluate(zoom, 9) == 9
         frame.wait_for_function("() => !document.querySelector('.leaflet-container').classList.contains('wb-labels-on')")
         assert frame.evaluate(shown) == 0
     finally:
