@@ -118,6 +118,15 @@ def _network() -> dict[str, Bench]:
     }
 
 
+def _now() -> dict[str, Bench]:
+    import now_bench  # benchmarks/now_bench.py, beside this file
+
+    out = {name: Bench(func, repeats=3, target_seconds=10.0, unit="incidents") for name, func in now_bench.ALL.items()}
+    out.update({name: Bench(_self_timed(func), target_seconds=10.0, unit="incidents", self_timed=True)
+                for name, func in now_bench.SELF_TIMED.items()})
+    return out
+
+
 BENCHMARKS: dict[str, Bench] = {
     "synth_tiny": Bench(_synth("tiny"), repeats=5, target_seconds=2.0, unit="victimizations"),
     "synth_demo": Bench(_synth("demo"), repeats=3, target_seconds=30.0, unit="victimizations"),
@@ -126,6 +135,7 @@ BENCHMARKS: dict[str, Bench] = {
     "survival_city": Bench(_survival_city, unit="referrals", self_timed=True),
     **_spatial(),
     **_network(),
+    **_now(),
 }
 
 
