@@ -38,7 +38,7 @@ from workbench.data.names import area_names
 
 from ._common import Item, count_labels, count_text, name_list, round_people
 
-__all__ = ["NowBlock", "SHOOTING_KINDS", "now_block", "now_shootings"]
+__all__ = ["NowBlock", "SHOOTING_KINDS", "data_end", "emerging_item", "now_block", "now_shootings"]
 
 log = logging.getLogger("workbench.sections.now")
 
@@ -105,6 +105,18 @@ def now_shootings(dataset: Dataset) -> gpd.GeoDataFrame:
         aid[first[0]] = areas["area_id"].to_numpy()[hit[1][first[1]]]
         pts["area_id"] = aid
     return pts
+
+
+def data_end(dataset: Dataset, shots: gpd.GeoDataFrame | None = None) -> pd.Timestamp:
+    """The latest shooting, ignoring sparse trailing months of a lagging extract.
+
+    Uses the summary's rule (:func:`workbench.summary.summary_period`): trailing months with fewer
+    records than a tenth of the median month end no period.
+    """
+    from workbench.summary import _typical_end
+
+    shots = now_shootings(dataset) if shots is None else shots
+    return _typical_end(shots["occurred_at"].dt.tz_convert(dataset.timezone))
 
 
 def _day(ts: pd.Timestamp) -> str:
@@ -391,9 +403,7 @@ def now_block(dataset: Dataset, *, min_count: int = 11, short_days: int = 7, lon
     shots = now_shootings(dataset)
     if not len(shots):
         return NowBlock(None, short_days, long_days, notes=["No shootings in these data."])
-    from workbench.summary import _typical_end
-
-    end = _typical_end(shots["occurred_at"].dt.tz_convert(dataset.timezone))
+    end = data_end(dataset, shots)
     stray = int((shots["occurred_at"] > end).sum())
     block = NowBlock(end, short_days, long_days)
     if stray:
