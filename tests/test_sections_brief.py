@@ -102,3 +102,7 @@ def test_brief_notebook_runs_in_a_report_with_the_now_block(tmp_path, tiny_city)
     index = (tmp_path / "out" / "index.html").read_text()
     assert index.index('id="now"') < index.index('id="summary"')  # the Now block comes first
     assert 'id="now-emerging"' in index and 'id="now-gaps"' in index
+    import json
+
+    top = json.loads((tmp_path / "out" / "summary.json").read_text())["top_areas"]
+    assert top and all(a["name"] in index and a["name"] != a["area_id"] for a in top)  # names, not ids

@@ -142,7 +142,7 @@ def render_summary(summary: dict[str, Any], changes: Sequence[str] = ()) -> str:
     areas = summary.get("top_areas") or []
     if areas:
         rows = "".join(
-            f"<tr><td class=\"num\">{int(a['rank'])}</td><td>{e(str(a['area_id']))}</td>"
+            f"<tr><td class=\"num\">{int(a['rank'])}</td><td>{e(str(a.get('name') or a['area_id']))}</td>"
             f"<td class=\"num\">{int(a['shootings']):,}</td><td class=\"num\">{e(str(a.get('previous') or '-'))}</td>"
             f"<td class=\"num\">{_num(a.get('per_10k'))}</td></tr>"
             for a in areas

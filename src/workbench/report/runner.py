@@ -447,6 +447,11 @@ def _summary(params: ReportParams, dataset, target: Path, fingerprint: str, fini
         log.warning("report %s: no executive summary: %s: %s", params.run_name, type(e).__name__, e)
         return None, []
     current = summary_json(s, fingerprint=fingerprint, finished=finished, run_name=params.run_name)
+    from workbench.data.names import area_names
+
+    names = area_names(dataset.get("areas"))  # readers see area names, not ids
+    for a in current.get("top_areas") or []:
+        a["name"] = str(names.get(str(a.get("area_id")), a.get("area_id")))
     previous = None
     old = target / "summary.json"
     if old.is_file():
