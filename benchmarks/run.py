@@ -212,6 +212,15 @@ def _privacy() -> dict[str, Bench]:
     }
 
 
+def _now() -> dict[str, Bench]:
+    import now_bench  # benchmarks/now_bench.py, beside this file
+
+    out = {name: Bench(func, repeats=3, target_seconds=10.0, unit="incidents") for name, func in now_bench.ALL.items()}
+    out.update({name: Bench(_self_timed(func), target_seconds=10.0, unit="incidents", self_timed=True)
+                for name, func in now_bench.SELF_TIMED.items()})
+    return out
+
+
 BENCHMARKS: dict[str, Bench] = {
     "synth_tiny": Bench(_synth("tiny"), repeats=5, target_seconds=2.0, unit="victimizations"),
     "synth_demo": Bench(_synth("demo"), repeats=3, target_seconds=30.0, unit="victimizations"),
@@ -224,6 +233,7 @@ BENCHMARKS: dict[str, Bench] = {
     **_network(),
     **_coverage(),
     **_privacy(),
+    **_now(),
 }
 
 

@@ -5,6 +5,8 @@
 - :func:`cell_counts` -- hexagon or square grid counts with small-count suppression;
   :func:`choose_cell_size` -- the finest width at which most incidents stay visible;
 - ``add_*`` layer functions and :class:`Legend`;
+- :func:`add_area_outlines`, :func:`add_place_icons`, :func:`add_basemap` -- named outlines with
+  labels by zoom, place icons by type, an optional base map (:mod:`workbench.maps.orient`);
 - :func:`places_map` -- the whole map in ``'policy'`` or ``'researcher'`` mode.
 """
 
@@ -32,8 +34,10 @@ if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
         kde_visible,
     )
     from .offline import OfflineMap, OfflineMapError, external_references, map_html, save_map
+    from .orient import BasemapError, add_area_outlines, add_basemap, add_place_icons, label_zoom
 
 __all__ = [
+    "BasemapError",
     "CELL_SHAPES",
     "DEFAULT_CELL_SIZES",
     "GI_COLORS",
@@ -41,12 +45,15 @@ __all__ = [
     "Legend",
     "OfflineMap",
     "OfflineMapError",
+    "add_area_outlines",
+    "add_basemap",
     "add_cells",
     "add_exposure_areas",
     "add_exposure_circles",
     "add_gi",
     "add_incidents",
     "add_kde",
+    "add_place_icons",
     "add_places",
     "add_trauma",
     "cell_counts",
@@ -55,6 +62,7 @@ __all__ = [
     "class_colors",
     "external_references",
     "hex_cells",
+    "label_zoom",
     "kde_visible",
     "map_html",
     "places_map",

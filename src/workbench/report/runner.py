@@ -705,13 +705,18 @@ def _compute_summary(params: ReportParams, dataset):
         return None
 
 
-def _summary(params: ReportParams, computed, target: Path, fingerprint: str, finished: str):
+def _summary(params: ReportParams, computed, dataset, target: Path, fingerprint: str, finished: str):
     """``(summary dict, changes)`` for the index page, or ``(None, [])`` if it cannot be made."""
     from workbench.summary import changes_since, summary_json
 
     if computed is None:
         return None, []
     current = summary_json(computed, fingerprint=fingerprint, finished=finished, run_name=params.run_name)
+    from workbench.data.names import area_names
+
+    names = area_names(dataset.get("areas"))  # readers see area names, not ids
+    for a in current.get("top_areas") or []:
+        a["name"] = str(names.get(str(a.get("area_id")), a.get("area_id")))
     previous = None
     old = target / "summary.json"
     if old.is_file():
@@ -824,7 +829,7 @@ def run_report(
         stages["summary_wait"] = time.perf_counter() - t
         finished = _now()
         t = time.perf_counter()
-        summary, changes = _summary(params, computed, target, fingerprint, finished.isoformat(timespec="seconds"))
+        summary, changes = _summary(params, computed, dataset, target, fingerprint, finished.isoformat(timespec="seconds"))
         if summary is not None:
             summary_text = json.dumps(summary, indent=2)
             check_export(summary_text, dataset, where="summary.json")

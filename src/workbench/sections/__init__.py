@@ -9,6 +9,7 @@ sentences and the values a figure needs; rendering lives in :mod:`workbench.repo
 """
 
 from ._common import Item
+from .brief import Brief, brief
 from .now import NowBlock, now_block
 
-__all__ = ["Item", "NowBlock", "now_block"]
+__all__ = ["Brief", "Item", "NowBlock", "brief", "now_block"]

@@ -425,7 +425,8 @@ def _truth(sc, params, seed, start, data_end_days, horizon, program_t, doy0, mu0
            expected, dataset, parents, popn, vic, t_final, shoot, rank, geo, engagement) -> dict:
     tables = dataset.tables
     n_vic = len(parents)
-    share = parents["parent_type"].value_counts(normalize=True).reindex(hawkes.ORIGINS, fill_value=0.0)
+    simulated = parents[parents["parent_type"] != "planted"]  # shares of the Hawkes process itself
+    share = simulated["parent_type"].value_counts(normalize=True).reindex(hawkes.ORIGINS, fill_value=0.0)
     in_net = vic["person"].to_numpy() < popn.n_network
     net = network_summary(popn, sc.residents)
 
