@@ -115,3 +115,22 @@ def test_map_reports_what_still_fails(tmp_path, capsys):
     assert code == 2
     assert "EDIT: no date column found" in out
     assert "problem(s) left" in out
+
+
+@pytest.mark.slow
+def test_victim_suspect_export_gives_a_full_report(exports, tmp_path):
+    """Raw export -> workbench map -> the EDIT it asks for (the salt) -> every page."""
+    from workbench.report import run_report
+
+    params = tmp_path / "vs.yaml"
+    assert main(["map", str(exports["victim_suspect"]), "--out", str(params)]) == 0
+    text = params.read_text()
+    assert "EDIT: person_ids.salt" in text
+    params.write_text(text.replace("salt: CHANGE-ME", "salt: our-own-secret"))
+    result = run_report(params, out=tmp_path / "report", progress=False)
+    pages = sorted(p.name for p in (tmp_path / "report").glob("*.html"))
+    assert pages == ["00_data_overview.html", "01_places.html", "02_people.html", "03_response.html",
+                     "04_past_victims.html", "05_dosage.html", "index.html"]
+    overview = (tmp_path / "report" / "00_data_overview.html").read_text()
+    assert "Data through 2024-12-31" in overview
+    assert result.index.exists()

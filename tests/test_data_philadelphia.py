@@ -94,3 +94,21 @@ def test_default_policy_refuses_rows_without_coordinates():
     assert lon[0].n_rows == 22 and lon[0].message == "missing value"
     assert lon[0].source == "incidents (shootings_*.json)"
     assert all(i.isdigit() for i in lon[0].first_ids)  # dc_key values
+
+
+def test_one_data_end_stray_record_and_duplicate_events(philly):
+    from workbench.data import data_end, quality_flags
+
+    end = data_end(philly)
+    # the lone November 2025 record is stray; January 2025 ends on the 26th: partial
+    assert end.through == pd.Timestamp("2024-12-31", tz="America/New_York")
+    assert end.last_record.strftime("%Y-%m-%d") == "2025-01-26"
+    flags = quality_flags(philly).set_index("flag")
+    assert flags.loc["stray dates", "n_rows"] == 1
+    assert "2025-11" in flags.loc["stray dates", "detail"]
+    assert "last month 2025-01" in flags.loc["partial month", "detail"]
+    # several dc_keys with identical coordinates and timestamp: probably one event each
+    assert 1_800 <= flags.loc["same place and time", "n_rows"] <= 2_100
+    assert "stacked coordinates" in flags.index
+    notes = {n["kind"] for n in philly.notes}
+    assert {"flag", "data_end"} <= notes
