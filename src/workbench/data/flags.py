@@ -295,10 +295,26 @@ def flag_notes(dataset: Dataset) -> list[dict]:
     return notes
 
 
-def same_location_share(incidents: pd.DataFrame) -> float:
-    """Share of incident pairs *close in time* is Knox's job; this is the share of incidents
-    sharing exact coordinates with at least one other incident (0..1), to read the Knox
-    "same location" row against."""
+def same_location_pairs(incidents: pd.DataFrame) -> dict[str, float]:
+    """What the Knox "same location" row (pairs at distance 0) is made of.
+
+    Returns
+    -------
+    dict
+        ``pairs``: incident pairs at identical coordinates; ``same_time``: of those, pairs also
+        sharing the timestamp (the "same place and time" flag: probably one event under two
+        ids); ``share_same_time``: their share (NaN without pairs); ``share_incidents``: share
+        of incidents sharing their coordinates with another incident.
+    """
     if incidents is None or len(incidents) == 0:
-        return 0.0
-    return float(incidents[["lon", "lat"]].duplicated(keep=False).mean())
+        return {"pairs": 0, "same_time": 0, "share_same_time": float("nan"), "share_incidents": 0.0}
+    c = incidents.groupby(["lon", "lat"]).size().to_numpy()
+    d = incidents.groupby(["lon", "lat", "occurred_at"]).size().to_numpy()
+    pairs = int((c * (c - 1) // 2).sum())
+    same = int((d * (d - 1) // 2).sum())
+    return {
+        "pairs": pairs,
+        "same_time": same,
+        "share_same_time": same / pairs if pairs else float("nan"),
+        "share_incidents": float(incidents[["lon", "lat"]].duplicated(keep=False).mean()),
+    }
