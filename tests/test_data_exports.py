@@ -134,3 +134,28 @@ def test_victim_suspect_export_gives_a_full_report(exports, tmp_path):
     overview = (tmp_path / "report" / "00_data_overview.html").read_text()
     assert "Data through 2024-12-31" in overview
     assert result.index.exists()
+
+
+def test_map_a_sql_table_with_wkb_points(synthetic_tiny, tmp_path, capsys):
+    import sqlite3
+
+    import shapely
+
+    inc = synthetic_tiny.dataset.tables["incidents"]
+    db = tmp_path / "cad.db"
+    con = sqlite3.connect(db)
+    con.execute("create table calls (call_id text, call_time text, location blob, call_type text)")
+    con.executemany("insert into calls values (?, ?, ?, ?)", [
+        (r.incident_id, r.occurred_at.strftime("%Y-%m-%d %H:%M:%S"),
+         shapely.to_wkb(shapely.Point(r.lon, r.lat)), r.kind.replace("_", " ").upper())
+        for r in inc.itertuples()])
+    con.commit()
+    con.close()
+    code = main(["map", str(db), "--sql", "calls", "--out", str(tmp_path / "cad.yaml")])
+    assert code == 0, capsys.readouterr().out
+    m = yaml.safe_load((tmp_path / "cad.yaml").read_text())["data"]["tables"]["incidents"]
+    assert m["sql"] == "calls" and m["point"] == "location"
+    ds = load_dataset(tmp_path / "cad.yaml")
+    assert len(ds.tables["incidents"]) == len(inc)
+    np.testing.assert_allclose(ds.tables["incidents"].sort_values("incident_id")["lon"],
+                               inc.sort_values("incident_id")["lon"])

@@ -146,7 +146,14 @@ def read_sample(path: Path, sql: str | None = None, n: int = SAMPLE_ROWS) -> tup
 
 
 # -- detectors ---------------------------------------------------------------------------
+def _is_binary(s: pd.Series) -> bool:
+    v = s.dropna()
+    return len(v) > 0 and isinstance(v.iloc[0], (bytes, bytearray, memoryview))
+
+
 def _text(s: pd.Series) -> pd.Series:
+    if _is_binary(s):
+        return pd.Series([], dtype=object)
     return s.dropna().astype(str).str.strip().replace("", np.nan).dropna()
 
 
@@ -214,6 +221,8 @@ _FALSE = {"false", "f", "no", "n", "0", "0.0"}
 
 def kind_codes(values: pd.Series) -> dict | None:
     """Code map of a few-valued column onto ``incident_kind``, or ``None`` if it is not one."""
+    if _is_binary(values):
+        return None
     uniq = [str(u) for u in pd.unique(values.dropna().astype(str))]
     if not uniq or len(uniq) > 20:
         return None
@@ -488,7 +497,34 @@ def propose_mapping(
     x_c = pick((r"x", "east"), lambda c: np.nanmedian(np.abs(numeric[c])) > 1000)
     y_c = pick((r"y", "north"), lambda c: np.nanmedian(np.abs(numeric[c])) > 1000)
     lonlat = None
-    if lon_c and lat_c:
+    geom_c = None
+    for c in cols:
+        if c in used or c in numeric:
+            continue
+        v = df[c].dropna()
+        if len(v) == 0:
+            continue
+        first = v.iloc[0]
+        if isinstance(first, (bytes, bytearray, memoryview)) or (
+            isinstance(first, str) and first.strip().upper().startswith(("POINT", "SRID="))
+        ) or type(first).__module__.startswith("shapely"):
+            geom_c = c
+            break
+    if geom_c is not None and not (lon_c and lat_c):
+        from .coerce import point_xy, to_geometry
+
+        g, _ = to_geometry(df[geom_c].reset_index(drop=True))
+        glon, glat, _ = point_xy(g)
+        if np.isfinite(glon).any():
+            used.add(geom_c)
+            m["point"] = geom_c
+            lonlat = (float(np.nanmedian(glon)), float(np.nanmedian(glat)))
+            ev.append(Evidence("lon/lat", geom_c, "point geometry (WKB/WKT), median "
+                               f"{lonlat[0]:.4f}, {lonlat[1]:.4f} (WGS84 assumed)", "medium"))
+            lon_c = lat_c = x_c = y_c = None
+    if geom_c is not None and "point" in m:
+        pass
+    elif lon_c and lat_c:
         lon_v, lat_v = numeric[lon_c], numeric[lat_c]
         if np.nanmedian(np.abs(lat_v)) > np.nanmedian(np.abs(lon_v)) and np.nanmax(np.abs(lat_v)) > 90:
             lon_c, lat_c = lat_c, lon_c
