@@ -112,3 +112,21 @@ def test_one_data_end_stray_record_and_duplicate_events(philly):
     assert "stacked coordinates" in flags.index
     notes = {n["kind"] for n in philly.notes}
     assert {"flag", "data_end"} <= notes
+
+
+def test_workbench_map_proposes_a_working_mapping_for_the_real_file(philly, tmp_path):
+    from workbench.cli import main
+
+    out = tmp_path / "philly.yaml"
+    assert main(["map", str(PHILLY / "shootings_2024.json"), "--out", str(out)]) == 0
+    m = yaml.safe_load(out.read_text())["data"]["tables"]
+    assert m["incidents"]["columns"]["incident_id"] == "dc_key"
+    assert m["incidents"]["dedupe"]["key"] == ["incident_id"]
+    assert m["people"]["birth_year"]["age"] == "age"
+    ds = load_dataset(out)
+    ref = philly["incidents"]
+    ref = ref[ref["occurred_at"].dt.year == 2024].set_index("incident_id").sort_index()
+    got = ds["incidents"].set_index("incident_id").sort_index()
+    assert got.index.equals(ref.index)
+    assert (got["kind"] == ref["kind"]).all()
+    assert len(ds["victimizations"]) == int(philly["victimizations"]["incident_id"].isin(ref.index).sum())

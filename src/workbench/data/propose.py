@@ -601,8 +601,13 @@ def propose_mapping(
 
     # victims: demographic columns and a victim id
     tables: dict[str, dict] = {"incidents": m}
-    demo = {k: next((c for c in cols if c not in used and re.search(pat, c, re.I)), None)
-            for k, pat in (("sex", r"sex|gender"), ("race", r"race|ethnic"), ("age", r"(^|_)age($|_)"))}
+    def _demo(pat: str, exact: str) -> str | None:
+        hits = [c for c in cols if c not in used and re.search(pat, c, re.I)]
+        best = [c for c in hits if re.search(exact, c, re.I)]  # 'age' / 'VICTIM_AGE' before 'age_group'
+        return (best or hits or [None])[0]
+
+    demo = {"sex": _demo(r"sex|gender", r"sex$|gender$"), "race": _demo(r"race|ethnic", r"race$"),
+            "age": _demo(r"(^|_)age($|_)", r"(^|_)age$")}
     victim_id = next((c for c in cols if c not in used and re.search(r"vic", c, re.I)
                       and re.search(r"id|no|num|key", c, re.I)), None)
     if id_col and (demo["sex"] or demo["race"] or victim_id):
