@@ -159,3 +159,16 @@ def test_map_a_sql_table_with_wkb_points(synthetic_tiny, tmp_path, capsys):
     assert len(ds.tables["incidents"]) == len(inc)
     np.testing.assert_allclose(ds.tables["incidents"].sort_values("incident_id")["lon"],
                                inc.sort_values("incident_id")["lon"])
+
+
+def test_map_an_excel_sheet(exports, synthetic_tiny, tmp_path):
+    raw = pd.read_csv(exports["stateplane_ft"], dtype=str)
+    raw["OCC_DATE"] = pd.to_datetime(raw["OCC_DATE"], format="%m/%d/%Y")  # real date cells
+    xlsx = tmp_path / "export.xlsx"
+    raw.to_excel(xlsx, index=False)
+    code = main(["map", str(xlsx), "--crs", STATE_PLANE, "--out", str(tmp_path / "x.yaml")])
+    assert code == 0
+    got = load_dataset(tmp_path / "x.yaml").tables["incidents"].sort_values("incident_id")
+    truth = _truth_incidents(synthetic_tiny)
+    assert list(got["incident_id"]) == list(truth["incident_id"])
+    assert (got["occurred_at"].to_numpy() == truth["occurred_at"].to_numpy()).all()

@@ -440,10 +440,13 @@ def propose_mapping(
         t = _text(s)
         if len(t) == 0 or not t.str.contains(r"\d").mean() > 0.9:
             continue
+        midnight = t.str.contains(r"[ T]00:00(?::00(?:\.0+)?)?$").mean() > 0.999
+        if midnight:  # date cells written as midnight timestamps (Excel, databases)
+            t = t.str.replace(r"[ T]00:00(:00(\.0+)?)?$", "", regex=True)
         fmt, share = _datetime_format(t, DATE_FORMATS)
         has_time = t.str.contains(r"\d:\d\d").mean() > 0.5
         if share >= 0.95 and not has_time:
-            date_cols.append((c, fmt, share))
+            date_cols.append((c, fmt, share, midnight))
             continue
         fmt, share = _datetime_format(t, DATETIME_FORMATS)
         if share >= 0.95 and has_time:
@@ -465,17 +468,17 @@ def propose_mapping(
         if fmt and "%d/%m" in fmt:
             edits.append(f"{c}: day-first dates assumed ({fmt}); check against a known date")
     elif date_cols and time_cols:
-        (dc, dfmt, ds), (tc, tfmt, ts) = date_cols[0], time_cols[0]
+        (dc, dfmt, ds, _), (tc, tfmt, ts) = date_cols[0], time_cols[0]
         used |= {dc, tc}
         m.setdefault("combine", {})["occurred_at"] = [dc, tc]
         m.setdefault("dates", {})["occurred_at"] = f"{dfmt} {tfmt}"
         ev.append(Evidence("occurred_at", f"{dc} + {tc}", f"date column ({dfmt}, {ds:.0%}) and time "
                            f"column ({tfmt}, {ts:.0%}) combined", "high"))
     elif date_cols:
-        c, fmt, share = date_cols[0]
+        c, fmt, share, midnight = date_cols[0]
         used.add(c)
         m.setdefault("columns", {})["occurred_at"] = c
-        m.setdefault("dates", {})["occurred_at"] = fmt
+        m.setdefault("dates", {})["occurred_at"] = f"{fmt} %H:%M:%S" if midnight else fmt
         ev.append(Evidence("occurred_at", c, f"dates only ({fmt}); times are midnight", "medium"))
         edits.append("occurred_at has no time of day: Knox and time-of-day results are coarse")
     else:
