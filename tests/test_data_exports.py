@@ -134,6 +134,8 @@ def test_victim_suspect_export_gives_a_full_report(exports, tmp_path):
     overview = (tmp_path / "report" / "00_data_overview.html").read_text()
     assert "Data through 2024-12-31" in overview
     assert result.index.exists()
+    index = result.index.read_text()
+    assert "These data have no areas" in index and "No area had" not in index
 
 
 def test_map_a_sql_table_with_wkb_points(synthetic_tiny, tmp_path, capsys):
