@@ -174,3 +174,12 @@ def test_map_an_excel_sheet(exports, synthetic_tiny, tmp_path):
     truth = _truth_incidents(synthetic_tiny)
     assert list(got["incident_id"]) == list(truth["incident_id"])
     assert (got["occurred_at"].to_numpy() == truth["occurred_at"].to_numpy()).all()
+
+
+def test_map_unreadable_file_exit_2_without_traceback(tmp_path, capsys):
+    junk = tmp_path / "junk.csv"
+    junk.write_bytes(b"a,b\n1,2\n" + bytes(range(256)) * 4 + b"\n1,2,3,4,5\n")
+    assert main(["map", str(junk), "--out", str(tmp_path / "o.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "junk.csv" in err and "Traceback" not in err
+    assert not (tmp_path / "o.yaml").exists()

@@ -796,6 +796,10 @@ def map_command(
     except DataError as exc:
         print(exc, file=sys.stderr)
         return 2
+    except (ValueError, OSError, UnicodeError) as exc:  # unreadable file: say so, no traceback
+        print(f"Bad input data: {file}: cannot read a table from it ({type(exc).__name__}: {exc})",
+              file=sys.stderr)
+        return 2
     source = proposal.data["source"]
     if not is_url:
         source = os.path.relpath(Path(source).resolve(), target.resolve().parent)
