@@ -118,6 +118,14 @@ def _network() -> dict[str, Bench]:
     }
 
 
+def _data() -> dict[str, Bench]:
+    import data_bench  # benchmarks/data_bench.py, beside this file
+
+    targets = {"load_victim_suspect_demo": 10.0, "map_stateplane_demo": 15.0}
+    return {name: Bench(_self_timed(func), target_seconds=targets.get(name), unit="rows", self_timed=True)
+            for name, func in data_bench.ALL.items()}
+
+
 BENCHMARKS: dict[str, Bench] = {
     "synth_tiny": Bench(_synth("tiny"), repeats=5, target_seconds=2.0, unit="victimizations"),
     "synth_demo": Bench(_synth("demo"), repeats=3, target_seconds=30.0, unit="victimizations"),
@@ -126,6 +134,7 @@ BENCHMARKS: dict[str, Bench] = {
     "survival_city": Bench(_survival_city, unit="referrals", self_timed=True),
     **_spatial(),
     **_network(),
+    **_data(),
 }
 
 
