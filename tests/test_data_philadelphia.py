@@ -114,19 +114,28 @@ def test_one_data_end_stray_record_and_duplicate_events(philly):
     assert {"flag", "data_end"} <= notes
 
 
-def test_workbench_map_proposes_a_working_mapping_for_the_real_file(philly, tmp_path):
+def test_workbench_map_proposes_a_working_mapping_for_the_real_files(philly, tmp_path, capsys):
     from workbench.cli import main
 
     out = tmp_path / "philly.yaml"
-    assert main(["map", str(PHILLY / "shootings_2024.json"), "--out", str(out)]) == 0
-    m = yaml.safe_load(out.read_text())["data"]["tables"]
+    # one yearly file named: the proposal reads all eleven and reports the 22 victims without a point
+    assert main(["map", str(PHILLY / "shootings_2024.json"), "--out", str(out)]) == 2
+    said = capsys.readouterr().out
+    assert "11 files match" in said
+    assert "column 'lon': missing value (22 rows" in said and "on_bad_rows: drop" in said
+    doc = yaml.safe_load(out.read_text())
+    m = doc["data"]["tables"]
+    assert m["incidents"]["files"] == "shootings_*.json"
     assert m["incidents"]["columns"]["incident_id"] == "dc_key"
     assert m["incidents"]["dedupe"]["key"] == ["incident_id"]
     assert m["people"]["birth_year"]["age"] == "age"
+    m["incidents"]["on_bad_rows"] = "drop"  # the edit the message asks for
+    out.write_text(yaml.safe_dump(doc))
     ds = load_dataset(out)
-    ref = philly["incidents"]
-    ref = ref[ref["occurred_at"].dt.year == 2024].set_index("incident_id").sort_index()
     got = ds["incidents"].set_index("incident_id").sort_index()
+    ref = philly["incidents"].set_index("incident_id").sort_index()
     assert got.index.equals(ref.index)
     assert (got["kind"] == ref["kind"]).all()
-    assert len(ds["victimizations"]) == int(philly["victimizations"]["incident_id"].isin(ref.index).sum())
+    assert len(ds["victimizations"]) == len(philly["victimizations"])
+    assert len(ds["people"]) == len(philly["people"])
+    assert int(ds["victimizations"]["fatal"].sum()) == int(philly["victimizations"]["fatal"].sum())

@@ -260,6 +260,7 @@ def _code_map(values: pd.Series, table: dict[str, str]) -> tuple[dict, float]:
     out = {u: table.get(u.strip().lower(), "unknown") for u in uniq}
     known = np.mean([u.strip().lower() in table for u in uniq]) if uniq else 0.0
     out[None] = "unknown"
+    out["*"] = "unknown"  # codes not in the sample
     return out, float(known)
 
 
@@ -382,6 +383,17 @@ def propose_mapping(
         m["sql"] = opts["sql"]
     else:
         m["files"] = p.name
+        pattern = re.sub(r"\d+", "*", p.name)
+        siblings = sorted(p.parent.glob(pattern)) if pattern != p.name else []
+        if len(siblings) > 1:  # yearly / monthly extracts of the same export
+            m["files"] = pattern
+            # sample every file (up to 24), so codes seen only in some years are proposed too
+            per = max(1, sample_rows // min(len(siblings), 24))
+            parts = [df if f == p else read_sample(f, None, per)[0] for f in siblings[:24]]
+            if all(list(x.columns) == list(df.columns) for x in parts):
+                df = pd.concat([x.head(per) for x in parts], ignore_index=True)
+            ev.append(Evidence("files", pattern, f"{len(siblings)} files match (read together, and "
+                               "sampled from each)", "medium"))
     for k in ("encoding", "delimiter"):
         if k in opts:
             m[k] = opts[k]
@@ -818,6 +830,8 @@ def map_command(
         print(f"validate: {len(problems)} problem(s) left:")
         for p in problems:
             print(f"  - {p}")
+        print("Fix the data or edit the mapping; to drop (and count) rows a table cannot use, set "
+              "on_bad_rows: drop on it.")
         return 2
     print("validate: OK (the proposal loads; check the EDIT lines all the same)")
     return 0
