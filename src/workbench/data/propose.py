@@ -537,8 +537,8 @@ def propose_mapping(
             ev.append(Evidence("lon/lat", geom_c, "point geometry (WKB/WKT), median "
                                f"{lonlat[0]:.4f}, {lonlat[1]:.4f} (WGS84 assumed)", "medium"))
             lon_c = lat_c = x_c = y_c = None
-    if geom_c is not None and "point" in m:
-        pass
+    if "point" in m:
+        pass  # coordinates come from the point geometry
     elif lon_c and lat_c:
         lon_v, lat_v = numeric[lon_c], numeric[lat_c]
         if np.nanmedian(np.abs(lat_v)) > np.nanmedian(np.abs(lon_v)) and np.nanmax(np.abs(lat_v)) > 90:
