@@ -203,6 +203,8 @@ def _coverage() -> dict[str, Bench]:
 
     return {name: Bench(_self_timed(func), unit="data sets", self_timed=True)
             for name, func in hawkes_coverage.ALL.items()}
+
+
 def _privacy() -> dict[str, Bench]:
     import privacy_bench  # benchmarks/privacy_bench.py, beside this file
 
@@ -221,6 +223,14 @@ def _now() -> dict[str, Bench]:
     return out
 
 
+def _data() -> dict[str, Bench]:
+    import data_bench  # benchmarks/data_bench.py, beside this file
+
+    targets = {"load_victim_suspect_demo": 10.0, "map_stateplane_demo": 15.0}
+    return {name: Bench(_self_timed(func), target_seconds=targets.get(name), unit="rows", self_timed=True)
+            for name, func in data_bench.ALL.items()}
+
+
 BENCHMARKS: dict[str, Bench] = {
     "synth_tiny": Bench(_synth("tiny"), repeats=5, target_seconds=2.0, unit="victimizations"),
     "synth_demo": Bench(_synth("demo"), repeats=3, target_seconds=30.0, unit="victimizations"),
@@ -234,6 +244,7 @@ BENCHMARKS: dict[str, Bench] = {
     **_coverage(),
     **_privacy(),
     **_now(),
+    **_data(),
 }
 
 

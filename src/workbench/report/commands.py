@@ -292,5 +292,10 @@ def validate_command(params: str) -> int:
     summary = quality_table(dataset)  # data_quality_summary, display-ready
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_rows", 500):
         print(summary.to_string(index=False))
+        from workbench.data import quality_flags  # the data owner sees example ids
+
+        flags = quality_flags(dataset, examples=3)
+        if len(flags):
+            print("Data-quality flags:\n" + flags.to_string(index=False))
     return EXIT_OK
 

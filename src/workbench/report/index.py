@@ -158,6 +158,9 @@ def render_summary(summary: dict[str, Any], changes: Sequence[str] = ()) -> str:
             "<th class=\"num\">Previous period</th><th class=\"num\">Per 10,000 residents</th></tr>"
             f"{rows}</table>"
         )
+    elif not summary.get("has_areas", True):
+        area_html = ("<p>These data have no areas (no boundaries were given), so shootings are not "
+                     "ranked by area; the places page maps them on a grid instead.</p>")
     else:
         area_html = f"<p>No area had {mc} or more shootings in the period (smaller counts are not listed).</p>"
     change_html = "".join(f"<li>{e(c)}</li>" for c in changes) or "<li>Nothing to compare.</li>"
