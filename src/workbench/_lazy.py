@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import sys
 from pathlib import Path
 from collections.abc import Callable, Mapping
@@ -57,6 +58,9 @@ def lazy_exports(package: str, names: Mapping[str, str] | None = None
     def __getattr__(name: str) -> Any:
         sub = names.get(name)
         if sub is None:
+            # a submodule (``workbench.spatial.exposure``) is an attribute once imported: import it
+            if not name.startswith("_") and importlib.util.find_spec(f"{package}.{name}") is not None:
+                return importlib.import_module(f"{package}.{name}")
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         value = getattr(importlib.import_module(f"{package}.{sub}"), name)
         setattr(sys.modules[package], name, value)  # later look-ups skip __getattr__
