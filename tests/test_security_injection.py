@@ -13,7 +13,6 @@ payload text itself is shown as text.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -53,7 +52,7 @@ PAYLOAD_DOM = r"""() => {
     if (/^\s*javascript:/i.test(href) || /evil\.example/.test(href)) bad.push(`${el.tagName}[href=${href}]`);
     if (el.tagName === 'A' && el.textContent.trim() === 'click') bad.push('markdown link');
     if (el.tagName === 'IMG' && el.getAttribute('src') === 'x') bad.push('img[src=x]');
-    if (el.tagName === 'IFRAME' && (el.getAttribute('srcdoc') || '').includes('alert(8)')) bad.push('iframe payload');
+    if (el.tagName === 'IFRAME' && /^\s*<script>alert\(8\)<\/script>\s*$/.test(el.getAttribute('srcdoc') || '')) bad.push('iframe payload');
   }
   for (const s of document.querySelectorAll('script')) {
     if (/^\s*alert\(\d\)\s*$/.test(s.textContent)) bad.push(`script: ${s.textContent}`);
@@ -123,8 +122,7 @@ def hostile_reports(tiny_city, tmp_path_factory):
         result = run_report(params, out=work / "reports" / f"hostile-{audience}", progress=False)
         assert [r.status for r in result.notebooks] == ["ok"] * len(notebooks)
         out[audience] = result.out
-    yield out
-    shutil.rmtree(work, ignore_errors=True)
+    return out
 
 
 @pytest.fixture(scope="module")
