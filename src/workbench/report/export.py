@@ -197,8 +197,7 @@ def _fill_default_alt(body: str) -> str:
 
 
 #: Content-Security-Policy of the index page: no script at all, nothing remote.
-CSP_INDEX = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
-             "form-action 'none'; frame-ancestors 'none'")
+CSP_INDEX = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
 _SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.DOTALL | re.IGNORECASE)
 _SRCDOC = re.compile(r"""\bsrcdoc\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
