@@ -203,3 +203,8 @@ def test_hostile_values_reach_the_pages_as_text(hostile_reports):
     assert "alert(2)" in places  # area ids or place names in tables, text and tooltips
     for page in hostile_reports["policy"].glob("*.html"):
         assert "<script>alert(" not in page.read_text(), page.name
+
+
+def test_research_report_stays_private(hostile_reports):
+    """A research report (pseudonymous person-level pages) keeps its staging folder's mode 0700."""
+    assert hostile_reports["research"].stat().st_mode & 0o777 == 0o700
