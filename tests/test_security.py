@@ -291,3 +291,29 @@ def test_sanitize_and_escape_frame_make_tables_inert():
     assert "<b>provider" not in clean and "<style" in clean  # Styler's own CSS is kept
     safe = escape_frame(df).style.to_html()
     assert "<img" not in safe and "&lt;b&gt;provider" in safe and "&lt;i&gt;a" in safe
+
+
+def test_a_second_run_can_wait_for_the_first(tmp_path, monkeypatch):
+    import threading
+
+    target = tmp_path / "r"
+    monkeypatch.setenv(guard.WAIT_ENV, "20")
+    held, release = threading.Event(), threading.Event()
+
+    def first():
+        with guard.report_lock(target, "first"):
+            held.set()
+            release.wait(10)
+
+    t = threading.Thread(target=first)
+    t.start()
+    held.wait(10)
+    threading.Timer(1.0, release.set).start()
+    run = guard.RunGuard(target, "second")  # waits (WORKBENCH_LOCK_WAIT) instead of refusing
+    staging = run.start()
+    try:
+        assert staging.is_dir() and guard.read_lock(guard.lock_path(target))["run_name"] == "second"
+    finally:
+        run.close()
+        t.join()
+    assert not staging.exists() and not guard.lock_path(target).exists()
