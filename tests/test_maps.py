@@ -168,3 +168,11 @@ def test_researcher_tiles_are_optional(layers):
 def test_bad_mode(layers):
     with pytest.raises(ValueError, match="mode"):
         places_map(layers["incidents"], mode="public")
+
+
+def test_map_with_no_significant_cell_renders(layers):
+    """A valid small city can have no significant Gi* cell and no place: the layers are empty, not a crash."""
+    gi = layers["gi"].copy()
+    gi["cls"] = "not significant"
+    html = map_html(places_map(mode="policy", min_count=MIN, **{**layers, "gi": gi, "places": layers["places"].iloc[:0]}))
+    assert "none significant" in html

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from workbench._warnings import StatisticalWarning
 from workbench.data.errors import DataError
 from workbench.network import (
     NetworkHawkes,
@@ -227,9 +228,10 @@ def test_count_weights_dropped_events_and_seasonal_intensity(graph):
     )
     extra = pd.DataFrame({"event_id": ["x1", "x2"], "person_id": ["nobody", "p1"], "t": [10.0, 2000.0]})
     ev = pd.concat([sim[["event_id", "person_id", "t"]], extra], ignore_index=True)
-    m = NetworkHawkes(max_lag_days=365, weights="count", seasonality=True, n_boot=0).fit(
-        graph, ev, start=0.0, end=1500.0, doy0=0.0
-    )
+    with pytest.warns(StatisticalWarning, match="2 of .* dropped .1 of people not in the graph"):
+        m = NetworkHawkes(max_lag_days=365, weights="count", seasonality=True, n_boot=0).fit(
+            graph, ev, start=0.0, end=1500.0, doy0=0.0, isolates=False
+        )
     assert m.n_events_dropped_ == 2 and m.n_events_ == len(sim)
     assert abs(m.params_["alpha"] - 0.1) / 0.1 < 0.2
     # intensity of a person with no contacts = mu0 * s(at)

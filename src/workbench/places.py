@@ -20,7 +20,7 @@ import pandas as pd
 from workbench import spatial as sp
 from workbench.data.dataset import Dataset
 from workbench.overview import incidents_in_period
-from workbench.privacy import suppressed_mask, suppression_marker
+from workbench.privacy import enough, is_suppressed, suppressed_mask, suppression_marker
 
 __all__ = ["PlacesResult", "analyze_places", "gi_cells", "has_population", "knox_display", "period_points", "ranked_areas",
            "readings"]
@@ -107,6 +107,7 @@ def analyze_places(
     index_weights: Mapping[str, float] | None = None,
     min_count: int = 11,
     seed: int = 20261125,
+    knox_time_resolution: str = "day",
 ) -> PlacesResult:
     """Run the places analyses on the incidents of ``[start, end)``.
 
@@ -131,6 +132,9 @@ def analyze_places(
         Privacy threshold.
     seed : int
         Seed of the Knox permutations.
+    knox_time_resolution : {'day', 'second'}
+        Knox time differences in whole local calendar days (the Near Repeat Calculator's
+        convention) or exact elapsed time (see :class:`workbench.spatial.KnoxTest`).
 
     Returns
     -------
@@ -143,7 +147,8 @@ def analyze_places(
         res.notes.append("Too few incidents in the period for the place analyses.")
         return res
     res.knox = sp.KnoxTest(spatial_bands=spatial_bands_m, temporal_bands=temporal_bands_days,
-                           permutations=permutations, seed=seed).fit(inc)
+                           permutations=permutations, seed=seed,
+                           time_resolution=knox_time_resolution).fit(inc)
     res.window = sp.risk_window(res.knox)
     res.kde = sp.KernelDensity(bandwidth=kde_bandwidth_m, cell_size=kde_cell_m).fit(inc)
     res.gi = gi_cells(inc, areas, gi_cell_m, min_count, seed=seed)
@@ -202,7 +207,7 @@ def ranked_areas(result: PlacesResult, areas: gpd.GeoDataFrame, min_count: int, 
                             "measure": "trauma context index"})
     else:
         km2 = pd.Series(a.geometry.area.to_numpy() / 1e6, index=a["area_id"].to_numpy())
-        rate = (counts / km2).where(counts >= min_count)
+        rate = (counts / km2).where(enough(counts, min_count))
         rate = rate.dropna().sort_values(ascending=False).head(top)
         out = pd.DataFrame({"area_id": rate.index.astype(str), "value": rate.to_numpy(),
                             "measure": "incidents per km²"})
@@ -223,7 +228,7 @@ def readings(result: PlacesResult, min_count: int) -> dict[str, list[str]]:
         t = k.table_
         finite = t[np.isfinite(t["distance_to_m"]) & np.isfinite(t["days_to"]) & (t["expected"] > 0)]
         near = finite[(finite["distance_to_m"] > 0)].sort_values(["distance_to_m", "days_to"])
-        if len(near) and near.iloc[0].observed < min_count:
+        if len(near) and not enough(near.iloc[0].observed, min_count):
             r = near.iloc[0]
             out["knox"].append(
                 f"Fewer than {min_count} pairs of shootings happened within {r.distance_to_m:,.0f} m and "
@@ -256,7 +261,7 @@ def readings(result: PlacesResult, min_count: int) -> dict[str, list[str]]:
             f"exposure zones over the period (zones of {result.exposure.radius_m:,.0f} m lasting "
             f"{result.exposure.days:g} days).")
         out["exposure"].append(
-            f"{rep:,} areas were touched by two or more zones within a year (repeat exposure)." if rep >= min_count or rep == 0
+            f"{rep:,} areas were touched by two or more zones within a year (repeat exposure)." if not is_suppressed(rep, min_count)
             else f"Fewer than {min_count} areas were touched by two or more zones within a year.")
     elif result.exposure is not None:
         out["exposure"].append("The data have no population, so residents exposed and exposure per resident are "

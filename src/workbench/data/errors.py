@@ -30,6 +30,8 @@ class Problem:
         Number of offending rows (0 for table-level problems).
     first_ids : tuple of str
         Ids (or row numbers when the id itself is bad) of the first offending rows.
+    hint : str
+        The offending values and how to fix them, shown after the row count.
     """
 
     source: str
@@ -37,6 +39,7 @@ class Problem:
     message: str
     n_rows: int = 0
     first_ids: tuple[str, ...] = field(default_factory=tuple)
+    hint: str = ""
 
     def __str__(self) -> str:
         from workbench.redact import redact
@@ -51,6 +54,8 @@ class Problem:
                 more = ", ..." if self.n_rows > len(self.first_ids[:MAX_IDS_SHOWN]) else ""
                 text += f"; first: {shown}{more}"
             text += ")"
+        if self.hint:
+            text += f": {self.hint}"
         return text
 
 

@@ -66,12 +66,75 @@ def _is_geoparquet(path: Path) -> bool:
     return b"geo" in meta
 
 
-def read_file(path: Path, layer: str | None = None) -> pd.DataFrame:
-    """Read one file by its extension; spatial files become GeoDataFrames in EPSG:4326."""
+EXCEL_EXT = (".xlsx", ".xls")
+
+
+def encoding_error(path: Path, exc: UnicodeDecodeError, encoding: str | None) -> DataError:
+    """The error for undecodable text: file, byte offset, the bytes, and the fix."""
+    bad = exc.object[exc.start : exc.start + 4]
+    used = encoding or "utf-8"
+    guess = guess_encoding(path)
+    hint = f"encoding: {guess}" if guess and guess.lower() != used.lower() else "encoding: latin-1"
+    return DataError.single(
+        str(path),
+        None,
+        f"cannot decode the text as {used} at byte offset {exc.start} (bytes {bad!r}); "
+        f"set the file's encoding in the table mapping or the data section, e.g. {hint}",
+    )
+
+
+def guess_encoding(path: Path, n_bytes: int = 200_000) -> str | None:
+    """Best guess of a text file's encoding from its first bytes (charset-normalizer), or
+    ``None`` when undecidable. ``utf-8`` when the sample decodes as UTF-8."""
+    raw = Path(path).read_bytes()[:n_bytes]
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    try:
+        raw.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start > len(raw) - 4:  # a character cut by the sample's end
+            return "utf-8"
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(raw).best()
+    except ImportError:  # pragma: no cover - charset-normalizer comes with requests
+        best = None
+    if best is None:
+        return None
+    enc = best.encoding.replace("_", "-")
+    # a sample with only Western accents: latin-1 and cp1252 agree except in 0x80-0x9f
+    return {"iso8859-1": "latin-1", "latin-1": "latin-1"}.get(enc, enc)
+
+
+def read_file(
+    path: Path, layer: str | None = None, encoding: str | None = None, delimiter: str | None = None
+) -> pd.DataFrame:
+    """Read one file by its extension; spatial files become GeoDataFrames in EPSG:4326.
+
+    ``encoding`` applies to text files (CSV; default UTF-8 with or without a byte-order mark).
+    """
     name = path.name.lower()
     try:
         if name.endswith(CSV_EXT):
-            return pd.read_csv(path, dtype=str, keep_default_na=True)
+            enc = encoding or "utf-8-sig"
+            try:
+                return pd.read_csv(
+                    path, dtype=str, keep_default_na=True, encoding=enc, sep=delimiter or ","
+                )
+            except UnicodeDecodeError as exc:
+                raise encoding_error(path, exc, encoding) from exc
+        if name.endswith(EXCEL_EXT):
+            try:
+                return pd.read_excel(path, dtype=str, sheet_name=layer or 0)
+            except ImportError as exc:
+                raise DataError.single(
+                    str(path), None, f"reading Excel needs openpyxl ({exc}); "
+                    "install it, or save the sheet as CSV"
+                ) from exc
         if name.endswith(PARQUET_EXT):
             if _is_geoparquet(path):
                 df = gpd.read_parquet(path)
@@ -89,8 +152,8 @@ def read_file(path: Path, layer: str | None = None) -> pd.DataFrame:
             raise DataError.single(
                 str(path),
                 None,
-                f"unsupported file type '{path.suffix}' (use CSV, Parquet/GeoParquet, GeoJSON, "
-                "GeoPackage or Shapefile)",
+                f"unsupported file type '{path.suffix}' (use CSV, Excel, Parquet/GeoParquet, "
+                "GeoJSON, GeoPackage or Shapefile)",
             )
     except DataError:
         raise
@@ -116,13 +179,19 @@ def resolve_files(folder: Path, patterns: list[str]) -> list[Path]:
     return found
 
 
-def read_files(folder: Path, patterns: list[str], layer: str | None = None) -> SourceFrame:
+def read_files(
+    folder: Path,
+    patterns: list[str],
+    layer: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> SourceFrame:
     """Read and concatenate every file matching ``patterns`` in ``folder``."""
     label = ", ".join(patterns)
     paths = resolve_files(folder, patterns)
     if not paths:
         raise DataError.single(f"{folder}/{label}", None, "no file matches")
-    frames = [read_file(p, layer) for p in paths]
+    frames = [read_file(p, layer, encoding, delimiter) for p in paths]
     files = np.concatenate([np.full(len(f), p.name, dtype=object) for f, p in zip(frames, paths)])
     rows = np.concatenate([np.arange(1, len(f) + 1) for f in frames])
     if len(frames) == 1:

@@ -29,6 +29,7 @@ from scipy.spatial import cKDTree
 
 from workbench.escape import html_text
 from workbench.plots import palette as pal
+from workbench.privacy import enough
 
 __all__ = [
     "GI_COLORS",
@@ -191,7 +192,8 @@ def _geojson_layer(gdf: gpd.GeoDataFrame, name: str, colors: np.ndarray, fields:
         style_function=lambda f: {"fillColor": f["properties"]["_color"], "color": "#555555",
                                   "weight": weight, "fillOpacity": opacity},
         highlight_function=lambda f: {"weight": 2, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, localize=True) if fields else None,
+        # folium refuses a tooltip whose fields an empty layer does not have: no features, no tooltip
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, localize=True) if fields and len(g) else None,
         name=name,
     ).add_to(fg)
     return fg
@@ -249,7 +251,7 @@ def kde_visible(kd: Any, support_points: np.ndarray | None = None, min_count: in
         centers = np.column_stack([xx.ravel(), yy.ravel()])
         tree = cKDTree(np.asarray(support_points, float))
         n_near = tree.query_ball_point(centers, r=float(kd.bandwidth), return_length=True).reshape(ny, nx)
-        vis &= n_near >= min_count
+        vis &= enough(n_near, min_count)
     elif support_points is not None:
         vis[:] = False
     return vis
@@ -384,7 +386,7 @@ def _point_layer(m: folium.Map, g: gpd.GeoDataFrame, name: str, show: bool, fiel
         g.to_json(drop_id=True),
         marker=folium.CircleMarker(radius=radius, weight=weight, fill=True, fill_opacity=fill_opacity),
         style_function=lambda f: {"fillColor": f["properties"]["_color"], "color": stroke},
-        tooltip=folium.GeoJsonTooltip(fields=fields) if fields else None,
+        tooltip=folium.GeoJsonTooltip(fields=fields) if fields and len(g) else None,
         name=name,
     ).add_to(fg)
     fg.add_to(m)

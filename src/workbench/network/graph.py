@@ -364,7 +364,8 @@ def victimization_events(victimizations: pd.DataFrame, incidents: pd.DataFrame) 
     -------
     DataFrame
         ``incident_id``, ``person_id``, ``occurred_at`` (+ ``fatal`` when present), one row per
-        victimization, sorted by ``occurred_at`` then ``incident_id``.
+        victimization, sorted by ``occurred_at`` then ``incident_id``; ``attrs["window"]`` is
+        the data's window (midnight of the first incident's day, midnight after the last's).
 
     Raises
     ------
@@ -392,7 +393,10 @@ def victimization_events(victimizations: pd.DataFrame, incidents: pd.DataFrame) 
             ids=out.loc[orphan, "incident_id"].astype(str).tolist(),
         )
     out["person_id"] = out["person_id"].astype(str)
-    return out.sort_values(["occurred_at", "incident_id"], kind="stable").reset_index(drop=True)
+    out = out.sort_values(["occurred_at", "incident_id"], kind="stable").reset_index(drop=True)
+    occ = incidents["occurred_at"]  # the data's window, the default of NetworkHawkes.fit
+    out.attrs["window"] = (occ.min().normalize(), occ.max().normalize() + pd.Timedelta(days=1))
+    return out
 
 
 def degree_distribution(graph: Graph) -> pd.DataFrame:

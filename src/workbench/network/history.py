@@ -314,12 +314,21 @@ class PeopleHistory:
         )
 
     def events_before(self, cutoff: object, start: object = None) -> pd.DataFrame:
-        """Victimization events in ``[start, cutoff)`` (``start`` None: from the first)."""
+        """Victimization events in ``[start, cutoff)`` (``start`` None: from the first record).
+
+        The window ``(start or midnight of the first record, cutoff)`` goes with them in
+        ``attrs["window"]``: :meth:`NetworkHawkes.fit <workbench.network.NetworkHawkes.fit>`
+        uses it as the default study window (the data's window, not the first and last
+        victimization).
+        """
         ts = self.timestamp(cutoff)
         m = self.events["occurred_at"] < ts
         if start is not None:
             m &= self.events["occurred_at"] >= self.timestamp(start)
-        return self.events.loc[m]
+        out = self.events.loc[m].copy()
+        first = self.timestamp(start) if start is not None else self.start.normalize()
+        out.attrs["window"] = (first, ts)
+        return out
 
     def ids_of(self, codes: Sequence[int] | np.ndarray) -> pd.Index:
         """Person ids of codes."""

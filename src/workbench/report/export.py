@@ -196,8 +196,10 @@ def _fill_default_alt(body: str) -> str:
     return "".join(out)
 
 
-#: Content-Security-Policy of the index page: no script at all, nothing remote.
-CSP_INDEX = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+#: Content-Security-Policy of the index page: no script at all, nothing remote. (``frame-ancestors``
+#: is left out: browsers ignore it in a <meta> element and say so in the console.)
+CSP_INDEX = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+             "form-action 'none'")
 
 _SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.DOTALL | re.IGNORECASE)
 _SRCDOC = re.compile(r"""\bsrcdoc\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)

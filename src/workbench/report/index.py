@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from .export import CSP_INDEX, REPORT_CSS, research_banner
+from .now import NOW_CSS, render_now
 
 if TYPE_CHECKING:  # pragma: no cover
     from .params import ReportParams
@@ -47,7 +48,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .wb-card p{margin:.2rem 0;font-size:.85rem}
 .wb-sections dt{font-weight:600;margin-top:.6rem}.wb-sections dd{margin-left:0;color:var(--wb-muted)}
 .wb-foot{font-size:.85rem;color:var(--wb-muted)}
-"""
+""" + NOW_CSS
 
 
 def _hide_password(source: str) -> str:
@@ -190,6 +191,7 @@ def render_index(
     finished: str,
     summary: dict[str, Any] | None = None,
     changes: Sequence[str] = (),
+    now: dict[str, Any] | None = None,
 ) -> str:
     """HTML of the index page.
 
@@ -210,6 +212,9 @@ def render_index(
         (:func:`render_summary`) when given.
     changes : sequence of str
         What changed since the previous run (:func:`workbench.summary.changes_since`).
+    now : dict, optional
+        :meth:`workbench.sections.NowBlock.to_json`; the page opens with the Now block
+        (:func:`workbench.report.now.render_now`) when given.
     """
     e = html.escape
     sections = "\n".join(
@@ -225,6 +230,8 @@ def render_index(
         for r in runs
     )
     summary_html = render_summary(summary, changes) if summary else ""
+    now_html = render_now(now, {r.name: r.html.name for r in runs if r.html and r.status == "ok"},
+                          params.privacy.min_count)
     research = params.audience == "research"
     banner = f"{research_banner()}\n" if research else ""
     audience_row = (
@@ -244,7 +251,7 @@ def render_index(
 Counts below {params.privacy.min_count} are suppressed in every page.</p>
 </header>
 <main>
-{summary_html}
+{now_html}{summary_html}
 <section id="sections" aria-labelledby="sections-h">
 <h2 id="sections-h">Sections</h2>
 <dl class="wb-sections">

@@ -55,6 +55,7 @@ __all__ = [
     "RESEARCHER_MODE",
     "RESERVED_PARAMETERS",
     "ExecutionParams",
+    "NowParams",
     "ParameterError",
     "PrivacyParams",
     "ReportParams",
@@ -130,6 +131,43 @@ class ExecutionParams(_Strict):
 
     cell_timeout_s: float = Field(600.0, gt=0)
     start_timeout_s: float = Field(60.0, gt=0)
+
+
+class NowParams(_Strict):
+    """The index's *Now* block (:func:`workbench.sections.now_block`).
+
+    Parameters
+    ----------
+    enabled : bool
+        Show the block (default true).
+    short_days, long_days : int
+        The two recent periods before the data end, days (1 <= short <= long <= 366).
+    history_days : int
+        Shootings used for the Knox near-repeat window, days before the data end.
+    n_steps : int
+        Periods of ``long_days`` in the emerging hot spot analysis (3 .. 60).
+    time_window : int
+        Earlier periods pooled into each period's hot spot neighbourhood (0 .. 12; ArcGIS's
+        neighbourhood time step, default 1).
+    permutations : int
+        Knox Monte Carlo permutations.
+    """
+
+    enabled: bool = True
+    short_days: int = Field(7, ge=1, le=366)
+    long_days: int = Field(28, ge=1, le=366)
+    history_days: int = Field(730, ge=30, le=3660)
+    n_steps: int = Field(12, ge=3, le=60)
+    time_window: int = Field(1, ge=0, le=12)
+    permutations: int = Field(999, ge=19, le=9999)
+
+    @field_validator("long_days")
+    @classmethod
+    def _long_after_short(cls, v: int, info: ValidationInfo) -> int:
+        short = info.data.get("short_days")
+        if short is not None and v < short:
+            raise ValueError(f"must be at least short_days ({short})")
+        return v
 
 
 def notebook_parameter_names(path: str | Path) -> set[str]:
@@ -257,6 +295,9 @@ class ReportParams(_Strict):
         Length of the index page's executive-summary period, months (1 to 60): the last
         ``summary_months`` months of data are compared with the equal period before
         (:func:`workbench.summary.summarize`).
+    now : NowParams
+        The index's *Now* block: its two recent periods (``short_days`` 7, ``long_days`` 28)
+        and method settings.
     audience : {"policy", "research"}, default "policy"
         Who the report is for. ``research`` passes ``researcher_mode=True`` to every notebook
         that declares it (unless ``notebook_parameters`` sets it), publishes under
@@ -278,6 +319,7 @@ class ReportParams(_Strict):
     data: DataSpec
     privacy: PrivacyParams = PrivacyParams()
     summary_months: int = Field(12, ge=1, le=60)
+    now: NowParams = NowParams()
     audience: Literal["policy", "research"] = "policy"  # workbench.privacy.AUDIENCES
     notebooks_dir: Path = DEFAULT_NOTEBOOKS_DIR
     notebooks: list[str] = Field(default_factory=lambda: ["00_data_overview"], min_length=1)

@@ -6,8 +6,11 @@ The steps of :func:`run_report`:
 2. generate the synthetic city when ``data.synthetic`` is set and the folder is missing;
 3. load and validate the data once (:func:`workbench.data.load_dataset`);
 4. snapshot the validated data to a contract folder inside a staging folder beside the target;
-5. execute each notebook with papermill (parameters injected, per-cell timeout, this
-   environment's kernel), keep the executed ``.ipynb``, export code-free HTML;
+5. execute the notebooks with papermill (parameters injected, per-cell timeout, this
+   environment's kernel), several at once (:func:`default_jobs`, longest first, see
+   :func:`notebook_order`; the notebooks are independent: each reads only the contract folder),
+   write each executed ``.ipynb`` once and export code-free HTML in the same worker while the
+   executive summary is computed beside them;
 6. scan every HTML page with :func:`workbench.privacy.check_export`;
 7. compute the executive summary (:func:`workbench.summary.summarize`), compare it with the
    previous report's ``summary.json``, write ``summary.json`` and ``index.html`` and publish
@@ -24,7 +27,14 @@ Errors in steps 1-3 (:class:`ParameterError`, :class:`~workbench.data.DataError`
 anything is written. A failing notebook raises :class:`NotebookError` after keeping the failed
 executed notebook under ``<reports>/_failed/<run>-<timestamp>/``; a privacy finding raises
 :class:`~workbench.privacy.PrivacyError`. In every failure the last good report is untouched
-and the staging folder is removed.
+and the staging folder is removed. When one notebook fails, no further notebook is started;
+those already running finish (their results are discarded) and the failure of the first
+failed notebook in the parameter file's order is raised.
+
+Every run writes ``run.log`` into its report folder (one line per notebook started and
+finished, with seconds, and the time of each stage); :attr:`ReportResult.stages` holds the
+same stage times. Each kernel's own process output goes to a log file of the run, kept with a
+failed notebook under ``_failed``, never to the terminal.
 """
 
 from __future__ import annotations
@@ -37,7 +47,8 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -50,7 +61,7 @@ from workbench.privacy import check_export
 from . import guard
 from .export import export_html
 from .index import render_index
-from .kernel import kernel_environment
+from .kernel import execute_notebook, kernel_environment
 from .params import ParameterError, ReportParams, load_params
 from .publish import publish, staging_dir
 
@@ -60,7 +71,9 @@ __all__ = [
     "NotebookRun",
     "ReportResult",
     "check_out_folder",
+    "default_jobs",
     "default_out",
+    "notebook_order",
     "report_audience",
     "report_folder_name",
     "run_report",
@@ -69,6 +82,22 @@ __all__ = [
 log = logging.getLogger("workbench.report")
 
 FAILED_DIR = "_failed"
+
+#: The run's own log, written into every report folder.
+RUN_LOG = "run.log"
+
+#: Relative cost of the repository's notebooks (seconds on the demo city), used to start the
+#: longest first when no earlier report of the run says how long each took. Unknown notebooks
+#: count as :data:`_DEFAULT_COST`.
+NOTEBOOK_COST = {
+    "02_people": 17.0,
+    "03_response": 10.0,
+    "05_dosage": 8.0,
+    "01_places": 7.0,
+    "04_past_victims": 5.0,
+    "00_data_overview": 4.0,
+}
+_DEFAULT_COST = 5.0
 
 #: Marker file of a research report (first line ``research``, then what the folder is). A report
 #: folder without it is a policy report: every report published before research runs existed is.
@@ -130,6 +159,7 @@ class NotebookRun:
     duration_s: float = 0.0
     html: Path | None = None
     ipynb: Path | None = None
+    export_s: float = 0.0
 
 
 @dataclass
@@ -150,6 +180,13 @@ class ReportResult:
         Time-zone-aware ISO 8601 times.
     audience : {"policy", "research"}
         Who the report is for.
+    stages : dict
+        Wall-clock seconds of the run's stages: ``load`` (parameters, data, validation),
+        ``snapshot`` (the contract folder), ``notebooks`` (all notebooks, executed and exported,
+        several at once), ``summary`` (executive summary, computed beside the notebooks),
+        ``index`` and ``publish``; ``total`` is the whole run.
+    jobs : int
+        Notebooks run at once.
     """
 
     run_name: str
@@ -160,6 +197,8 @@ class ReportResult:
     finished: str
     notebooks: list[NotebookRun] = field(default_factory=list)
     audience: str = "policy"
+    stages: dict[str, float] = field(default_factory=dict)
+    jobs: int = 1
 
 
 def _now() -> datetime:
@@ -372,7 +411,7 @@ def _is_kernel_start_failure(exc: BaseException, executed: Path) -> bool:
     return startup and _failing_cell(executed)[0] is None
 
 
-def _retry_kernel_start(attempt, executed: Path, name: str) -> None:
+def _retry_kernel_start(attempt, executed: Path, name: str):
     """Run ``attempt()``, retrying when the kernel dies while starting.
 
     Over TCP (the fallback of :func:`kernel_sockets`) jupyter_client picks the kernel's five
@@ -384,8 +423,7 @@ def _retry_kernel_start(attempt, executed: Path, name: str) -> None:
     """
     for i in range(1, KERNEL_START_ATTEMPTS + 1):
         try:
-            attempt()
-            return
+            return attempt()
         except Exception as e:
             if i == KERNEL_START_ATTEMPTS or not _is_kernel_start_failure(e, executed):
                 raise
@@ -402,34 +440,40 @@ def _execute(
     workdir: Path,
     kernel_name: str,
     progress: bool,
-) -> None:
-    import papermill as pm
+    kernel_log: Path | None = None,
+):
+    """Execute notebook ``name`` into ``executed`` (written once); returns the executed notebook.
+
+    Raises
+    ------
+    NotebookError
+        Naming the notebook, the failing cell and the error.
+    """
     from papermill.exceptions import PapermillExecutionError
 
-    run = pm.execute_notebook
-    if threading.current_thread() is not threading.main_thread():
-        # In a worker thread (Dask with processes=False) the copied context may point
-        # jupyter_core at another thread's running event loop; start from an empty context.
-        run = partial(contextvars.Context().run, pm.execute_notebook)
-
-    def attempt() -> None:
+    def attempt():
         with kernel_sockets() as engine_kwargs:
-            run(
-                str(params.notebook_path(name)),
-                str(executed),
+            return execute_notebook(
+                params.notebook_path(name),
+                executed,
                 parameters=params.parameters_for(name, data_dir),
                 kernel_name=kernel_name,
-                progress_bar=progress,
                 # the kernel's working directory, without os.chdir in this process (papermill's
                 # cwd= changes the process-wide directory, which parallel threads share)
-                resources={"metadata": {"path": str(workdir)}},
+                workdir=workdir,
                 start_timeout=int(params.execution.start_timeout_s),
-                execution_timeout=params.execution.cell_timeout_s,
-                **engine_kwargs,
+                cell_timeout=params.execution.cell_timeout_s,
+                kernel_log=kernel_log,
+                progress=progress,
+                config=engine_kwargs.get("config"),
             )
 
+    if threading.current_thread() is not threading.main_thread():
+        # In a worker thread the copied context may point jupyter_core at another thread's
+        # running event loop; start from an empty context.
+        attempt = partial(contextvars.Context().run, attempt)
     try:
-        _retry_kernel_start(attempt, executed, name)
+        return _retry_kernel_start(attempt, executed, name)
     except PapermillExecutionError as e:
         first = (e.source or "").strip().splitlines()
         raise NotebookError(name, e.cell_index, first[0] if first else "", f"{e.ename}: {e.evalue}") from None
@@ -438,16 +482,176 @@ def _execute(
         raise NotebookError(name, index, first, f"{type(e).__name__}: {e}") from e
 
 
-def _summary(params: ReportParams, dataset, target: Path, fingerprint: str, finished: str):
-    """``(summary dict, changes)`` for the index page, or ``(None, [])`` if it cannot be made."""
-    from workbench.summary import changes_since, summarize, summary_json
+def default_jobs(n_notebooks: int) -> int:
+    """Notebooks run at once: one per CPU core, at most 4 and at most ``n_notebooks``.
+
+    ``WORKBENCH_REPORT_JOBS`` in the environment overrides the number of cores.
+    """
+    try:
+        cores = int(os.environ.get("WORKBENCH_REPORT_JOBS", "0")) or len(os.sched_getaffinity(0))
+    except (ValueError, AttributeError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 4, n_notebooks))
+
+
+def _previous_durations(target: Path) -> dict[str, float]:
+    """Seconds each notebook took in the report already in ``target`` (from its ``run.log``)."""
+    try:
+        lines = (target / RUN_LOG).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return {}
+    seen = {}
+    for line in lines:
+        parts = line.split()
+        # "<time> <notebook> finished <seconds> s ..."
+        if len(parts) >= 5 and parts[2] == "finished" and parts[4] == "s":
+            try:
+                seen[parts[1]] = float(parts[3])
+            except ValueError:
+                pass
+    return seen
+
+
+def notebook_order(names: Sequence[str], previous: dict[str, float] | None = None) -> list[str]:
+    """The order to start notebooks in: longest first (the classic rule for a short makespan).
+
+    Parameters
+    ----------
+    names : sequence of str
+        The run's notebooks.
+    previous : dict, optional
+        Seconds each took last time; otherwise :data:`NOTEBOOK_COST`.
+
+    Returns
+    -------
+    list of str
+        ``names`` sorted by expected seconds, longest first; ties keep the parameter order.
+    """
+    previous = previous or {}
+    cost = {n: previous.get(n, NOTEBOOK_COST.get(n, _DEFAULT_COST)) for n in names}
+    return sorted(names, key=lambda n: -cost[n])
+
+
+class _RunLog:
+    """The run's log: ``run.log`` in the staging folder, the ``workbench.report`` logger and,
+    when ``echo`` is on, one printed line per event (``[run] notebook started`` ...)."""
+
+    def __init__(self, path: Path, run_name: str, echo: bool):
+        self.path = path
+        self.run_name = run_name
+        self.echo = echo
+        self._lock = threading.Lock()
+
+    def __call__(self, what: str, detail: str = "") -> None:
+        stamp = _now().strftime("%H:%M:%S")
+        text = f"{what} {detail}".rstrip()
+        with self._lock:
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write(f"{stamp} {text}\n")
+            if self.echo:
+                print(f"[{self.run_name}] {text}", flush=True)
+        log.info("report %s: %s", self.run_name, text)
+
+
+@dataclass
+class _Context:
+    """What every notebook of a run shares (read-only in the worker threads)."""
+
+    params: ReportParams
+    dataset: object
+    data_dir: Path
+    work: Path
+    staging: Path
+    target: Path
+    kept_name: str
+    kernel_name: str
+    progress: bool
+    runlog: _RunLog
+
+
+def _run_notebook(ctx: _Context, run: NotebookRun) -> NotebookRun:
+    """Execute, export and scan one notebook; write its page into the staging folder.
+
+    Runs in a worker thread. On failure the executed notebook (and the kernel's log) is kept
+    under ``_failed`` and the error is raised.
+    """
+    name, params = run.name, ctx.params
+    run.status = "running"
+    run.ipynb = ctx.staging / "notebooks" / f"{name}.ipynb"
+    kernel_log = ctx.work / f"{name}.kernel.log"
+    ctx.runlog(name, "started")
+    t0 = time.perf_counter()
+    try:
+        nb = _execute(params, name, ctx.data_dir, run.ipynb, ctx.work, ctx.kernel_name, ctx.progress, kernel_log)
+    except NotebookError as e:
+        run.status = "failed"
+        run.duration_s = time.perf_counter() - t0
+        ctx.runlog(name, f"failed {run.duration_s:.1f} s")
+        e.kept = _keep_failed(ctx.target, ctx.kept_name, [run.ipynb, kernel_log])
+        log.error("report %s: %s", params.run_name, e)
+        raise NotebookError(e.notebook, e.cell_index, e.cell_source, e.error, e.kept) from None
+    run.duration_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    html = export_html(nb, title=f"{params.title}: {name}", audience=params.audience)
+    # pseudonymous ids are allowed only on pages that ran in researcher mode
+    page_audience = "research" if params.researcher_mode(name) else "policy"
+    try:
+        check_export(html, ctx.dataset, where=f"{name}.html", audience=page_audience)
+    except Exception:
+        run.status = "failed"
+        _keep_failed(ctx.target, ctx.kept_name, [run.ipynb])
+        raise
+    run.html = ctx.staging / f"{name}.html"
+    run.html.write_text(html, encoding="utf-8")
+    run.export_s = time.perf_counter() - t1
+    run.status = "ok"
+    ctx.runlog(name, f"finished {run.duration_s:.1f} s (export {run.export_s:.1f} s)")
+    return run
+
+
+def _run_notebooks(ctx: _Context, runs: list[NotebookRun], jobs: int) -> None:
+    """Run every notebook, ``jobs`` at a time, longest first; raise the first failure.
+
+    When a notebook fails, the notebooks not yet started are cancelled and those running are
+    waited for; the error raised is that of the first failed notebook in ``runs`` order.
+    """
+    by_name = {r.name: r for r in runs}
+    order = notebook_order([r.name for r in runs], _previous_durations(ctx.target))
+    if jobs <= 1:
+        for name in order:
+            _run_notebook(ctx, by_name[name])
+        return
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix=f"report-{ctx.params.run_name}") as pool:
+        futures: dict[Future, NotebookRun] = {pool.submit(_run_notebook, ctx, by_name[n]): by_name[n] for n in order}
+        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        if any(f.exception() is not None for f in done):
+            for f in pending:
+                if f.cancel():
+                    futures[f].status = "cancelled"
+            wait(pending)
+    failed = [(runs.index(r), f) for f, r in futures.items() if not f.cancelled() and f.exception() is not None]
+    if failed:
+        raise min(failed, key=lambda x: x[0])[1].exception()
+
+
+def _compute_summary(params: ReportParams, dataset):
+    """The executive summary's numbers (:func:`workbench.summary.summarize`), or ``None``."""
+    from workbench.summary import summarize
 
     try:
-        s = summarize(dataset, params.privacy.min_count, months=params.summary_months)
+        return summarize(dataset, params.privacy.min_count, months=params.summary_months)
     except Exception as e:  # the summary must never sink the report
         log.warning("report %s: no executive summary: %s: %s", params.run_name, type(e).__name__, e)
+        return None
+
+
+def _summary(params: ReportParams, computed, target: Path, fingerprint: str, finished: str):
+    """``(summary dict, changes)`` for the index page, or ``(None, [])`` if it cannot be made."""
+    from workbench.summary import changes_since, summary_json
+
+    if computed is None:
         return None, []
-    current = summary_json(s, fingerprint=fingerprint, finished=finished, run_name=params.run_name)
+    current = summary_json(computed, fingerprint=fingerprint, finished=finished, run_name=params.run_name)
     previous = None
     old = target / "summary.json"
     if old.is_file():
@@ -462,6 +666,8 @@ def run_report(
     params_path: str | Path | ReportParams,
     out: str | Path | None = None,
     progress: bool = True,
+    jobs: int | None = None,
+    echo: bool | None = None,
 ) -> ReportResult:
     """Run every notebook of a parameter file and publish the report atomically.
 
@@ -476,6 +682,10 @@ def run_report(
         ``<out>/../_failed/``.
     progress : bool, default True
         Show papermill's progress bars and one line per notebook.
+    jobs : int, optional
+        Notebooks run at once (default :func:`default_jobs`); 1 runs them one after another.
+    echo : bool, optional
+        Print one line per notebook started and finished (default: ``progress``).
 
     Returns
     -------
@@ -493,6 +703,8 @@ def run_report(
     """
     from workbench.data import load_dataset
 
+    t_start = time.perf_counter()
+    stages: dict[str, float] = {}
     params = params_path if isinstance(params_path, ReportParams) else load_params(params_path)
     target = Path(out) if out is not None else default_out(params)
     target = target.absolute()
@@ -501,54 +713,53 @@ def run_report(
     research = params.audience == "research"
     kept_name = report_folder_name(params)  # failed research notebooks are kept as <run>-research-*
     started = _now()
+    jobs = default_jobs(len(params.notebooks)) if jobs is None else max(1, int(jobs))
 
     ensure_synthetic(params)
     dataset = load_dataset(params.data, base_dir=params.base_dir)
     fingerprint = dataset.fingerprint()
     log.info("report %s: data %s validated (sha256 %s)", params.run_name, dataset.name, fingerprint[:12])
+    stages["load"] = time.perf_counter() - t_start
 
     run_guard = guard.RunGuard(target, params.run_name)  # lock, private staging, signals
     staging = run_guard.start()
+    runlog = _RunLog(staging / RUN_LOG, params.run_name, progress if echo is None else echo)
+    summary_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"summary-{params.run_name}")
     try:
+        t = time.perf_counter()
         work = staging / "_work"
         data_dir = dataset.to_folder(work / "data", extra_meta={"fingerprint": fingerprint})
         (staging / "notebooks").mkdir()
-        runs: list[NotebookRun] = []
+        stages["snapshot"] = time.perf_counter() - t
+        runlog("run", f"started: {len(params.notebooks)} notebooks, {jobs} at once")
+
+        def timed_summary():
+            t0 = time.perf_counter()
+            computed = _compute_summary(params, dataset)
+            return computed, time.perf_counter() - t0
+
+        summary_future = summary_pool.submit(timed_summary)  # beside the notebooks
+        runs = [NotebookRun(name) for name in params.notebooks]
+        t = time.perf_counter()
         with kernel_environment() as kernel_name:
-            for name in params.notebooks:
-                run = NotebookRun(name)
-                runs.append(run)
-                run.ipynb = staging / "notebooks" / f"{name}.ipynb"
-                if progress:
-                    print(f"[{params.run_name}] running {name}", flush=True)
-                t0 = time.perf_counter()
-                try:
-                    _execute(params, name, data_dir, run.ipynb, work, kernel_name, progress)
-                except NotebookError as e:
-                    run.status = "failed"
-                    e.kept = _keep_failed(target, kept_name, [run.ipynb])
-                    log.error("report %s: %s", params.run_name, e)
-                    raise NotebookError(e.notebook, e.cell_index, e.cell_source, e.error, e.kept) from None
-                run.duration_s = time.perf_counter() - t0
-                run.status = "ok"
-                html = export_html(run.ipynb, title=f"{params.title}: {name}", audience=params.audience)
-                # pseudonymous ids are allowed only on pages that ran in researcher mode
-                page_audience = "research" if params.researcher_mode(name) else "policy"
-                try:
-                    check_export(html, dataset, where=f"{name}.html", audience=page_audience)
-                except Exception:
-                    run.status = "failed"
-                    _keep_failed(target, kept_name, [run.ipynb])
-                    raise
-                run.html = staging / f"{name}.html"
-                run.html.write_text(html, encoding="utf-8")
+            ctx = _Context(params, dataset, data_dir, work, staging, target, kept_name, kernel_name,
+                           progress, runlog)
+            _run_notebooks(ctx, runs, jobs)
+        stages["notebooks"] = time.perf_counter() - t
         shutil.rmtree(work)
+        t = time.perf_counter()
+        computed, stages["summary"] = summary_future.result()
+        stages["summary_wait"] = time.perf_counter() - t
         finished = _now()
-        summary, changes = _summary(params, dataset, target, fingerprint, finished.isoformat(timespec="seconds"))
+        t = time.perf_counter()
+        summary, changes = _summary(params, computed, target, fingerprint, finished.isoformat(timespec="seconds"))
         if summary is not None:
             summary_text = json.dumps(summary, indent=2)
             check_export(summary_text, dataset, where="summary.json")
             (staging / "summary.json").write_text(summary_text, encoding="utf-8")
+        from .now import compute_now
+
+        now = compute_now(params, dataset)
         index_html = render_index(
             params,
             runs,
@@ -558,16 +769,24 @@ def run_report(
             finished=finished.isoformat(timespec="seconds"),
             summary=summary,
             changes=changes,
+            now=now,
         )
         check_export(index_html, dataset, where="index.html")  # policy rules: no ids in any index
         (staging / "index.html").write_text(index_html, encoding="utf-8")
         if research:
             (staging / AUDIENCE_FILE).write_text(_AUDIENCE_TEXT, encoding="utf-8")
         guard.write_marker(staging, params.run_name, params.audience, __version__)
+        stages["index"] = time.perf_counter() - t
+        stages["total"] = time.perf_counter() - t_start
+        runlog("run", "stages " + " ".join(f"{k}={v:.1f}s" for k, v in stages.items()))
+        t = time.perf_counter()
         publish(staging, target)
+        stages["publish"] = time.perf_counter() - t
         run_guard.published(params.audience)
     finally:
+        summary_pool.shutdown(wait=True, cancel_futures=True)
         run_guard.close()
+    stages["total"] = time.perf_counter() - t_start
     for r in runs:  # paths now inside the published folder
         r.html = target / r.html.name if r.html else None
         r.ipynb = target / "notebooks" / f"{r.name}.ipynb"
@@ -580,6 +799,10 @@ def run_report(
         finished=finished.isoformat(timespec="seconds"),
         notebooks=runs,
         audience=params.audience,
+        stages={k: round(v, 3) for k, v in stages.items()},
+        jobs=jobs,
     )
+    if runlog.echo:
+        print(f"[{params.run_name}] published in {stages['total']:.1f} s", flush=True)
     log.info("report %s published: %s", params.run_name, result.index)
     return result

@@ -11,10 +11,12 @@ times. Results are DataFrames or fitted estimators with trailing-underscore attr
 - :func:`risk_window`, :func:`near_repeat_windows` -- zone and dates of raised near-repeat risk;
 - :func:`exposure_zones`, :func:`exposure_dose` -- residents and places exposed, cumulative dose;
 - :func:`canvass_list` -- ranked areas and places for co-responders;
-- :func:`trauma_index` -- trauma context index per area.
+- :func:`trauma_index` -- trauma context index per area;
+- :func:`emerging_hot_spots` -- Emerging Hot Spot Analysis (Gi* per step plus a Mann-Kendall trend).
 """
 
 from .canvass import canvass_list
+from .emerging import EmergingHotSpots, emerging_hot_spots
 from .exposure import Exposure, exposure_dose, exposure_zones
 from .getis import build_weights, getis_ord, grid_counts
 from .kde import KernelDensity, hot_spots, kde_grid, kernel_weights
@@ -23,12 +25,14 @@ from .trauma import standardize, trauma_index
 from .windows import RiskWindow, near_repeat_windows, risk_window
 
 __all__ = [
+    "EmergingHotSpots",
     "Exposure",
     "KernelDensity",
     "KnoxTest",
     "RiskWindow",
     "build_weights",
     "canvass_list",
+    "emerging_hot_spots",
     "exposure_dose",
     "exposure_zones",
     "getis_ord",
