@@ -40,15 +40,17 @@ def row(r: dict) -> str:
     match = {True: "yes", False: "**no**", None: "–"}[r.get("answers_match")]
     target = {True: "met", False: "**missed**", None: "–"}[r.get("meets_target")]
     load = r.get("environment", {}).get("loadavg", ["?"])[0]
+    cpu = r.get("cpu_seconds_first_fit", r.get("cpu_seconds_first_call", r.get("cpu_seconds")))
+    cpu = "–" if cpu is None else f"{cpu:g} s"
     engine = r.get("engine", "–")
-    return f"| `{r['name']}` | {r.get('n')} | {ours} | {mem} | {peer} | {ratio} | {match} | {target} | {engine} | {load} |"
+    return f"| `{r['name']}` | {r.get('n')} | {ours} | {mem} | {peer} | {ratio} | {match} | {target} | {cpu} | {engine} | {load} |"
 
 
 def main(names: list[str]) -> None:
     results = {r["name"]: r for r in json.loads(RESULTS.read_text())}
     print("| benchmark | n | ours (median, min–max) | peak memory | peer (median) | ratio | same answer | target "
-          "| engine | load avg |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+          "| CPU (first run) | engine | load avg |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for name in names or DEFAULT:
         if name in results and "error" not in results[name]:
             print(row(results[name]))
