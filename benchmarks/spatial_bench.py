@@ -178,7 +178,7 @@ def knox_1m(workdir: Path | None = None, permutations: int = 999, n: int = 1_000
 
 
 def knox_1m_cluster(workdir: Path | None = None, permutations: int = 99, n: int = 1_000_000,
-                    radius_m: float = 40_000.0) -> dict:
+                    radius_m: float = 40_000.0, single_from_results: bool = False) -> dict:
     """``knox_1m``'s data with its tiles run in this process, then on a Dask LocalCluster of 1 and of 2
     workers (one thread each): wall times, speedup, peak memory of each worker, and the equality of the
     three tables (sha256 of the int64 tables). 99 permutations by default (the tiles' pair search is
@@ -189,13 +189,22 @@ def knox_1m_cluster(workdir: Path | None = None, permutations: int = 99, n: int 
 
     xy, days = synthetic_points(n, radius_m=radius_m)
     kw = dict(permutations=permutations, seed=1, tiles=True, tmp_dir=str(workdir) if workdir else None)
-    t0, c0 = time.perf_counter(), _cpu()
-    single = KnoxTest(SPATIAL_BANDS, TEMPORAL_BANDS, **kw).fit(xy, days)
-    out = {"n": n, "permutations": permutations, "city_radius_m": radius_m, "runs": 1, "target_mb": 4096,
-           "seconds_single_process": round(time.perf_counter() - t0, 3), "cpu_seconds_single_process":
-           round(_cpu() - c0, 2), "peak_mb_single_process": peak_mb(), "engine": knox_engine(single),
-           "close_pairs": int(single.n_close_pairs_), "tables_sha256": _digest(single)}
-    del single
+    out = {"n": n, "permutations": permutations, "city_radius_m": radius_m, "runs": 1, "target_mb": 4096}
+    if single_from_results:  # knox_1m's record (same data and seed) holds the single-process tables' digest
+        import json
+
+        single = {r["name"]: r for r in json.loads((ROOT / "benchmarks" / "results.json").read_text())}["knox_1m"]
+        if single.get("permutations") != permutations or single.get("n") != n:
+            raise ValueError("knox_1m in results.json has other permutations or n")
+        out.update({"seconds_single_process": single["seconds"], "tables_sha256": single["tables_sha256"],
+                    "single_process_record": "knox_1m"})
+    else:
+        t0, c0 = time.perf_counter(), _cpu()
+        single = KnoxTest(SPATIAL_BANDS, TEMPORAL_BANDS, **kw).fit(xy, days)
+        out.update({"seconds_single_process": round(time.perf_counter() - t0, 3), "cpu_seconds_single_process":
+                    round(_cpu() - c0, 2), "peak_mb_single_process": peak_mb(), "engine": knox_engine(single),
+                    "close_pairs": int(single.n_close_pairs_), "tables_sha256": _digest(single)})
+        del single
     for workers in (1, 2):
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                           memory_limit=0) as cluster, Client(cluster) as client:
@@ -205,6 +214,7 @@ def knox_1m_cluster(workdir: Path | None = None, permutations: int = 99, n: int 
             out[f"peak_mb_workers_{workers}"] = sorted(round(v, 1) for v in client.run(
                 lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024).values())
             out[f"tables_sha256_{workers}"] = _digest(knox)
+            out["engine"] = knox_engine(knox)
             del knox
     out["seconds"] = out["seconds_cluster_2"]
     out["speedup_2_vs_1_workers"] = round(out["seconds_cluster_1"] / out["seconds_cluster_2"], 2)
@@ -271,9 +281,14 @@ def getis_philadelphia(workdir: Path | None = None, permutations: int = 999, rep
             "hot_spots_99": int((out["cls"] == "hot spot 99%").sum())}
 
 
+def knox_1m_cluster_999(workdir: Path | None = None) -> dict:
+    """``knox_1m_cluster`` with 999 permutations, compared with ``knox_1m``'s single-process tables."""
+    return knox_1m_cluster(workdir, permutations=999, single_from_results=True)
+
+
 #: name -> function, for ``benchmarks/run.py``.
 ALL = {f.__name__: f for f in (knox_philadelphia, knox_vs_pointpats, knox_250k, knox_1m, knox_1m_cluster,
-                               kde_100k, getis_philadelphia)}
+                               knox_1m_cluster_999, kde_100k, getis_philadelphia)}
 
 
 if __name__ == "__main__":  # python benchmarks/spatial_bench.py [name ...]
