@@ -219,36 +219,50 @@ def _label(dim: str, code: str) -> str:
     return _LABEL.get(code, code) if dim == "age" else code.replace("_", " ").capitalize()
 
 
+def _total_population(areas: pd.DataFrame | None) -> float:
+    """All residents (NaN when the areas have no complete ``population``)."""
+    if areas is None or "population" not in areas:
+        return float("nan")
+    pop = pd.to_numeric(areas["population"], errors="coerce")
+    return float(pop.sum()) if pop.notna().all() else float("nan")
+
+
+def _fatal_share(fatal: float, n: float, min_count: int) -> str:
+    """Share fatal, blank unless both the fatal and the non-fatal counts may be shown."""
+    return _pct(fatal / n) if enough(fatal, min_count) and enough(n - fatal, min_count) else ""
+
+
 def _dim_table(dim: str, counts: pd.DataFrame, hidden: np.ndarray, min_count: int, years: float,
                areas: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Display table and raw rows of one dimension (``counts``: ``group``, ``n``, ``fatal``)."""
+    """Display table and raw rows of one dimension (``counts``: ``group``, ``n``, ``fatal``).
+
+    ``hidden`` marks the hidden counts, groups then the total.
+    """
     n = counts["n"].to_numpy(float)
-    total = n.sum()
-    res = np.array([group_population(areas, dim, g) for g in counts["group"]])
-    all_res = float(pd.to_numeric(areas["population"], errors="coerce").sum()) \
-        if areas is not None and "population" in areas and pd.to_numeric(areas["population"], errors="coerce").notna().all() \
-        else float("nan")
-    rate = rate_per_100k(n, res, years)
-    city = rate_per_100k([total], [all_res], years)[0]
     fat = counts["fatal"].to_numpy(float)
-    show_fatal = enough(fat, min_count) & enough(n - fat, min_count) & ~hidden[:-1]
+    total = n.sum()
+    shown = ~hidden[:-1]
+    res = np.array([group_population(areas, dim, g) for g in counts["group"]])
+    all_res = _total_population(areas)
+    rate = rate_per_100k(n, res, years)
+    overall = rate_per_100k([total], [all_res], years)[0]
     raw = pd.DataFrame({"dimension": dim, "group": counts["group"].to_numpy(), "n": n.astype(int),
                         "fatal": fat.astype(int), "residents": res, "rate": rate})
-    shown = ~hidden[:-1]
     tab = pd.DataFrame({
         _DIMS[dim]: [_label(dim, g) for g in counts["group"]] + ["All"],
         "victims": _cells(np.append(n, total), hidden, min_count),
-        "share of victims": [_pct(x / total) if s and total else "" for x, s in zip(n, shown)] + ["100%"],
-        "share fatal": [_pct(f / x) if ok else "" for f, x, ok in zip(fat, n, show_fatal)]
-        + [_pct(fat.sum() / total) if enough(fat.sum(), min_count) and enough(total - fat.sum(), min_count) else ""],
+        "share of victims": [_pct(x / total) if s else "" for x, s in zip(n, shown)] + ["100%"],
+        "share fatal": [_fatal_share(f, x, min_count) if s else "" for f, x, s in zip(fat, n, shown)]
+        + [_fatal_share(fat.sum(), total, min_count) if not hidden[-1] else ""],
     })
     if np.isfinite(res).any():
-        tab["residents"] = [f"{round_people(r):,}" if np.isfinite(r) else "" for r in res] + \
-            [f"{round_people(all_res):,}" if np.isfinite(all_res) else ""]
-        tab["per 100,000 residents a year"] = [f"{r:,.1f}" if s and np.isfinite(r) else "" for r, s in zip(rate, shown)] + \
-            [f"{city:,.1f}" if np.isfinite(city) and not hidden[-1] else ""]
-        tab["times the overall rate"] = [f"{r / city:.2f}" if s and np.isfinite(r) and np.isfinite(city) and city > 0
-                                         else "" for r, s in zip(rate, shown)] + ["1.00" if np.isfinite(city) else ""]
+        ok = shown & np.isfinite(rate)
+        has_overall = bool(np.isfinite(overall) and overall > 0 and not hidden[-1])
+        tab["residents"] = [f"{round_people(r):,}" if np.isfinite(r) else "" for r in np.append(res, all_res)]
+        tab["per 100,000 residents a year"] = [f"{r:,.1f}" if k else "" for r, k in zip(rate, ok)] + \
+            [f"{overall:,.1f}" if has_overall else ""]
+        ratio = [f"{r / overall:.2f}" if k and has_overall else "" for r, k in zip(rate, ok)]
+        tab["times the overall rate"] = ratio + ["1.00" if has_overall else ""]
     return tab, raw
 
 
@@ -276,9 +290,11 @@ def _readings_dim(dim: str, raw: pd.DataFrame, hidden: np.ndarray, min_count: in
     ok = ok.loc[ok["rate"] > 0]
     if len(ok) >= 2:
         hi, lo = ok.loc[ok["rate"].idxmax()], ok.loc[ok["rate"].idxmin()]
+
         def who(r: pd.Series) -> str:
             return f"residents aged {_label(dim, r['group'])}" if dim == "age" else \
                 f"{_NOUN.get(r['group'], r['group'])} residents"
+
         out.append(f"Per resident, {who(hi)} were shot at {hi['rate'] / lo['rate']:.1f} times the rate of "
                    f"{who(lo)} ({hi['rate']:,.0f} vs {lo['rate']:,.0f} per 100,000 a year).")
     return out
@@ -347,11 +363,11 @@ def victims_section(dataset: Dataset, min_count: int, start: str | pd.Timestamp 
     out.victimizations = pd.concat(raws, ignore_index=True)
 
     n = len(g)
-    fat = int(g["fatal"].sum())
+    died = _fatal_share(int(g["fatal"].sum()), n, min_count)
+    last = hi - pd.Timedelta(days=1)
     out.readings.append(
-        f"There were {count_text(n, min_count, words=True)} victims of shootings from {lo:%d %b %Y} to {hi - pd.Timedelta(days=1):%d %b %Y} "
-        "(a person shot twice counts twice)"
-        + (f"; {_pct(fat / n)} of them died." if enough(fat, min_count) and enough(n - fat, min_count) else "."))
+        f"There were {count_text(n, min_count, words=True)} victims of shootings from {lo:%d %b %Y} to "
+        f"{last:%d %b %Y} (a person shot twice counts twice)" + (f"; {died} of them died." if died else "."))
     for it in out.items[:3]:
         out.readings.extend(it.readings)
     marker = suppression_marker(min_count)
