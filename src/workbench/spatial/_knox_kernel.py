@@ -74,6 +74,17 @@ def warm_up(index_dtype: np.dtype, lane_dtype: np.dtype) -> None:
     _count_close(i, i, np.zeros(1, dtype=np.int8), lanes, np.zeros(2, dtype=lane_dtype), 1, 1)
 
 
+def precompile() -> None:
+    """Compile the kernel for every index and lane type a Knox test uses, into the disk cache.
+
+    ``make install`` runs it once, so that the first Knox test in any later process only loads the
+    compiled kernel (about 0.3 s) instead of compiling it (tens of seconds).
+    """
+    for index in (np.int32, np.int64):
+        for lane in (np.int16, np.int32, np.int64):
+            warm_up(np.dtype(index), np.dtype(lane))
+
+
 def submit_count(
     pool: ThreadPoolExecutor | None,
     i: np.ndarray,
