@@ -128,7 +128,7 @@ def _check_patrol_areas(patrols: pd.DataFrame, area_ids: pd.Index, source: str) 
 
 def dose_counts(dataset: Dataset, start=None, end=None, freq: str | None = None,
                 exposure_radius_m: float | None = DEFAULT_EXPOSURE_RADIUS_M,
-                include_shots_fired: bool = False) -> pd.DataFrame:
+                include_shots_fired: bool = False, program_start="infer") -> pd.DataFrame:
     """Need, police and support counts per area (and period).
 
     Parameters
@@ -146,6 +146,11 @@ def dose_counts(dataset: Dataset, start=None, end=None, freq: str | None = None,
         (``exposed`` is NaN).
     include_shots_fired : bool, default False
         Count shots-fired incidents (no victim) in ``shootings`` too.
+    program_start : "infer", str, Timestamp or None, default "infer"
+        Start of the co-responder program (``"infer"``: the first co-responder arrival,
+        :func:`infer_program_start`). ``victims_program`` counts the victims at shootings on
+        or after it: the denominator of support per victim in :func:`~workbench.dosage.balance`,
+        since no co-responder could serve a victim shot before the program existed.
 
     Returns
     -------
@@ -156,7 +161,9 @@ def dose_counts(dataset: Dataset, start=None, end=None, freq: str | None = None,
         ``patrol_hours``, ``stops``, ``police_arrests``, ``community_engagements`` (patrol
         records), ``police_responses``, ``resident_arrests`` (fallback),
         ``police_contacts`` (the police count of the fallback, else stops + arrests),
-        ``coresponder_visits``, ``referrals``, ``engaged``. ``attrs``: ``police_source``,
+        ``coresponder_visits``, ``referrals``, ``engaged``, ``victims_program`` (victims at
+        shootings on or after the program start; NaN without one). ``attrs``: ``police_source``,
+        ``program_start``,
         ``exposure_source``, ``window`` (start, end), ``notes``, ``police_units`` (median hours
         of a patrol row, the counting unit of patrol hours in :func:`balance`).
     """
@@ -167,6 +174,8 @@ def dose_counts(dataset: Dataset, start=None, end=None, freq: str | None = None,
                                "dosage needs area populations (rates per resident)")
     tz = dataset.timezone
     s, e = data_window(dataset, start, end)
+    ps = infer_program_start(dataset) if isinstance(program_start, str) and program_start == "infer" \
+        else _ts(program_start, tz)
     notes: list[str] = []
     units: dict[str, float] = {}
     ids = pd.Index(areas["area_id"].astype(str), name="area_id")
@@ -190,6 +199,9 @@ def dose_counts(dataset: Dataset, start=None, end=None, freq: str | None = None,
         v = dataset["victimizations"].merge(inc.loc[shooting, ["incident_id", "area_id", "period",
                                                                 "occurred_at"]], on="incident_id")
         cols["victims"] = _count(v["area_id"], v["period"])
+        if ps is not None:
+            on = (v["occurred_at"] >= ps).to_numpy()
+            cols["victims_program"] = _count(v.loc[on, "area_id"], v.loc[on, "period"])
         if dataset.has("referrals"):
             last = dataset["referrals"].groupby("person_id")["referred_at"].max()
             lr = v["person_id"].map(last)
@@ -258,7 +270,7 @@ def dose_counts(dataset: Dataset, start=None, end=None, freq: str | None = None,
     out = pd.DataFrame(index=full)
     for name in ("shootings", "shots_fired", "victims", "victims_unserved", "patrol_hours", "stops",
                  "police_arrests", "community_engagements", "police_responses", "resident_arrests",
-                 "coresponder_visits", "referrals", "engaged"):
+                 "coresponder_visits", "referrals", "engaged", "victims_program"):
         c = cols.get(name)  # absent = not measured (NaN); measured but none = 0
         out[name] = np.nan if c is None else c.reindex(full).fillna(0.0).to_numpy(float)
     if src == "patrols":
@@ -276,6 +288,7 @@ def dose_counts(dataset: Dataset, start=None, end=None, freq: str | None = None,
         exp, exp_src = _exposed(dataset, inc[shooting], out, s, e, freq, exposure_radius_m)
     out["exposed"] = exp
     out.attrs.update(police_source=src, exposure_source=exp_src, window=(s, e), notes=notes,
+                     program_start=ps,
                      exposure_radius_m=exposure_radius_m, freq=freq,
                      police_units=units)
     return out
