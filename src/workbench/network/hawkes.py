@@ -272,14 +272,14 @@ class NetworkHawkes:
     >>> g = graph_from_groups(np.repeat(np.arange(600), 2), pairs,
     ...                       nodes=np.char.add("p", np.arange(400).astype(str)))
     >>> sim = simulate_network_hawkes(g, mu=5e-4, alpha=0.2, beta=1 / 60, T=3000.0, seed=1)
-    >>> m = NetworkHawkes(n_boot=20, seed=0).fit(g, sim[["person_id", "t"]], start=0.0, end=3000.0)
-    >>> m is m.fit(g, sim[["person_id", "t"]], start=0.0, end=3000.0)  # fit returns self
+    >>> m = NetworkHawkes(n_boot=10, seed=0)
+    >>> m.fit(g, sim[["person_id", "t"]], start=0.0, end=3000.0) is m  # fit returns self
     True
     >>> list(m.summary_.columns)
     ['estimate', 'lower', 'upper']
     >>> bool(m.summary_.loc["alpha", "lower"] < 0.2 < m.summary_.loc["alpha", "upper"])
     True
-    >>> m.max_lag_ >= np.log(1000) * m.summary_.loc["mean_delay_days", "estimate"]
+    >>> bool(m.max_lag_ >= np.log(1000) * m.summary_.loc["mean_delay_days", "estimate"])
     True
     """
 
