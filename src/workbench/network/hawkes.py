@@ -42,8 +42,9 @@ form ``sum p / sum p * delay`` when no kernel is cut off by the end of the windo
 parent pairs come from one sparse product ``P W P^T`` of the event-person incidence ``P`` and
 the trigger matrix ``K``; every step is vectorized over pairs.
 
-Confidence intervals are percentile intervals of a seeded parametric bootstrap: simulate from
-the fitted model on the same graph and window (:func:`simulate_network_hawkes`), refit.
+Confidence intervals come from a seeded bootstrap: simulate from the fitted model on the same
+graph and window (:func:`simulate_network_hawkes`), refit; by default each interval is normal on
+the log scale with the replicates' standard deviation (``ci_method``).
 """
 
 from __future__ import annotations
@@ -98,6 +99,9 @@ class _Problem:
             return None
         return np.array([_STEPS[a] for a in self.alphas], np.int8)[self.kind]
 
+
+#: Figures that can be negative (normal bootstrap interval, not on the log scale).
+_SIGNED = ("season_cos", "season_sin", "peak_doy")
 
 #: ``source_steps`` code of the pairs each branching weight belongs to (0 is background).
 _STEPS = {"alpha": 1, "alpha2": 2, "alpha_self": -1}
@@ -161,6 +165,16 @@ class NetworkHawkes:
         ``mu_i s(t)`` too.
     ci_level : float
         Coverage of the intervals.
+    ci_method : {"lognormal", "percentile"}
+        How replicates become intervals. ``"lognormal"`` (default): ``estimate x exp(+- z sd)``
+        with ``sd`` the standard deviation of the log replicates for positive figures (rates,
+        branching weights, delays, shares, amplitude), ``estimate +- z sd`` for signed ones
+        (seasonal coefficients, peak day, covariate effects), percentiles where replicates
+        reach 0. ``"percentile"``: the replicates' quantiles. With a few dozen replicates the
+        percentile interval rests on the two or three most extreme of them and inherits any
+        shift of the replicates away from the estimate: on simulated data (40 replicates) it
+        covered ``alpha``, the delay and the background in 60-90 % of seeds; the log-normal
+        interval came close to 95 % (``benchmarks/hawkes_coverage.md``).
     seed : int
         Seed of the bootstrap.
     second_step : bool
@@ -298,13 +312,17 @@ class NetworkHawkes:
         self_excitation: bool = False,
         self_decay: str = "shared",
         kernel_tail: float = 1e-3,
+        ci_method: str = "lognormal",
     ):
         if isinstance(max_lag_days, str) and max_lag_days != "auto":
             raise ValueError(f"max_lag_days must be 'auto', a number of days or None, not {max_lag_days!r}")
         if not 0 < kernel_tail < 1:
             raise ValueError(f"kernel_tail must be in (0, 1), not {kernel_tail!r}")
+        if ci_method not in ("lognormal", "percentile"):
+            raise ValueError(f"ci_method must be 'lognormal' or 'percentile', not {ci_method!r}")
         self.max_lag_days = max_lag_days
         self.kernel_tail = float(kernel_tail)
+        self.ci_method = ci_method
         self.weights = weights
         self.seasonality = seasonality
         self.n_boot = n_boot
@@ -891,7 +909,7 @@ class NetworkHawkes:
             self.max_lag_, self.weights, self.seasonality, 0, self.bootstrap, self.ci_level, 0,
             self.tol, self.max_iter, second_step=self.second_step,
             self_excitation=self.self_excitation, self_decay=self.self_decay,
-            kernel_tail=self.kernel_tail,
+            kernel_tail=self.kernel_tail, ci_method=self.ci_method,
         )
         child._replicate = True
         season = (
@@ -924,15 +942,37 @@ class NetworkHawkes:
                          "contagion_share": child.contagion_share_,
                          "self_excitation_share": child.self_excitation_share_})
         self.bootstrap_ = pd.DataFrame(rows, columns=names)
+        self.confidence_intervals_ = self._intervals(self.bootstrap_)
+
+    def _intervals(self, boot: pd.DataFrame) -> pd.DataFrame:
+        """``lower``/``upper`` per column of the bootstrap replicates (see ``ci_method``)."""
+        from scipy.stats import norm
+
         q = (1 - self.ci_level) / 2
-        boot = self.bootstrap_.copy()
+        z = float(norm.ppf(1 - q))
+        boot = boot.copy()
+        est = {**self.params_.to_dict(), **self._derived(), "contagion_share": self.contagion_share_,
+               "self_excitation_share": self.self_excitation_share_}
         if self.seasonality:  # the peak day lives on a circle: unwrap around the estimate
             c = self.season_["peak_doy"]
             boot["peak_doy"] = c + (boot["peak_doy"] - c + YEAR / 2) % YEAR - YEAR / 2
         ci = pd.DataFrame({"lower": boot.quantile(q), "upper": boot.quantile(1 - q)})
+        if self.ci_method == "lognormal" and len(boot) >= 2:
+            for name in boot.columns:
+                b, e = boot[name].to_numpy(float), float(est.get(name, np.nan))
+                b = b[np.isfinite(b)]
+                if len(b) < 2 or not np.isfinite(e):
+                    continue
+                if name in _SIGNED or name.startswith("gamma_"):  # may be negative: normal interval around the estimate
+                    sd = float(np.std(b, ddof=1))
+                    ci.loc[name] = [e - z * sd, e + z * sd]
+                elif e > 0 and np.all(b > 0):  # positive: normal on the log scale
+                    sd = float(np.std(np.log(b), ddof=1))
+                    ci.loc[name] = [e * np.exp(-z * sd), e * np.exp(z * sd)]
+                # else (replicates at 0, e.g. alpha2 without 2-step contagion): percentiles
         if self.seasonality:
             ci.loc["peak_doy"] = ci.loc["peak_doy"] % YEAR
-        self.confidence_intervals_ = ci
+        return ci
 
     @staticmethod
     def _background_times(rng: np.random.Generator, n: int, prob: _Problem,
