@@ -309,6 +309,7 @@ def _exposed(dataset: Dataset, shootings: pd.DataFrame, out: pd.DataFrame, s, e,
              radius_m: float) -> tuple[np.ndarray, str]:
     """Resident-exposures per area (and period) and where they came from."""
     key = pd.MultiIndex.from_frame(out[["area_id", "period"]])
+    why = "spatial package not available"
     if len(shootings):
         try:
             from workbench.spatial import exposure_zones
@@ -321,15 +322,17 @@ def _exposed(dataset: Dataset, shootings: pd.DataFrame, out: pd.DataFrame, s, e,
             got = ea.groupby(["area_id", "period"])["residents_exposed"].sum()
             return got.reindex(key).fillna(0.0).to_numpy(float), \
                 f"exposure zones (workbench.spatial, {radius_m:g} m)"
-        except Exception:  # noqa: BLE001 - spatial package absent or failing: documented fallback
+        except ImportError:  # spatial package absent: the documented fallback
             pass
+        except (ValueError, DataError) as exc:  # zones not computable here: fallback, saying why
+            why = f"exposure zones failed: {exc}"
     areas = dataset["areas"].to_crs(dataset.crs)
     share = np.minimum(1.0, np.pi * radius_m**2 / areas.geometry.area.to_numpy())
     per_shot = pd.Series(share * pd.to_numeric(areas["population"], errors="coerce").fillna(0).to_numpy(),
                          index=areas["area_id"].astype(str).to_numpy())
     n = out["shootings"].to_numpy(float)
     return n * out["area_id"].map(per_shot).to_numpy(float), \
-        f"fallback: residents within {radius_m:g} m assuming even spread inside the area"
+        f"fallback ({why}): residents within {radius_m:g} m assuming even spread inside the area"
 
 
 def add_trauma_index(doses: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
@@ -338,7 +341,7 @@ def add_trauma_index(doses: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     out["trauma_index"] = np.nan
     try:
         from workbench.spatial import trauma_index
-    except Exception:  # noqa: BLE001 - spatial package absent
+    except ImportError:  # spatial package absent
         out.attrs["trauma_source"] = "not available (workbench.spatial.trauma_index missing)"
         return out
     rate = pd.Series(out["shootings"].to_numpy() / np.maximum(out["resident_years"].to_numpy(), 1e-9),
