@@ -375,6 +375,8 @@ class NetworkHawkes:
             event's day (with ``t``: 0 and ``ceil(max t)``). Events outside are dropped.
             A window cut to the first and last event understates the exposure time (the
             quiet stretches at both ends are left out) and so overstates the background rate.
+            pandas keeps ``attrs`` through row filters: give ``start``/``end`` when the
+            events were cut to a shorter period than the data's.
         covariates : DataFrame, optional
             Numeric columns indexed by ``person_id`` covering every graph row (e.g. age,
             sex dummies); enter the background rate as ``exp(x'gamma)``. Center them so that
