@@ -31,6 +31,7 @@ named reference group per attribute) to give a **disparity ratio**; a ratio outs
 2. the rate's denominator, in distinct people, reaches its minimum: ``min_events`` victims for
    the capture rate and calibration, ``min_selected`` flagged people for precision,
    ``min_events`` non-victims for the false positive rate (the group size for selection);
+   ``min_selected`` defaults to ``min_events``;
 3. the rate's numerator -- flagged people for selection, flagged victims for capture and
    precision, flagged non-victims for the false positive rate, victims for calibration -- is
    at least ``min_selected`` (selections) or ``min_events`` (events), *observed or expected
@@ -200,7 +201,7 @@ def audit_table(
     min_events: int = 10,
     *,
     people: pd.DataFrame | None = None,
-    min_selected: int = 10,
+    min_selected: int | None = None,
     n_victims: int | None = None,
 ) -> pd.DataFrame:
     """Rates, disparity ratios and flags from :func:`group_counts` (possibly summed over cutoffs).
@@ -226,9 +227,10 @@ def audit_table(
         ``n_negative_people``) of pooled lists. Default: the columns of ``counts`` when each
         (attribute, group) appears once; for counts summed over cutoffs without them the
         person-cutoffs stand in and a :class:`~workbench._warnings.StatisticalWarning` says so.
-    min_selected : int
+    min_selected : int, optional
         Fewest flagged people behind precision, and fewest flags (observed or expected under
-        the reference rate) behind the selection and false positive rates.
+        the reference rate) behind the selection and false positive rates (default:
+        ``min_events``).
     n_victims : int, optional
         All victims of the evaluation windows (person-cutoffs), ranked or not: the ``"all"``
         rows then give ``n_victims_unranked`` (victims outside every list) and
@@ -288,6 +290,7 @@ def audit_table(
             raise ValueError(f"reference group {ref_group!r} not found for {attr!r}")
         ref_rows.append(r.iloc[0][[*AUDITED, "observed_rate"]].rename(attr))
     ref = pd.DataFrame(ref_rows)
+    min_selected = min_events if min_selected is None else min_selected
     minimum = {"min_n": min_n, "min_events": min_events, "min_selected": min_selected}
     flags = []
     for name in AUDITED:
@@ -345,7 +348,7 @@ def fairness_audit(
     min_n: int = 30,
     min_events: int = 10,
     *,
-    min_selected: int = 10,
+    min_selected: int | None = None,
     n_victims: int | None = None,
 ) -> pd.DataFrame:
     """Audit one ranked list: :func:`group_counts` then :func:`audit_table`.

@@ -202,7 +202,7 @@ def rolling_evaluation(
     min_n: int = 30,
     min_events: int = 10,
     n_cutoffs: int = 36,
-    min_selected: int = 10,
+    min_selected: int | None = None,
     keep_lists: bool = False,
 ) -> RollingEvaluation:
     """Rank the population at each cutoff with every model, score the next window, audit.
