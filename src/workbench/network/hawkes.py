@@ -140,7 +140,7 @@ class NetworkHawkes:
         ``L`` shorter than a few mean delays biases the fit when the true kernel is not
         truncated: victimizations triggered more than ``L`` days later pass for background (on
         simulated data with a mean delay of 300 days and ``L = 365`` the background rate,
-        ``alpha`` and the mean delay came out 14-17 % high; with ``"auto"`` within 3 %).
+        ``alpha`` and the mean delay came out 12-15 % high; with ``"auto"`` within 3 %).
     weights : {"binary", "count", "share"}
         How ties scale excitation (:meth:`Graph.trigger_matrix`): 1 per tie (Green et al.),
         the number of shared arrests, or that number as a share of the source person's ties
