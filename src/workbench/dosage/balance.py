@@ -171,6 +171,27 @@ def balance(counts: pd.DataFrame, *, police_measure: str = "patrol_hours", suppo
     Returns
     -------
     Balance
+
+    Examples
+    --------
+    Thirty areas of 5,000 residents over six years; A0 gets three times the patrol hours its
+    shootings predict, A1-A3 a fifth of the citywide visits per victim of the program period.
+
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> shoot = rng.integers(40, 80, 30).astype(float)
+    >>> hours = (0.1 + 40 * shoot / 5000) * 5000 * rng.uniform(0.9, 1.1, 30)
+    >>> hours[0] *= 3
+    >>> after = shoot.copy()
+    >>> visits = after * rng.uniform(0.9, 1.1, 30)
+    >>> visits[1:4] *= 0.2
+    >>> counts = pd.DataFrame({"area_id": [f"A{i}" for i in range(30)], "population": 5000.0,
+    ...                        "resident_years": 30000.0, "shootings": shoot, "patrol_hours": hours,
+    ...                        "victims": 2 * after, "victims_program": after,
+    ...                        "coresponder_visits": visits, "police_contacts": np.nan})
+    >>> cls = balance(counts).table.set_index("area_id")["class"]
+    >>> cls["A0"], cls["A1"], cls["A5"]
+    ('more police than need', 'underserved', 'in balance')
     """
     if police_measure not in POLICE_MEASURES:
         raise ValueError(f"police_measure must be one of {sorted(POLICE_MEASURES)}")
