@@ -30,16 +30,13 @@ $(STAMP): pyproject.toml constraints.txt
 synth-demo: $(STAMP)
 	$(PY) -m workbench synth --scale demo --seed 20261125 --out data/demo
 
-## bench: speed and memory figures, written to benchmarks/results.json. Runs in its own venv
-## (.venv-bench, with numba and the peer packages) so that the test venv never gets numba.
-BENCH_VENV := .venv-bench
-bench: $(BENCH_VENV)/.installed
-	$(BENCH_VENV)/bin/python benchmarks/run.py
+## bench: speed and memory figures, written to benchmarks/results.json (benchmarks/run.py; one entry:
+## `$(PY) benchmarks/run.py --only NAME`). Adds the peer packages (the `bench` extra) to .venv.
+bench: $(VENV)/.bench-installed
+	$(PY) benchmarks/run.py
 
-$(BENCH_VENV)/.installed: pyproject.toml constraints.txt
-	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/python -m pip install --quiet -c constraints.txt -e '.[test,bench]'
-	$(BENCH_VENV)/bin/python -m workbench kernel --install
+$(VENV)/.bench-installed: $(STAMP)
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,bench]'
 	touch $@
 
 clean:

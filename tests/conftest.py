@@ -6,6 +6,8 @@ contract folder (:func:`build_small_city`) stands in when the synth package is u
 
 from __future__ import annotations
 
+import os
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -16,6 +18,10 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PHILADELPHIA = REPO_ROOT.parent / "shared" / "data" / "philadelphia"
+
+# parameter files and cities of the tests live in temporary folders: allowed roots for their paths
+os.environ["WORKBENCH_ROOTS"] = os.pathsep.join(
+    p for p in (os.environ.get("WORKBENCH_ROOTS", ""), tempfile.gettempdir()) if p)
 SEED = 20261125
 
 

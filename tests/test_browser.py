@@ -158,3 +158,34 @@ def test_index_summary_is_readable(browser, tiny_report):
     finally:
         context.close()
     assert plog.errors == [] and plog.blocked == []
+
+
+def test_now_block_and_map_labels(browser, tiny_report):
+    context, page, plog = _open(browser, tiny_report / "index.html", tiny_report)
+    try:
+        assert page.locator("#now h2").inner_text() == "Now"
+        assert page.locator("#now .wb-now-item").count() == 4
+        top = page.evaluate("document.querySelector('#now').getBoundingClientRect().top")
+        assert top < page.evaluate("document.querySelector('#summary').getBoundingClientRect().top")
+        for href in page.eval_on_selector_all("#now a", "els => els.map(e => e.getAttribute('href'))"):
+            assert (tiny_report / href).is_file(), href
+    finally:
+        context.close()
+    assert plog.errors == [] and plog.blocked == []
+    context, page, plog = _open(browser, tiny_report / "01_places.html", tiny_report)
+    try:
+        frame = next(f for f in page.frames if f is not page.main_frame)
+        frame.wait_for_selector(".leaflet-container", timeout=15000)
+        assert frame.locator(".leaflet-control-scale").count() == 1
+        assert frame.locator(".wb-place-icon").count() > 0
+        shown = "() => [...document.querySelectorAll('.wb-area-label')].filter(e => getComputedStyle(e).display !== 'none').length"
+        zoom = "z => { const m = Object.values(window).find(v => v instanceof L.Map); m.setZoom(z, {animate: false}); return m.getZoom(); }"
+        assert frame.evaluate(zoom, 16) == 16
+        frame.wait_for_function("() => document.querySelector('.leaflet-container').classList.contains('wb-labels-on')")
+        assert frame.evaluate(shown) > 0
+        assert frame.evaluate(zoom, 9) == 9
+        frame.wait_for_function("() => !document.querySelector('.leaflet-container').classList.contains('wb-labels-on')")
+        assert frame.evaluate(shown) == 0
+    finally:
+        context.close()
+    assert plog.errors == [] and plog.blocked == []

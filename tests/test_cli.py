@@ -6,6 +6,7 @@ from pathlib import Path
 
 
 from workbench.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_PRIVACY, main
+from workbench.report.guard import write_marker
 
 
 def test_validate_ok_prints_quality_summary(write_params, capsys):
@@ -48,6 +49,7 @@ def test_report_privacy_leak_exits_3_and_publishes_nothing(write_params, tmp_pat
     out = tmp_path / "reports" / "r"
     out.mkdir(parents=True)
     (out / "index.html").write_text("last good")
+    write_marker(out, "r", "policy", "0")
     code = main(["report", "--params", str(write_params("r", notebooks=["leak"])), "--out", str(out), "--quiet"])
     assert code == EXIT_PRIVACY
     err = capsys.readouterr().err

@@ -344,7 +344,10 @@ def test_unparseable_date_in_csv_names_rows(tmp_path):
     with pytest.raises(DataError) as exc:
         _load_then_write({"source": str(folder), "timezone": TZ}, out)
     (p,) = exc.value.problems
-    assert str(p) == "incidents (incidents.csv), column 'occurred_at': unparseable date (1 row; first: I3)"
+    assert str(p) == (
+        "incidents (incidents.csv), column 'occurred_at': unparseable date (1 row; first: I3): "
+        "values '2024-02-30 10:00'; give their format with dates: {occurred_at: ...}"
+    )
     assert not out.exists()
 
 
@@ -376,7 +379,7 @@ def test_unknown_code_and_outside_point_and_duplicates_from_files(tmp_path):
     assert "(1 row; first: I1)" in text
     assert ("incidents (incidents.csv), column 'lon/lat': point outside the study area "
             "(union of areas, buffer 25 m) (1 row; first: I2)") in text
-    assert "column 'incident_id': duplicate key (2 rows; first: I3, I3)" in text
+    assert "column 'incident_id': duplicate key (2 rows; first: I3, ...): 1 distinct incident_id repeated" in text
     assert not out.exists()
 
 

@@ -232,3 +232,38 @@ def test_explore_notebook_is_valid_without_parameters():
     for name in ("PlacesExplorer", "FollowupExplorer", "PeopleExplorer"):
         assert name in src
     assert all(not c["outputs"] and c["execution_count"] is None for c in code)  # committed clean
+
+
+def test_places_refuses_impossible_values_in_the_widget(places):
+    """A negative radius is refused with a message in the widget, not clamped to the slider's minimum."""
+    places.set(zone_radius_m=400, zone_days=7)
+    n = places.n_updates
+    places.set(zone_radius_m=-50)
+    assert isinstance(places.result["error"], ValueError)
+    assert "zone_radius_m" in places.status.value and "100 to 1500" in places.status.value
+    assert places.controls["zone_radius_m"].value == 400  # unchanged
+    assert places.n_updates == n  # nothing recomputed
+    places.set(layers=("no such layer",))
+    assert "not among the choices" in places.status.value
+    places.set(zone_radius_m=400)
+    _ok(places)
+    with pytest.raises(ValueError, match="zone_days"):
+        PlacesExplorer(places.dataset, zone_days=0, plots=False)
+
+
+def test_explorer_warnings_are_shown_not_hidden(places):
+    import warnings as _w
+
+    original = places._compute
+
+    def noisy(values):
+        _w.warn("the <b>fit</b> did not converge", RuntimeWarning)
+        return original(values)
+
+    places._compute = noisy
+    try:
+        places.update()
+    finally:
+        del places._compute
+    assert places.result["warnings"] == ["RuntimeWarning: the <b>fit</b> did not converge"]
+    assert "&lt;b&gt;fit&lt;/b&gt;" in places.status.value

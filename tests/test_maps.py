@@ -111,7 +111,8 @@ def test_policy_cells_suppress_small_counts(layers, policy_html):
     assert small.any() and (cells.loc[small, "label"] == f"<{MIN}").all()
     assert (cells.loc[~small, "label"] == cells.loc[~small, "count"].astype(str)).all()
     tooltips = re.findall(r'"incidents":\s*"([^"]*)"', policy_html)
-    assert tooltips and all(t == f"\\u003c{MIN}" or t == f"<{MIN}" or int(t) >= MIN for t in tooltips)
+    assert tooltips and all(t in (f"\\u003c{MIN}", f"<{MIN}", f"\\u0026lt;{MIN}", f"&lt;{MIN}") or int(t) >= MIN
+                            for t in tooltips)  # "<11", HTML-escaped for the tooltip
 
 
 @pytest.mark.parametrize("shape", ["hexagon", "square"])
@@ -167,3 +168,11 @@ def test_researcher_tiles_are_optional(layers):
 def test_bad_mode(layers):
     with pytest.raises(ValueError, match="mode"):
         places_map(layers["incidents"], mode="public")
+
+
+def test_map_with_no_significant_cell_renders(layers):
+    """A valid small city can have no significant Gi* cell and no place: the layers are empty, not a crash."""
+    gi = layers["gi"].copy()
+    gi["cls"] = "not significant"
+    html = map_html(places_map(mode="policy", min_count=MIN, **{**layers, "gi": gi, "places": layers["places"].iloc[:0]}))
+    assert "none significant" in html

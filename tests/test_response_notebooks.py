@@ -26,7 +26,8 @@ def _params(tmp_path: Path, source: Path, name: str = "tiny", **nb_params) -> Pa
 
 def test_parameters_cells():
     assert notebook_parameter_names(DEFAULT_NOTEBOOKS_DIR / "03_response.ipynb") == set(RESERVED_PARAMETERS) | {
-        "start", "end", "program_start", "followup_window_days", "lost_after_days", "landmark_days", "weighted"}
+        "start", "end", "program_start", "followup_window_days", "lost_after_days", "censoring", "landmark_days",
+        "weighted"}
     assert notebook_parameter_names(DEFAULT_NOTEBOOKS_DIR / "04_past_victims.ipynb") == set(RESERVED_PARAMETERS) | {
         "program_start", "as_of", "researcher_mode", "horizon_days", "top_n"}
 

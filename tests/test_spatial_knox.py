@@ -201,3 +201,44 @@ def test_knox_input_errors():
         KnoxTest(spatial_bands=[10, 20], permutations=9).fit(xy, t)
     with pytest.raises(ValueError, match="engine"):
         KnoxTest(permutations=9, engine="fortran").fit(xy, t)
+
+
+# -- tiled engine (bounded memory, Dask) ----------------------------------------------------------
+@pytest.mark.parametrize("engine", ENGINES)
+def test_knox_tiles_equal_brute_force_and_in_memory(engine):
+    """Many small tiles (a few pairs each) give the brute-force table bit for bit."""
+    xy, t = _city(260, seed=11)
+    s_edges, t_edges = (0, 100, 250, 400), (0, 7, 21, 45)
+    kw = dict(same_location=True, permutations=30, seed=5, engine=engine)
+    tiled = KnoxTest(s_edges, t_edges, tiles=True, tile_pairs=20, **kw).fit(xy, t)
+    assert tiled.engine_.startswith(f"{engine} tiled") and int(tiled.engine_.split("(")[1].split()[0]) > 20
+    mem = KnoxTest(s_edges, t_edges, tiles=False, **kw).fit(xy, t)
+    assert mem.engine_ == engine
+    days = t.dt.tz_convert(TZ).dt.tz_localize(None).dt.normalize()
+    units = ((days - days.min()).dt.days).to_numpy()
+    obs, sims = brute_knox(xy, units, np.array(s_edges, float), np.array(t_edges), True, 0.0, 30, 5)
+    np.testing.assert_array_equal(tiled.observed_, obs)
+    np.testing.assert_array_equal(tiled.simulated_, sims)
+    pd.testing.assert_frame_equal(tiled.table_, mem.table_)
+
+
+def test_knox_tiles_auto_switch_and_errors():
+    xy, t = _city(200, seed=3)
+    auto = KnoxTest(permutations=9, seed=1, max_pairs_in_memory=10).fit(xy, t)
+    assert "tiled" in auto.engine_
+    assert "tiled" not in KnoxTest(permutations=9, seed=1).fit(xy, t).engine_
+    with pytest.raises(ValueError, match="tiles"):
+        KnoxTest(permutations=9, tiles="always").fit(xy, t)
+
+
+def test_knox_tiles_on_a_dask_cluster_equal_the_single_process_run(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    xy, t = _city(400, seed=8)
+    kw = dict(permutations=40, seed=9, tile_pairs=200)
+    single = KnoxTest(tiles=True, **kw).fit(xy, t)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        on_cluster = KnoxTest(scheduler=client, tmp_dir=str(tmp_path), **kw).fit(xy, t)
+    np.testing.assert_array_equal(single.simulated_, on_cluster.simulated_)
+    pd.testing.assert_frame_equal(single.table_, on_cluster.table_)
+    assert list(tmp_path.iterdir()) == []  # the permuted-times file is removed

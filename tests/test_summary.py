@@ -14,6 +14,7 @@ from workbench.summary import (
     SHOOTING_KINDS,
     changes_since,
     key_numbers,
+    residents_exposed,
     summarize,
     summary_json,
     summary_period,
@@ -60,6 +61,25 @@ def test_people_exposed_matches_exposure_zones(tiny_dataset, six):
     p = six.period
     want = z.loc[(z["start"] > p.start) & (z["start"] <= p.end), "residents_exposed"].sum()
     assert six.number("people_exposed").current == round(want) > 0
+
+
+def test_residents_exposed_in_chunks_equals_all_at_once(tiny_dataset, six):
+    p = six.period
+    whole = residents_exposed(tiny_dataset, (p.start, p.end), (p.prev_start, p.prev_end), chunk=10**9)
+    parts = residents_exposed(tiny_dataset, (p.start, p.end), (p.prev_start, p.prev_end), chunk=7)
+    assert np.allclose(parts, whole) and whole[0] > 0
+    assert round(whole[0]) == six.number("people_exposed").current
+
+
+def test_counts_and_hidden_shares_use_the_privacy_module(tiny_dataset):
+    from workbench.summary import _count_text, _ratio_number
+
+    assert _count_text(3.0, 11) == ("<11", True) and _count_text(0.0, 11) == ("0", False)
+    assert _count_text(1234.0, 11) == ("1,234", False)
+    p = summary_period(tiny_dataset, 6)
+    k = _ratio_number("x", "X", "share", "", 0.5, 0.4, 10, 11, p, 11, "shootings")
+    assert k.shown == "fewer than 11 shootings" and k.suppressed and k.current is None
+    assert k.shown_previous == "40%"
 
 
 def test_coverage_matches_direct_count(tiny_dataset, six):

@@ -8,6 +8,8 @@ Subpackages, floor by floor (data flows one way, upward):
 - :mod:`workbench.privacy` -- small-count suppression and the id scan every export goes through.
 """
 
+from ._warnings import ConvergenceWarning, StatisticalWarning
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["ConvergenceWarning", "StatisticalWarning", "__version__"]

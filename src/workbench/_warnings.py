@@ -1,9 +1,16 @@
-"""Typed warnings of the workbench (bottom floor: imports nothing from the package)."""
+"""Typed warnings of the workbench (bottom floor: imported by every analysis, importing nothing).
+
+Filter them by class, e.g. ``warnings.simplefilter("error", workbench.ConvergenceWarning)``.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ConvergenceWarning", "StatisticalWarning"]
 
 
 class StatisticalWarning(UserWarning):
-    """An estimate rests on weak data, a dropped record or a setting that may bias it."""
+    """An estimate was computed but needs care: few events, a fallback estimator, a value not estimable."""
 
 
 class ConvergenceWarning(StatisticalWarning):
-    """An iterative fit stopped before it converged."""
+    """A model fit did not converge (or only converged with a penalty); its estimates are unreliable."""

@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import ndimage
 
 from workbench.data.dataset import Dataset
-from workbench.privacy import complementary_mask, suppressed_mask, suppression_marker
+from workbench.privacy import complementary_mask, count_text, enough, protect_quality, suppressed_mask
 
 __all__ = [
     "INCIDENT_KINDS",
@@ -236,7 +236,7 @@ def density_grid(
     smooth = ndimage.gaussian_filter(counts, sigma=sigma, mode="constant")
     cell_km2 = (cell_m / 1000.0) ** 2
     local = smooth * (4 * np.pi * sigma**2)  # incidents within the kernel's effective area
-    hide = local < min_count
+    hide = ~enough(local, min_count)
     density = np.where(hide, np.nan, smooth / cell_km2)
     return DensityGrid(
         density=density,
@@ -268,15 +268,30 @@ def table_overview(dataset: Dataset) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def quality_table(dataset: Dataset) -> pd.DataFrame:
+def quality_table(dataset: Dataset, min_count: int | None = None) -> pd.DataFrame:
     """Display-ready :func:`workbench.data.data_quality_summary`.
 
-    Counts become integers (``rows``, ``nulls``, ``distinct``), ``share_null`` a percentage
-    text, missing values empty text. Holds counts and ranges only, no row-level values.
+    Parameters
+    ----------
+    dataset : Dataset
+    min_count : int, optional
+        For a policy page: the table goes through :func:`workbench.privacy.protect_quality`
+        (counts 1 .. min_count-1 suppressed, the share of a suppressed null count hidden, the
+        minimum and maximum of person- and event-level columns coarsened to month or decade or
+        left out). ``None`` (``workbench validate``, for the data holder): exact values.
+
+    Returns
+    -------
+    DataFrame
+        Counts as integers (``rows``, ``nulls``, ``distinct``), ``share_null`` as a percentage
+        text, missing values as empty text. Counts and ranges only, no row-level values.
     """
     from workbench.data import data_quality_summary
 
     q = data_quality_summary(dataset).copy()
+    if min_count is not None:
+        values = {(t, str(c)): df[c] for t, df in dataset.tables.items() for c in df.columns}
+        return protect_quality(q, values, min_count)
     for c in ("rows", "nulls", "distinct"):
         if c in q:
             q[c] = pd.to_numeric(q[c], errors="coerce").round().astype("Int64")
@@ -284,10 +299,6 @@ def quality_table(dataset: Dataset) -> pd.DataFrame:
         share = pd.to_numeric(q["share_null"], errors="coerce")
         q["share_null"] = [f"{v:.1%}" if pd.notna(v) else "" for v in share]
     return q.astype(object).where(q.notna(), "")
-
-
-def _fmt(n: int, min_count: int) -> str:
-    return suppression_marker(min_count) if 0 < n < min_count else f"{n:,}"
 
 
 def readings(monthly: pd.DataFrame, rates: gpd.GeoDataFrame | None, min_count: int) -> list[str]:
@@ -315,10 +326,10 @@ def readings(monthly: pd.DataFrame, rates: gpd.GeoDataFrame | None, min_count: i
     any_hidden = bool(suppressed_mask(by_kind.to_numpy(), min_count).any())
     total = int(monthly["total"].sum())
     # the overall total is only given when no per-kind total is hidden (no subtraction attack)
-    head = f"**{_fmt(total, min_count)} incidents**" if not any_hidden else "incidents"
+    head = f"**{count_text(total, min_count)} incidents**" if not any_hidden else "incidents"
     out.append(
         f"From {monthly['month'].iloc[0]} to {monthly['month'].iloc[-1]} the data hold {head}: "
-        + ", ".join(f"{_fmt(int(by_kind[k]), min_count)} {k.replace('_', ' ')}" for k in kinds)
+        + ", ".join(f"{count_text(int(by_kind[k]), min_count)} {k.replace('_', ' ')}" for k in kinds)
         + "."
     )
     unrecorded = [k for k in INCIDENT_KINDS if k not in kinds]
@@ -336,7 +347,7 @@ def readings(monthly: pd.DataFrame, rates: gpd.GeoDataFrame | None, min_count: i
             f"Of the months whose total is shown, the busiest was {peak['month']} "
             f"with {int(peak['total']):,} incidents."
         )
-    if len(monthly) >= 2 and not any_hidden and total >= min_count:
+    if len(monthly) >= 2 and not any_hidden and enough(total, min_count):
         out.append(f"On average there were {total / len(monthly):,.1f} incidents a month.")
     if rates is not None and len(rates):
         shown = rates[~rates["suppressed"] & (rates["incidents"] > 0)]

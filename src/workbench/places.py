@@ -19,8 +19,9 @@ import pandas as pd
 
 from workbench import spatial as sp
 from workbench.data.dataset import Dataset
+from workbench.data.names import area_names
 from workbench.overview import incidents_in_period
-from workbench.privacy import suppressed_mask, suppression_marker
+from workbench.privacy import enough, is_suppressed, suppressed_mask, suppression_marker
 
 __all__ = ["PlacesResult", "analyze_places", "gi_cells", "has_population", "knox_display", "period_points", "ranked_areas",
            "readings"]
@@ -107,6 +108,7 @@ def analyze_places(
     index_weights: Mapping[str, float] | None = None,
     min_count: int = 11,
     seed: int = 20261125,
+    knox_time_resolution: str = "day",
 ) -> PlacesResult:
     """Run the places analyses on the incidents of ``[start, end)``.
 
@@ -131,6 +133,9 @@ def analyze_places(
         Privacy threshold.
     seed : int
         Seed of the Knox permutations.
+    knox_time_resolution : {'day', 'second'}
+        Knox time differences in whole local calendar days (the Near Repeat Calculator's
+        convention) or exact elapsed time (see :class:`workbench.spatial.KnoxTest`).
 
     Returns
     -------
@@ -143,7 +148,8 @@ def analyze_places(
         res.notes.append("Too few incidents in the period for the place analyses.")
         return res
     res.knox = sp.KnoxTest(spatial_bands=spatial_bands_m, temporal_bands=temporal_bands_days,
-                           permutations=permutations, seed=seed).fit(inc)
+                           permutations=permutations, seed=seed,
+                           time_resolution=knox_time_resolution).fit(inc)
     res.window = sp.risk_window(res.knox)
     res.kde = sp.KernelDensity(bandwidth=kde_bandwidth_m, cell_size=kde_cell_m).fit(inc)
     res.gi = gi_cells(inc, areas, gi_cell_m, min_count, seed=seed)
@@ -191,8 +197,8 @@ def ranked_areas(result: PlacesResult, areas: gpd.GeoDataFrame, min_count: int, 
     Returns
     -------
     DataFrame
-        ``area_id``, ``value``, ``measure`` (what ``value`` is), ``incidents`` (count label,
-        suppressed), ``rank``; at most ``top`` rows. Areas with a suppressed count are not ranked
+        ``area_id``, ``name`` (the area's name, else its id), ``value``, ``measure`` (what
+        ``value`` is), ``incidents`` (count label, suppressed), ``rank``; at most ``top`` rows. Areas with a suppressed count are not ranked
         by rate (a rate would reveal the hidden count).
     """
     a = areas.to_crs(result.incidents.crs) if len(areas) else areas
@@ -206,10 +212,11 @@ def ranked_areas(result: PlacesResult, areas: gpd.GeoDataFrame, min_count: int, 
                             "measure": "trauma context index"})
     else:
         km2 = pd.Series(a.geometry.area.to_numpy() / 1e6, index=a["area_id"].to_numpy())
-        rate = (counts / km2).where(counts >= min_count)
+        rate = (counts / km2).where(enough(counts, min_count))
         rate = rate.dropna().sort_values(ascending=False).head(top)
         out = pd.DataFrame({"area_id": rate.index.astype(str), "value": rate.to_numpy(),
                             "measure": "incidents per km²"})
+    out.insert(1, "name", out["area_id"].map(area_names(areas)).fillna(out["area_id"]))
     out["incidents"] = out["area_id"].map(labels)
     out["rank"] = np.arange(1, len(out) + 1)
     return out.reset_index(drop=True)
@@ -227,7 +234,7 @@ def readings(result: PlacesResult, min_count: int) -> dict[str, list[str]]:
         t = k.table_
         finite = t[np.isfinite(t["distance_to_m"]) & np.isfinite(t["days_to"]) & (t["expected"] > 0)]
         near = finite[(finite["distance_to_m"] > 0)].sort_values(["distance_to_m", "days_to"])
-        if len(near) and near.iloc[0].observed < min_count:
+        if len(near) and not enough(near.iloc[0].observed, min_count):
             r = near.iloc[0]
             out["knox"].append(
                 f"Fewer than {min_count} pairs of shootings happened within {r.distance_to_m:,.0f} m and "
@@ -260,7 +267,7 @@ def readings(result: PlacesResult, min_count: int) -> dict[str, list[str]]:
             f"exposure zones over the period (zones of {result.exposure.radius_m:,.0f} m lasting "
             f"{result.exposure.days:g} days).")
         out["exposure"].append(
-            f"{rep:,} areas were touched by two or more zones within a year (repeat exposure)." if rep >= min_count or rep == 0
+            f"{rep:,} areas were touched by two or more zones within a year (repeat exposure)." if not is_suppressed(rep, min_count)
             else f"Fewer than {min_count} areas were touched by two or more zones within a year.")
     elif result.exposure is not None:
         out["exposure"].append("The data have no population, so residents exposed and exposure per resident are "

@@ -28,11 +28,12 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from workbench.data.dataset import Dataset
-from workbench.privacy import suppression_marker
+from workbench.privacy import count_text, enough, is_suppressed
 
 __all__ = [
     "SHOOTING_KINDS",
@@ -41,6 +42,7 @@ __all__ = [
     "Summary",
     "changes_since",
     "key_numbers",
+    "residents_exposed",
     "summarize",
     "summary_json",
     "summary_period",
@@ -138,6 +140,7 @@ class Summary:
     top_areas: pd.DataFrame
     min_count: int
     notes: list[str] = field(default_factory=list)
+    has_areas: bool = True
 
     def number(self, key: str) -> KeyNumber:
         """The key number called ``key``."""
@@ -204,9 +207,7 @@ def _count_text(value: float | None, min_count: int) -> tuple[str, bool]:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return NOT_AVAILABLE, False
     v = int(round(value))
-    if 0 < v < min_count:
-        return suppression_marker(min_count), True
-    return f"{v:,}", False
+    return count_text(v, min_count), is_suppressed(v, min_count)
 
 
 def _fmt(value: float | None, unit: str) -> str:
@@ -270,17 +271,58 @@ def _exposed_number(dataset: Dataset, p: Period, min_count: int) -> KeyNumber:
     a = dataset["areas"] if dataset.has("areas") else None
     if a is None or "population" not in a.columns or pd.to_numeric(a["population"], errors="coerce").isna().all():
         return _counts_number("people_exposed", "Resident exposures", note, None, None, p, min_count)
+    cur, prev = residents_exposed(dataset, (p.start, p.end), (p.prev_start, p.prev_end))
+    return _counts_number("people_exposed", "Resident exposures", note, cur, prev, p, min_count)
+
+
+#: Shootings per call of :func:`workbench.spatial.exposure_zones` in :func:`residents_exposed`:
+#: memory then stays bounded (each zone polygon holds 129 vertices) whatever the number of shootings.
+EXPOSURE_CHUNK = 20_000
+
+
+def residents_exposed(dataset: Dataset, *windows: tuple[pd.Timestamp, pd.Timestamp],
+                      chunk: int = EXPOSURE_CHUNK) -> list[float]:
+    """Resident exposures (residents within 400 m of a shooting, summed over shootings) per window.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Needs ``incidents`` and ``areas`` with ``population``.
+    *windows : (start, end) pairs
+        Half-open ``(start, end]`` periods of the shooting time.
+    chunk : int
+        Shootings per call of :func:`workbench.spatial.exposure_zones`.
+
+    Returns
+    -------
+    list of float
+        One sum per window.
+
+    Notes
+    -----
+    Only the shootings inside a window are turned into points and zones, ``chunk`` at a time, and
+    only their per-shooting sums are kept: memory does not grow with the number of incidents (the
+    zones of all shootings at once took over a gigabyte per 200,000 incidents).
+    """
     from workbench.spatial import exposure_zones
 
-    s = dataset["incidents"]
-    s = s[s["kind"].isin(SHOOTING_KINDS) & (s["occurred_at"] > p.prev_start)]
-    pts = dataset.points("incidents")
-    pts = pts.loc[pts.index.isin(s.index)] if len(pts) == len(dataset["incidents"]) else pts
-    ex = exposure_zones(pts, dataset["areas"], None)
-    z = ex.zones
-    cur = float(z.loc[_in(z["start"], p.start, p.end), "residents_exposed"].sum())
-    prev = float(z.loc[_in(z["start"], p.prev_start, p.prev_end), "residents_exposed"].sum())
-    return _counts_number("people_exposed", "Resident exposures", note, cur, prev, p, min_count)
+    inc = dataset["incidents"]
+    t = inc["occurred_at"]
+    in_any = np.zeros(len(inc), dtype=bool)
+    for lo, hi in windows:
+        in_any |= _in(t, lo, hi)
+    s = inc.loc[in_any & inc["kind"].isin(SHOOTING_KINDS).to_numpy(), ["incident_id", "occurred_at", "lon", "lat"]]
+    totals = [0.0] * len(windows)
+    areas = dataset["areas"]
+    for k in range(0, len(s), max(1, int(chunk))):
+        part = s.iloc[k : k + chunk]
+        pts = gpd.GeoDataFrame(part, geometry=gpd.points_from_xy(part["lon"], part["lat"]),
+                               crs="EPSG:4326").to_crs(dataset.crs)
+        z = exposure_zones(pts, areas, None).zones
+        for w, (lo, hi) in enumerate(windows):
+            totals[w] += float(z.loc[_in(z["start"], lo, hi), "residents_exposed"].sum())
+        del z, pts
+    return totals
 
 
 def _ratio_number(key: str, label: str, unit: str, note: str, cur: float | None, prev: float | None,
@@ -294,7 +336,7 @@ def _ratio_number(key: str, label: str, unit: str, note: str, cur: float | None,
             vals.append((None, "not covered by these data" if v is prev else NOT_AVAILABLE, False))
         elif n == 0:
             vals.append((None, f"no {what}", False))
-        elif n < min_count:  # a share or median of very few people is hidden with its count
+        elif not enough(n, min_count):  # a share or median of very few people is hidden with its count
             vals.append((None, f"fewer than {min_count} {what}", True))
         else:
             vals.append((v, _fmt(v, unit), False))
@@ -442,8 +484,6 @@ def top_areas(dataset: Dataset, period: Period, min_count: int = 11, top: int = 
     cols = ["rank", "area_id", "shootings", "previous", "per_10k"]
     if not dataset.has("areas"):
         return pd.DataFrame(columns=cols)
-    import geopandas as gpd
-
     areas = dataset["areas"]
     s = _shootings(dataset)
     s = s[s["occurred_at"] > period.prev_start]
@@ -452,13 +492,12 @@ def top_areas(dataset: Dataset, period: Period, min_count: int = 11, top: int = 
     j = j[~j.index.duplicated()]
     cur = j.loc[_in(j["occurred_at"], period.start, period.end)].groupby("area_id").size()
     prev = j.loc[_in(j["occurred_at"], period.prev_start, period.prev_end)].groupby("area_id").size()
-    cur = cur[cur >= min_count].sort_values(ascending=False, kind="stable").head(top)
+    cur = cur[enough(cur, min_count)].sort_values(ascending=False, kind="stable").head(top)
     if cur.empty:
         return pd.DataFrame(columns=cols)
     out = pd.DataFrame({"area_id": cur.index.astype(str), "shootings": cur.to_numpy().astype(int)})
     pv = prev.reindex(cur.index, fill_value=0).to_numpy()
-    marker = suppression_marker(min_count)
-    out["previous"] = [("" if not period.previous_complete else marker if 0 < v < min_count else str(int(v)))
+    out["previous"] = [("" if not period.previous_complete else count_text(int(v), min_count).replace(",", ""))
                        for v in pv]
     if "population" in areas.columns:
         pop = pd.to_numeric(areas.set_index(areas["area_id"].astype(str))["population"], errors="coerce")
@@ -495,7 +534,7 @@ def summarize(dataset: Dataset, min_count: int = 11, months: int = 12, top: int 
     notes = []
     if not p.previous_complete:
         notes.append("The data do not reach back over the whole previous period, so no changes are shown.")
-    return Summary(p, nums, areas, int(min_count), notes)
+    return Summary(p, nums, areas, int(min_count), notes, has_areas=dataset.has("areas"))
 
 
 def summary_json(summary: Summary, **extra: Any) -> dict[str, Any]:
@@ -524,6 +563,7 @@ def summary_json(summary: Summary, **extra: Any) -> dict[str, Any]:
         "notes": list(summary.notes),
         "numbers": [{k: clean(v) for k, v in asdict(n).items()} for n in summary.numbers],
         "top_areas": [{k: clean(v) for k, v in r.items()} for r in areas.to_dict("records")],
+        "has_areas": bool(summary.has_areas),
         **extra,
     }
 

@@ -8,18 +8,29 @@ Public API
 - :func:`load_dataset` -- read + map + validate; :func:`validate` -- check a Dataset;
 - :func:`data_quality_summary` -- per-column quality table;
 - :class:`DataError`, :class:`Problem` -- the one error for bad input;
+- :func:`quality_flags`, :func:`data_end` -- real-data flags and the report's one data end;
 - :func:`find_philadelphia` -- the real Philadelphia folder beside the repository, if present.
 """
 
-from .checks import validate
-from .contract import CODES, COLUMNS, KEYS, REFERENCES, SCHEMAS, ColumnSpec, Reference
-from .dataset import GEO_TABLES, TABLES, Dataset
-from .errors import DataError, Problem
-from .loader import find_philadelphia, load_dataset
-from .mapping import DataSpec, TableMapping, read_params_data
-from .quality import data_quality_summary
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from workbench._lazy import lazy_exports
+
+if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
+    from .checks import validate
+    from .contract import CODES, COLUMNS, KEYS, REFERENCES, SCHEMAS, ColumnSpec, Reference
+    from .dataset import GEO_TABLES, TABLES, Dataset
+    from .errors import DataError, Problem
+    from .flags import DataEnd, data_end, quality_flags
+    from .loader import find_philadelphia, load_dataset
+    from .mapping import DataSpec, TableMapping, read_params_data
+    from .names import area_names
+    from .quality import data_quality_summary
 
 __all__ = [
+    "area_names",
     "CODES",
     "COLUMNS",
     "GEO_TABLES",
@@ -28,15 +39,21 @@ __all__ = [
     "SCHEMAS",
     "TABLES",
     "ColumnSpec",
+    "DataEnd",
     "DataError",
     "DataSpec",
     "Dataset",
     "Problem",
     "Reference",
     "TableMapping",
+    "data_end",
     "data_quality_summary",
     "find_philadelphia",
     "load_dataset",
+    "quality_flags",
     "read_params_data",
     "validate",
 ]
+
+
+__getattr__, __dir__ = lazy_exports(__name__)

@@ -18,6 +18,7 @@ response analysis's data check, which reports rather than rejects.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 from collections.abc import Callable, Mapping
@@ -150,7 +151,7 @@ def _without_repeats(earlier: list[Finding], schema: list[Finding]) -> list[Find
             rest = f.mask & ~prev
             if not rest.any():
                 continue
-            f = Finding(f.table, f.column, f.message, rest, f.ids, f.detail, f.by_key)
+            f = dataclasses.replace(f, mask=rest)
         out.append(f)
     return out
 
@@ -164,7 +165,40 @@ def _key_findings(table: str, df: pd.DataFrame) -> list[Finding]:
     if not dup.any():
         return []
     vals = df.loc[dup, key].astype(str).agg("/".join, axis=1)
-    return [Finding(table, "/".join(key), "duplicate key", dup.to_numpy(), ids=list(vals))]
+    distinct = list(dict.fromkeys(vals))
+    k = ", ".join(key)
+    hint = (
+        f"{len(distinct)} distinct {'/'.join(key)} repeated (e.g. "
+        f"{', '.join(repr(v) for v in distinct[:MAX_IDS_SHOWN])}). If the source has one row per "
+        f"victim x suspect (or victim x offense), keep one row per key with dedupe: {{key: [{k}], "
+        "order: {...}} in the table mapping; 'workbench map FILE' proposes it"
+    )
+    return [Finding(table, "/".join(key), "duplicate key", dup.to_numpy(), ids=distinct, hint=hint)]
+
+
+def _future_findings(table: str, df: pd.DataFrame, max_date: pd.Timestamp, label: str):
+    """Rows dated after ``max_date`` (the extraction date): impossible events."""
+    out = []
+    for spec in COLUMNS[table]:
+        if spec.kind != "timestamp" or spec.name not in df.columns:
+            continue
+        col = df[spec.name]
+        if not isinstance(col.dtype, pd.DatetimeTZDtype):
+            continue
+        bad = (col > max_date.tz_convert(col.dt.tz)).fillna(False).to_numpy(dtype=bool)
+        if bad.any():
+            latest = col[bad].max()
+            out.append(
+                Finding(
+                    table,
+                    spec.name,
+                    f"dated after max_date {label or max_date.isoformat()}",
+                    bad,
+                    hint=f"latest {latest:%Y-%m-%d %H:%M}; fix the dates, set data.max_date, "
+                    "or drop them with on_bad_rows: drop",
+                )
+            )
+    return out
 
 
 def _reference_findings(table: str, df: pd.DataFrame, tables: Mapping[str, pd.DataFrame]):
@@ -237,6 +271,30 @@ def _utm_for_bounds(bounds: tuple[float, float, float, float]) -> str:
     return f"EPSG:{pts.estimate_utm_crs().to_epsg()}"
 
 
+def unplaceable_message(lon: pd.Series, lat: pd.Series) -> str:
+    """Why no incident has usable lon/lat: swapped columns, projected numbers, or nothing."""
+    lon = pd.to_numeric(lon, errors="coerce")
+    lat = pd.to_numeric(lat, errors="coerce")
+    given = lon.notna() & lat.notna()
+    if not given.any():
+        return "no incident has coordinates, so no UTM zone (crs: auto) can be chosen"
+    swapped = lat.abs().gt(90) & lon.abs().le(90)
+    if swapped[given].mean() > 0.5:
+        return (
+            "lat values beyond 90 while lon values fit latitudes: lon and lat look swapped "
+            f"(e.g. lon {lon[given].iloc[0]:g}, lat {lat[given].iloc[0]:g}); swap them in "
+            "columns: {lon: ..., lat: ...}"
+        )
+    big = (lon.abs().gt(1000) | lat.abs().gt(1000))[given].mean() > 0.5
+    if big:
+        return (
+            f"lon/lat values like {lon[given].iloc[0]:g}, {lat[given].iloc[0]:g} are projected "
+            "coordinates, not degrees: map them with x:/y: and source_crs: (e.g. EPSG:2272 "
+            "for state plane feet; 'workbench map FILE' guesses the CRS)"
+        )
+    return "no incident has lon/lat within -180..180 / -90..90, so no UTM zone can be chosen"
+
+
 def resolve_crs(crs: str | None, incidents: pd.DataFrame | None) -> str:
     """``'auto'`` -> the UTM zone of the incidents' median point (``EPSG:326xx``/``327xx``);
     anything else must be a projected CRS."""
@@ -252,16 +310,38 @@ def resolve_crs(crs: str | None, incidents: pd.DataFrame | None) -> str:
         lat = pd.to_numeric(incidents["lat"], errors="coerce")
         ok = lon.between(-180, 180) & lat.between(-90, 90)
         if not ok.any():
-            raise DataError.single("crs", None, "crs 'auto' needs incidents with valid lon/lat")
+            raise DataError.single("incidents", "lon/lat", unplaceable_message(lon, lat))
         # the median point: robust to stray geocodes (0, 0) that would widen the bounds
         x, y = round(float(lon[ok].median()), 2), round(float(lat[ok].median()), 2)
-        return _utm_for_bounds((x, y, x, y))
+        try:
+            return _utm_for_bounds((x, y, x, y))
+        except RuntimeError as exc:  # no UTM zone (polar): almost always swapped columns
+            cause = (
+                "lon and lat look swapped (swap them in columns: {lon: ..., lat: ...})"
+                if abs(x) <= 90 and abs(y) > 80
+                else "set crs: to a projected CRS in meters"
+            )
+            raise DataError.single(
+                "incidents",
+                "lon/lat",
+                f"no UTM zone for the median point (lon {x:g}, lat {y:g}): {cause}",
+            ) from exc
     try:
         c = CRS.from_user_input(crs)
     except Exception as exc:  # noqa: BLE001
         raise DataError.single("crs", None, f"unknown CRS {crs!r}: {exc}") from exc
     if not c.is_projected:
         raise DataError.single("crs", None, f"CRS {crs!r} is not projected (distances need meters)")
+    unit = c.axis_info[0].unit_name if c.axis_info else ""
+    if unit not in ("metre", "meter"):
+        raise DataError.single(
+            "crs",
+            None,
+            f"CRS {crs!r} measures in {unit or 'unknown units'}, not meters: analyses (bands, "
+            "cell sizes, bandwidths) are in meters. Set crs: auto (the UTM zone) or a metric "
+            "projected CRS; give source coordinates in feet with x:/y: and source_crs: "
+            "in the table mapping, and show distances in feet with distance_unit: ft",
+        )
     epsg = c.to_epsg()
     return f"EPSG:{epsg}" if epsg else c.to_string()
 
@@ -292,6 +372,7 @@ def _problem(source: str, table: str, df: pd.DataFrame, f: Finding, origin: Orig
         message=f.message + f.detail,
         n_rows=f.n_rows,
         first_ids=tuple(_ids(table, df, f, origin)),
+        hint=f.hint,
     )
 
 
@@ -314,6 +395,8 @@ def run_checks(
     nonexistent: str = "shift_forward",
     drop_unreferenced: tuple[str, ...] | list[str] = (),
     localize: bool = True,
+    max_date: pd.Timestamp | None = None,
+    max_date_label: str = "",
 ) -> Dataset:
     """Check and clean every table; see the module docstring. Used by :func:`validate` and
     :func:`workbench.data.load_dataset` (which passes row origins and mapping findings)."""
@@ -365,6 +448,8 @@ def run_checks(
             table_absent = {c for (t, c) in absent if t == table}
             fs += _without_repeats(fs, _pandera_findings(table, df, table_absent))
             fs += _key_findings(table, df)
+            if max_date is not None:
+                fs += _future_findings(table, df, max_date, max_date_label)
             fs += _reference_findings(table, df, clean)
             if table in LOCATED_TABLES:
                 if area_geom is None:

@@ -15,6 +15,7 @@ import shapely
 
 from .contract import COLUMNS
 from .dataset import GEO_TABLES, WGS84
+from .numbers import sample_values
 from .timestamps import parse_timestamps
 
 
@@ -36,6 +37,7 @@ class Finding:
     ids: list[str] | None = field(default=None)
     detail: str = ""
     by_key: bool = False
+    hint: str = ""
 
     @property
     def n_rows(self) -> int:
@@ -213,7 +215,14 @@ def canonicalize(
             g, b = to_geometry(df.geometry if c == "geometry" and geo_name else col)
             out[c] = g.to_numpy()
             bad["unreadable geometry"] = b
-        findings += [Finding(table, c, msg, m) for msg, m in bad.items() if m.any()]
+        for msg, m in bad.items():
+            if m.any():
+                hint = "" if spec.kind == "geometry" else f"values {sample_values(col, m)}"
+                if spec.kind == "timestamp" and msg.startswith("unparseable"):
+                    hint += f"; give their format with dates: {{{c}: ...}}"
+                elif spec.kind in ("float", "int"):
+                    hint += "; for 1,234.5 or 1.234,5 set thousands:/decimal: in the mapping"
+                findings.append(Finding(table, c, msg, m, hint=hint))
     if is_geo_table and "geometry" in out.columns:
         crs = df.crs if isinstance(df, gpd.GeoDataFrame) and df.crs is not None else WGS84
         gdf = gpd.GeoDataFrame(out, geometry="geometry", crs=crs)

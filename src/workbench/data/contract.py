@@ -109,6 +109,7 @@ _LAT = _c("lat", "float", min=-90.0, max=90.0, unit="degrees north, WGS84")
 COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
     "areas": (
         _c("area_id", "id"),
+        _c("name", "text", required=False, nullable=True, unit="area name shown to readers (default: area_id)"),
         _c("geometry", "geometry", unit="Polygon/MultiPolygon, EPSG:4326"),
         _c("population", "int", min=0, unit="residents (missing only when declared absent)"),
         _c("households", "int", required=False, nullable=True, min=0, unit="households"),

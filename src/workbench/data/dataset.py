@@ -66,6 +66,14 @@ class Dataset:
         Data-quality notes kept with the data (``{"table", "column", "note", "n_rows"}``):
         rows dropped by an ``on_bad_rows: drop`` policy, columns absent in the source, ...
         Shown by :func:`workbench.data.data_quality_summary`; never person-level.
+    distance_unit : {'m', 'ft'}
+        Unit pages *show* distances in (``data.distance_unit``); every analysis still
+        computes in meters in :attr:`crs`. See :mod:`workbench.data.units`.
+    identifiers : DataFrame, optional
+        Personal names kept *out of* the analysis tables (``person_id`` plus the name columns
+        of :data:`workbench.privacy.NAME_COLUMNS`; see :func:`workbench.data.load_dataset`).
+        Used only by the privacy scan; never written by :meth:`to_folder`, so names never
+        reach a notebook kernel.
     """
 
     tables: dict[str, pd.DataFrame]
@@ -74,6 +82,8 @@ class Dataset:
     name: str = "dataset"
     sources: dict[str, str] = field(default_factory=dict)
     notes: list[dict] = field(default_factory=list)
+    distance_unit: str = "m"
+    identifiers: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     # -- access -------------------------------------------------------------------------
     def has(self, *names: str) -> bool:
@@ -161,6 +171,8 @@ class Dataset:
         }
         if self.notes:
             meta["notes"] = self.notes
+        if self.distance_unit != "m":
+            meta["distance_unit"] = self.distance_unit
         meta.update(extra_meta or {})
         (path / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
         return path
@@ -186,4 +198,5 @@ class Dataset:
             name=meta.get("name", path.name),
             sources=sources,
             notes=list(meta.get("notes", [])),
+            distance_unit=meta.get("distance_unit", "m"),
         )

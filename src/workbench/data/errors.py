@@ -30,6 +30,8 @@ class Problem:
         Number of offending rows (0 for table-level problems).
     first_ids : tuple of str
         Ids (or row numbers when the id itself is bad) of the first offending rows.
+    hint : str
+        The offending values and how to fix them, shown after the row count.
     """
 
     source: str
@@ -37,10 +39,14 @@ class Problem:
     message: str
     n_rows: int = 0
     first_ids: tuple[str, ...] = field(default_factory=tuple)
+    hint: str = ""
 
     def __str__(self) -> str:
-        where = self.source if self.column is None else f"{self.source}, column '{self.column}'"
-        text = f"{where}: {self.message}"
+        from workbench.redact import redact
+
+        source = redact(self.source)  # a database URL never shows its password
+        where = source if self.column is None else f"{source}, column '{self.column}'"
+        text = f"{where}: {redact(self.message)}"
         if self.n_rows:
             text += f" ({self.n_rows} row{'s' if self.n_rows != 1 else ''}"
             if self.first_ids:
@@ -48,6 +54,8 @@ class Problem:
                 more = ", ..." if self.n_rows > len(self.first_ids[:MAX_IDS_SHOWN]) else ""
                 text += f"; first: {shown}{more}"
             text += ")"
+        if self.hint:
+            text += f": {self.hint}"
         return text
 
 

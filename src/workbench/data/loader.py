@@ -24,6 +24,7 @@ from .checks import run_checks
 from .coerce import Finding
 from .dataset import META_FILE, TABLES, Dataset
 from .errors import DataError
+from .flags import flag_notes
 from .mapping import DataSpec, TableMapping, read_params_data
 from .sources import (
     SourceFrame,
@@ -93,7 +94,30 @@ def _read_boundary(spec: DataSpec, base_dir: Path | None) -> tuple[gpd.GeoDataFr
     return g, path.name
 
 
-def load_dataset(spec: DataSpec | dict | str | Path, base_dir: Path | None = None) -> Dataset:
+def separate_names(dataset: Dataset) -> Dataset:
+    """Move personal names out of ``people`` into ``dataset.identifiers`` (in place).
+
+    The name columns (:data:`workbench.privacy.NAME_COLUMNS`) are kept beside the tables with
+    ``person_id`` so the privacy scan can still refuse a page that shows them, but no analysis
+    table, contract folder or notebook kernel holds them.
+    """
+    from workbench.privacy import NAME_COLUMNS
+
+    people = dataset.tables.get("people")
+    if people is None:
+        return dataset
+    cols = [c for c in people.columns if c in NAME_COLUMNS]
+    if not cols:
+        return dataset
+    keep = ["person_id"] if "person_id" in people.columns else []
+    dataset.identifiers = people[keep + cols].copy()
+    dataset.tables["people"] = people.drop(columns=cols)
+    return dataset
+
+
+def load_dataset(
+    spec: DataSpec | dict | str | Path, base_dir: Path | None = None, keep_names: bool = False
+) -> Dataset:
     """Read, map and validate a city's data.
 
     Parameters
@@ -119,13 +143,19 @@ def load_dataset(spec: DataSpec | dict | str | Path, base_dir: Path | None = Non
         problems at once, each naming source, column, count and first ids.
     pydantic.ValidationError
         ``spec`` (a dict or the YAML's ``data:`` section) is not a valid :class:`DataSpec`.
+
+    Notes
+    -----
+    Personal names in ``people`` (``name``, ``full_name``, ``first_name``, ``last_name``) are
+    moved to ``dataset.identifiers`` unless ``keep_names=True`` (:func:`separate_names`): no
+    analysis needs them, and the report's privacy scan reads them from there.
     """
     spec, base_dir = _as_spec(spec, base_dir)
     engine = None
     folder: Path | None = None
     meta: dict = {}
     if spec.is_sql:
-        engine = sql_engine(spec.sql_url(base_dir))
+        engine = sql_engine(spec.sql_url(base_dir), spec.password_env)
         try:
             available = sql_tables(engine)
         except Exception as exc:  # noqa: BLE001
@@ -155,18 +185,20 @@ def load_dataset(spec: DataSpec | dict | str | Path, base_dir: Path | None = Non
     policy: dict[str, str] = {}
     cache: dict[tuple, SourceFrame] = {}
 
-    def _files(patterns: list[str], layer: str | None) -> SourceFrame:
-        key = (tuple(patterns), layer)
+    def _files(patterns: list[str], layer: str | None, encoding: str | None) -> SourceFrame:
+        delimiter = m.delimiter if m is not None else None
+        key = (tuple(patterns), layer, encoding, delimiter)
         if key not in cache:
-            cache[key] = read_files(folder, patterns, layer)
+            cache[key] = read_files(folder, patterns, layer, encoding, delimiter)
         hit = cache[key]
         return SourceFrame(hit.df, hit.label, hit.files, hit.rows)
 
     for table in TABLES:
         m: TableMapping | None = spec.tables.get(table)
         sf: SourceFrame | None = None
+        encoding = (m.encoding if m is not None else None) or spec.encoding
         if m is not None and m.files:
-            sf = _files(m.files, m.layer) if folder is not None else None
+            sf = _files(m.files, m.layer, encoding) if folder is not None else None
             if sf is None:
                 raise DataError.single(spec.source, None, f"{table}: files: needs a folder source")
             sf.label = ", ".join(m.files)
@@ -177,7 +209,7 @@ def load_dataset(spec: DataSpec | dict | str | Path, base_dir: Path | None = Non
         elif folder is not None:
             f = contract_file(folder, table)
             if f is not None:
-                sf = _files([f.name], m.layer if m else None)
+                sf = _files([f.name], m.layer if m else None, encoding)
                 sf.label = _relative(f, folder)
             elif m is not None:
                 raise DataError.single(
@@ -212,8 +244,20 @@ def load_dataset(spec: DataSpec | dict | str | Path, base_dir: Path | None = Non
     dataset = Dataset(
         tables=tables, timezone=timezone, crs=crs, name=name, sources=sources, notes=notes
     )
-    return run_checks(
+    if spec.max_date == "none":
+        max_date, max_label = None, ""
+    elif spec.max_date == "load":
+        max_date = pd.Timestamp.now(tz="UTC")
+        max_label = f"(the load time, {max_date.tz_convert(timezone):%Y-%m-%d %H:%M})"
+    else:
+        max_date = pd.Timestamp(spec.max_date)
+        if max_date.tzinfo is None:  # a date: the whole day counts
+            max_date = (max_date + pd.Timedelta(days=1)).tz_localize(timezone) - pd.Timedelta("1ns")
+        max_label = spec.max_date
+    checked = run_checks(
         dataset,
+        max_date=max_date,
+        max_date_label=max_label,
         origins=origins,
         findings=findings,
         on_bad_rows=policy,
@@ -225,3 +269,7 @@ def load_dataset(spec: DataSpec | dict | str | Path, base_dir: Path | None = Non
         nonexistent=spec.nonexistent_times,
         drop_unreferenced=[t for t, m in spec.tables.items() if m.drop_unreferenced],
     )
+    checked.notes = [n for n in checked.notes if n.get("kind") not in ("flag", "data_end")]
+    checked.notes += flag_notes(checked)
+    checked.distance_unit = spec.distance_unit
+    return checked if keep_names else separate_names(checked)

@@ -72,12 +72,23 @@ class PersonIds(_Strict):
         Secret-ish salt; defaults to the dataset name. Change it to unlink published ids.
     length : int
         Hex digits kept (16 = 64 bits; collisions are checked by the unique-key check).
+    per_row : bool
+        ``True`` (default): file and row number are hashed too, so every source row is a new
+        person. ``False``: only ``salt`` and the ``key`` columns are hashed, so the rows of one
+        source person (a victim id repeated on every victim x suspect row) get one id.
     """
 
     column: str = "person_id"
     key: list[str] = Field(default_factory=list)
     salt: str | None = None
     length: int = Field(16, ge=8, le=64)
+    per_row: bool = True
+
+    @model_validator(mode="after")
+    def _needs_key(self) -> "PersonIds":
+        if not self.per_row and not self.key:
+            raise ValueError("person_ids with per_row: false needs key: (the source person column(s))")
+        return self
 
 
 class BirthYearFromAge(_Strict):
@@ -99,15 +110,40 @@ class BirthYearFromAge(_Strict):
 
 
 class Dedupe(_Strict):
-    """Keep one row per ``key`` (contract columns), preferring rows by ``order``.
+    """Keep one row per ``key``, preferring rows by ``order``.
 
-    ``order`` maps a contract column to its values from most to least preferred: with
-    ``{kind: [fatal_shooting, nonfatal_shooting]}`` an incident with any fatal victim is fatal.
-    Among equally preferred rows the first in source order wins.
+    ``key`` names contract columns (after mapping) or source columns that are not mapped
+    themselves (a victim number in a victim x suspect export). ``order`` maps a contract (or
+    source) column to its values from most to least preferred: with
+    ``{kind: [fatal_shooting, nonfatal_shooting]}`` an incident with any fatal victim is fatal
+    (the "most severe row" rule). Among equally preferred rows ``keep`` decides: the ``first``
+    (default) or ``last`` in source order.
     """
 
     key: list[str]
     order: dict[str, list[Any]] = Field(default_factory=dict)
+    keep: Literal["first", "last"] = "first"
+
+
+class NumberFormat(_Strict):
+    """How numbers are written in a source column.
+
+    Parameters
+    ----------
+    thousands : str, optional
+        Thousands separator (``","`` in ``1,234.5``; ``"."`` in ``1.234,5``; ``" "``).
+    decimal : str
+        Decimal mark (``"."`` or ``","``).
+    """
+
+    thousands: str | None = None
+    decimal: Literal[".", ","] = "."
+
+    @model_validator(mode="after")
+    def _distinct(self) -> "NumberFormat":
+        if self.thousands is not None and self.thousands == self.decimal:
+            raise ValueError(f"thousands and decimal are both {self.decimal!r}")
+        return self
 
 
 class TableMapping(_Strict):
@@ -140,6 +176,22 @@ class TableMapping(_Strict):
     point : str, optional
         Source point-geometry column that gives ``lon``/``lat`` (default: the geometry of a
         spatial source when ``lon``/``lat`` are not mapped).
+    x, y : str, optional
+        Source columns of projected coordinates (easting, northing) in ``source_crs``; the
+        loader reprojects them to WGS84 ``lon``/``lat`` (the contract's columns).
+    source_crs : str, optional
+        CRS of ``x``/``y`` (``EPSG:2272``, Pennsylvania South in US survey feet), or of the
+        ``point`` geometry when it carries none. Required with ``x``/``y``.
+    encoding : str, optional
+        Text encoding of the source files (``latin-1``, ``cp1252``, ``utf-16``); default the
+        data section's ``encoding`` (UTF-8, with or without a byte-order mark).
+    delimiter : str, optional
+        Field separator of CSV files (default ``,``; ``;`` is common with decimal commas).
+    thousands, decimal : str, optional
+        Number format of every numeric column of this source (``thousands: ","``;
+        ``thousands: "."`` with ``decimal: ","``); currency signs and spaces are removed.
+    numbers : dict of NumberFormat
+        Number format per contract column (or ``x``/``y``), overriding the table's.
     birth_year : BirthYearFromAge, optional
         Derive ``birth_year`` from an age and the event date.
     person_ids : PersonIds, optional
@@ -167,6 +219,14 @@ class TableMapping(_Strict):
     combine: dict[str, list[str]] = Field(default_factory=dict)
     constants: dict[str, Any] = Field(default_factory=dict)
     point: str | None = None
+    x: str | None = None
+    y: str | None = None
+    source_crs: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    thousands: str | None = None
+    decimal: Literal[".", ","] | None = None
+    numbers: dict[str, NumberFormat] = Field(default_factory=dict)
     birth_year: BirthYearFromAge | None = None
     person_ids: PersonIds | None = None
     dedupe: Dedupe | None = None
@@ -191,6 +251,11 @@ class TableMapping(_Strict):
 
         return {c: {key(k): x for k, x in m.items()} for c, m in v.items()}
 
+    @field_validator("encoding")
+    @classmethod
+    def _table_encoding(cls, v: str | None) -> str | None:
+        return _check_encoding(v)
+
     @field_validator("files")
     @classmethod
     def _as_list(cls, v: str | list[str] | None) -> list[str] | None:
@@ -210,7 +275,47 @@ class TableMapping(_Strict):
     def _one_source(self) -> "TableMapping":
         if self.files and self.sql:
             raise ValueError("give either files or sql, not both")
+        if (self.x is None) != (self.y is None):
+            raise ValueError("give both x: and y: (projected coordinate columns)")
+        if self.x is not None and self.source_crs is None:
+            raise ValueError(
+                "x:/y: need source_crs: (the EPSG code of the coordinates, e.g. EPSG:2272 for "
+                "Pennsylvania South in US survey feet; 'workbench map' guesses it)"
+            )
+        if self.x is not None and ({"lon", "lat"} & set(self.columns)):
+            raise ValueError("map either x:/y: or columns lon/lat, not both")
+        if self.source_crs is not None:
+            _check_crs(self.source_crs, "source_crs")
+        NumberFormat(thousands=self.thousands, decimal=self.decimal or ".")
         return self
+
+    def number_format(self, column: str) -> NumberFormat | None:
+        """The number format of a contract column (or ``x``/``y``), or ``None`` (plain)."""
+        if column in self.numbers:
+            return self.numbers[column]
+        if self.thousands is None and self.decimal is None:
+            return None
+        return NumberFormat(thousands=self.thousands, decimal=self.decimal or ".")
+
+
+def _check_encoding(v: str | None) -> str | None:
+    if v is not None:
+        import codecs
+
+        try:
+            codecs.lookup(v)
+        except LookupError as exc:
+            raise ValueError(f"unknown text encoding {v!r} (e.g. utf-8, latin-1, cp1252)") from exc
+    return v
+
+
+def _check_crs(value: str, what: str) -> None:
+    from pyproj import CRS
+
+    try:
+        CRS.from_user_input(value)
+    except Exception as exc:  # noqa: BLE001
+        raise ValueError(f"{what}: unknown CRS {value!r} (give an EPSG code, e.g. EPSG:2272)") from exc
 
 
 class DataSpec(_Strict):
@@ -234,6 +339,15 @@ class DataSpec(_Strict):
         Boundary file of the study area; default: the union of the areas.
     study_area_buffer_m : float
         Tolerance around the study area, in meters, for the "point outside the study area" check.
+    encoding : str, optional
+        Text encoding of every file of the source (default UTF-8); per table ``encoding:``
+        overrides it.
+    max_date : str, optional
+        Latest plausible event date: ``load`` (default) the moment of loading (an event after
+        the data were extracted is an error), an ISO date (``2025-12-31``), or ``none``. Rows
+        dated after it are refused, or dropped and counted with ``on_bad_rows: drop``.
+    distance_unit : {'m', 'ft'}
+        Unit distances are *shown* in on the pages (analyses always run in meters in ``crs``).
     ambiguous_times : {'earliest', 'latest', 'error'}
         Naive local times that occur twice (the hour repeated when DST ends): take the first
         (daylight time) or second (standard time) occurrence, or refuse them.
@@ -242,6 +356,9 @@ class DataSpec(_Strict):
         (or before) the gap, or refuse them.
     synthetic : Synthetic, optional
         Scale and seed for the report runner to generate the folder when it is missing.
+    password_env : str, optional
+        Name of an environment variable holding the database password (SQL sources only), so
+        that no password sits in the YAML; ``PGPASSWORD`` and ``~/.pgpass`` work too.
     tables : dict of TableMapping
         Per-table mapping; tables not listed are read from contract-named files or SQL tables
         when present.
@@ -253,9 +370,13 @@ class DataSpec(_Strict):
     crs: str = "auto"
     study_area: str | None = None
     study_area_buffer_m: float = Field(25.0, ge=0)
+    encoding: str | None = None
+    max_date: str = "load"
+    distance_unit: Literal["m", "ft"] = "m"
     ambiguous_times: Literal["earliest", "latest", "error"] = "earliest"
     nonexistent_times: Literal["shift_forward", "shift_backward", "error"] = "shift_forward"
     synthetic: Synthetic | None = None
+    password_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     tables: dict[str, TableMapping] = Field(default_factory=dict)
 
     @field_validator("tables", mode="before")
@@ -285,6 +406,23 @@ class DataSpec(_Strict):
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown IANA time zone {v!r}") from exc
+        return v
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, v: str | None) -> str | None:
+        return _check_encoding(v)
+
+    @field_validator("max_date")
+    @classmethod
+    def _max_date(cls, v: str) -> str:
+        if v not in ("load", "none"):
+            import pandas as pd
+
+            try:
+                pd.Timestamp(v)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"max_date {v!r}: give load, none or an ISO date") from exc
         return v
 
     @property

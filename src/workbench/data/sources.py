@@ -66,12 +66,75 @@ def _is_geoparquet(path: Path) -> bool:
     return b"geo" in meta
 
 
-def read_file(path: Path, layer: str | None = None) -> pd.DataFrame:
-    """Read one file by its extension; spatial files become GeoDataFrames in EPSG:4326."""
+EXCEL_EXT = (".xlsx", ".xls")
+
+
+def encoding_error(path: Path, exc: UnicodeDecodeError, encoding: str | None) -> DataError:
+    """The error for undecodable text: file, byte offset, the bytes, and the fix."""
+    bad = exc.object[exc.start : exc.start + 4]
+    used = encoding or "utf-8"
+    guess = guess_encoding(path)
+    hint = f"encoding: {guess}" if guess and guess.lower() != used.lower() else "encoding: latin-1"
+    return DataError.single(
+        str(path),
+        None,
+        f"cannot decode the text as {used} at byte offset {exc.start} (bytes {bad!r}); "
+        f"set the file's encoding in the table mapping or the data section, e.g. {hint}",
+    )
+
+
+def guess_encoding(path: Path, n_bytes: int = 200_000) -> str | None:
+    """Best guess of a text file's encoding from its first bytes (charset-normalizer), or
+    ``None`` when undecidable. ``utf-8`` when the sample decodes as UTF-8."""
+    raw = Path(path).read_bytes()[:n_bytes]
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    try:
+        raw.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start > len(raw) - 4:  # a character cut by the sample's end
+            return "utf-8"
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(raw).best()
+    except ImportError:  # pragma: no cover - charset-normalizer comes with requests
+        best = None
+    if best is None:
+        return None
+    enc = best.encoding.replace("_", "-")
+    # a sample with only Western accents: latin-1 and cp1252 agree except in 0x80-0x9f
+    return {"iso8859-1": "latin-1", "latin-1": "latin-1"}.get(enc, enc)
+
+
+def read_file(
+    path: Path, layer: str | None = None, encoding: str | None = None, delimiter: str | None = None
+) -> pd.DataFrame:
+    """Read one file by its extension; spatial files become GeoDataFrames in EPSG:4326.
+
+    ``encoding`` applies to text files (CSV; default UTF-8 with or without a byte-order mark).
+    """
     name = path.name.lower()
     try:
         if name.endswith(CSV_EXT):
-            return pd.read_csv(path, dtype=str, keep_default_na=True)
+            enc = encoding or "utf-8-sig"
+            try:
+                return pd.read_csv(
+                    path, dtype=str, keep_default_na=True, encoding=enc, sep=delimiter or ","
+                )
+            except UnicodeDecodeError as exc:
+                raise encoding_error(path, exc, encoding) from exc
+        if name.endswith(EXCEL_EXT):
+            try:
+                return pd.read_excel(path, dtype=str, sheet_name=layer or 0)
+            except ImportError as exc:
+                raise DataError.single(
+                    str(path), None, f"reading Excel needs openpyxl ({exc}); "
+                    "install it, or save the sheet as CSV"
+                ) from exc
         if name.endswith(PARQUET_EXT):
             if _is_geoparquet(path):
                 df = gpd.read_parquet(path)
@@ -89,8 +152,8 @@ def read_file(path: Path, layer: str | None = None) -> pd.DataFrame:
             raise DataError.single(
                 str(path),
                 None,
-                f"unsupported file type '{path.suffix}' (use CSV, Parquet/GeoParquet, GeoJSON, "
-                "GeoPackage or Shapefile)",
+                f"unsupported file type '{path.suffix}' (use CSV, Excel, Parquet/GeoParquet, "
+                "GeoJSON, GeoPackage or Shapefile)",
             )
     except DataError:
         raise
@@ -116,13 +179,19 @@ def resolve_files(folder: Path, patterns: list[str]) -> list[Path]:
     return found
 
 
-def read_files(folder: Path, patterns: list[str], layer: str | None = None) -> SourceFrame:
+def read_files(
+    folder: Path,
+    patterns: list[str],
+    layer: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> SourceFrame:
     """Read and concatenate every file matching ``patterns`` in ``folder``."""
     label = ", ".join(patterns)
     paths = resolve_files(folder, patterns)
     if not paths:
         raise DataError.single(f"{folder}/{label}", None, "no file matches")
-    frames = [read_file(p, layer) for p in paths]
+    frames = [read_file(p, layer, encoding, delimiter) for p in paths]
     files = np.concatenate([np.full(len(f), p.name, dtype=object) for f, p in zip(frames, paths)])
     rows = np.concatenate([np.arange(1, len(f) + 1) for f in frames])
     if len(frames) == 1:
@@ -157,15 +226,28 @@ def _with_driver(url: str) -> str:
     return url
 
 
-def sql_engine(url: str):
-    """A SQLAlchemy engine for ``url``; bad URLs become :class:`DataError`."""
+def sql_engine(url: str, password_env: str | None = None):
+    """A SQLAlchemy engine for ``url``; bad URLs become :class:`DataError` (password hidden).
+
+    ``password_env`` names an environment variable whose value becomes the password (never
+    part of a string that could be printed).
+    """
+    import os
+
     import sqlalchemy as sa
 
     url = _with_driver(url)
     try:
+        if password_env:
+            if password_env not in os.environ:
+                raise DataError.single(_safe_url(url), None, f"data.password_env: the environment "
+                                       f"variable {password_env} is not set")
+            return sa.create_engine(sa.make_url(url).set(password=os.environ[password_env]))
         return sa.create_engine(url)
+    except DataError:
+        raise
     except Exception as exc:  # noqa: BLE001
-        raise DataError.single(url, None, f"cannot open database: {exc}") from exc
+        raise DataError.single(_safe_url(url), None, f"cannot open database: {exc}") from exc
 
 
 def sql_tables(engine) -> set[str]:
@@ -188,7 +270,7 @@ def read_sql(engine, sql: str, label_url: str) -> SourceFrame:
             else:
                 df = pd.read_sql_table(sql, conn)
     except Exception as exc:  # noqa: BLE001
-        raise DataError.single(f"{label_url} {sql}", None, f"cannot read: {exc}") from exc
+        raise DataError.single(f"{_safe_url(label_url)} {sql}", None, f"cannot read: {exc}") from exc
     name = "query" if is_query else sql
     return SourceFrame(
         df.reset_index(drop=True),

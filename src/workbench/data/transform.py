@@ -7,6 +7,7 @@ then deduplication. Types are set afterwards by :func:`workbench.data.coerce.can
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 import geopandas as gpd
@@ -17,6 +18,7 @@ from .checks import missing_column_message
 from .coerce import Finding, point_xy, to_geometry
 from .contract import COLUMNS
 from .mapping import DataSpec, TableMapping
+from .numbers import parse_numbers, sample_values
 from .sources import SourceFrame
 from .timestamps import combine_date_time, parse_timestamps
 
@@ -54,12 +56,18 @@ def apply_codes(values: pd.Series, codes: dict) -> pd.Series:
     return out
 
 
-def person_ids(sf: SourceFrame, key: list[str], salt: str, length: int) -> pd.Series:
+def person_ids(
+    sf: SourceFrame, key: list[str], salt: str, length: int, per_row: bool = True
+) -> pd.Series:
     """Salted SHA-256 of (salt, file name, row number, key values), first ``length`` hex digits.
 
-    Deterministic: the same file rows give the same ids in every table mapped from them.
+    Deterministic: the same file rows give the same ids in every table mapped from them. With
+    ``per_row=False`` only the key values are hashed: one source person, one id, on every row.
     """
-    parts = pd.Series(sf.files.astype(str)) + "\x1f" + pd.Series(sf.rows.astype(str))
+    if per_row:
+        parts = pd.Series(sf.files.astype(str)) + "\x1f" + pd.Series(sf.rows.astype(str))
+    else:
+        parts = pd.Series(["p"] * len(sf.df), dtype=object)
     for k in key:
         parts = parts + "\x1f" + sf.df[k].astype(str).reset_index(drop=True)
     prefix = (salt + "\x1f").encode()
@@ -67,9 +75,12 @@ def person_ids(sf: SourceFrame, key: list[str], salt: str, length: int) -> pd.Se
     return pd.Series(ids, dtype=object)
 
 
-def dedupe_positions(df: pd.DataFrame, key: list[str], order: dict[str, list]) -> np.ndarray:
-    """Positions of the rows kept: one per key, the most preferred by ``order`` (then first in
-    source order). Rows with a missing key part are all kept (validation reports them)."""
+def dedupe_positions(
+    df: pd.DataFrame, key: list[str], order: dict[str, list], keep: str = "first"
+) -> np.ndarray:
+    """Positions of the rows kept: one per key, the most preferred by ``order`` (then first, or
+    last, in source order). Rows with a missing key part are all kept (validation reports
+    them)."""
     n = len(df)
     ranks = []
     for col, prefs in order.items():
@@ -78,8 +89,8 @@ def dedupe_positions(df: pd.DataFrame, key: list[str], order: dict[str, list]) -
             lookup.setdefault(_norm(v), r)
         uniq = {u: lookup.get(_norm(u), len(prefs)) for u in pd.unique(df[col].dropna())}
         ranks.append(df[col].map(uniq).fillna(len(prefs)).to_numpy(dtype=np.int64))
-    pos = np.arange(n)
-    sort = np.lexsort([pos] + ranks[::-1]) if ranks else pos
+    pos = np.arange(n) if keep == "first" else np.arange(n)[::-1].copy()
+    sort = np.lexsort([pos] + ranks[::-1]) if ranks else np.argsort(pos, kind="stable")
     complete = df[key].notna().all(axis=1).to_numpy()
     ordered = df.iloc[sort]
     dup = ordered[key].duplicated(keep="first").to_numpy() & complete[sort]
@@ -134,7 +145,9 @@ def apply_mapping(
 
     if m.person_ids is not None and all(need(k, m.person_ids.column) for k in m.person_ids.key):
         salt = m.person_ids.salt if m.person_ids.salt is not None else spec.name
-        out[m.person_ids.column] = person_ids(sf, m.person_ids.key, salt, m.person_ids.length)
+        out[m.person_ids.column] = person_ids(
+            sf, m.person_ids.key, salt, m.person_ids.length, m.person_ids.per_row
+        )
 
     geo = src.geometry if isinstance(src, gpd.GeoDataFrame) else None
     point_col = m.point
@@ -190,6 +203,11 @@ def apply_mapping(
                     findings.append(Finding(table, c, f"negative age in '{b.age}'", bad_age))
                 for msg, mask in bad.items():
                     findings.append(Finding(table, c, f"{msg} in '{b.at}'", mask))
+        elif c in ("lon", "lat") and m.x is not None:
+            if c == "lon" and need(m.x, c) and need(m.y, "lat"):
+                lon, lat, fs = project_xy(table, src[m.x], src[m.y], m)
+                out["lon"], out["lat"] = lon, lat
+                findings += fs
         elif c in ("lon", "lat") and (point_col or (geo is not None and c not in src.columns)):
             if point_col and not need(point_col, c):
                 continue
@@ -212,6 +230,14 @@ def apply_mapping(
         if c in out:
             out[c] = apply_codes(out[c], codes)
 
+    for cs in COLUMNS[table]:  # thousands separators, decimal commas, currency signs
+        fmt = m.number_format(cs.name)
+        if cs.kind in ("float", "int") and cs.name in out and fmt is not None and cs.name not in m.codes:
+            raw = out[cs.name]
+            out[cs.name], bad = parse_numbers(raw, fmt.thousands, fmt.decimal)
+            if bad.any():
+                findings.append(_number_finding(table, cs.name, raw, bad, fmt))
+
     if "geometry" in out and isinstance(out["geometry"], gpd.GeoSeries):
         df: pd.DataFrame = gpd.GeoDataFrame(
             out, geometry="geometry", crs=geo.crs if geo is not None else "EPSG:4326"
@@ -220,19 +246,30 @@ def apply_mapping(
         df = pd.DataFrame(out, index=pd.RangeIndex(n))
     kept = np.arange(n)
     if m.dedupe is not None and len(df):
-        missing = [k for k in m.dedupe.key + list(m.dedupe.order) if k not in df.columns]
+        # key / order columns not mapped themselves may be source columns (a victim number)
+        by = pd.DataFrame(df).copy()
+        for k in m.dedupe.key + list(m.dedupe.order):
+            if k not in by.columns and k in src.columns:
+                by[k] = src[k].reset_index(drop=True)
+        missing = [k for k in m.dedupe.key + list(m.dedupe.order) if k not in by.columns]
         reported = {f.column for f in findings}
         if missing and all(k in reported for k in missing):
             pass  # the missing source column is already reported
         elif missing:
             findings.append(
-                Finding(table, missing[0], f"dedupe names '{missing[0]}', not a mapped column")
+                Finding(
+                    table,
+                    missing[0],
+                    f"dedupe names '{missing[0]}', neither a mapped column nor a source column"
+                    + (f" (closest: '{h}')" if (h := _closest(missing[0], cols)) else ""),
+                )
             )
         else:
-            kept = dedupe_positions(df, m.dedupe.key, m.dedupe.order)
+            kept = dedupe_positions(by, m.dedupe.key, m.dedupe.order, m.dedupe.keep)
             n_merged = n - len(kept)
             if n_merged:
                 others = [c for c in df.columns if c not in m.dedupe.key and c not in m.dedupe.order]
+                gkey = [by[k] for k in m.dedupe.key]
                 notes.append(
                     {
                         "table": table,
@@ -246,7 +283,7 @@ def apply_mapping(
                 for c in others:
                     if c == "geometry":
                         continue
-                    nun = df.groupby(m.dedupe.key, dropna=True)[c].nunique(dropna=True)
+                    nun = df[c].groupby(gkey, dropna=True).nunique(dropna=True)
                     k = int((nun > 1).sum())
                     if k:
                         notes.append(
@@ -261,12 +298,56 @@ def apply_mapping(
                         )
             df = df.iloc[kept].reset_index(drop=True)
             findings = [
-                Finding(f.table, f.column, f.message, f.mask[kept], f.ids)
-                if f.mask is not None
-                else f
+                dataclasses.replace(f, mask=f.mask[kept]) if f.mask is not None else f
                 for f in findings
             ]
     return df, kept, findings, notes
+
+
+def project_xy(
+    table: str, x: pd.Series, y: pd.Series, m: TableMapping
+) -> tuple[pd.Series, pd.Series, list[Finding]]:
+    """WGS84 lon/lat of projected ``x``/``y`` in ``m.source_crs`` (numbers parsed with the
+    mapping's number format); findings for unreadable numbers and unplaceable points."""
+    from pyproj import CRS, Transformer
+
+    findings: list[Finding] = []
+    vals = []
+    for name, col in (("x", x), ("y", y)):
+        fmt = m.number_format(name)
+        v, bad = parse_numbers(col, fmt.thousands if fmt else None, fmt.decimal if fmt else ".")
+        if bad.any():
+            findings.append(_number_finding(table, f"lon/lat ({name}: {col.name})", col, bad, fmt))
+        vals.append(v.to_numpy(dtype=float))
+    xs, ys = vals
+    crs = CRS.from_user_input(m.source_crs)
+    tr = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    with np.errstate(all="ignore"):
+        lon, lat = tr.transform(xs, ys)
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    placed = np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) <= 90)
+    lon[~placed], lat[~placed] = np.nan, np.nan
+    given = np.isfinite(xs) & np.isfinite(ys)
+    lost = given & ~placed
+    if lost.any():
+        findings.append(
+            Finding(table, "lon/lat", f"x/y cannot be placed in source_crs {m.source_crs}", lost)
+        )
+    return pd.Series(lon), pd.Series(lat), findings
+
+
+def _number_finding(table: str, column: str, raw: pd.Series, bad: np.ndarray, fmt) -> Finding:
+    conv = (
+        f"thousands {fmt.thousands!r}, decimal {fmt.decimal!r}" if fmt is not None else "plain numbers"
+    )
+    return Finding(
+        table,
+        column,
+        "not a number",
+        bad,
+        hint=f"values {sample_values(raw, bad)} (read with {conv}); set thousands:/decimal: "
+        "for this source or numbers: per column",
+    )
 
 
 def _closest(name: str, cols: list[str]) -> str | None:

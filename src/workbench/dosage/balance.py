@@ -47,6 +47,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
+from workbench.privacy import enough
+
 from .smoothing import EBRates, eb_rates
 
 CLASSES = ("over-policed and underserved", "more police than need", "underserved",
@@ -309,7 +311,7 @@ def policy_classes(bal: Balance, min_count: int) -> pd.Series:
     :data:`HIDDEN_CLASS` when the area had fewer than ``min_count`` victims behind its support
     rate (``support_victims``; it would say how a handful of identifiable victims were served)."""
     t = bal.table
-    few = t.get("support_victims", t["victims"]).fillna(0).to_numpy() < min_count
+    few = ~enough(t.get("support_victims", t["victims"]).fillna(0).to_numpy(), min_count)
     hide = few & t["class"].isin(SUPPORT_CLASSES).to_numpy()
     return pd.Series(np.where(hide, HIDDEN_CLASS, t["class"].to_numpy()), index=t.index, name="class")
 
@@ -342,7 +344,7 @@ def most_out_of_balance(bal: Balance, n: int = 10, min_count: int | None = None)
     t = bal.table.copy()
     if min_count is not None:
         t["class"] = policy_classes(bal, min_count)
-        few = t.get("support_victims", t["victims"]).fillna(0) < min_count
+        few = ~enough(t.get("support_victims", t["victims"]).fillna(0), min_count)
         t.loc[few, ["support_ratio", "p_support_low"]] = np.nan
     out = t[t["class"] != "in balance"].sort_values("imbalance", ascending=False).head(n)
     cols = ["area_id", "class", "population", "shootings", "victims", "need_rate", "police_rate",

@@ -15,9 +15,40 @@ from collections.abc import Mapping
 from typing import Any
 
 import ipywidgets as widgets
+import numpy as np
 import pandas as pd
 
-__all__ = ["Explorer", "figure_png", "table_html"]
+__all__ = ["Explorer", "figure_png", "table_html", "check_value"]
+
+
+def check_value(name: str, widget: widgets.Widget, value: Any) -> None:
+    """Refuse a value that the control cannot take, instead of letting the widget clamp it.
+
+    ipywidgets silently clamps a slider's value into ``[min, max]`` and ignores nothing else, so
+    ``explorer.set(zone_radius_m=-5)`` would quietly analyse 100 m. This raises instead.
+
+    Raises
+    ------
+    ValueError
+        A number outside the control's ``[min, max]``, not a number for a numeric control, or an
+        option that a selection control does not offer; the message names the control and the
+        allowed values.
+    """
+    lo, hi = getattr(widget, "min", None), getattr(widget, "max", None)
+    if lo is not None and hi is not None and not isinstance(widget, widgets.DatePicker):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ValueError(f"{name} must be a number from {lo} to {hi}, not {value!r}")
+        if not np.isfinite(value) or value < lo or value > hi:
+            raise ValueError(f"{name} = {value!r} is impossible here: choose a value from {lo} to {hi}")
+        return
+    options = getattr(widget, "options", None)
+    if options is not None:
+        labels = [o[0] if isinstance(o, tuple) else o for o in options]
+        values = [o[1] if isinstance(o, tuple) else o for o in options]
+        chosen = value if isinstance(widget, widgets.SelectMultiple) else (value,)
+        bad = [v for v in chosen if v not in values and v not in labels]
+        if bad:
+            raise ValueError(f"{name}: {bad!r} not among the choices {values!r}")
 
 
 def figure_png(fig: Any, dpi: int = 80) -> bytes:
@@ -105,6 +136,13 @@ class Explorer:
         unknown = sorted(set(values) - set(self.controls))
         if unknown:
             raise KeyError(f"unknown controls {unknown}; available: {sorted(self.controls)}")
+        try:
+            for k, v in values.items():
+                check_value(k, self.controls[k], v)
+        except ValueError as exc:
+            # refused before any control changes: the message goes to the widget, the values stay
+            self._refuse(exc)
+            return self
         self._hold = True
         try:
             for k, v in values.items():
@@ -123,16 +161,28 @@ class Explorer:
         """PNG of ``plot(*args, **kwargs)`` (empty when :attr:`plots` is off)."""
         return figure_png(plot(*args, **kwargs)) if self.plots else b""
 
+    def _refuse(self, exc: Exception) -> None:
+        self.result = {"error": exc}
+        self.status.value = f"<span style='color:#b00'>Not applied: {html.escape(str(exc))}</span>"
+
     # -- update ---------------------------------------------------------------------------
     def update(self) -> dict[str, Any]:
-        """Recompute from the current control values and redraw; returns :attr:`result`."""
+        """Recompute from the current control values and redraw; returns :attr:`result`.
+
+        Warnings raised by the analyses are not hidden: they are collected into
+        ``result['warnings']`` (one line each) and listed under the controls.
+        """
         self.status.value = "<i>updating...</i>"
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
                 self.result = self._compute(self.values)
                 self._render(self.result)
-            self.status.value = ""
+            messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught
+                                          if not issubclass(w.category, DeprecationWarning)))
+            self.result["warnings"] = messages
+            self.status.value = ("" if not messages else "<ul style='color:#8a5a00'>" + "".join(
+                f"<li>{html.escape(m)}</li>" for m in messages) + "</ul>")
             self.log.outputs = ()
         except Exception as exc:  # noqa: BLE001 - shown to the user, kept in result for tests
             self.result = {"error": exc}

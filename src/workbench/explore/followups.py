@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import Dataset
+from ..privacy import count_text, enough
 from ._base import Explorer, table_html
 
 __all__ = ["FILTERS", "FollowupExplorer"]
@@ -125,16 +126,21 @@ class FollowupExplorer(Explorer):
         covs = [c for c in survival.DEFAULT_COVARIATES
                 if c not in survival.CATEGORICAL or sub[c].nunique(dropna=True) >= 2]
         cox, note = None, ""
-        if int(sub["engaged"].sum()) < self.min_count:
-            note = f"Too few engagements ({int(sub['engaged'].sum())}) for a Cox model."
+        if not enough(int(sub["engaged"].sum()), self.min_count):
+            note = f"Too few engagements ({count_text(int(sub['engaged'].sum()), self.min_count, words=True)}) for a Cox model."
         else:
             try:
                 cox = survival.fit_cox(sub, covariates=covs, check=self.check_ph)
-                note = (f"Referrals used: {cox.n}, engaged: {cox.events}, left out for a missing covariate: "
-                        f"{cox.dropped}; concordance {cox.concordance:.3f}. Reference levels: "
-                        + "; ".join(f"{k}: {', '.join(r)}" for k, r in cox.references.items()) + ".")
             except Exception as exc:  # noqa: BLE001 - e.g. no convergence on a small subset
                 note = f"The Cox model could not be fitted on these referrals: {exc}"
+            else:
+                if not cox.fitted:  # too few events, or no convergence even with a penalty: say why
+                    note, cox = f"The Cox model could not be fitted on these referrals: {cox.reason}.", None
+                else:
+                    note = (f"Referrals used: {cox.n}, engaged: {cox.events}, left out for a missing covariate: "
+                            f"{cox.dropped}; concordance {cox.concordance:.3f}. Reference levels: "
+                            + "; ".join(f"{k}: {', '.join(r)}" for k, r in cox.references.items()) + "."
+                            + (f" {cox.note}" if cox.note else ""))
         cox_table = None if cox is None else cox.summary[["column", "hazard_ratio", "hr_lower", "hr_upper", "p"]]
         return {"table": sub, "km": km, "km_by": km_by, "medians": medians, "cox": cox,
                 "cox_table": cox_table, "cox_note": note, "filters": filters}

@@ -11,6 +11,7 @@ layers or the map mode only redraws the map.
 from __future__ import annotations
 
 import datetime as dt
+import html
 from typing import Any
 
 import ipywidgets as widgets
@@ -74,6 +75,11 @@ class PlacesExplorer(Explorer):
                  mode: str = "policy", min_count: int = 11, permutations: int = 99,
                  cell_m: float = 250.0, plots: bool = True, **analysis: Any) -> None:
         super().__init__(plots)
+        for name, value, lo, hi in (("zone_radius_m", zone_radius_m, 100, 1500), ("zone_days", zone_days, 1, 60)):
+            if not lo <= value <= hi:
+                raise ValueError(f"{name} = {value!r} is impossible here: choose a value from {lo} to {hi}")
+        if mode not in ("policy", "researcher"):
+            raise ValueError(f"mode must be 'policy' or 'researcher', not {mode!r}")
         self.dataset = dataset
         self.min_count = int(min_count)
         self.cell_m = float(cell_m)
@@ -159,7 +165,7 @@ class PlacesExplorer(Explorer):
             o["ranked_chart"].value = b""
             o["ranked_table"].value = "<p><i>No ranked areas (no areas, or too few incidents).</i></p>"
         notes = [f"{r['n_incidents']} incidents in the period."] + list(r["places"].notes)
-        o["notes"].value = "<ul>" + "".join(f"<li>{n}</li>" for n in notes) + "</ul>"
+        o["notes"].value = "<ul>" + "".join(f"<li>{html.escape(str(n))}</li>" for n in notes) + "</ul>"
 
 
 def _date(value: Any) -> dt.date | None:

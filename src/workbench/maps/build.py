@@ -28,24 +28,32 @@ from .layers import (
     add_gi,
     add_incidents,
     add_kde,
-    add_places,
     add_trauma,
 )
 from .offline import OfflineMap
+from .orient import add_area_outlines, add_basemap, add_place_icons
 
 __all__ = ["MODES", "places_map"]
 
 MODES = ("policy", "researcher")
 
 
-def _outline(areas: gpd.GeoDataFrame | None, m: folium.Map) -> None:
-    if areas is None or not len(areas):
-        return
-    a = areas[["geometry"]].to_crs("EPSG:4326")
-    folium.GeoJson(
-        a.to_json(drop_id=True), name="Area boundaries", control=False,
-        style_function=lambda f: {"fill": False, "color": "#666666", "weight": 0.6},
-    ).add_to(m)
+def _area_figures(areas: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame, min_count: int) -> pd.DataFrame:
+    """Tooltip figures per area: residents and incidents of the map's period (suppressed)."""
+    from workbench.privacy import suppressed_mask, suppression_marker
+
+    out = pd.DataFrame(index=areas["area_id"].astype(str))
+    if "population" in areas:
+        pop = pd.to_numeric(areas["population"], errors="coerce").to_numpy(float)
+        out["Residents"] = [f"{int(v):,}" if np.isfinite(v) else "not known" for v in pop]
+    if len(incidents):
+        a = areas[["area_id", "geometry"]].to_crs(incidents.crs)
+        hit = a.sindex.query(incidents.geometry, predicate="within")
+        first = np.unique(hit[0], return_index=True)[1]  # one area per incident
+        n = np.bincount(hit[1][first], minlength=len(a))
+        sup = suppressed_mask(n, min_count)
+        out["Incidents in the period"] = np.where(sup, suppression_marker(min_count), [f"{int(v):,}" for v in n])
+    return out
 
 
 def places_map(
@@ -62,6 +70,7 @@ def places_map(
     exposure: Any = None,
     trauma: pd.DataFrame | None = None,
     tiles: Any = None,
+    basemap: dict | None = None,
     height: int | str = 560,
 ) -> OfflineMap:
     """Build the places map.
@@ -86,7 +95,11 @@ def places_map(
     trauma : DataFrame, optional
         From :func:`workbench.spatial.trauma_index` (drawn on ``areas``).
     tiles : str, optional
-        Basemap tiles (researcher mode only; policy maps never fetch anything).
+        Basemap tiles (researcher mode only).
+    basemap : dict, optional
+        ``{url: 'https://.../{z}/{x}/{y}.png', attribution: '...'}``: a base-map tile layer in
+        either mode (:func:`workbench.maps.orient.add_basemap`). Default none: the map fetches
+        nothing and works offline.
     height : int or str
         Map height in the notebook (pixels or CSS).
 
@@ -103,7 +116,9 @@ def places_map(
     m = OfflineMap(location=[(lat0 + lat1) / 2, (lon0 + lon1) / 2], tiles=None if policy else tiles,
                    height=height, prefer_canvas=True)
     m.fit_bounds([[lat0, lon0], [lat1, lon1]])
-    _outline(areas, m)
+    add_basemap(m, basemap)
+    if areas is not None and len(areas):
+        add_area_outlines(m, areas, figures=_area_figures(areas, incidents, min_count))
 
     if policy:
         if len(incidents):
@@ -126,6 +141,6 @@ def places_map(
     if trauma is not None and areas is not None:
         add_trauma(m, areas, trauma, show=False)
     if places is not None and len(places):
-        add_places(m, places, show=True)
+        add_place_icons(m, places, show=True)
     folium.LayerControl(collapsed=False).add_to(m)
     return m

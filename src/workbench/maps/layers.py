@@ -27,7 +27,9 @@ from matplotlib.colors import to_hex
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
+from workbench.escape import html_text
 from workbench.plots import palette as pal
+from workbench.privacy import enough
 
 __all__ = [
     "GI_COLORS",
@@ -170,6 +172,14 @@ def _fmt(edges: np.ndarray):
     return lambda x: f"{x:.3g}"
 
 
+def _area_label(a: pd.DataFrame, id_column: str = "area_id") -> np.ndarray:
+    """Tooltip text of each area: its name (else its id), HTML-escaped (tooltips render HTML)."""
+    from workbench.data.names import area_names
+
+    names = area_names(a.rename(columns={id_column: "area_id"}) if id_column != "area_id" else a)
+    return np.asarray([html.escape(str(v)) for v in names.to_numpy()], dtype=object)
+
+
 def _to_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if gdf.crs is None:
         raise ValueError("layer data need a CRS")
@@ -180,9 +190,9 @@ def _geojson_layer(gdf: gpd.GeoDataFrame, name: str, colors: np.ndarray, fields:
                    show: bool, opacity: float = 0.65, weight: float = 0.5) -> folium.FeatureGroup:
     """One GeoJson overlay with per-feature colours (``_color``) and a tooltip."""
     g = _to_wgs84(gdf[fields + ["geometry"]].copy())
-    for f in fields:  # JSON-safe
+    for f in fields:  # JSON-safe; text HTML-escaped: folium's tooltip writes it as innerHTML
         if not pd.api.types.is_numeric_dtype(g[f]) or pd.api.types.is_bool_dtype(g[f]):
-            g[f] = g[f].astype(str)
+            g[f] = g[f].astype(str).map(html_text)
     g["_color"] = list(colors)
     fg = folium.FeatureGroup(name=name, show=show)
     folium.GeoJson(
@@ -190,7 +200,8 @@ def _geojson_layer(gdf: gpd.GeoDataFrame, name: str, colors: np.ndarray, fields:
         style_function=lambda f: {"fillColor": f["properties"]["_color"], "color": "#555555",
                                   "weight": weight, "fillOpacity": opacity},
         highlight_function=lambda f: {"weight": 2, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, localize=True) if fields else None,
+        # folium refuses a tooltip whose fields an empty layer does not have: no features, no tooltip
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, localize=True) if fields and len(g) else None,
         name=name,
     ).add_to(fg)
     return fg
@@ -248,7 +259,7 @@ def kde_visible(kd: Any, support_points: np.ndarray | None = None, min_count: in
         centers = np.column_stack([xx.ravel(), yy.ravel()])
         tree = cKDTree(np.asarray(support_points, float))
         n_near = tree.query_ball_point(centers, r=float(kd.bandwidth), return_length=True).reshape(ny, nx)
-        vis &= n_near >= min_count
+        vis &= enough(n_near, min_count)
     elif support_points is not None:
         vis[:] = False
     return vis
@@ -331,7 +342,7 @@ def add_exposure_areas(m: folium.Map, areas: gpd.GeoDataFrame, exposures: pd.Ser
     sup = suppressed_mask(n, min_count)
     colors, items = class_colors(np.where(sup, np.nan, n), cmap=pal.EXPOSURE)
     a["zones"] = np.where(sup, suppression_marker(min_count), n.astype(int).astype(str))
-    a["area"] = a[id_column]
+    a["area"] = _area_label(a, id_column)
     fg = _geojson_layer(a, name, colors, ["area", "zones"], ["Area:", "Exposure zones:"], show, opacity=0.55)
     fg.add_to(m)
     if sup.any():
@@ -374,12 +385,16 @@ def _point_layer(m: folium.Map, g: gpd.GeoDataFrame, name: str, show: bool, fiel
                  legend_title: str, palette: dict[str, str], kinds: pd.Series, *, radius: float,
                  weight: float, fill_opacity: float, stroke: str) -> folium.FeatureGroup:
     """Circle markers coloured by ``g["_color"]`` with tooltips, and a legend of the kinds present."""
+    g = g.copy()
+    for f in fields:  # text HTML-escaped: folium's tooltip writes it as innerHTML
+        if not pd.api.types.is_numeric_dtype(g[f]) or pd.api.types.is_bool_dtype(g[f]):
+            g[f] = g[f].astype(str).map(html_text)
     fg = folium.FeatureGroup(name=name, show=show)
     folium.GeoJson(
         g.to_json(drop_id=True),
         marker=folium.CircleMarker(radius=radius, weight=weight, fill=True, fill_opacity=fill_opacity),
         style_function=lambda f: {"fillColor": f["properties"]["_color"], "color": stroke},
-        tooltip=folium.GeoJsonTooltip(fields=fields) if fields else None,
+        tooltip=folium.GeoJsonTooltip(fields=fields) if fields and len(g) else None,
         name=name,
     ).add_to(fg)
     fg.add_to(m)
@@ -391,13 +406,13 @@ def _point_layer(m: folium.Map, g: gpd.GeoDataFrame, name: str, show: bool, fiel
 def add_trauma(m: folium.Map, areas: gpd.GeoDataFrame, index: pd.DataFrame, *, name: str = "Trauma context index",
                show: bool = False, id_column: str = "area_id") -> folium.FeatureGroup:
     """Choropleth of :func:`workbench.spatial.trauma_index` (quintiles; rank and index in the tooltip)."""
-    a = areas[[id_column, "geometry"]].copy()
+    a = areas[[id_column, "geometry"] + (["name"] if "name" in areas else [])].copy()
     a[id_column] = a[id_column].astype(str)
     ti = index.set_index(index[id_column].astype(str))
     a["index"] = a[id_column].map(ti["index"]).astype(float).round(2)
     a["rank"] = a[id_column].map(ti["rank"].astype("Float64")).astype(float)
     colors, items = class_colors(a["index"].to_numpy(), cmap=pal.RATES)
-    a["area"] = a[id_column]
+    a["area"] = _area_label(a, id_column)
     a["rank_label"] = a["rank"].map(lambda r: "n/a" if pd.isna(r) else f"{int(r)}")
     a["index_label"] = a["index"].map(lambda v: "n/a" if pd.isna(v) else f"{v:.2f}")
     fg = _geojson_layer(a, name, colors, ["area", "rank_label", "index_label"], ["Area:", "Rank:", "Index:"], show)

@@ -34,6 +34,12 @@ WORKBENCH_CSS = """
   border:1px solid #777}
 .wb-legend small{display:block;color:#444;margin-top:3px}
 .leaflet-container{background:#f4f4f2}
+.wb-area-label{display:none;font:11px/1.2 sans-serif;color:#222;text-align:center;white-space:nowrap;
+  text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff;pointer-events:none;background:none;border:none}
+.wb-labels-on .wb-area-label{display:block}
+.wb-place{background:none;border:none}
+.wb-place-icon{width:14px;height:14px;border-radius:50%;color:#fff;font:bold 9px/14px sans-serif;
+  text-align:center;border:1px solid #fff;box-shadow:0 0 2px rgba(0,0,0,.7)}
 """
 
 # resources fetched by the browser: <script src>, <link href>, <img src>, <iframe src>, CSS url()/@import
@@ -68,6 +74,12 @@ class OfflineMap(folium.Map):
         kwargs.setdefault("control_scale", True)
         super().__init__(location=location, tiles=tiles, zoom_start=zoom_start, **kwargs)
         self.has_tiles = bool(tiles)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
+        """Folium's notebook HTML, marked as a workbench map in the output's metadata: the report
+        export keeps exactly these outputs' scripts (every other HTML output is sanitized,
+        :func:`workbench.escape.sanitize_html`)."""
+        return {"text/html": self._repr_html_()}, {"text/html": {"workbench_map": True}}
 
     def render(self, **kwargs: Any) -> None:
         figure = self.get_root()

@@ -17,6 +17,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from workbench.dosage.balance import HIDDEN_CLASS, Balance, policy_classes
+from workbench.privacy import enough
 
 from . import palette as pal
 
@@ -54,7 +55,7 @@ def plot_quadrant(bal: Balance, min_count: int, title: str | None = None) -> "Fi
     t = bal.table
     p = bal.params
     cls = policy_classes(bal, min_count)
-    few = t["victims"].fillna(0).to_numpy() < min_count
+    few = ~enough(t["victims"].fillna(0).to_numpy(), min_count)
     x = t["police_ratio"].to_numpy(float)
     y = np.where(few, 1.0, t["support_ratio"].fillna(1.0).to_numpy(float))
     need = t["need_rate"].to_numpy(float)
@@ -137,7 +138,7 @@ def plot_group_trends(trends: pd.DataFrame, pc: "ProgramChange", min_count: int,
     styles = {"reached": (pal.VERMILLION, "-"), "not reached": (pal.BLUE, "-"), "unknown": ("#969696", ":")}
     for g, d in trends.groupby("group"):
         d = d.sort_values("start")
-        y = np.where(d["count"].to_numpy() < min_count, np.nan, d["rate"].to_numpy(float))
+        y = np.where(enough(d["count"].to_numpy(), min_count), d["rate"].to_numpy(float), np.nan)
         if pc.outcome == "patrol_hours":
             y = d["rate"].to_numpy(float)  # hours, not people or events
         color, ls = styles.get(g, ("#636363", "-"))

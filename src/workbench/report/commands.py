@@ -1,8 +1,11 @@
 """``workbench report`` and ``workbench validate``: exit codes, batches and the summary table.
 
 Exit codes (see :mod:`workbench.cli`): 0 success, 1 a notebook failed, 2 bad parameters or
-data (nothing written), 3 the privacy scan refused an export. A batch returns 0 when every
-report succeeded, otherwise the highest code of its reports (3 > 2 > 1).
+data, or an output folder the workbench did not make (nothing written), 3 the privacy scan
+refused an export, 4 another run is writing the same report folder (nothing touched; retry
+later). A batch returns 0 when every report succeeded, otherwise the highest code of its
+reports (4 > 3 > 2 > 1). Every message is passed through :func:`workbench.redact.redact`
+(no database password is ever printed or logged).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -20,7 +24,7 @@ __all__ = ["BatchItem", "format_summary", "report_command", "run_batch", "run_on
 
 log = logging.getLogger("workbench.report")
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_PRIVACY = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_PRIVACY, EXIT_BUSY = 0, 1, 2, 3, 4
 
 
 @dataclass
@@ -39,11 +43,14 @@ def _classify(exc: BaseException) -> tuple[int, str]:
     from workbench.data import DataError
     from workbench.privacy import PrivacyError
 
+    from .guard import FolderError, ReportBusyError
     from .params import ParameterError
     from .runner import NotebookError
 
-    if isinstance(exc, (ParameterError, DataError)):
+    if isinstance(exc, (ParameterError, DataError, FolderError)):
         return EXIT_BAD_INPUT, "bad input"
+    if isinstance(exc, ReportBusyError):
+        return EXIT_BUSY, "busy"
     if isinstance(exc, PrivacyError):
         return EXIT_PRIVACY, "privacy"
     if isinstance(exc, NotebookError):
@@ -51,7 +58,13 @@ def _classify(exc: BaseException) -> tuple[int, str]:
     return EXIT_FAILED, "error"
 
 
-def run_one(params: str, out: str | None = None, progress: bool = False) -> BatchItem:
+def run_one(
+    params: str,
+    out: str | None = None,
+    progress: bool = False,
+    echo: bool | None = None,
+    jobs: int | None = None,
+) -> BatchItem:
     """Run one report and never raise: the outcome is returned as a :class:`BatchItem`.
 
     Parameters
@@ -63,19 +76,25 @@ def run_one(params: str, out: str | None = None, progress: bool = False) -> Batc
         ``audience: research``).
     progress : bool
         Show progress bars.
+    echo : bool, optional
+        Print one line per notebook started and finished (default: ``progress``).
+    jobs : int, optional
+        Notebooks run at once (default: one per core, see :func:`~workbench.report.runner.default_jobs`).
     """
+    from workbench.redact import redact
+
     from .runner import run_report
 
     item = BatchItem(params=str(params))
     try:
-        result = run_report(params, out=out, progress=progress)
+        result = run_report(params, out=out, progress=progress, echo=echo, jobs=jobs)
     except Exception as exc:  # reported, not raised: one bad report must not sink a batch
         item.exit_code, item.status = _classify(exc)
-        item.detail = str(exc)
+        item.detail = redact(exc)
         if item.status == "error":
             log.exception("report %s: unexpected error", params)
         else:
-            log.error("report %s %s: %s", params, item.status, exc)
+            log.error("report %s %s: %s", params, item.status, item.detail)
         return item
     item.run_name = result.run_name
     item.index = str(result.index)
@@ -119,7 +138,11 @@ def _mp_context():
 
 
 def run_batch(
-    pattern: str, out: str | None = None, jobs: int = 1, scheduler: str | None = None
+    pattern: str,
+    out: str | None = None,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    quiet: bool = True,
 ) -> list[BatchItem]:
     """Run every parameter file matching ``pattern``.
 
@@ -134,6 +157,9 @@ def run_batch(
         Parallel processes (ignored with ``scheduler``).
     scheduler : str, optional
         Address of a Dask distributed scheduler; reports run as tasks on its workers.
+    quiet : bool, default True
+        ``False`` prints one line per notebook started and finished (run, notebook, seconds),
+        as a single run does. Each report folder keeps its own ``run.log`` either way.
 
     Returns
     -------
@@ -151,17 +177,22 @@ def run_batch(
             from .kernel import ensure_kernel
 
             ensure_kernel()  # once, before parallel processes would race to install it
+        one = partial(run_one, progress=False, echo=not quiet)
         if scheduler:
             from distributed import Client
 
             with Client(scheduler, set_as_default=False) as client:
-                futures = client.map(run_one, paths, outs, pure=False)
+                futures = client.map(run_one, paths, outs, progress=False, echo=not quiet, pure=False)
                 results += client.gather(futures)
         elif jobs > 1:
+            from .runner import default_jobs
+
+            # the cores are shared between the reports running at once
+            per_report = max(1, default_jobs(jobs * 4) // jobs)
             with ProcessPoolExecutor(max_workers=jobs, mp_context=_mp_context()) as pool:
-                results += list(pool.map(run_one, paths, outs))
+                results += list(pool.map(partial(one, jobs=per_report), paths, outs))
         else:
-            results += [run_one(p, o) for p, o in plan]
+            results += [one(p, o) for p, o in plan]
     order = {f: i for i, f in enumerate(files)}
     return sorted(results, key=lambda r: order.get(r.params, -1))
 
@@ -184,11 +215,14 @@ def format_summary(items: Sequence[BatchItem]) -> str:
 
 
 def _setup_logging(quiet: bool) -> None:
+    from workbench.redact import install_log_redaction
+
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.WARNING if quiet else logging.INFO,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+    install_log_redaction()  # database passwords never reach a log
 
 
 def report_command(
@@ -206,11 +240,11 @@ def report_command(
     Returns
     -------
     int
-        Exit code (0 ok, 1 failed, 2 bad input, 3 privacy).
+        Exit code (0 ok, 1 failed, 2 bad input, 3 privacy, 4 busy).
     """
     _setup_logging(quiet)
     if batch:
-        items = run_batch(batch, out=out, jobs=max(1, jobs), scheduler=scheduler)
+        items = run_batch(batch, out=out, jobs=max(1, jobs), scheduler=scheduler, quiet=quiet)
         print(format_summary(items))
         return max(i.exit_code for i in items)
     if params is None:
@@ -236,6 +270,7 @@ def validate_command(params: str) -> int:
 
     from workbench.data import DataError, load_dataset
     from workbench.overview import quality_table
+    from workbench.redact import redact
 
     from .params import ParameterError, load_params
     from .runner import ensure_synthetic
@@ -243,19 +278,24 @@ def validate_command(params: str) -> int:
     try:
         p = load_params(params)
     except ParameterError as exc:
-        print(exc, file=sys.stderr)
+        print(redact(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"Parameters OK: {params} (run {p.run_name!r}, notebooks {', '.join(p.notebooks)})")
     try:
         ensure_synthetic(p)
         dataset = load_dataset(p.data, base_dir=p.base_dir)
     except DataError as exc:
-        print(exc, file=sys.stderr)
+        print(redact(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"Data OK: {dataset.name} (time zone {dataset.timezone}, CRS {dataset.crs}, "
           f"sha256 {dataset.fingerprint()})")
     summary = quality_table(dataset)  # data_quality_summary, display-ready
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_rows", 500):
         print(summary.to_string(index=False))
+        from workbench.data import quality_flags  # the data owner sees example ids
+
+        flags = quality_flags(dataset, examples=3)
+        if len(flags):
+            print("Data-quality flags:\n" + flags.to_string(index=False))
     return EXIT_OK
 

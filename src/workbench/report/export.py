@@ -9,6 +9,13 @@ heading ("Chart: <heading>").
 
 Research reports (``audience="research"``) use :data:`RESEARCH_TEMPLATE`, the same template
 with :func:`research_banner` at the top of the page; policy pages are exactly as before.
+
+Hostile text (:func:`inert_outputs`, ``docs/security.md``): before rendering, every Markdown
+*output* (text written by code from data) is rendered with raw HTML escaped and links off
+(:func:`workbench.escape.render_markdown`) and every HTML output except the workbench's own maps
+is passed through :func:`workbench.escape.sanitize_html`. Every page carries a
+Content-Security-Policy (:func:`content_security_policy`): nothing remote is loaded, no inline
+event handler runs, and only the scripts present at export time (hashed) may run.
 """
 
 from __future__ import annotations
@@ -25,13 +32,17 @@ if TYPE_CHECKING:  # pragma: no cover
     import nbformat
 
 __all__ = [
+    "CSP_INDEX",
     "OFFLINE_TEMPLATE",
     "PALETTE",
     "REPORT_CSS",
     "RESEARCH_BANNER",
     "RESEARCH_TEMPLATE",
     "add_alt_text",
+    "add_csp",
+    "content_security_policy",
     "export_html",
+    "inert_outputs",
     "research_banner",
 ]
 
@@ -185,6 +196,105 @@ def _fill_default_alt(body: str) -> str:
     return "".join(out)
 
 
+#: Content-Security-Policy of the index page: no script at all, nothing remote. (``frame-ancestors``
+#: is left out: browsers ignore it in a <meta> element and say so in the console.)
+CSP_INDEX = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+             "form-action 'none'")
+
+_SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.DOTALL | re.IGNORECASE)
+_SRCDOC = re.compile(r"""\bsrcdoc\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
+_EXTERNAL_SRC = re.compile(r"\bsrc\s*=", re.IGNORECASE)
+
+
+def _script_hashes(page: str, depth: int = 0) -> set[str]:
+    """``'sha256-...'`` of every inline script of ``page`` and of its ``srcdoc`` frames."""
+    import base64
+    import hashlib
+
+    found = set()
+    for m in _SCRIPT.finditer(page):
+        if _EXTERNAL_SRC.search(m.group(1)):
+            continue  # external scripts are not allowed at all (no source is listed)
+        text = m.group(2).replace("\r\n", "\n").replace("\r", "\n")  # as the HTML parser sees it
+        digest = hashlib.sha256(text.encode("utf-8")).digest()
+        found.add("'sha256-" + base64.b64encode(digest).decode("ascii") + "'")
+    if depth < 3:
+        for m in _SRCDOC.finditer(page):
+            found |= _script_hashes(html_lib.unescape(m.group(1) or m.group(2) or ""), depth + 1)
+    return found
+
+
+def content_security_policy(page: str) -> str:
+    """The Content-Security-Policy of a section page.
+
+    Scripts: only the inline scripts present in the exported page and its map frames, by
+    SHA-256 hash (CSP level 2); with hashes listed, browsers ignore ``'unsafe-inline'`` for
+    scripts, so inline event handlers (``onerror=``, ``onload=``) never run and no script can be
+    fetched. Styles may be inline (pandas and Leaflet set them); images only from ``data:`` and
+    ``blob:``; fonts from ``data:``; no connections, forms, plugins or base URL. Map frames
+    (``srcdoc``) inherit the policy.
+    """
+    hashes = " ".join(sorted(_script_hashes(page))) or "'none'"
+    return (f"default-src 'none'; script-src {hashes}; style-src 'unsafe-inline'; "
+            "img-src data: blob:; font-src data:; connect-src 'none'; media-src 'none'; "
+            "object-src 'none'; frame-src 'self' blob: data:; child-src 'self' blob: data:; "
+            "worker-src 'none'; base-uri 'none'; form-action 'none'")
+
+
+def add_csp(page: str, policy: str | None = None) -> str:
+    """``page`` with a ``<meta http-equiv="Content-Security-Policy">`` first in ``<head>``."""
+    policy = content_security_policy(page) if policy is None else policy
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{html_lib.escape(policy)}">'
+    m = re.search(r"<head[^>]*>", page, re.IGNORECASE)
+    if m is None:
+        return meta + page
+    return page[:m.end()] + "\n" + meta + page[m.end():]
+
+
+def _is_workbench_map(out) -> bool:
+    meta = out.get("metadata", {}).get("text/html", {})
+    return isinstance(meta, dict) and bool(meta.get("workbench_map"))
+
+
+def inert_outputs(nb: nbformat.NotebookNode) -> int:
+    """Make every code-cell output inert (in place): no HTML or links from data can render.
+
+    ``text/markdown`` outputs become ``text/html`` rendered without raw HTML, links or images
+    (:func:`workbench.escape.render_markdown`); ``text/html`` outputs other than the workbench's
+    maps (:class:`workbench.maps.offline.OfflineMap`, marked in the output's metadata) are
+    sanitized (:func:`workbench.escape.sanitize_html`); ``application/javascript`` outputs are
+    dropped. Markdown *cells* (the notebook's own text) are left as written.
+
+    Returns
+    -------
+    int
+        Outputs changed.
+    """
+    from workbench.escape import render_markdown, sanitize_html
+
+    n = 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data")
+            if not data:
+                continue
+            if "application/javascript" in data:
+                del data["application/javascript"]
+                n += 1
+            if "text/markdown" in data:
+                src = data.pop("text/markdown")
+                src = src if isinstance(src, str) else "".join(src)
+                if "text/html" not in data:
+                    data["text/html"] = f'<div class="wb-md">{render_markdown(src)}</div>'
+                n += 1
+            if "text/html" in data and not _is_workbench_map(out):
+                src = data["text/html"]
+                src = src if isinstance(src, str) else "".join(src)
+                data["text/html"] = sanitize_html(src)
+                n += 1
+    return n
+
+
 def export_html(
     notebook: str | Path | nbformat.NotebookNode, title: str, audience: str = "policy"
 ) -> str:
@@ -223,6 +333,7 @@ def export_html(
     nb.metadata["title"] = title  # nbconvert >= 6 takes the <title> from here
     nb.metadata.pop("widgets", None)  # widget state needs the CDN widget manager: not in policy pages
     add_alt_text(nb)
+    inert_outputs(nb)
     if audience not in AUDIENCES:
         raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}, got {audience!r}")
     template = OFFLINE_TEMPLATE if audience == "policy" else RESEARCH_TEMPLATE
@@ -238,4 +349,4 @@ def export_html(
         exclude_output_prompt=True,
     )
     body, _ = exporter.from_notebook_node(nb, resources=resources)
-    return _fill_default_alt(body)
+    return add_csp(_fill_default_alt(body))

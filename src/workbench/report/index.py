@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .export import REPORT_CSS, research_banner
+from .export import CSP_INDEX, REPORT_CSS, research_banner
+from .now import NOW_CSS, render_now
 
 if TYPE_CHECKING:  # pragma: no cover
     from .params import ReportParams
@@ -29,6 +30,7 @@ SECTION_DESCRIPTIONS: dict[str, str] = {
     "03_response": "Who responds and how fast, referrals, follow-ups and the time to engagement.",
     "04_past_victims": "People shot before the program started who have not been reached yet.",
     "05_dosage": "Whether more co-response or patrol goes with fewer shootings later (area by area).",
+    "06_brief": "The co-responder brief for the latest week: areas to visit, residents, services, risk windows.",
 }
 
 _CSS = REPORT_CSS + """
@@ -47,18 +49,20 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .wb-card p{margin:.2rem 0;font-size:.85rem}
 .wb-sections dt{font-weight:600;margin-top:.6rem}.wb-sections dd{margin-left:0;color:var(--wb-muted)}
 .wb-foot{font-size:.85rem;color:var(--wb-muted)}
-"""
+""" + NOW_CSS
 
 
 def _hide_password(source: str) -> str:
+    from workbench.redact import redact
+
     if "://" not in source:
-        return source
+        return redact(source)
     try:
         from sqlalchemy.engine import make_url
 
-        return make_url(source).render_as_string(hide_password=True)
-    except Exception:  # not a SQLAlchemy URL: show as is
-        return source
+        return redact(make_url(source).render_as_string(hide_password=True))
+    except Exception:  # not a SQLAlchemy URL: the generic redaction
+        return redact(source)
 
 
 #: Parameter keys whose values are secrets (pseudonymisation salts, passwords): never shown.
@@ -140,7 +144,7 @@ def render_summary(summary: dict[str, Any], changes: Sequence[str] = ()) -> str:
     areas = summary.get("top_areas") or []
     if areas:
         rows = "".join(
-            f"<tr><td class=\"num\">{int(a['rank'])}</td><td>{e(str(a['area_id']))}</td>"
+            f"<tr><td class=\"num\">{int(a['rank'])}</td><td>{e(str(a.get('name') or a['area_id']))}</td>"
             f"<td class=\"num\">{int(a['shootings']):,}</td><td class=\"num\">{e(str(a.get('previous') or '-'))}</td>"
             f"<td class=\"num\">{_num(a.get('per_10k'))}</td></tr>"
             for a in areas
@@ -154,6 +158,9 @@ def render_summary(summary: dict[str, Any], changes: Sequence[str] = ()) -> str:
             "<th class=\"num\">Previous period</th><th class=\"num\">Per 10,000 residents</th></tr>"
             f"{rows}</table>"
         )
+    elif not summary.get("has_areas", True):
+        area_html = ("<p>These data have no areas (no boundaries were given), so shootings are not "
+                     "ranked by area; the places page maps them on a grid instead.</p>")
     else:
         area_html = f"<p>No area had {mc} or more shootings in the period (smaller counts are not listed).</p>"
     change_html = "".join(f"<li>{e(c)}</li>" for c in changes) or "<li>Nothing to compare.</li>"
@@ -188,6 +195,7 @@ def render_index(
     finished: str,
     summary: dict[str, Any] | None = None,
     changes: Sequence[str] = (),
+    now: dict[str, Any] | None = None,
 ) -> str:
     """HTML of the index page.
 
@@ -208,6 +216,9 @@ def render_index(
         (:func:`render_summary`) when given.
     changes : sequence of str
         What changed since the previous run (:func:`workbench.summary.changes_since`).
+    now : dict, optional
+        :meth:`workbench.sections.NowBlock.to_json`; the page opens with the Now block
+        (:func:`workbench.report.now.render_now`) when given.
     """
     e = html.escape
     sections = "\n".join(
@@ -223,6 +234,8 @@ def render_index(
         for r in runs
     )
     summary_html = render_summary(summary, changes) if summary else ""
+    now_html = render_now(now, {r.name: r.html.name for r in runs if r.html and r.status == "ok"},
+                          params.privacy.min_count)
     research = params.audience == "research"
     banner = f"{research_banner()}\n" if research else ""
     audience_row = (
@@ -232,6 +245,7 @@ def render_index(
     )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{e(CSP_INDEX)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{e(params.title)}</title><style>{_CSS}</style></head>
 <body>
@@ -241,7 +255,7 @@ def render_index(
 Counts below {params.privacy.min_count} are suppressed in every page.</p>
 </header>
 <main>
-{summary_html}
+{now_html}{summary_html}
 <section id="sections" aria-labelledby="sections-h">
 <h2 id="sections-h">Sections</h2>
 <dl class="wb-sections">

@@ -16,6 +16,15 @@ Example (``parameters/demo.yaml``)::
 Relative paths (``data.source``, ``notebooks_dir``) resolve against the YAML file's own folder.
 :func:`load_params` reports *every* problem at once in one :class:`ParameterError`.
 
+Limits (checked before any kernel starts): the file is at most :data:`MAX_PARAMS_BYTES`; YAML
+anchors and aliases may not expand the document beyond :data:`MAX_YAML_NODES` nodes (no
+"billion laughs"); notebook names are plain file names; every path (``notebooks_dir``,
+``data.source``, ``data.study_area``, table files) must resolve inside the allowed roots
+(:func:`workbench.report.guard.allowed_roots`: the parameter file's folder, the current folder,
+the project folder and its parent, and the folders in ``WORKBENCH_ROOTS``); every value in
+``notebook_parameters`` must match the type of the notebook's declared default
+(:func:`check_notebook_value`).
+
 Audiences
 ---------
 ``audience: policy`` (the default) is the report for policy readers: no person-level rows, ids
@@ -38,9 +47,15 @@ from workbench.data import DataSpec
 
 __all__ = [
     "DEFAULT_NOTEBOOKS_DIR",
+    "MAX_PARAMS_BYTES",
+    "MAX_YAML_NODES",
+    "check_notebook_value",
+    "notebook_parameter_specs",
+    "safe_yaml_load",
     "RESEARCHER_MODE",
     "RESERVED_PARAMETERS",
     "ExecutionParams",
+    "NowParams",
     "ParameterError",
     "PrivacyParams",
     "ReportParams",
@@ -53,6 +68,14 @@ DEFAULT_NOTEBOOKS_DIR = Path(__file__).resolve().parents[3] / "notebooks"
 
 #: Parameters the runner injects into every notebook; they cannot be overridden per notebook.
 RESERVED_PARAMETERS: frozenset[str] = frozenset({"data_dir", "run_name", "title", "min_count"})
+
+#: Largest parameter file accepted, bytes.
+MAX_PARAMS_BYTES = 256 * 1024
+#: Most YAML nodes the document may expand to (aliases counted as many times as they are used).
+MAX_YAML_NODES = 20_000
+
+#: A notebook name: a plain file name without ``.ipynb`` (no folder, no ``..``).
+_NOTEBOOK_NAME = r"^[A-Za-z0-9][A-Za-z0-9_\-]*(\.[A-Za-z0-9_\-]+)*$"
 
 #: Notebook parameter that switches person-level content on; the runner sets it to ``True`` in
 #: research runs for every notebook that declares it.
@@ -110,11 +133,149 @@ class ExecutionParams(_Strict):
     start_timeout_s: float = Field(60.0, gt=0)
 
 
+class NowParams(_Strict):
+    """The index's *Now* block (:func:`workbench.sections.now_block`).
+
+    Parameters
+    ----------
+    enabled : bool
+        Show the block (default true).
+    short_days, long_days : int
+        The two recent periods before the data end, days (1 <= short <= long <= 366).
+    history_days : int
+        Shootings used for the Knox near-repeat window, days before the data end.
+    n_steps : int
+        Periods of ``long_days`` in the emerging hot spot analysis (3 .. 60).
+    time_window : int
+        Earlier periods pooled into each period's hot spot neighbourhood (0 .. 12; ArcGIS's
+        neighbourhood time step, default 1).
+    permutations : int
+        Knox Monte Carlo permutations.
+    """
+
+    enabled: bool = True
+    short_days: int = Field(7, ge=1, le=366)
+    long_days: int = Field(28, ge=1, le=366)
+    history_days: int = Field(730, ge=30, le=3660)
+    n_steps: int = Field(12, ge=3, le=60)
+    time_window: int = Field(1, ge=0, le=12)
+    permutations: int = Field(999, ge=19, le=9999)
+
+    @field_validator("long_days")
+    @classmethod
+    def _long_after_short(cls, v: int, info: ValidationInfo) -> int:
+        short = info.data.get("short_days")
+        if short is not None and v < short:
+            raise ValueError(f"must be at least short_days ({short})")
+        return v
+
+
 def notebook_parameter_names(path: str | Path) -> set[str]:
     """Names defined in the notebook's cell tagged ``parameters`` (papermill's inspection)."""
+    return set(notebook_parameter_specs(path))
+
+
+def notebook_parameter_specs(path: str | Path) -> dict[str, dict[str, str]]:
+    """The notebook's declared parameters: ``{name: {"default": source text, "help": comment}}``.
+
+    From papermill's inspection of the cell tagged ``parameters`` (``name = default  # help``).
+    """
     from papermill.inspection import inspect_notebook
 
-    return set(inspect_notebook(str(path)))
+    return {k: {"default": str(v.get("default", "None")), "help": str(v.get("help") or "")}
+            for k, v in inspect_notebook(str(path)).items()}
+
+
+def _date_ok(value: Any) -> bool:
+    from datetime import date
+
+    try:
+        date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return False
+    return len(str(value)) in (10, 19, 25) or "T" in str(value)
+
+
+def check_notebook_value(name: str, spec: dict[str, str], value: Any) -> str | None:
+    """What is wrong with ``value`` for a notebook parameter, or ``None`` when it fits.
+
+    The declaration is the notebook's own ``parameters`` cell: the default's type is the
+    parameter's type (``None`` and ``"auto"`` defaults accept numbers too); numbers must be
+    finite and not negative (every numeric notebook parameter is a count, a length, a duration,
+    a share or a seed); a parameter whose name says *share* or *probability* lies in
+    [0, 1]; a comment naming ``YYYY-MM-DD`` asks for ISO dates; a comment ``range a..b`` bounds
+    the value explicitly.
+
+    Parameters
+    ----------
+    name : str
+        Parameter name.
+    spec : dict
+        ``{"default": source text of the default, "help": comment}``
+        (:func:`notebook_parameter_specs`).
+    value : object
+        The value from ``notebook_parameters``.
+    """
+    import ast
+    import math
+    import re
+
+    try:
+        default = ast.literal_eval(spec.get("default", "None"))
+    except (ValueError, SyntaxError):
+        default = None
+    help_text = spec.get("help", "")
+    numeric = (int, float)
+
+    def typename(v: Any) -> str:
+        return {bool: "true/false", int: "a number", float: "a number", str: "text", list: "a list",
+                dict: "a mapping", type(None): "null"}.get(type(v), type(v).__name__)
+
+    if value is None:
+        return None  # every notebook treats None as "the default behaviour" or refuses it itself
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            return f"must be true or false, got {value!r}"
+    elif isinstance(default, numeric):
+        if isinstance(value, bool) or not isinstance(value, numeric):
+            return f"must be a number (default {default!r}), got {typename(value)} {value!r}"
+    elif isinstance(default, str) and default != "auto":
+        if not isinstance(value, str):
+            return f"must be text (default {default!r}), got {typename(value)} {value!r}"
+    elif isinstance(default, str):  # "auto" or a number
+        if not isinstance(value, (str, *numeric)) or isinstance(value, bool):
+            return f"must be 'auto' or a number, got {typename(value)} {value!r}"
+    elif isinstance(default, (list, tuple)):
+        if not isinstance(value, (list, tuple)):
+            return f"must be a list (default {list(default)!r}), got {typename(value)} {value!r}"
+        if default and all(isinstance(d, numeric) for d in default) and not all(
+            isinstance(x, numeric) and not isinstance(x, bool) for x in value
+        ):
+            return f"must be a list of numbers, got {value!r}"
+    elif isinstance(default, dict) and not isinstance(value, dict):
+        return f"must be a mapping, got {typename(value)} {value!r}"
+
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    nums = [v for v in values if isinstance(v, numeric) and not isinstance(v, bool)]
+    for v in nums:
+        if not math.isfinite(v):
+            return f"must be a finite number, got {value!r}"
+        if v < 0:
+            return f"must not be negative, got {value!r}"
+    bounded = re.search(r"\brange\s+(-?[\d.]+)\s*\.\.\s*(-?[\d.]+)", help_text)
+    if bounded:
+        lo, hi = float(bounded[1]), float(bounded[2])
+        if any(not lo <= v <= hi for v in nums):
+            return f"must lie in [{lo:g}, {hi:g}], got {value!r}"
+    elif re.search(r"share|probability", name) and not isinstance(default, (list, dict)):
+        if any(v > 1 for v in nums):
+            return f"is a share, between 0 and 1, got {value!r}"
+    if "YYYY-MM-DD" in help_text:
+        texts = [v for v in values if isinstance(v, str)]
+        bad = [v for v in texts if not _date_ok(v)]
+        if bad:
+            return f"must be a date as YYYY-MM-DD, got {bad[0]!r}"
+    return None
 
 
 class ReportParams(_Strict):
@@ -134,6 +295,9 @@ class ReportParams(_Strict):
         Length of the index page's executive-summary period, months (1 to 60): the last
         ``summary_months`` months of data are compared with the equal period before
         (:func:`workbench.summary.summarize`).
+    now : NowParams
+        The index's *Now* block: its two recent periods (``short_days`` 7, ``long_days`` 28)
+        and method settings.
     audience : {"policy", "research"}, default "policy"
         Who the report is for. ``research`` passes ``researcher_mode=True`` to every notebook
         that declares it (unless ``notebook_parameters`` sets it), publishes under
@@ -155,6 +319,7 @@ class ReportParams(_Strict):
     data: DataSpec
     privacy: PrivacyParams = PrivacyParams()
     summary_months: int = Field(12, ge=1, le=60)
+    now: NowParams = NowParams()
     audience: Literal["policy", "research"] = "policy"  # workbench.privacy.AUDIENCES
     notebooks_dir: Path = DEFAULT_NOTEBOOKS_DIR
     notebooks: list[str] = Field(default_factory=lambda: ["00_data_overview"], min_length=1)
@@ -178,8 +343,16 @@ class ReportParams(_Strict):
     @field_validator("notebooks")
     @classmethod
     def _notebooks_exist(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        import re
+
         folder = info.data.get("notebooks_dir")
         problems = []
+        bad = [n for n in v if not re.match(_NOTEBOOK_NAME, n)]
+        if bad:
+            raise ValueError(
+                f"notebook name(s) {', '.join(map(repr, bad))} are not plain names (letters, digits, "
+                "'_', '-', '.'; no folder, no '..'); put the notebooks in notebooks_dir instead"
+            )
         if len(set(v)) != len(v):
             problems.append("a notebook is listed twice")
         if folder is not None:
@@ -215,13 +388,18 @@ class ReportParams(_Strict):
                 problems.append(f"{nb}: {', '.join(reserved)} are set by the runner")
             if folder is None or not (folder / f"{nb}.ipynb").is_file():
                 continue
-            known = notebook_parameter_names(folder / f"{nb}.ipynb")
+            specs = notebook_parameter_specs(folder / f"{nb}.ipynb")
+            known = set(specs)
             unknown = sorted(set(overrides) - known - RESERVED_PARAMETERS)
             if unknown:
                 problems.append(
                     f"{nb}: unknown parameter(s) {', '.join(unknown)} "
                     f"(known: {', '.join(sorted(known - RESERVED_PARAMETERS)) or 'none'})"
                 )
+            for key in sorted(set(overrides) & known - RESERVED_PARAMETERS):
+                bad_value = check_notebook_value(key, specs[key], overrides[key])
+                if bad_value:
+                    problems.append(f"{nb}.{key}: {bad_value}")
         if research_in:
             problems.append(
                 f"{', '.join(research_in)}: {RESEARCHER_MODE} is on, but this is a policy report "
@@ -306,13 +484,19 @@ def load_params(path: str | Path) -> ReportParams:
     path = Path(path)
     source = str(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        size = path.stat().st_size
+        if size > MAX_PARAMS_BYTES:
+            raise ParameterError(source, [("(file)", f"{size:,} bytes; a parameter file may have at most "
+                                           f"{MAX_PARAMS_BYTES:,} (is this the right file?)")])
+        raw = safe_yaml_load(path.read_text())
     except FileNotFoundError:
         raise ParameterError(source, [("(file)", "file not found")]) from None
     except OSError as e:
         raise ParameterError(source, [("(file)", f"cannot read: {e}")]) from None
     except yaml.YAMLError as e:
         raise ParameterError(source, [("(file)", f"not valid YAML: {e}")]) from None
+    except _YamlTooLarge as e:
+        raise ParameterError(source, [("(file)", str(e))]) from None
     if not isinstance(raw, dict):
         raise ParameterError(source, [("(file)", "must be a mapping of keys to values")])
     base_dir = path.resolve().parent
@@ -323,4 +507,91 @@ def load_params(path: str | Path) -> ReportParams:
         raise ParameterError(source, problems) from None
     params._base_dir = base_dir
     params._source = source
+    problems = path_problems(params)
+    if problems:
+        raise ParameterError(source, problems)
     return params
+
+
+def path_problems(params: ReportParams) -> list[tuple[str, str]]:
+    """Paths of the parameter file that resolve outside the allowed roots.
+
+    Checked: ``notebooks_dir``, ``data.source`` (a folder or SQLite file), ``data.study_area``
+    and every table's ``files``. A relative path may use ``..`` only as long as it stays inside
+    a root. Returns ``(field, problem)`` pairs.
+    """
+    from .guard import FolderError, allowed_roots, check_within_roots
+
+    base = params.base_dir
+    roots = allowed_roots(base)
+    spec = params.data
+    checks: list[tuple[str, Path]] = [("notebooks_dir", params.notebooks_dir)]
+    if "://" not in spec.source:
+        checks.append(("data.source", spec.source_path(base)))
+    elif spec.source.startswith("sqlite:///") and spec.sql_url(base) != "sqlite:///:memory:":
+        checks.append(("data.source", Path(spec.sql_url(base)[len("sqlite:///"):])))
+    if spec.study_area:
+        checks.append(("data.study_area", spec.resolve_path(spec.study_area, base)))
+    for table, mapping in spec.tables.items():
+        for f in mapping.files or []:
+            checks.append((f"data.tables.{table}.files", spec.resolve_path(f, base)))
+    problems = []
+    for where, p in checks:
+        try:
+            check_within_roots(p, roots, where)
+        except FolderError as e:
+            problems.append((where, str(e).split(": ", 1)[1]))
+    return problems
+
+
+class _YamlTooLarge(ValueError):
+    pass
+
+
+def safe_yaml_load(text: str, max_nodes: int = MAX_YAML_NODES) -> Any:
+    """``yaml.safe_load`` with a bound on what anchors and aliases may expand to.
+
+    The document is composed first (aliases are shared nodes there, cheap); its size with every
+    alias expanded is counted (memoized per node) and a recursive alias or more than
+    ``max_nodes`` nodes is refused before anything is built.
+
+    Raises
+    ------
+    yaml.YAMLError
+        Not valid YAML.
+    ValueError
+        The expanded document would be too large or is recursive.
+    """
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        sizes: dict[int, int] = {}
+        active: set[int] = set()
+
+        def size(n: yaml.Node) -> int:
+            key = id(n)
+            if key in sizes:
+                return sizes[key]
+            if key in active:
+                raise _YamlTooLarge("a YAML alias refers to itself (recursive anchor); not allowed")
+            active.add(key)
+            total = 1
+            if isinstance(n, yaml.SequenceNode):
+                total += sum(size(c) for c in n.value)
+            elif isinstance(n, yaml.MappingNode):
+                total += sum(size(k) + size(v) for k, v in n.value)
+            active.discard(key)
+            sizes[key] = total
+            if total > max_nodes:
+                raise _YamlTooLarge(
+                    f"the document expands to more than {max_nodes:,} values (YAML anchors and "
+                    "aliases repeat their content); a parameter file this large is refused"
+                )
+            return total
+
+        size(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()

@@ -6,8 +6,13 @@ The steps of :func:`run_report`:
 2. generate the synthetic city when ``data.synthetic`` is set and the folder is missing;
 3. load and validate the data once (:func:`workbench.data.load_dataset`);
 4. snapshot the validated data to a contract folder inside a staging folder beside the target;
-5. execute each notebook with papermill (parameters injected, per-cell timeout, this
-   environment's kernel), keep the executed ``.ipynb``, export code-free HTML;
+5. execute the notebooks with papermill (parameters injected, per-cell timeout, this
+   environment's kernel), several at once (:func:`default_jobs`, longest first, see
+   :func:`notebook_order`; the notebooks are independent: each reads only the contract folder),
+   write each executed ``.ipynb`` once and export code-free HTML in the same worker while the
+   executive summary is computed beside them. The workers start before step 2: each starts
+   a warm kernel (:class:`~workbench.report.kernel.WarmKernel`) and imports what every notebook
+   needs while the data are checked, then runs its notebooks on it, reset between notebooks;
 6. scan every HTML page with :func:`workbench.privacy.check_export`;
 7. compute the executive summary (:func:`workbench.summary.summarize`), compare it with the
    previous report's ``summary.json``, write ``summary.json`` and ``index.html`` and publish
@@ -24,7 +29,14 @@ Errors in steps 1-3 (:class:`ParameterError`, :class:`~workbench.data.DataError`
 anything is written. A failing notebook raises :class:`NotebookError` after keeping the failed
 executed notebook under ``<reports>/_failed/<run>-<timestamp>/``; a privacy finding raises
 :class:`~workbench.privacy.PrivacyError`. In every failure the last good report is untouched
-and the staging folder is removed.
+and the staging folder is removed. When one notebook fails, no further notebook is started;
+those already running finish (their results are discarded) and the failure of the first
+failed notebook in the parameter file's order is raised.
+
+Every run writes ``run.log`` into its report folder (one line per notebook started and
+finished, with seconds, and the time of each stage); :attr:`ReportResult.stages` holds the
+same stage times. Each kernel's own process output goes to a log file of the run, kept with a
+failed notebook under ``_failed``, never to the terminal.
 """
 
 from __future__ import annotations
@@ -33,25 +45,27 @@ import contextvars
 import json
 import logging
 import os
+import queue
 import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import partial
 from pathlib import Path
 
 from workbench import __version__
 from workbench.privacy import check_export
 
+from . import guard
 from .export import export_html
 from .index import render_index
-from .kernel import kernel_environment
+from .kernel import PRELOAD_CODE, WarmKernel, execute_notebook, kernel_environment
 from .params import ParameterError, ReportParams, load_params
-from .publish import clean_stale, publish, staging_dir
+from .publish import publish, staging_dir
 
 __all__ = [
     "AUDIENCE_FILE",
@@ -59,7 +73,9 @@ __all__ = [
     "NotebookRun",
     "ReportResult",
     "check_out_folder",
+    "default_jobs",
     "default_out",
+    "notebook_order",
     "report_audience",
     "report_folder_name",
     "run_report",
@@ -68,6 +84,22 @@ __all__ = [
 log = logging.getLogger("workbench.report")
 
 FAILED_DIR = "_failed"
+
+#: The run's own log, written into every report folder.
+RUN_LOG = "run.log"
+
+#: Relative cost of the repository's notebooks (seconds on the demo city), used to start the
+#: longest first when no earlier report of the run says how long each took. Unknown notebooks
+#: count as :data:`_DEFAULT_COST`.
+NOTEBOOK_COST = {
+    "02_people": 17.0,
+    "03_response": 10.0,
+    "05_dosage": 8.0,
+    "01_places": 7.0,
+    "04_past_victims": 5.0,
+    "00_data_overview": 4.0,
+}
+_DEFAULT_COST = 5.0
 
 #: Marker file of a research report (first line ``research``, then what the folder is). A report
 #: folder without it is a policy report: every report published before research runs existed is.
@@ -129,6 +161,7 @@ class NotebookRun:
     duration_s: float = 0.0
     html: Path | None = None
     ipynb: Path | None = None
+    export_s: float = 0.0
 
 
 @dataclass
@@ -149,6 +182,13 @@ class ReportResult:
         Time-zone-aware ISO 8601 times.
     audience : {"policy", "research"}
         Who the report is for.
+    stages : dict
+        Wall-clock seconds of the run's stages: ``load`` (parameters, data, validation),
+        ``snapshot`` (the contract folder), ``notebooks`` (all notebooks, executed and exported,
+        several at once), ``summary`` (executive summary, computed beside the notebooks),
+        ``index`` and ``publish``; ``total`` is the whole run.
+    jobs : int
+        Notebooks run at once.
     """
 
     run_name: str
@@ -159,6 +199,8 @@ class ReportResult:
     finished: str
     notebooks: list[NotebookRun] = field(default_factory=list)
     audience: str = "policy"
+    stages: dict[str, float] = field(default_factory=dict)
+    jobs: int = 1
 
 
 def _now() -> datetime:
@@ -309,7 +351,8 @@ def _failing_cell(nb_path: Path) -> tuple[int | None, str]:
     return i, (c.source.strip().splitlines() or [""])[0]
 
 
-def _keep_failed(out: Path, run_name: str, files: list[Path]) -> Path:
+def _keep_failed(out: Path, run_name: str, files: list[Path | tuple[Path, str]]) -> Path:
+    """Copy ``files`` (paths, or ``(path, name to keep it under)``) to a new ``_failed`` folder."""
     stamp = _now().strftime("%Y%m%dT%H%M%S%z")
     base = out.parent / FAILED_DIR
     kept = base / f"{run_name}-{stamp}"
@@ -319,8 +362,9 @@ def _keep_failed(out: Path, run_name: str, files: list[Path]) -> Path:
         kept = base / f"{run_name}-{stamp}-{n}"
     kept.mkdir(parents=True)
     for f in files:
+        f, keep_as = f if isinstance(f, tuple) else (f, f.name)
         if f.exists():
-            shutil.copy2(f, kept / f.name)
+            shutil.copy2(f, kept / keep_as)
     return kept
 
 
@@ -371,7 +415,7 @@ def _is_kernel_start_failure(exc: BaseException, executed: Path) -> bool:
     return startup and _failing_cell(executed)[0] is None
 
 
-def _retry_kernel_start(attempt, executed: Path, name: str) -> None:
+def _retry_kernel_start(attempt, executed: Path, name: str):
     """Run ``attempt()``, retrying when the kernel dies while starting.
 
     Over TCP (the fallback of :func:`kernel_sockets`) jupyter_client picks the kernel's five
@@ -383,8 +427,7 @@ def _retry_kernel_start(attempt, executed: Path, name: str) -> None:
     """
     for i in range(1, KERNEL_START_ATTEMPTS + 1):
         try:
-            attempt()
-            return
+            return attempt()
         except Exception as e:
             if i == KERNEL_START_ATTEMPTS or not _is_kernel_start_failure(e, executed):
                 raise
@@ -401,34 +444,41 @@ def _execute(
     workdir: Path,
     kernel_name: str,
     progress: bool,
-) -> None:
-    import papermill as pm
+    kernel_log: Path | None = None,
+    kernel: WarmKernel | None = None,
+):
+    """Execute notebook ``name`` into ``executed`` (written once); returns the executed notebook.
+
+    With ``kernel`` the notebook runs on that warm kernel; otherwise on a kernel of its own,
+    started and stopped for it (over private sockets, :func:`kernel_sockets`).
+
+    Raises
+    ------
+    NotebookError
+        Naming the notebook, the failing cell and the error.
+    """
     from papermill.exceptions import PapermillExecutionError
 
-    run = pm.execute_notebook
-    if threading.current_thread() is not threading.main_thread():
-        # In a worker thread (Dask with processes=False) the copied context may point
-        # jupyter_core at another thread's running event loop; start from an empty context.
-        run = partial(contextvars.Context().run, pm.execute_notebook)
-
-    def attempt() -> None:
+    def attempt():
         with kernel_sockets() as engine_kwargs:
-            run(
-                str(params.notebook_path(name)),
-                str(executed),
+            return execute_notebook(
+                params.notebook_path(name),
+                executed,
                 parameters=params.parameters_for(name, data_dir),
                 kernel_name=kernel_name,
-                progress_bar=progress,
                 # the kernel's working directory, without os.chdir in this process (papermill's
                 # cwd= changes the process-wide directory, which parallel threads share)
-                resources={"metadata": {"path": str(workdir)}},
+                workdir=workdir,
                 start_timeout=int(params.execution.start_timeout_s),
-                execution_timeout=params.execution.cell_timeout_s,
-                **engine_kwargs,
+                cell_timeout=params.execution.cell_timeout_s,
+                kernel_log=kernel_log,
+                progress=progress,
+                config=engine_kwargs.get("config"),
+                kernel=kernel,
             )
 
     try:
-        _retry_kernel_start(attempt, executed, name)
+        return _retry_kernel_start(attempt, executed, name)
     except PapermillExecutionError as e:
         first = (e.source or "").strip().splitlines()
         raise NotebookError(name, e.cell_index, first[0] if first else "", f"{e.ename}: {e.evalue}") from None
@@ -437,16 +487,236 @@ def _execute(
         raise NotebookError(name, index, first, f"{type(e).__name__}: {e}") from e
 
 
-def _summary(params: ReportParams, dataset, target: Path, fingerprint: str, finished: str):
-    """``(summary dict, changes)`` for the index page, or ``(None, [])`` if it cannot be made."""
-    from workbench.summary import changes_since, summarize, summary_json
+def default_jobs(n_notebooks: int) -> int:
+    """Notebooks run at once: one per CPU core, at most 4 and at most ``n_notebooks``.
+
+    ``WORKBENCH_REPORT_JOBS`` in the environment overrides the number of cores.
+    """
+    try:
+        cores = int(os.environ.get("WORKBENCH_REPORT_JOBS", "0")) or len(os.sched_getaffinity(0))
+    except (ValueError, AttributeError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 4, n_notebooks))
+
+
+def _previous_durations(target: Path) -> dict[str, float]:
+    """Seconds each notebook took in the report already in ``target`` (from its ``run.log``)."""
+    try:
+        lines = (target / RUN_LOG).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return {}
+    seen = {}
+    for line in lines:
+        parts = line.split()
+        # "<time> <notebook> finished <seconds> s ..."
+        if len(parts) >= 5 and parts[2] == "finished" and parts[4] == "s":
+            try:
+                seen[parts[1]] = float(parts[3])
+            except ValueError:
+                pass
+    return seen
+
+
+def notebook_order(names: Sequence[str], previous: dict[str, float] | None = None) -> list[str]:
+    """The order to start notebooks in: longest first (the classic rule for a short makespan).
+
+    Parameters
+    ----------
+    names : sequence of str
+        The run's notebooks.
+    previous : dict, optional
+        Seconds each took last time; otherwise :data:`NOTEBOOK_COST`.
+
+    Returns
+    -------
+    list of str
+        ``names`` sorted by expected seconds, longest first; ties keep the parameter order.
+    """
+    previous = previous or {}
+    cost = {n: previous.get(n, NOTEBOOK_COST.get(n, _DEFAULT_COST)) for n in names}
+    return sorted(names, key=lambda n: -cost[n])
+
+
+class _RunLog:
+    """The run's log: ``run.log`` in the staging folder, the ``workbench.report`` logger and,
+    when ``echo`` is on, one printed line per event (``[run] notebook started`` ...)."""
+
+    def __init__(self, path: Path, run_name: str, echo: bool):
+        self.path = path
+        self.run_name = run_name
+        self.echo = echo
+        self._lock = threading.Lock()
+
+    def __call__(self, what: str, detail: str = "") -> None:
+        stamp = _now().strftime("%H:%M:%S")
+        text = f"{what} {detail}".rstrip()
+        with self._lock:
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write(f"{stamp} {text}\n")
+            if self.echo:
+                print(f"[{self.run_name}] {text}", flush=True)
+        if not self.echo:  # printed already: not twice on a terminal that also shows the log
+            log.info("report %s: %s", self.run_name, text)
+
+
+@dataclass
+class _Context:
+    """What every notebook of a run shares (read-only in the worker threads)."""
+
+    params: ReportParams
+    dataset: object
+    data_dir: Path
+    work: Path
+    staging: Path
+    target: Path
+    kept_name: str
+    kernel_name: str
+    progress: bool
+    runlog: _RunLog
+
+
+def _run_notebook(ctx: _Context, run: NotebookRun, kernel: WarmKernel | None = None,
+                  kernel_log: Path | None = None) -> NotebookRun:
+    """Execute, export and scan one notebook; write its page into the staging folder.
+
+    Runs in a worker thread. On failure the executed notebook (and the kernel's log) is kept
+    under ``_failed`` and the error is raised.
+    """
+    name, params = run.name, ctx.params
+    run.status = "running"
+    run.ipynb = ctx.staging / "notebooks" / f"{name}.ipynb"
+    kernel_log = kernel_log or ctx.work / f"{name}.kernel.log"
+    ctx.runlog(name, "started")
+    t0 = time.perf_counter()
+    try:
+        nb = _execute(params, name, ctx.data_dir, run.ipynb, ctx.work, ctx.kernel_name, ctx.progress,
+                      kernel_log, kernel)
+    except NotebookError as e:
+        run.status = "failed"
+        run.duration_s = time.perf_counter() - t0
+        ctx.runlog(name, f"failed {run.duration_s:.1f} s")
+        e.kept = _keep_failed(ctx.target, ctx.kept_name, [run.ipynb, (kernel_log, f"{name}.kernel.log")])
+        log.error("report %s: %s", params.run_name, e)
+        raise NotebookError(e.notebook, e.cell_index, e.cell_source, e.error, e.kept) from None
+    run.duration_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    html = export_html(nb, title=f"{params.title}: {name}", audience=params.audience)
+    # pseudonymous ids are allowed only on pages that ran in researcher mode
+    page_audience = "research" if params.researcher_mode(name) else "policy"
+    try:
+        check_export(html, ctx.dataset, where=f"{name}.html", audience=page_audience)
+    except Exception:
+        run.status = "failed"
+        _keep_failed(ctx.target, ctx.kept_name, [run.ipynb])
+        raise
+    run.html = ctx.staging / f"{name}.html"
+    run.html.write_text(html, encoding="utf-8")
+    run.export_s = time.perf_counter() - t1
+    run.status = "ok"
+    ctx.runlog(name, f"finished {run.duration_s:.1f} s (export {run.export_s:.1f} s)")
+    return run
+
+
+class _Workers:
+    """The threads that run a report's notebooks, ``jobs`` at a time, longest first.
+
+    Created before the data are checked: with ``warm`` each worker starts its kernel at once
+    and imports what every notebook needs (:data:`~workbench.report.kernel.PRELOAD_CODE`) while
+    the parent process validates the data. :meth:`run` then hands over the notebooks; each
+    worker takes the next from the queue and runs it on its warm kernel (reset between
+    notebooks; see :class:`~workbench.report.kernel.WarmKernel`). When a notebook fails no worker
+    takes another one; those running finish; the error raised is that of the first failed
+    notebook in the parameter file's order. :meth:`close` stops the kernels (and, when
+    :meth:`run` never came, tells the workers there is nothing to do).
+    """
+
+    def __init__(self, kernel_name: str, jobs: int, warm: bool = True, start_timeout: float = 60.0):
+        self.kernel_name, self.jobs, self.warm, self.start_timeout = kernel_name, jobs, warm, start_timeout
+        self.ctx: _Context | None = None
+        self.todo: queue.SimpleQueue = queue.SimpleQueue()
+        self.go = threading.Event()  # set by run() or close()
+        self.stop = threading.Event()  # a notebook failed: take no further notebook
+        self.errors: dict[str, BaseException] = {}
+        self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="report-worker")
+        # own event loop per worker (a fresh context): a copied context may point jupyter_core at
+        # another thread's running loop (Dask threads), and a warm kernel stays on one loop
+        self.futures = [self.pool.submit(contextvars.Context().run, self._worker, k) for k in range(jobs)]
+
+    def _worker(self, k: int) -> None:
+        own = Path(tempfile.mkdtemp(prefix="wb-worker-"))  # private (0700): kernel log, first cwd
+        try:
+            with kernel_sockets() as engine_kwargs:
+                kernel = None
+                if self.warm:
+                    kernel = WarmKernel(self.kernel_name, own / "kernel.log", engine_kwargs.get("config"))
+                    try:
+                        kernel.start(own, timeout=self.start_timeout, preload=PRELOAD_CODE)
+                    except Exception as e:  # a cold start per notebook instead (retried there)
+                        log.warning("worker %d: kernel warm-up failed (%s: %s)", k, type(e).__name__, e)
+                        kernel.discard()
+                try:
+                    self.go.wait()
+                    while self.ctx is not None and not self.stop.is_set():
+                        try:
+                            run = self.todo.get_nowait()
+                        except queue.Empty:
+                            return
+                        try:
+                            _run_notebook(self.ctx, run, kernel, own / "kernel.log" if kernel else None)
+                        except BaseException as e:
+                            self.errors[run.name] = e
+                            self.stop.set()
+                            return
+                finally:
+                    if kernel is not None:
+                        kernel.close()
+        finally:
+            shutil.rmtree(own, ignore_errors=True)
+
+    def run(self, ctx: _Context, runs: list[NotebookRun]) -> None:
+        """Run ``runs`` (longest first) and wait for them; raise the first failure."""
+        by_name = {r.name: r for r in runs}
+        for name in notebook_order(list(by_name), _previous_durations(ctx.target)):
+            self.todo.put(by_name[name])
+        self.ctx = ctx
+        self.go.set()
+        for f in self.futures:
+            f.result()
+        for r in runs:
+            if r.status == "pending":
+                r.status = "cancelled"
+        if self.errors:
+            raise self.errors[min(self.errors, key=[r.name for r in runs].index)]
+
+    def close(self) -> None:
+        """Release the workers (nothing more to run) and stop their kernels."""
+        self.go.set()
+        self.pool.shutdown(wait=True)
+
+
+def _compute_summary(params: ReportParams, dataset):
+    """The executive summary's numbers (:func:`workbench.summary.summarize`), or ``None``."""
+    from workbench.summary import summarize
 
     try:
-        s = summarize(dataset, params.privacy.min_count, months=params.summary_months)
+        return summarize(dataset, params.privacy.min_count, months=params.summary_months)
     except Exception as e:  # the summary must never sink the report
         log.warning("report %s: no executive summary: %s: %s", params.run_name, type(e).__name__, e)
+        return None
+
+
+def _summary(params: ReportParams, computed, dataset, target: Path, fingerprint: str, finished: str):
+    """``(summary dict, changes)`` for the index page, or ``(None, [])`` if it cannot be made."""
+    from workbench.summary import changes_since, summary_json
+
+    if computed is None:
         return None, []
-    current = summary_json(s, fingerprint=fingerprint, finished=finished, run_name=params.run_name)
+    current = summary_json(computed, fingerprint=fingerprint, finished=finished, run_name=params.run_name)
+    from workbench.data.names import area_names
+
+    names = area_names(dataset.get("areas"))  # readers see area names, not ids
+    for a in current.get("top_areas") or []:
+        a["name"] = str(names.get(str(a.get("area_id")), a.get("area_id")))
     previous = None
     old = target / "summary.json"
     if old.is_file():
@@ -461,6 +731,9 @@ def run_report(
     params_path: str | Path | ReportParams,
     out: str | Path | None = None,
     progress: bool = True,
+    jobs: int | None = None,
+    echo: bool | None = None,
+    warm_kernels: bool = True,
 ) -> ReportResult:
     """Run every notebook of a parameter file and publish the report atomically.
 
@@ -475,6 +748,13 @@ def run_report(
         ``<out>/../_failed/``.
     progress : bool, default True
         Show papermill's progress bars and one line per notebook.
+    jobs : int, optional
+        Notebooks run at once (default :func:`default_jobs`); 1 runs them one after another.
+    echo : bool, optional
+        Print one line per notebook started and finished (default: ``progress``).
+    warm_kernels : bool, default True
+        Each worker runs its notebooks on one kernel, reset between notebooks
+        (:class:`~workbench.report.kernel.WarmKernel`); ``False`` starts a fresh kernel per notebook.
 
     Returns
     -------
@@ -492,61 +772,71 @@ def run_report(
     """
     from workbench.data import load_dataset
 
+    t_start = time.perf_counter()
+    stages: dict[str, float] = {}
     params = params_path if isinstance(params_path, ReportParams) else load_params(params_path)
     target = Path(out) if out is not None else default_out(params)
     target = target.absolute()
     check_out_folder(params, target)
+    guard.check_replaceable(target)  # refused before anything is read or written
     research = params.audience == "research"
     kept_name = report_folder_name(params)  # failed research notebooks are kept as <run>-research-*
     started = _now()
+    jobs = default_jobs(len(params.notebooks)) if jobs is None else max(1, int(jobs))
 
-    ensure_synthetic(params)
-    dataset = load_dataset(params.data, base_dir=params.base_dir)
-    fingerprint = dataset.fingerprint()
-    log.info("report %s: data %s validated (sha256 %s)", params.run_name, dataset.name, fingerprint[:12])
-
-    clean_stale(target)
-    staging = staging_dir(target)
+    # the notebook workers (and their kernels) start now, warming up while the data are checked
+    kernels = ExitStack()
+    kernel_name = kernels.enter_context(kernel_environment())
+    workers = _Workers(kernel_name, jobs, warm_kernels, params.execution.start_timeout_s)
+    kernels.callback(workers.close)
     try:
+        ensure_synthetic(params)
+        dataset = load_dataset(params.data, base_dir=params.base_dir)
+        fingerprint = dataset.fingerprint()
+        log.info("report %s: data %s validated (sha256 %s)", params.run_name, dataset.name, fingerprint[:12])
+        stages["load"] = time.perf_counter() - t_start
+
+        run_guard = guard.RunGuard(target, params.run_name)  # lock, private staging, signals
+        staging = run_guard.start()
+    except BaseException:
+        kernels.close()
+        raise
+    runlog = _RunLog(staging / RUN_LOG, params.run_name, progress if echo is None else echo)
+    summary_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"summary-{params.run_name}")
+    try:
+        t = time.perf_counter()
         work = staging / "_work"
         data_dir = dataset.to_folder(work / "data", extra_meta={"fingerprint": fingerprint})
         (staging / "notebooks").mkdir()
-        runs: list[NotebookRun] = []
-        with kernel_environment() as kernel_name:
-            for name in params.notebooks:
-                run = NotebookRun(name)
-                runs.append(run)
-                run.ipynb = staging / "notebooks" / f"{name}.ipynb"
-                if progress:
-                    print(f"[{params.run_name}] running {name}", flush=True)
-                t0 = time.perf_counter()
-                try:
-                    _execute(params, name, data_dir, run.ipynb, work, kernel_name, progress)
-                except NotebookError as e:
-                    run.status = "failed"
-                    e.kept = _keep_failed(target, kept_name, [run.ipynb])
-                    log.error("report %s: %s", params.run_name, e)
-                    raise NotebookError(e.notebook, e.cell_index, e.cell_source, e.error, e.kept) from None
-                run.duration_s = time.perf_counter() - t0
-                run.status = "ok"
-                html = export_html(run.ipynb, title=f"{params.title}: {name}", audience=params.audience)
-                # pseudonymous ids are allowed only on pages that ran in researcher mode
-                page_audience = "research" if params.researcher_mode(name) else "policy"
-                try:
-                    check_export(html, dataset, where=f"{name}.html", audience=page_audience)
-                except Exception:
-                    run.status = "failed"
-                    _keep_failed(target, kept_name, [run.ipynb])
-                    raise
-                run.html = staging / f"{name}.html"
-                run.html.write_text(html, encoding="utf-8")
+        stages["snapshot"] = time.perf_counter() - t
+        runlog("run", f"started: {len(params.notebooks)} notebooks, {jobs} at once")
+
+        def timed_summary():
+            t0 = time.perf_counter()
+            computed = _compute_summary(params, dataset)
+            return computed, time.perf_counter() - t0
+
+        summary_future = summary_pool.submit(timed_summary)  # beside the notebooks
+        runs = [NotebookRun(name) for name in params.notebooks]
+        t = time.perf_counter()
+        ctx = _Context(params, dataset, data_dir, work, staging, target, kept_name, kernel_name, progress, runlog)
+        workers.run(ctx, runs)
+        kernels.close()
+        stages["notebooks"] = time.perf_counter() - t
         shutil.rmtree(work)
+        t = time.perf_counter()
+        computed, stages["summary"] = summary_future.result()
+        stages["summary_wait"] = time.perf_counter() - t
         finished = _now()
-        summary, changes = _summary(params, dataset, target, fingerprint, finished.isoformat(timespec="seconds"))
+        t = time.perf_counter()
+        summary, changes = _summary(params, computed, dataset, target, fingerprint, finished.isoformat(timespec="seconds"))
         if summary is not None:
             summary_text = json.dumps(summary, indent=2)
             check_export(summary_text, dataset, where="summary.json")
             (staging / "summary.json").write_text(summary_text, encoding="utf-8")
+        from .now import compute_now
+
+        now = compute_now(params, dataset)
         index_html = render_index(
             params,
             runs,
@@ -556,15 +846,25 @@ def run_report(
             finished=finished.isoformat(timespec="seconds"),
             summary=summary,
             changes=changes,
+            now=now,
         )
         check_export(index_html, dataset, where="index.html")  # policy rules: no ids in any index
         (staging / "index.html").write_text(index_html, encoding="utf-8")
         if research:
             (staging / AUDIENCE_FILE).write_text(_AUDIENCE_TEXT, encoding="utf-8")
+        guard.write_marker(staging, params.run_name, params.audience, __version__)
+        stages["index"] = time.perf_counter() - t
+        stages["total"] = time.perf_counter() - t_start
+        runlog("run", "stages " + " ".join(f"{k}={v:.1f}s" for k, v in stages.items()))
+        t = time.perf_counter()
         publish(staging, target)
+        stages["publish"] = time.perf_counter() - t
+        run_guard.published(params.audience)
     finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+        kernels.close()
+        summary_pool.shutdown(wait=True, cancel_futures=True)
+        run_guard.close()
+    stages["total"] = time.perf_counter() - t_start
     for r in runs:  # paths now inside the published folder
         r.html = target / r.html.name if r.html else None
         r.ipynb = target / "notebooks" / f"{r.name}.ipynb"
@@ -577,6 +877,10 @@ def run_report(
         finished=finished.isoformat(timespec="seconds"),
         notebooks=runs,
         audience=params.audience,
+        stages={k: round(v, 3) for k, v in stages.items()},
+        jobs=jobs,
     )
+    if runlog.echo:
+        print(f"[{params.run_name}] published in {stages['total']:.1f} s", flush=True)
     log.info("report %s published: %s", params.run_name, result.index)
     return result

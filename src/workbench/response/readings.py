@@ -9,14 +9,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from workbench.privacy import count_text as privacy_count_text
+from workbench.privacy import enough
+
 __all__ = ["count_text", "coverage_readings", "cox_readings", "incidence_readings", "km_readings",
            "scene_readings"]
 
 
 def count_text(n: int, min_count: int) -> str:
-    """``"1,234"``, or ``"fewer than 11"`` for a suppressed count (zero stays ``"0"``)."""
-    n = int(n)
-    return f"fewer than {min_count}" if 0 < n < min_count else f"{n:,}"
+    """``"1,234"``, or ``"fewer than 11"`` for a suppressed count (zero stays ``"0"``).
+
+    :func:`workbench.privacy.count_text` in words.
+    """
+    return privacy_count_text(int(n), min_count, words=True)
 
 
 def _days(x: float) -> str:
@@ -35,7 +40,7 @@ def coverage_readings(overall: pd.DataFrame, by_year: pd.DataFrame, min_count: i
             out.append(f"The first non-police responder arrived a median of {r['arrival_median_min']:.0f} minutes "
                        f"after the shooting (half of arrivals between {r['arrival_q1_min']:.0f} and "
                        f"{r['arrival_q3_min']:.0f} minutes).")
-    yrs = by_year[by_year["shootings"] >= min_count]
+    yrs = by_year[enough(by_year["shootings"], min_count)]
     if len(yrs) >= 2:
         a, b = yrs.iloc[0], yrs.iloc[-1]
         out.append(f"Coverage went from {a['share_covered']:.0%} in {a['group']} to {b['share_covered']:.0%} "
@@ -45,7 +50,7 @@ def coverage_readings(overall: pd.DataFrame, by_year: pd.DataFrame, min_count: i
 
 def scene_readings(scene: pd.DataFrame, min_count: int) -> list[str]:
     """Sentences on time on scene, naming the longest and shortest median."""
-    s = scene[scene["n"] >= min_count].sort_values("median_min")
+    s = scene[enough(scene["n"], min_count)].sort_values("median_min")
     out = []
     if len(s):
         lo, hi = s.iloc[0], s.iloc[-1]
@@ -61,7 +66,7 @@ def scene_readings(scene: pd.DataFrame, min_count: int) -> list[str]:
 
 def km_readings(medians: pd.DataFrame, logrank: dict | None, by_label: str, min_count: int) -> list[str]:
     """Sentences on median time to engagement by group and the log-rank test."""
-    m = medians[medians["n"] >= min_count]
+    m = medians[enough(medians["n"], min_count)]
     out = []
     fin = m[np.isfinite(m["median"])].sort_values("median")
     if len(fin) >= 2:

@@ -11,24 +11,35 @@ times. Results are DataFrames or fitted estimators with trailing-underscore attr
 - :func:`risk_window`, :func:`near_repeat_windows` -- zone and dates of raised near-repeat risk;
 - :func:`exposure_zones`, :func:`exposure_dose` -- residents and places exposed, cumulative dose;
 - :func:`canvass_list` -- ranked areas and places for co-responders;
-- :func:`trauma_index` -- trauma context index per area.
+- :func:`trauma_index` -- trauma context index per area;
+- :func:`emerging_hot_spots` -- Emerging Hot Spot Analysis (Gi* per step plus a Mann-Kendall trend).
 """
 
-from .canvass import canvass_list
-from .exposure import Exposure, exposure_dose, exposure_zones
-from .getis import build_weights, getis_ord, grid_counts
-from .kde import KernelDensity, hot_spots, kde_grid, kernel_weights
-from .knox import KnoxTest
-from .trauma import standardize, trauma_index
-from .windows import RiskWindow, near_repeat_windows, risk_window
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from workbench._lazy import lazy_exports
+
+if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
+    from .canvass import canvass_list
+    from .emerging import EmergingHotSpots, emerging_hot_spots
+    from .exposure import Exposure, exposure_dose, exposure_zones
+    from .getis import build_weights, getis_ord, grid_counts
+    from .kde import KernelDensity, hot_spots, kde_grid, kernel_weights
+    from .knox import KnoxTest
+    from .trauma import standardize, trauma_index
+    from .windows import RiskWindow, near_repeat_windows, risk_window
 
 __all__ = [
+    "EmergingHotSpots",
     "Exposure",
     "KernelDensity",
     "KnoxTest",
     "RiskWindow",
     "build_weights",
     "canvass_list",
+    "emerging_hot_spots",
     "exposure_dose",
     "exposure_zones",
     "getis_ord",
@@ -41,3 +52,6 @@ __all__ = [
     "standardize",
     "trauma_index",
 ]
+
+
+__getattr__, __dir__ = lazy_exports(__name__)

@@ -3,13 +3,16 @@
 When numba is importable, :func:`count_close` counts, for a block of permutations at once (64 with
 int16 day numbers), the close pairs per (permutation, spatial band, temporal band) in one pass over
 the pairs, in chunks run by plain threads (the kernel releases the GIL), each with its own
-SIMD-friendly cumulative histogram. No ``parallel=True``: compiling it costs many seconds. Without numba, :data:`AVAILABLE` is False and
+SIMD-friendly cumulative histogram. No ``parallel=True``: compiling it costs many seconds. The kernel
+is compiled once per machine and cached on disk (``cache=True``: numba's ``__pycache__`` beside this file,
+or ``NUMBA_CACHE_DIR``); a fresh process loads it in a fraction of a second. Without numba, :data:`AVAILABLE` is False and
 :class:`~workbench.spatial.knox.KnoxTest` uses its vectorized numpy path; both give identical integers
 (tested).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -58,6 +61,45 @@ if AVAILABLE:
         return out
 
 
+def submit_count(
+    pool: ThreadPoolExecutor | None,
+    i: np.ndarray,
+    j: np.ndarray,
+    sb: np.ndarray,
+    lanes: np.ndarray,
+    te: np.ndarray,
+    n_sc: int,
+    n_tc: int,
+    threads: int,
+) -> Callable[[], np.ndarray]:
+    """Start counting the close pairs of one block of lanes; returns a function that waits for the result.
+
+    The compiled kernel releases the GIL, so with a ``pool`` the slices run in the background while the
+    caller draws the next block of permutations. Arguments as in :func:`count_close`.
+    """
+    if not AVAILABLE:  # pragma: no cover
+        raise RuntimeError("numba is not installed")
+    te = te.astype(lanes.dtype)
+    threads = max(1, int(threads)) if len(i) > 200_000 else 1
+    edges = np.linspace(0, len(i), threads + 1).astype(np.int64)
+
+    def part(k: int) -> np.ndarray:
+        a, b = edges[k], edges[k + 1]
+        return _count_close(i[a:b], j[a:b], sb[a:b], lanes, te, n_sc, n_tc)  # (s, t, lane), cumulative
+
+    if pool is None:
+        parts = [part(k) for k in range(threads)]
+        return lambda: _finish(parts)
+    futures = [pool.submit(part, k) for k in range(threads)]
+    return lambda: _finish([f.result() for f in futures])
+
+
+def _finish(parts: list[np.ndarray]) -> np.ndarray:
+    cum = parts[0] if len(parts) == 1 else np.sum(parts, axis=0)
+    bands = np.diff(cum, axis=1, prepend=0)  # d < te[0] = 0 never happens
+    return np.ascontiguousarray(bands.transpose(2, 0, 1))
+
+
 def count_close(
     i: np.ndarray,
     j: np.ndarray,
@@ -67,6 +109,7 @@ def count_close(
     n_sc: int,
     n_tc: int,
     threads: int,
+    pool: ThreadPoolExecutor | None = None,
 ) -> np.ndarray:
     """Close-pair counts ``(b, n_sc, n_tc)`` for the ``b`` time columns of ``lanes``.
 
@@ -82,23 +125,10 @@ def count_close(
         Integer temporal edges (``te[0] == 0``; differences ``>= te[n_tc]`` are not counted).
     threads : int
         Threads, each counting a slice of the pairs.
+    pool : ThreadPoolExecutor, optional
+        Threads to use (default: a pool made for this call when ``threads > 1``).
     """
-    if not AVAILABLE:  # pragma: no cover
-        raise RuntimeError("numba is not installed")
-    te = te.astype(lanes.dtype)
-    threads = max(1, int(threads)) if len(i) > 200_000 else 1
-    if threads == 1:
-        cum = _count_close(i, j, sb, lanes, te, n_sc, n_tc)  # (s, t, lane)
-    else:  # the compiled kernel releases the GIL: plain threads run it in parallel
-        edges = np.linspace(0, len(i), threads + 1).astype(np.int64)
-        with ThreadPoolExecutor(threads) as pool:
-            parts = pool.map(
-                lambda k: _count_close(
-                    i[edges[k] : edges[k + 1]], j[edges[k] : edges[k + 1]], sb[edges[k] : edges[k + 1]],
-                    lanes, te, n_sc, n_tc,
-                ),
-                range(threads),
-            )
-            cum = sum(parts)
-    bands = np.diff(cum, axis=1, prepend=0)  # d < te[0] = 0 never happens
-    return np.ascontiguousarray(bands.transpose(2, 0, 1))
+    if pool is None and threads > 1 and len(i) > 200_000:
+        with ThreadPoolExecutor(threads) as own:
+            return submit_count(own, i, j, sb, lanes, te, n_sc, n_tc, threads)()
+    return submit_count(pool, i, j, sb, lanes, te, n_sc, n_tc, threads)()

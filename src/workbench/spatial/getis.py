@@ -5,6 +5,13 @@ on centroids (grid cells). Binary weights with self-weight 1 (Gi*), so
 ``z_i = (sum_j w_ij x_j - xbar W_i) / (S sqrt((n W_i - W_i^2) / (n - 1)))`` with ``W_i = sum_j w_ij``
 and ``S^2 = mean(x^2) - xbar^2`` (Ord & Getis 1995).
 
+Permutation inference (``p_sim``) is esda's conditional randomization, computed here with numpy
+(:func:`conditional_p_sim`): the same permuted neighbour ids as esda's numpy path (legacy
+``RandomState(seed).choice`` per permutation), the same statistic and esda's default ("directed")
+pseudo p-value. esda switches to numba when it is importable and then compiles its kernels in every
+new process (tens of seconds); numba is a dependency here (for the Knox kernel), so esda's ``crand``
+is never called. ``tests/test_spatial_hotspots.py`` checks that ``p_sim`` equals esda's numpy path.
+
 Classes follow the usual 90/95/99% confidence bins on the two-sided p-value of ``z`` (or the
 permutation p-value), optionally after Benjamini-Hochberg FDR adjustment
 (``scipy.stats.false_discovery_control``).
@@ -12,7 +19,6 @@ permutation p-value), optionally after Benjamini-Hochberg FDR adjustment
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import geopandas as gpd
@@ -106,7 +112,7 @@ def getis_ord(
     -------
     DataFrame
         ``id`` (when given), ``value``, ``gi`` (G statistic), ``z``, ``p_value`` (two-sided, normal),
-        ``p_sim`` (esda's folded pseudo p-value, NaN without permutations), ``p_fdr`` (BH-adjusted
+        ``p_sim`` (esda's directed pseudo p-value, NaN without permutations), ``p_fdr`` (BH-adjusted
         p used for classes, or the raw one when ``fdr=False``), ``cls``.
     """
     if column not in geoms.columns:
@@ -117,14 +123,14 @@ def getis_ord(
         ids = geoms[id_column].to_numpy() if id_column else np.arange(len(y))
         raise DataError.single("areas", column, "non-numeric or missing value", ids=list(ids[bad][:5]), n_rows=int(bad.sum()))
     w = weights if not isinstance(weights, str) else build_weights(geoms, weights, k=k, distance=distance)
-    with warnings.catch_warnings():  # esda announces a future change of its (directed) p_sim
-        warnings.filterwarnings("ignore", category=DeprecationWarning, module="esda")
-        g = G_Local(
-            y, w, transform="B", permutations=permutations, star=True, seed=seed, keep_simulations=False, n_jobs=1
-        )
+    # analytic part from esda (numpy only); permutations: ours, never esda's numba crand
+    g = G_Local(y, w, transform="B", permutations=0, star=True, keep_simulations=False, n_jobs=1)
     z = np.asarray(g.Zs, float)
     p = 2 * stats.norm.sf(np.abs(z))
-    p_sim = np.asarray(g.p_sim, float) if permutations else np.full(len(y), np.nan)
+    if permutations:
+        p_sim = conditional_p_sim(y, g.w.sparse, np.asarray(g.Gs, float), int(permutations), seed)
+    else:
+        p_sim = np.full(len(y), np.nan)
     if p_source not in ("analytic", "permutation"):
         raise ValueError("p_source must be 'analytic' or 'permutation'")
     base = p if p_source == "analytic" else p_sim
@@ -137,6 +143,71 @@ def getis_ord(
         out.insert(0, id_column, geoms[id_column].to_numpy())
     out.index = geoms.index
     return out
+
+
+def conditional_p_sim(
+    y: np.ndarray, weights: Any, observed: np.ndarray, permutations: int, seed: int | None = None,
+    chunk_values: int = 20_000_000,
+) -> np.ndarray:
+    """Gi* pseudo p-values by conditional randomization, as esda's ``crand`` numpy path computes them.
+
+    For each area ``i`` the values of its ``k_i`` neighbours are replaced by values drawn without
+    replacement from the other ``n - 1`` areas (the same ids for every area: row ``p`` of
+    ``RandomState(seed).choice(n - 1, max k, replace=False)`` drawn ``permutations`` times, shifted past
+    ``i``), and ``G*_i = (sum_j w_ij y_j + w_ii y_i) / sum(y)`` is recomputed. The p-value is esda's
+    default ("directed"): ``(min(#sim >= obs, #sim < obs) + 1) / (permutations + 1)``.
+
+    Parameters
+    ----------
+    y : (n,) array
+        Values.
+    weights : scipy sparse matrix
+        Gi* weights with the self-weight on the diagonal (``G_Local(...).w.sparse``).
+    observed : (n,) array
+        Observed ``G*_i`` (``G_Local(...).Gs``).
+    permutations : int
+    seed : int, optional
+        As esda's ``seed`` (None: a random one).
+    chunk_values : int
+        Simulated neighbour values held at once (memory: 8 bytes each).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``p_sim`` per area (float32 values, as esda stores them, returned as float64).
+    """
+    from scipy import sparse
+
+    y = np.asarray(y, float)
+    n = len(y)
+    adj = sparse.csr_matrix(weights, copy=True)
+    self_w = adj.diagonal().astype(float)
+    adj.setdiag(0)
+    adj.eliminate_zeros()
+    card = np.diff(adj.indptr)
+    k_max = max(1, int(card.max()))
+    if seed is None:
+        seed = int(np.random.default_rng().integers(12345, 12345000))
+    rs = np.random.RandomState(seed)
+    ids = np.stack([rs.choice(n - 1, size=k_max, replace=False) for _ in range(permutations)])  # (P, k)
+    # neighbour weights per area, padded with 0 (islands: one draw with weight 0 and no self-weight, as esda)
+    wmat = np.zeros((n, k_max))
+    col = np.arange(adj.nnz) - np.repeat(adj.indptr[:-1], card)
+    wmat[np.repeat(np.arange(n), card), col] = adj.data
+    island = card == 0
+    self_w = np.where(island, 0.0, self_w)
+    scaling = y.sum()
+    p_sim = np.empty(n, dtype=np.float32)
+    step = max(1, chunk_values // (permutations * k_max))
+    for a in range(0, n, step):
+        rows = np.arange(a, min(n, a + step))
+        shifted = ids[None] + (ids[None] >= rows[:, None, None])  # ids among the others -> area ids
+        sims = (np.einsum("rpk,rk->rp", y[shifted], wmat[rows]) + (self_w[rows] * y[rows])[:, None]) / scaling
+        larger = (sims >= observed[rows, None]).sum(axis=1)
+        low = (permutations - larger) < larger
+        larger[low] = permutations - larger[low]
+        p_sim[rows] = (larger + 1.0) / (permutations + 1.0)
+    return p_sim.astype(float)
 
 
 def grid_counts(

@@ -39,7 +39,7 @@ from scipy.spatial import cKDTree
 
 from workbench.data.errors import DataError
 
-from . import _knox_kernel
+from . import _knox_kernel, _knox_tiles
 from ._inputs import SECONDS_PER_DAY, as_xy, get_times, resolve_points, times_to_units
 
 #: Default spatial band edges, meters (NRC-style 100 m bands, last finite edge 600 m).
@@ -133,6 +133,23 @@ class KnoxTest:
         ``'numba'``: compiled kernel, 64 permutations per pass over the pairs; ``'numpy'``:
         vectorized numpy, 8 per pass; ``'auto'``: numba when installed. Both give identical tables.
         (Events are relabelled in k-d tree order for cache locality either way.)
+    tiles : {'auto', True, False}, default 'auto'
+        Stream the close pairs in spatial tiles (:mod:`._knox_tiles`) instead of holding them all in
+        memory (about 25 bytes a pair). ``'auto'``: tiles when a scheduler is given or when the close
+        pairs, estimated from a sample, exceed ``max_pairs_in_memory``. Tiles give the same table,
+        bit for bit.
+    max_pairs_in_memory : int, default 60,000,000
+        Above this estimated number of close pairs (about 1.5 GB), ``tiles='auto'`` streams tiles.
+    tile_pairs : int, default 4,000,000
+        Close pairs aimed at per tile (from a 99th-percentile neighbour count): bounds the memory of
+        a tile (about 1 kB per pair with the permutation lanes, under 4 GB at the default).
+    scheduler : str or distributed.Client, optional
+        Dask distributed scheduler address (the batch runner's ``--scheduler``) or client: the tiles
+        run as tasks on its workers (implies ``tiles``). Workers read the permuted times from a file
+        in ``tmp_dir``, so they must share that file system (a LocalCluster, or one machine).
+    tmp_dir : str, optional
+        Folder for the permuted-times file of the tiled engine (``permutations x n x 2`` bytes for
+        day resolution; default: the system temporary folder). The file is removed afterwards.
 
     Attributes
     ----------
@@ -150,6 +167,9 @@ class KnoxTest:
         Number of events.
     n_close_pairs_ : int
         Pairs closer than the last finite spatial edge.
+    engine_ : str
+        Engine used: ``'numba'`` or ``'numpy'``, plus ``' tiled'`` (and the number of tiles) when
+        the pairs were streamed.
 
     Examples
     --------
@@ -170,6 +190,11 @@ class KnoxTest:
         max_pairs_per_block: int = 1_000_000,
         n_jobs: int | None = -1,
         engine: str = "auto",
+        tiles: bool | str = "auto",
+        max_pairs_in_memory: int = 60_000_000,
+        tile_pairs: int = 4_000_000,
+        scheduler: Any = None,
+        tmp_dir: str | None = None,
     ) -> None:
         self.spatial_bands = spatial_bands
         self.temporal_bands = temporal_bands
@@ -181,6 +206,11 @@ class KnoxTest:
         self.max_pairs_per_block = max_pairs_per_block
         self.n_jobs = n_jobs
         self.engine = engine
+        self.tiles = tiles
+        self.max_pairs_in_memory = max_pairs_in_memory
+        self.tile_pairs = tile_pairs
+        self.scheduler = scheduler
+        self.tmp_dir = tmp_dir
 
     # -- fitting ----------------------------------------------------------------------------------
     def fit(self, points: Any, times: Any = None) -> "KnoxTest":
@@ -226,20 +256,16 @@ class KnoxTest:
         n_s = len(self._sbands.labels)  # including the open band
         n_t = len(self._tbands.labels)
 
-        # 1. close pairs with their spatial band (permutation-invariant)
         if self.engine not in ("auto", "numba", "numpy"):
             raise ValueError("engine must be 'auto', 'numba' or 'numpy'")
         if self.engine == "numba" and not _knox_kernel.AVAILABLE:
             raise ImportError("engine='numba' needs numba (pip install numba)")
+        if self.tiles not in ("auto", True, False):
+            raise ValueError("tiles must be 'auto', True or False")
         self._numba = _knox_kernel.AVAILABLE and self.engine != "numpy"
-        self._i, self._j, self._sb, tree_order = _close_pairs(xy, se, self.same_location, tol)
-        # relabel events in k-d tree order so the two rows of a pair sit close in memory
-        self._order = tree_order
-        inv = np.empty(n, dtype=self._i.dtype)
-        inv[tree_order] = np.arange(n, dtype=self._i.dtype)
-        self._i, self._j = inv[self._i], inv[self._j]
-        del inv
-        close_totals = np.bincount(self._sb, minlength=n_s - 1)[: n_s - 1].astype(np.int64)
+        workers = (os.cpu_count() or 1) if self.n_jobs == -1 else max(1, int(self.n_jobs or 1))
+        self._workers = workers
+        self._te_u = te_u
 
         # 2. all-pairs counts per temporal band (permutation-invariant)
         ts = np.sort(units)
@@ -250,26 +276,49 @@ class KnoxTest:
             ],
             dtype=np.int64,
         )  # pairs with dt < c
+        del ts
         n_pairs = n * (n - 1) // 2
         time_totals = np.diff(np.concatenate([[0], cum, [n_pairs]]))
-
-        # 3. observed and simulated close x close counts
         rel = units - units.min()
         lane = _lane_dtype(int(rel.max()) + 1)
         rel = rel.astype(lane)
-        self._te_u = te_u
-        workers = (os.cpu_count() or 1) if self.n_jobs == -1 else max(1, int(self.n_jobs or 1))
-        self._workers, self._pool = workers, None
-        own = rel[self._order][:, None]
-        obs_close = self._close_counts(own, n_s - 1, n_t - 1)[0]
-        self._pool = ThreadPoolExecutor(workers) if workers > 1 and not self._numba else None
-        try:
-            sim_close = self._simulate(rel, lane, n, n_s, n_t)
-        finally:
-            if self._pool is not None:
-                self._pool.shutdown()
-            self._pool = None
-        del self._i, self._j, self._sb, self._order
+        rng = self.seed if isinstance(self.seed, np.random.Generator) else np.random.default_rng(self.seed)
+
+        tiled = self.tiles is True or self.scheduler is not None
+        if self.tiles == "auto" and not tiled:
+            tiled = _knox_tiles.estimate_close_pairs(xy, se[-1]) > int(self.max_pairs_in_memory)
+        if tiled:
+            if self.tiles is False:
+                raise ValueError("a scheduler runs tiles: leave tiles='auto' or True")
+            res = _knox_tiles.run_tiles(
+                xy, rel, rng, int(self.permutations), se, self.same_location, tol, te_u, n_s - 1, n_t - 1,
+                numba=self._numba, threads=workers, max_pairs_per_block=int(self.max_pairs_per_block),
+                tile_pairs=int(self.tile_pairs), scheduler=self.scheduler, tmp_dir=self.tmp_dir,
+            )
+            close_totals, obs_close, sim_close = res.close_totals, res.observed, res.simulated
+            self.engine_ = f"{'numba' if self._numba else 'numpy'} tiled ({res.n_tiles} tiles)"
+        else:
+            # 1. close pairs with their spatial band (permutation-invariant)
+            i, j, self._sb, tree_order = _close_pairs(xy, se, self.same_location, tol)
+            # relabel events in k-d tree order so the two rows of a pair sit close in memory
+            self._order = tree_order
+            inv = np.empty(n, dtype=i.dtype)
+            inv[tree_order] = np.arange(n, dtype=i.dtype)
+            self._i, self._j = inv[i], inv[j]
+            del inv, i, j
+            close_totals = np.bincount(self._sb, minlength=n_s - 1)[: n_s - 1].astype(np.int64)
+
+            # 3. observed and simulated close x close counts
+            self._pool = ThreadPoolExecutor(workers) if workers > 1 else None
+            try:
+                obs_close = self._close_counts(rel[self._order][:, None], n_s - 1, n_t - 1)[0]
+                sim_close = self._simulate(rel, rng, n_s, n_t)
+            finally:
+                if self._pool is not None:
+                    self._pool.shutdown()
+                self._pool = None
+            del self._i, self._j, self._sb, self._order
+            self.engine_ = "numba" if self._numba else "numpy"
 
         # 4. fill the open bands by subtraction
         self.observed_ = _complete(obs_close[None], close_totals, time_totals)[0]
@@ -280,69 +329,38 @@ class KnoxTest:
         self.table_ = self._table()
         return self
 
-    def _simulate(self, rel: np.ndarray, lane: np.dtype, n: int, n_s: int, n_t: int) -> np.ndarray:
-        """Close-pair counts for each permutation, (permutations, close bands, finite temporal bands)."""
-        rng = self.seed if isinstance(self.seed, np.random.Generator) else np.random.default_rng(self.seed)
+    def _simulate(self, rel: np.ndarray, rng: np.random.Generator, n_s: int, n_t: int) -> np.ndarray:
+        """Close-pair counts for each permutation, (permutations, close bands, finite temporal bands).
+
+        With the compiled kernel, block ``k`` is counted in the background while block ``k + 1`` of
+        permutations is drawn (the kernel releases the GIL).
+        """
         perms = int(self.permutations)
         sim_close = np.empty((perms, n_s - 1, n_t - 1), dtype=np.int64)
-        # permutations per pass: one 16-byte row gather (numpy) or one 128-byte row (numba)
-        block = (128 if self._numba else 16) // lane.itemsize
-        for start in range(0, perms, block):
-            b = min(block, perms - start)
-            lanes = np.repeat(rel[:, None], block, axis=1)  # unused lanes of the last block: discarded
-            for k in range(b):
-                lanes[:, k] = rel[rng.permutation(n)]
-            lanes = lanes[self._order]
-            sim_close[start : start + b] = self._close_counts(lanes, n_s - 1, n_t - 1)[:b]
+        block = lane_block(rel.dtype, self._numba)
+        pending: tuple[int, int, Any] | None = None
+        for start, b, lanes in permuted_lanes(rel, self._order, perms, block, rng):
+            if self._numba and len(self._i):
+                wait = _knox_kernel.submit_count(
+                    self._pool, self._i, self._j, self._sb, lanes, self._te_u, n_s - 1, n_t - 1, self._workers
+                )
+            else:
+                counts = self._close_counts(lanes, n_s - 1, n_t - 1)
+                wait = lambda counts=counts: counts  # noqa: E731
+            if pending is not None:
+                p_start, p_b, p_wait = pending
+                sim_close[p_start : p_start + p_b] = p_wait()[:p_b]
+            pending = (start, b, wait)
+        if pending is not None:
+            p_start, p_b, p_wait = pending
+            sim_close[p_start : p_start + p_b] = p_wait()[:p_b]
         return sim_close
 
     def _close_counts(self, lanes: np.ndarray, n_sc: int, n_tc: int) -> np.ndarray:
-        """Counts (lanes, close spatial bands, finite temporal bands) for times given per lane.
-
-        ``lanes`` is ``(n, b)`` with ``b * itemsize`` = 16 bytes (or ``b == 1``): each row is gathered
-        as one complex128, numpy's fastest fancy-indexing path, so ``b`` permutations cost one gather.
-        """
-        n, b = lanes.shape
-        out = np.zeros(b * n_sc * n_tc, dtype=np.int64)
-        if n_sc == 0 or len(self._i) == 0:
-            return out.reshape(b, n_sc, n_tc)
-        lanes = np.ascontiguousarray(lanes)
-        if self._numba:
-            return _knox_kernel.count_close(
-                self._i, self._j, self._sb, lanes, self._te_u, n_sc, n_tc, self._workers
-            )
-        row_bytes = lanes.dtype.itemsize * b
-        view = {8: np.int64, 16: np.complex128}.get(row_bytes, np.dtype((np.void, row_bytes)))
-        rows = lanes.view(view).ravel()
-        te_u = self._te_u
-        t_max = int(te_u[-1])
-        lut = None
-        if t_max <= 1_000_000:  # temporal band of each dt < t_max by table look-up
-            lut = (np.searchsorted(te_u, np.arange(t_max), side="right") - 1).astype(np.intp)
-        m = len(self._i)
-        step = max(1, min(int(self.max_pairs_per_block) // b, -(-m // self._workers)))
-
-        def count(p0: int) -> np.ndarray:
-            p1 = min(m, p0 + step)
-            ti = rows[self._i[p0:p1]].view(lanes.dtype)
-            tj = rows[self._j[p0:p1]].view(lanes.dtype)
-            np.subtract(ti, tj, out=ti)
-            np.abs(ti, out=ti)
-            hit = np.flatnonzero(ti < t_max)
-            dt = ti[hit]
-            pair, lane_of = np.divmod(hit, b)
-            s = self._sb[pair + p0].astype(np.intp)
-            t = lut[dt] if lut is not None else np.searchsorted(te_u, dt, side="right") - 1
-            return np.bincount((lane_of * n_sc + s) * n_tc + t, minlength=out.size)
-
-        starts = range(0, m, step)
-        if self._pool is None or len(starts) == 1:
-            for p0 in starts:
-                out += count(p0)
-        else:  # numpy releases the GIL in gathers, ufuncs and nonzero
-            for part in self._pool.map(count, starts):
-                out += part
-        return out.reshape(b, n_sc, n_tc)
+        return count_pairs(
+            self._i, self._j, self._sb, lanes, self._te_u, n_sc, n_tc, numba=self._numba,
+            threads=self._workers, max_pairs_per_block=int(self.max_pairs_per_block), pool=self._pool,
+        )
 
     # -- results ----------------------------------------------------------------------------------
     def _table(self) -> pd.DataFrame:
@@ -385,6 +403,105 @@ class KnoxTest:
         return self.table_.pivot(index="spatial_band", columns="temporal_band", values=value)
 
 
+def lane_block(lane: np.dtype, numba: bool) -> int:
+    """Permutations per pass: one 16-byte row gather (numpy) or one 128-byte row (numba)."""
+    return (128 if numba else 16) // np.dtype(lane).itemsize
+
+
+def permuted_lanes(rel: np.ndarray, order: np.ndarray, perms: int, block: int, rng: np.random.Generator):
+    """Yield ``(start, b, lanes)``: permuted times for permutations ``start .. start + b - 1``.
+
+    ``lanes[e, k] = rel[perm_k[order[e]]]`` (events relabelled by ``order``) with ``perm_k`` the
+    ``k``-th ``rng.permutation(n)``; ``lanes`` is ``(n, block)`` C-contiguous, unused lanes of the last
+    block hold the observed times (discarded).
+    """
+    n = len(rel)
+    own = rel[order]
+    for start in range(0, perms, block):
+        b = min(block, perms - start)
+        cols = np.empty((block, n), dtype=rel.dtype)
+        for k in range(b):
+            cols[k] = rel[rng.permutation(n)[order]]
+        cols[b:] = own
+        yield start, b, np.ascontiguousarray(cols.T)
+
+
+def count_pairs(
+    i: np.ndarray,
+    j: np.ndarray,
+    sb: np.ndarray,
+    lanes: np.ndarray,
+    te_u: np.ndarray,
+    n_sc: int,
+    n_tc: int,
+    *,
+    numba: bool,
+    threads: int = 1,
+    max_pairs_per_block: int = 1_000_000,
+    pool: ThreadPoolExecutor | None = None,
+) -> np.ndarray:
+    """Counts (lanes, close spatial bands, finite temporal bands) of the pairs ``(i, j)`` for times per lane.
+
+    ``lanes`` is ``(n, b)`` with ``b * itemsize`` = 16 bytes (or ``b == 1``) for the numpy engine:
+    each row is gathered as one complex128, numpy's fastest fancy-indexing path, so ``b`` permutations
+    cost one gather; the numba engine takes 128-byte rows.
+    """
+    n, b = lanes.shape
+    out = np.zeros(b * n_sc * n_tc, dtype=np.int64)
+    if n_sc == 0 or len(i) == 0:
+        return out.reshape(b, n_sc, n_tc)
+    lanes = np.ascontiguousarray(lanes)
+    if numba:
+        return _knox_kernel.count_close(i, j, sb, lanes, te_u, n_sc, n_tc, threads, pool)
+    row_bytes = lanes.dtype.itemsize * b
+    view = {8: np.int64, 16: np.complex128}.get(row_bytes, np.dtype((np.void, row_bytes)))
+    rows = lanes.view(view).ravel()
+    t_max = int(te_u[-1])
+    lut = None
+    if t_max <= 1_000_000:  # temporal band of each dt < t_max by table look-up
+        lut = (np.searchsorted(te_u, np.arange(t_max), side="right") - 1).astype(np.intp)
+    m = len(i)
+    step = max(1, min(int(max_pairs_per_block) // b, -(-m // max(1, threads))))
+
+    def count(p0: int) -> np.ndarray:
+        p1 = min(m, p0 + step)
+        ti = rows[i[p0:p1]].view(lanes.dtype)
+        tj = rows[j[p0:p1]].view(lanes.dtype)
+        np.subtract(ti, tj, out=ti)
+        np.abs(ti, out=ti)
+        hit = np.flatnonzero(ti < t_max)
+        dt = ti[hit]
+        pair, lane_of = np.divmod(hit, b)
+        s = sb[pair + p0].astype(np.intp)
+        t = lut[dt] if lut is not None else np.searchsorted(te_u, dt, side="right") - 1
+        return np.bincount((lane_of * n_sc + s) * n_tc + t, minlength=out.size)
+
+    starts = range(0, m, step)
+    if pool is None or len(starts) == 1:
+        for p0 in starts:
+            out += count(p0)
+    else:  # numpy releases the GIL in gathers, ufuncs and nonzero
+        for part in pool.map(count, starts):
+            out += part
+    return out.reshape(b, n_sc, n_tc)
+
+
+def pair_bands(
+    x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray, edges: np.ndarray, same: bool, tol: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(close, band)`` of the pairs ``(a, b)``: distance below the last edge, and its spatial band."""
+    d = np.hypot(x[a] - x[b], y[a] - y[b])
+    sb = np.searchsorted(edges, d, side="right") - 1
+    if same:
+        sb = np.where(d <= tol, 0, sb + 1)
+    return d < edges[-1], sb.astype(np.int8)
+
+
+def query_radius(edges: np.ndarray) -> float:
+    """k-d tree search radius: a hair more than the last edge (pairs are then filtered exactly)."""
+    return float(edges[-1] * (1 + 1e-9) + 1e-9)
+
+
 def _close_pairs(
     xy: np.ndarray, edges: np.ndarray, same: bool, tol: float, chunk: int = 4_000_000
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -395,7 +512,7 @@ def _close_pairs(
     assignment runs in chunks so memory stays near 9 bytes per close pair after the query.
     """
     tree = cKDTree(xy)
-    pairs = tree.query_pairs(edges[-1] * (1 + 1e-9) + 1e-9, output_type="ndarray")
+    pairs = tree.query_pairs(query_radius(edges), output_type="ndarray")
     m = len(pairs)
     idx = np.int32 if len(xy) < 2**31 - 1 else np.int64
     x, y = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
@@ -406,12 +523,7 @@ def _close_pairs(
     for c0 in range(0, m, chunk):
         a = pairs[c0 : c0 + chunk, 0].copy()
         b = pairs[c0 : c0 + chunk, 1].copy()
-        d = np.hypot(x[a] - x[b], y[a] - y[b])
-        keep[c0 : c0 + chunk] = d < edges[-1]
-        sb = np.searchsorted(edges, d, side="right") - 1
-        if same:
-            sb = np.where(d <= tol, 0, sb + 1)
-        band[c0 : c0 + chunk] = sb
+        keep[c0 : c0 + chunk], band[c0 : c0 + chunk] = pair_bands(x, y, a, b, edges, same, tol)
         i[c0 : c0 + chunk] = a
         j[c0 : c0 + chunk] = b
     del pairs

@@ -6,6 +6,12 @@ prior victimization), :func:`fit_cox` fits :class:`lifelines.CoxPHFitter` and ru
 proportional-hazards check, keeping lifelines' printed advice as text (``CoxResult.advice``)
 and the test table as data; with ``stratify_on_failure`` the categorical variables that fail
 the check become strata and the model is refitted.
+
+Small or sparse data never crash a page: when the plain partial likelihood cannot be maximized
+(too few events, a level where everyone or nobody engaged -- separation) the model is refitted
+with a ridge penalty (:data:`FALLBACK_PENALIZER`, the standard remedy) and says so
+(``CoxResult.penalizer``, ``CoxResult.note``, a :class:`~workbench.ConvergenceWarning`); when no
+model can be fitted at all the result has ``fitted=False``, an empty summary and the reason.
 """
 
 from __future__ import annotations
@@ -18,9 +24,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter
+from lifelines.exceptions import ConvergenceError, ConvergenceWarning as LifelinesConvergenceWarning
 from lifelines.statistics import proportional_hazard_test
 
-__all__ = ["CATEGORICAL", "DEFAULT_COVARIATES", "CoxResult", "cox_design", "fit_cox"]
+from workbench._warnings import ConvergenceWarning, StatisticalWarning
+
+__all__ = ["CATEGORICAL", "DEFAULT_COVARIATES", "FALLBACK_PENALIZER", "CoxResult", "cox_design", "fit_cox",
+           "robust_fit"]
+
+#: Ridge penalty of the refit when the plain partial likelihood cannot be maximized.
+FALLBACK_PENALIZER = 0.1
+
+#: Columns of ``CoxResult.summary``.
+SUMMARY_COLUMNS = ["column", "variable", "level", "coef", "se", "hazard_ratio", "hr_lower", "hr_upper", "p"]
 
 #: Categorical covariates (one-hot encoded against a reference level).
 CATEGORICAL: tuple[str, ...] = ("service", "provider", "responder_type", "agency", "recipient")
@@ -60,6 +76,16 @@ class CoxResult:
     strata : list of str
         Strata of this fit.
     model : CoxPHFitter
+    stratified : CoxResult or None
+        The refit with failing categorical covariates as strata.
+    fitted : bool
+        False when no model could be fitted (``summary`` is then empty; ``reason`` says why).
+    reason : str
+        Why the model was not fitted (empty when it was).
+    penalizer : float
+        Ridge penalty of the fit (``FALLBACK_PENALIZER`` when the plain fit failed).
+    note : str
+        What was done to get the fit (e.g. the penalized refit and why), empty when nothing.
     """
 
     summary: pd.DataFrame
@@ -74,6 +100,31 @@ class CoxResult:
     strata: list[str] = field(default_factory=list)
     model: CoxPHFitter | None = None
     stratified: "CoxResult | None" = None
+    fitted: bool = True
+    reason: str = ""
+    penalizer: float = 0.0
+    note: str = ""
+
+    @property
+    def summary_(self) -> pd.DataFrame:
+        """``summary`` (lifelines' name for the estimates table)."""
+        return self.summary
+
+    @property
+    def confidence_intervals_(self) -> pd.DataFrame:
+        """Log hazard-ratio intervals per model column (``lower``, ``upper``)."""
+        return pd.DataFrame({"lower": np.log(self.summary["hr_lower"].to_numpy(float)),
+                             "upper": np.log(self.summary["hr_upper"].to_numpy(float))},
+                            index=pd.Index(self.summary["column"], name="covariate"))
+
+    @classmethod
+    def unfitted(cls, reason: str, n: int = 0, events: int = 0, dropped: int = 0,
+                 references: dict | None = None, strata: list[str] | None = None) -> "CoxResult":
+        """A result saying that no model could be fitted, and why."""
+        return cls(summary=pd.DataFrame(columns=SUMMARY_COLUMNS), concordance=float("nan"), n=n, events=events,
+                   dropped=dropped, references=dict(references or {}),
+                   ph_test=pd.DataFrame(columns=["column", "test_statistic", "p"]), advice="", failing=[],
+                   strata=list(strata or []), fitted=False, reason=reason)
 
 
 def _references(table: pd.DataFrame, var: str, given) -> list[str]:
@@ -168,10 +219,67 @@ def _ph_check(cph: CoxPHFitter, design: pd.DataFrame, p_threshold: float) -> tup
     tab = pd.DataFrame({"column": s["column"].astype(str), "test_statistic": s["test_statistic"].to_numpy(),
                         "p": s["p"].to_numpy()})
     buf = io.StringIO()
-    with contextlib.redirect_stdout(buf), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with contextlib.redirect_stdout(buf):
         cph.check_assumptions(design, p_value_threshold=p_threshold, show_plots=False)
     return tab, buf.getvalue().strip()
+
+
+def _converged(caught: list[warnings.WarningMessage]) -> tuple[bool, str]:
+    bad = [w for w in caught if issubclass(w.category, LifelinesConvergenceWarning)]
+    return (not bad), (_first_sentence(str(bad[0].message)) if bad else "")
+
+
+def _first_sentence(msg: str) -> str:
+    msg = " ".join(msg.split())
+    for stop in (" For example", " Try ", " See https", " Please see"):
+        msg = msg.split(stop)[0]
+    return msg.strip() or "no message"
+
+
+def robust_fit(make, fit, penalizer: float = 0.0, what: str = "model") -> tuple[object | None, float, str, str]:
+    """Fit a lifelines model; on a convergence failure refit with a ridge penalty, else give up.
+
+    Parameters
+    ----------
+    make : callable
+        ``make(penalizer)`` returns a fresh lifelines fitter.
+    fit : callable
+        ``fit(fitter)`` fits it (raising lifelines' ``ConvergenceError`` or warning with its
+        ``ConvergenceWarning`` on failure).
+    penalizer : float, default 0
+        Penalty of the first attempt.
+    what : str
+        Name of the model in messages.
+
+    Returns
+    -------
+    fitter or None, penalizer used, note (what was done), reason (why it failed; empty on success)
+    """
+    first_problem = ""
+    for pen in dict.fromkeys([penalizer, max(penalizer, FALLBACK_PENALIZER)]):
+        model = make(pen)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", LifelinesConvergenceWarning)
+                fit(model)
+        except (ConvergenceError, np.linalg.LinAlgError, ZeroDivisionError) as exc:
+            problem = _first_sentence(str(exc)) if str(exc).strip() else type(exc).__name__
+        else:
+            ok, problem = _converged(caught)
+            params = getattr(model, "params_", None)
+            if ok and params is not None and np.isfinite(np.asarray(params, float)).all():
+                note = "" if pen == penalizer else (
+                    f"The unpenalized {what} did not converge cleanly (lifelines: {first_problem}); it was "
+                    f"refitted with a ridge penalty of {pen:g}, the standard remedy for few events or "
+                    "separation, which shrinks the estimates towards no association.")
+                if note:
+                    warnings.warn(note, ConvergenceWarning, stacklevel=3)
+                return model, pen, note, ""
+            problem = problem or "non-finite estimates"
+        first_problem = first_problem or problem
+    reason = f"the {what} could not be fitted, even with a ridge penalty ({first_problem})"
+    warnings.warn(reason, ConvergenceWarning, stacklevel=3)
+    return None, penalizer, "", reason
 
 
 def fit_cox(
@@ -211,14 +319,30 @@ def fit_cox(
     Returns
     -------
     CoxResult
+        ``fitted`` False (empty summary, ``reason``) when no model can be fitted; ``penalizer``
+        and ``note`` say when the ridge-penalized refit was needed.
+
+    Examples
+    --------
+    >>> from workbench.synth import generate_city
+    >>> from workbench.survival import engagement_table
+    >>> res = fit_cox(engagement_table(generate_city("tiny", seed=3).dataset), covariates=["responder_type", "age"])
+    >>> res.fitted, res.summary["column"].tolist()[-1], list(res.confidence_intervals_.columns)
+    (True, 'age_per_decade', ['lower', 'upper'])
     """
+    covariates = [c for c in covariates if c in table.columns]
     design, cols, refs, dropped = cox_design(table, covariates, reference, strata, duration, event)
-    if design[event].sum() == 0 or len(cols) == 0:
-        raise ValueError("no events or no covariates with variation: a Cox model cannot be fitted")
-    cph = CoxPHFitter(alpha=alpha, penalizer=penalizer)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cph.fit(design, duration_col=duration, event_col=event, strata=list(strata or []) or None)
+    n_ev = int(design[event].sum())
+    if n_ev == 0 or len(cols) == 0:
+        reason = ("no events among the rows with complete covariates" if n_ev == 0 else
+                  "no covariate varies among the rows with complete covariates")
+        return CoxResult.unfitted(reason, len(design), n_ev, dropped, refs, strata)
+    cph, pen, note, reason = robust_fit(
+        lambda pen: CoxPHFitter(alpha=alpha, penalizer=pen),
+        lambda m: m.fit(design, duration_col=duration, event_col=event, strata=list(strata or []) or None),
+        penalizer, "Cox model")
+    if cph is None:
+        return CoxResult.unfitted(reason, len(design), n_ev, dropped, refs, strata)
     s = cph.summary
     lo = [c for c in s.columns if c.startswith("exp(coef) lower")][0]
     hi = [c for c in s.columns if c.startswith("exp(coef) upper")][0]
@@ -232,14 +356,20 @@ def fit_cox(
     }).reset_index(drop=True)
     ph, advice, failing = pd.DataFrame(columns=["column", "test_statistic", "p"]), "", []
     if check:
-        ph, advice = _ph_check(cph, design, p_threshold)
+        try:
+            ph, advice = _ph_check(cph, design, p_threshold)
+        except (ValueError, np.linalg.LinAlgError, ZeroDivisionError, KeyError) as exc:
+            advice = f"The proportional-hazards check could not be run on these data ({exc})."
+            warnings.warn(advice, StatisticalWarning, stacklevel=2)
+            check = False
+    if check:
         bad_cols = ph.loc[ph["p"] < p_threshold, "column"]
         failing = sorted({cols[c][0] for c in bad_cols if c in cols})
         if not advice:
             advice = "Proportional hazard assumption looks okay."
     result = CoxResult(summary=summary, concordance=float(cph.concordance_index_), n=len(design),
                        events=int(design[event].sum()), dropped=dropped, references=refs, ph_test=ph,
-                       advice=advice, failing=failing, strata=list(strata or []), model=cph)
+                       advice=advice, failing=failing, strata=list(strata or []), model=cph, penalizer=pen, note=note)
     cat_fail = [v for v in failing if v in CATEGORICAL and v not in (strata or [])]
     if check and stratify_on_failure and cat_fail:
         result.stratified = fit_cox(table, covariates, reference, list(strata or []) + cat_fail, duration,

@@ -21,6 +21,8 @@ from workbench.data.dataset import Dataset
 
 from . import hawkes
 from .geography import make_geography, make_places, sample_in_areas, to_wgs84
+from .names import area_names
+from .planted import append_planted, plant_recent
 from .params import Params
 from .population import make_population, network_summary
 from .scales import SCALES, Scale
@@ -102,7 +104,8 @@ def resolve(scale: str | Scale, overrides: dict) -> tuple[Scale, Params]:
     return sc, params
 
 
-def generate_city(scale: str | Scale = "demo", seed: int = DEFAULT_SEED, **overrides) -> SyntheticCity:
+def generate_city(scale: str | Scale = "demo", seed: int = DEFAULT_SEED, incidents: int | None = None,
+                  **overrides) -> SyntheticCity:
     """Generate a synthetic city with known truth.
 
     Parameters
@@ -111,6 +114,10 @@ def generate_city(scale: str | Scale = "demo", seed: int = DEFAULT_SEED, **overr
         Preset from :data:`~workbench.synth.scales.SCALES` (or a custom :class:`Scale`).
     seed : int
         Seed of every random draw; the same seed gives identical tables.
+    incidents : int, optional
+        Expected number of incidents (shootings plus shots fired). The shootings follow the
+        scale; ``shots_fired_ratio`` is set so that the shots fired make up the rest (for
+        large-input benchmarks: ``generate_city("city", incidents=2_000_000)``; vectorized).
     **overrides
         Any field of :class:`Scale` or :class:`~workbench.synth.params.Params`
         (``contagion_branching=0.5``, ``years=2``, ...).
@@ -137,6 +144,9 @@ def generate_city(scale: str | Scale = "demo", seed: int = DEFAULT_SEED, **overr
     unit = hawkes.expected_counts(params, 1.0, horizon, doy0, p_plus)
     mu0 = sc.target_victimizations / unit["victimizations"]
     expected = hawkes.expected_counts(params, mu0, horizon, doy0, p_plus)
+    if incidents is not None:
+        ratio = max(0.0, float(incidents) / expected["incidents"] - 1.0)
+        params = dataclasses.replace(params, shots_fired_ratio=ratio)
     shoot = hawkes.simulate(geo, popn, params, mu0, horizon, doy0, rngs[2])
 
     # shots fired without a victim: seasonal background placed by disadvantage-weighted population
@@ -273,8 +283,11 @@ def generate_city(scale: str | Scale = "demo", seed: int = DEFAULT_SEED, **overr
 
     # ---- geo tables ----------------------------------------------------------------------
     attrs = geo.attributes
+    # area names from their own random stream (spawn key 9): the other tables stay unchanged
+    nrng = np.random.default_rng(np.random.SeedSequence(seed).spawn(10)[9])
     areas = gpd.GeoDataFrame({
         "area_id": area_ids,
+        "name": area_names(geo.n, nrng),
         "geometry": gpd.GeoSeries(geo.polygons, crs=params.crs).to_crs("EPSG:4326").to_numpy(),
         "population": pd.array(attrs["population"], dtype="Int64"),
         "households": pd.array(attrs["households"], dtype="Int64"),
@@ -313,6 +326,19 @@ def generate_city(scale: str | Scale = "demo", seed: int = DEFAULT_SEED, **overr
         "age": age,
     })
 
+    planted_truth = None
+    if sc.plant_recent:  # own random stream (spawn key 10): the simulated tables stay unchanged
+        plrng = np.random.default_rng(np.random.SeedSequence(seed).spawn(11)[10])
+        w_bg = np.bincount(popn.area, weights=popn.weight, minlength=geo.n)
+        plan = plant_recent(geo, w_bg, places, horizon, plrng)
+        pl_lon, pl_lat = to_wgs84(params).transform(plan["x"], plan["y"])
+        planted_tables, parents, planted_truth = append_planted(
+            {"incidents": incidents, "people": people, "victimizations": victimizations,
+             "responses": responses}, parents, plan, start, area_ids,
+            (np.asarray(pl_lon, float), np.asarray(pl_lat, float)), plrng)
+        incidents, people = planted_tables["incidents"], planted_tables["people"]
+        victimizations, responses = planted_tables["victimizations"], planted_tables["responses"]
+
     dataset = Dataset(
         tables={"areas": areas, "places": places_gdf, "incidents": incidents, "people": people,
                 "victimizations": victimizations, "arrests": arrests, "responses": responses,
@@ -325,6 +351,17 @@ def generate_city(scale: str | Scale = "demo", seed: int = DEFAULT_SEED, **overr
     truth = _truth(sc, params, seed, start, data_end_days, horizon, program_t, doy0, mu0, p_plus,
                    expected, dataset, parents, popn, vic, t_final, shoot, rank, geo, engagement)
     truth["patrols"] = _patrol_truth(pat_truth, area_ids, pat)
+    if planted_truth is not None:
+        truth["planted"] = planted_truth
+        # the planted victims are background to a person-level contagion model
+        n_pl = len(victimizations) - len(vic)
+        t_new = (incidents.set_index("incident_id").loc[victimizations["incident_id"].iloc[-n_pl:], "occurred_at"]
+                 - start) / pd.Timedelta(days=1)
+        contagion = (si["origin"].to_numpy()[sv["incident"].to_numpy()] == hawkes.CONTAGION) & vic["primary"].to_numpy()
+        truth["realized"]["model_view"] = _realized_model_view(
+            np.concatenate([contagion, np.zeros(n_pl, bool)]), np.concatenate([t_v_all(vic, t_final), t_new.to_numpy()]),
+            doy0)
+        truth["realized"]["model_view_note"] = "includes the planted victimizations (as background)"
     return SyntheticCity(dataset=dataset, truth=_jsonable(truth), parents=parents,
                          engagement=engagement)
 
@@ -358,6 +395,11 @@ MODEL_VIEW_NOTE = (
 )
 
 
+def t_v_all(vic: pd.DataFrame, t_final: np.ndarray) -> np.ndarray:
+    """Time (days) of every simulated victimization."""
+    return t_final[vic["incident"].to_numpy()]
+
+
 def _realized_model_view(contagion: np.ndarray, t_v: np.ndarray, doy0: float) -> dict:
     """Realized counterpart of :func:`hawkes.expected_model_view`.
 
@@ -383,7 +425,8 @@ def _truth(sc, params, seed, start, data_end_days, horizon, program_t, doy0, mu0
            expected, dataset, parents, popn, vic, t_final, shoot, rank, geo, engagement) -> dict:
     tables = dataset.tables
     n_vic = len(parents)
-    share = parents["parent_type"].value_counts(normalize=True).reindex(hawkes.ORIGINS, fill_value=0.0)
+    simulated = parents[parents["parent_type"] != "planted"]  # shares of the Hawkes process itself
+    share = simulated["parent_type"].value_counts(normalize=True).reindex(hawkes.ORIGINS, fill_value=0.0)
     in_net = vic["person"].to_numpy() < popn.n_network
     net = network_summary(popn, sc.residents)
 
@@ -470,7 +513,7 @@ def _truth(sc, params, seed, start, data_end_days, horizon, program_t, doy0, mu0
 
 #: Version of the generating story. Bump it whenever a change alters what a seed generates, so
 #: that folders generated by an older version are regenerated (see :func:`synthetic_meta`).
-GENERATOR_VERSION = 3  # 3: truth.json gains model_view (same tables)
+GENERATOR_VERSION = 4  # 3: truth.json gains model_view (same tables); 4: area names, planted recent spots (demo)
 
 
 def synthetic_meta(scale: str, seed: int) -> dict:
@@ -479,7 +522,7 @@ def synthetic_meta(scale: str, seed: int) -> dict:
 
 
 def write_city(scale: str = "demo", seed: int = DEFAULT_SEED, out: str | Path = "data/demo",
-               **overrides) -> Path:
+               incidents: int | None = None, **overrides) -> Path:
     """Generate a city and write its contract folder plus the truth files.
 
     Writes ``<table>.parquet`` and ``dataset.json`` (via :meth:`Dataset.to_folder`),
@@ -491,7 +534,7 @@ def write_city(scale: str = "demo", seed: int = DEFAULT_SEED, out: str | Path = 
     pathlib.Path
         The output folder.
     """
-    city = generate_city(scale, seed, **overrides)
+    city = generate_city(scale, seed, incidents=incidents, **overrides)
     out = Path(out)
     city.dataset.to_folder(out, extra_meta={"synthetic": synthetic_meta(city.truth["scale"]["name"],
                                                                         seed)})

@@ -59,3 +59,37 @@ def place_names(kind: np.ndarray, rng: np.random.Generator) -> np.ndarray:
             w = words[rng.integers(0, words.size, sel.size)]
             out[sel] = prefix + w.astype(str).astype(object) + suffix
     return out
+
+
+#: Words and suffixes of the fictional neighbourhood names (:func:`area_names`).
+AREA_WORDS = np.unique(np.concatenate([STREETS, TREES, np.array([
+    "Bridgeport", "Riverdale", "Fairview", "Brookside", "Highland", "Lakeview", "Millbrook", "Stonegate",
+    "Wildwood", "Greenfield", "Ridgeway", "Hollister", "Kingsbury", "Mayfair", "Norwood", "Pleasant",
+    "Sherwood", "Summit", "Union", "Carver", "Douglass", "Tubman", "Bethune", "Hansberry",
+], dtype=object)]))
+AREA_SUFFIXES = np.array(["Park", "Heights", "Square", "Village", "Grove", "Hill", "Gardens", "Corners",
+                          "Point", "Terrace", "Crossing", "Commons", "Flats", "Yards"], dtype=object)
+AREA_PREFIXES = np.array(["", "North ", "South ", "East ", "West ", "Old ", "New ", "Upper ", "Lower "],
+                         dtype=object)
+
+
+def area_names(n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` distinct plausible neighbourhood names, e.g. ``"West Kedzie Heights"``.
+
+    Names without a direction prefix are used first (shuffled), prefixed ones only when a city has
+    more areas than the plain combinations (word x suffix).
+
+    Returns
+    -------
+    numpy.ndarray of str (object dtype), shape (n,)
+    """
+    base = (AREA_WORDS[:, None] + " " + AREA_SUFFIXES[None, :]).ravel()
+    plain = base[rng.permutation(base.size)]
+    if n <= plain.size:
+        return plain[:n].astype(object)
+    prefixed = (AREA_PREFIXES[1:, None] + base[None, :]).ravel()
+    prefixed = prefixed[rng.permutation(prefixed.size)]
+    names = np.concatenate([plain, prefixed])
+    if n > names.size:
+        raise ValueError(f"at most {names.size} distinct area names, asked for {n}")
+    return names[:n].astype(object)

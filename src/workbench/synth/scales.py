@@ -44,6 +44,9 @@ class Scale:
     target_victimizations : float
         Expected shooting victimizations over the period; the background rate is solved
         from it.
+    plant_recent : bool, default False
+        Add the planted recent spots of :mod:`workbench.synth.planted` (an emerging spot and a
+        near-repeat chain at the end of the period) on top of the simulation.
     """
 
     name: str
@@ -54,6 +57,7 @@ class Scale:
     years: int
     network_people: int
     target_victimizations: float
+    plant_recent: bool = False
 
     @property
     def days(self) -> float:
@@ -70,6 +74,6 @@ class Scale:
 #: for benchmarks.
 SCALES: dict[str, Scale] = {
     "tiny": Scale("tiny", 6_000, 16, 2.5, "2024-01-01", 1, 330, 110.0),
-    "demo": Scale("demo", 300_000, 150, 7.0, "2020-01-01", 5, 15_900, 1_750.0),
+    "demo": Scale("demo", 300_000, 150, 7.0, "2020-01-01", 5, 15_900, 1_750.0, plant_recent=True),
     "city": Scale("city", 2_700_000, 800, 15.0, "2017-01-01", 8, 140_000, 12_000.0),
 }
