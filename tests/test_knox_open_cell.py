@@ -1,4 +1,5 @@
-"""Knox table presentation: the open x open cell (total minus the rest) has no p-value and no star."""
+"""Knox table presentation: the open x open cell (total minus the rest) is shown without a p-value or a star
+(workbench.places.knox_display; the engine's table_ is left to spatial.knox)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,6 @@ def test_open_open_cell_has_no_p_value_and_no_star():
     t = knox.table_
     oo = np.isinf(t["distance_to_m"]) & np.isinf(t["days_to"])
     assert oo.sum() == 1
-    assert t.loc[oo, "p_value"].isna().all() and t.loc[~oo, "p_value"].notna().all()
     assert np.isfinite(t.loc[oo, "knox_ratio"]).all()  # the ratio is still shown
     shown = knox_display(knox, min_count=1)
     p = shown.attrs["p"]

@@ -158,8 +158,7 @@ class KnoxTest:
         ``distance_from_m``, ``distance_to_m``, ``days_from``, ``days_to``, ``observed``, ``expected``
         (mean of the simulations), ``knox_ratio`` (observed / expected), ``sim_median``,
         ``median_ratio`` (observed / median), ``p_value`` ((#simulations >= observed + 1) /
-        (permutations + 1); NaN in the open x open cell, which is the total minus the other
-        cells and has no test of its own), ``sim_min``, ``sim_p05``, ``sim_p95``, ``sim_max``.
+        (permutations + 1)), ``sim_min``, ``sim_p05``, ``sim_p95``, ``sim_max``.
     simulated_ : numpy.ndarray of shape (permutations, n_spatial_bands, n_temporal_bands)
         Simulated counts (int64).
     observed_ : numpy.ndarray of shape (n_spatial_bands, n_temporal_bands)
@@ -389,8 +388,7 @@ class KnoxTest:
                 "knox_ratio": ratio,
                 "sim_median": q[2],
                 "median_ratio": med_ratio,
-                # the open x open cell is total minus the rest (by subtraction): no test of its own
-                "p_value": np.where(np.isinf(sb.hi[s_idx]) & np.isinf(tb.hi[t_idx]), np.nan, (ge + 1) / (len(sims) + 1)),
+                "p_value": (ge + 1) / (len(sims) + 1),
                 "sim_min": q[0],
                 "sim_p05": q[1],
                 "sim_p95": q[3],
