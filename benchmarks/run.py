@@ -327,10 +327,16 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(line), flush=True)
         results.append(line)
 
-    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-    merged = {r["name"]: r for r in previous}
-    merged.update({r["name"]: r for r in results})
-    RESULTS.write_text(json.dumps(list(merged.values()), indent=2) + "\n")
+    import fcntl
+
+    with open(RESULTS.with_suffix(".lock"), "w") as lock:  # runs in parallel merge one at a time
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+        merged = {r["name"]: r for r in previous}
+        merged.update({r["name"]: r for r in results})
+        tmp = RESULTS.with_suffix(".tmp")
+        tmp.write_text(json.dumps(list(merged.values()), indent=2) + "\n")
+        tmp.replace(RESULTS)
     return 1 if any("error" in r for r in results) else 0
 
 

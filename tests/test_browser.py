@@ -189,3 +189,30 @@ def test_now_block_and_map_labels(browser, tiny_report):
     finally:
         context.close()
     assert plog.errors == [] and plog.blocked == []
+#: Try to run script the way injected markup would: an inline handler, a new inline script, a
+#: remote image. Returns the number of elements inserted.
+INJECT = """() => {
+  document.body.insertAdjacentHTML('beforeend',
+    '<img id="wb-x1" src="data:," onerror="alert(1)"><img id="wb-x2" src="https://example.invalid/x.png">');
+  const s = document.createElement('script'); s.textContent = 'alert(2)'; document.body.appendChild(s);
+  return document.querySelectorAll('#wb-x1, #wb-x2').length;
+}"""
+
+
+def test_content_security_policy_blocks_handlers_scripts_and_remote_loads(browser, tiny_report):
+    """Every page has a CSP; markup injected after load can neither run script nor fetch anything."""
+    for name in ["index", *NOTEBOOKS]:
+        context, page, plog = _open(browser, tiny_report / f"{name}.html", tiny_report)
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        try:
+            csp = page.locator('meta[http-equiv="Content-Security-Policy"]').get_attribute("content")
+            scripts = csp.split("script-src")[1].split(";")[0] if "script-src" in csp else "'none'"
+            assert "default-src 'none'" in csp and "unsafe-inline" not in scripts
+            for frame in page.frames:  # the page and its map frames (which inherit the policy)
+                assert frame.evaluate(INJECT) == 2
+            page.wait_for_timeout(500)
+        finally:
+            context.close()
+        assert dialogs == [], f"{name}: injected script ran: {dialogs}"
+        assert plog.blocked == [], f"{name}: a remote load was attempted: {plog.blocked}"

@@ -61,6 +61,19 @@ if AVAILABLE:
         return out
 
 
+def warm_up(index_dtype: np.dtype, lane_dtype: np.dtype) -> None:
+    """Load (or, the first time on a machine, compile) the kernel for these dtypes on a tiny input.
+
+    :class:`~workbench.spatial.knox.KnoxTest` runs it in a thread while it searches the close pairs,
+    so loading the compiled kernel from the disk cache overlaps with that work.
+    """
+    if not AVAILABLE:  # pragma: no cover
+        return
+    i = np.zeros(1, dtype=index_dtype)
+    lanes = np.zeros((1, 128 // np.dtype(lane_dtype).itemsize), dtype=lane_dtype)
+    _count_close(i, i, np.zeros(1, dtype=np.int8), lanes, np.zeros(2, dtype=lane_dtype), 1, 1)
+
+
 def submit_count(
     pool: ThreadPoolExecutor | None,
     i: np.ndarray,
