@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from workbench._warnings import StatisticalWarning
 from workbench.fairness import age_group, audit_table, disparity_flags, fairness_audit, group_counts
 
 
@@ -26,7 +27,7 @@ def _table() -> pd.DataFrame:
 
 
 def test_rates_match_hand_computation():
-    audit = fairness_audit(_table(), ["race_ethnicity"], min_n=30, min_events=5)
+    audit = fairness_audit(_table(), ["race_ethnicity"], min_n=30, min_events=3)
     a = audit.set_index("group")
     assert list(a.index) == ["a", "b", "all"]
     assert a.loc["a", ["n", "n_selected", "n_outcome", "tp", "fp"]].tolist() == [40, 10, 8, 6, 4]
@@ -88,7 +89,8 @@ def test_reference_group_and_summed_counts():
     assert b["selection_rate_ratio"] == pytest.approx((2 / 60) / (10 / 40))
     # counts from two cutoffs add: doubling the table leaves rates unchanged, counts doubled
     c = group_counts(df, ["race_ethnicity"])
-    twice = audit_table(pd.concat([c, c]), min_events=5).set_index("group")
+    with pytest.warns(StatisticalWarning, match="person-cutoffs"):
+        twice = audit_table(pd.concat([c, c]), min_events=5).set_index("group")
     once = audit_table(c, min_events=5).set_index("group")
     assert twice.loc["a", "n"] == 80
     assert twice.loc["a", "capture_rate"] == pytest.approx(once.loc["a", "capture_rate"])
@@ -100,3 +102,81 @@ def test_age_groups():
     got = age_group(pd.Series([12, 18, 24.9, 25, 34, 35, 80, np.nan])).tolist()
     assert got == ["under 18", "18-24", "18-24", "25-34", "25-34", "35 and over", "35 and over",
                    "unknown"]
+
+
+def _pooled(n_cutoffs: int, seed: int = 0) -> pd.DataFrame:
+    """Person-cutoff rows: 400 people of groups a/b ranked at every cutoff plus 2 people of
+    group "pair" ranked at every cutoff and always selected."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for c in range(n_cutoffs):
+        ids = np.r_[np.arange(400), [900, 901]].astype(str)
+        group = np.r_[np.where(np.arange(400) < 250, "a", "b"), ["pair", "pair"]]
+        sel = np.r_[rng.random(400) < 0.1, [True, True]]
+        out = np.r_[rng.random(400) < 0.05, [c % 3 == 0, False]]
+        rows.append(pd.DataFrame({"person_id": ids, "race_ethnicity": group, "selected": sel,
+                                  "outcome": out, "cutoff": c}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_reliability_counts_distinct_people_not_person_cutoffs():
+    df = _pooled(36)
+    counts = group_counts(df, ["race_ethnicity"], predicted=None, person="person_id")
+    pair = counts.set_index("group").loc["pair"]
+    assert pair["n"] == 72 and pair["n_people"] == 2 and pair["n_selected_people"] == 2
+    audit = audit_table(counts, min_n=30).set_index("group")
+    assert not audit.loc["pair", "reliable"] and not audit.loc["pair", "flagged"]
+    assert audit.loc["a", "reliable"] and audit.loc["a", "n_people"] == 250
+    # summed per-cutoff counts with the distinct people of the pooled lists: same verdict
+    per_cut = pd.concat([group_counts(d, ["race_ethnicity"], predicted=None) for _, d in df.groupby("cutoff")])
+    people = counts[["attribute", "group", "n_people", "n_selected_people", "n_outcome_people",
+                     "n_negative_people"]]
+    pooled = audit_table(per_cut, min_n=30, people=people).set_index("group")
+    assert not pooled.loc["pair", "reliable"]
+    assert pooled.loc["a", "n"] == 250 * 36
+    # without distinct people the two-person group of 72 person-cutoffs passed and was flagged
+    with pytest.warns(StatisticalWarning):
+        old = audit_table(per_cut, min_n=30).set_index("group")
+    assert old.loc["pair", "reliable"] and old.loc["pair", "flagged"]
+
+
+def test_numerators_must_be_supported():
+    """A group with one flag out of 40 is not judged; a large group never flagged although
+    dozens of flags were expected is."""
+    rng = np.random.default_rng(1)
+    n = 3000
+    g = np.where(np.arange(n) < 40, "small", np.where(np.arange(n) < 1000, "never", "rest"))
+    sel = (g == "rest") & (rng.random(n) < 0.15)
+    sel[0] = True  # one flag in the small group
+    df = pd.DataFrame({"race_ethnicity": g, "selected": sel, "outcome": rng.random(n) < 0.05})
+    a = fairness_audit(df, ["race_ethnicity"], predicted=None, min_n=30).set_index("group")
+    assert a.loc["small", "reliable"] and np.isnan(a.loc["small", "selection_rate_ratio"])
+    assert np.isnan(a.loc["small", "precision_ratio"])
+    assert a.loc["never", "selection_rate_ratio"] == 0.0 and "selection_rate" in a.loc["never", "flags"]
+
+
+def test_precision_and_rates_match_a_pandas_recomputation():
+    from sklearn.metrics import precision_score, recall_score
+
+    df = _pooled(5, seed=3).loc[lambda d: d["cutoff"] == 2]
+    a = fairness_audit(df, ["race_ethnicity"], predicted=None, min_n=1, min_events=1,
+                       min_selected=1).set_index("group")
+    for name, d in df.groupby("race_ethnicity"):
+        y, s = d["outcome"].to_numpy(), d["selected"].to_numpy()
+        if s.any():
+            assert a.loc[name, "precision"] == pytest.approx(precision_score(y, s))
+            assert a.loc[name, "precision"] == pytest.approx(d.loc[d["selected"], "outcome"].mean())
+        if y.any():
+            assert a.loc[name, "capture_rate"] == pytest.approx(recall_score(y, s))
+        assert a.loc[name, "false_positive_rate"] == pytest.approx((s & ~y).sum() / (~y).sum())
+    overall = df.loc[df["selected"], "outcome"].mean()
+    assert a.loc["a", "precision_ratio"] == pytest.approx(a.loc["a", "precision"] / overall)
+
+
+def test_capture_of_all_victims_beside_ranked_capture():
+    df = _table()
+    a = fairness_audit(df, ["race_ethnicity"], min_events=3, n_victims=20).set_index("group")
+    assert a.loc["all", "n_victims_unranked"] == 20 - 14
+    assert a.loc["all", "capture_rate_all_victims"] == pytest.approx(7 / 20)
+    assert a.loc["all", "capture_rate"] == pytest.approx(7 / 14)
+    assert np.isnan(a.loc["a", "n_victims_unranked"])

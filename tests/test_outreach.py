@@ -404,13 +404,22 @@ def test_outreach_audit_selection_rates_by_hand(tiny_frame):
         ("age_group", "35 and over"): (1, 0), ("age_group", "unknown"): (2, 0), ("age_group", "all"): (8, 3),
     }
     assert set(a.index) == set(expected)
+
+    def judged(n, k):  # a ratio needs min_selected (1) flag, observed or expected at the overall rate
+        return max(k, n * 3 / 8) >= 1
+
     for key, (n, k) in expected.items():
         assert a.loc[key, "n"] == n and a.loc[key, "n_selected"] == k, key
         assert a.loc[key, "selection_rate"] == pytest.approx(k / n), key
-        assert a.loc[key, "selection_rate_ratio"] == pytest.approx((k / n) / (3 / 8)), key
+        if judged(n, k):
+            assert a.loc[key, "selection_rate_ratio"] == pytest.approx((k / n) / (3 / 8)), key
+        else:
+            assert np.isnan(a.loc[key, "selection_rate_ratio"]), key
     # flags by hand: a ratio outside [0.8, 1.25] (female 1/3 / 3/8 = 0.89 is the only group inside)
-    by_hand = {key for key, (n, k) in expected.items() if key[1] != "all" and not 0.8 <= (k / n) / (3 / 8) <= 1.25}
-    assert by_hand == set(expected) - {("sex", "female")} - {key for key in expected if key[1] == "all"}
+    by_hand = {key for key, (n, k) in expected.items()
+               if key[1] != "all" and judged(n, k) and not 0.8 <= (k / n) / (3 / 8) <= 1.25}
+    assert by_hand == (set(expected) - {("sex", "female")} - {key for key in expected if key[1] == "all"}
+                       - {key for key, (n, k) in expected.items() if not judged(n, k)})
     flagged = aud.flags.loc[aud.flags["metric"] == "selection_rate", ["attribute", "group"]]
     assert set(map(tuple, flagged.to_numpy())) == by_hand
     # outcome window (2024-01-01, 2024-06-29]: P1 and P4 shot again; P2's shooting in December is outside

@@ -148,7 +148,19 @@ def test_rolling_evaluation_beats_demographics_without_leakage(demo_history):
     assert r.calibration_.groupby("model")["n"].sum().nunique() == 1
     assert set(r.audit_["model"]) == set(MODELS)
     assert {"selection_rate_ratio", "capture_rate_ratio", "false_positive_rate_ratio",
-            "calibration_ratio", "reliable"} <= set(r.audit_.columns)
+            "calibration_ratio", "precision_ratio", "reliable"} <= set(r.audit_.columns)
+    # reliability on distinct people: an independent pandas count over the cutoffs' populations
+    ranked = pd.concat([h.attributes(c).reset_index() for c in r.cutoffs])
+    want = ranked.groupby("race_ethnicity")["person_id"].nunique()
+    a = r.audit_.loc[(r.audit_["model"] == "contagion") & (r.audit_["attribute"] == "race_ethnicity")]
+    a = a.set_index("group")
+    assert a.loc[want.index, "n_people"].tolist() == want.tolist()
+    assert a.loc["all", "n_people"] == ranked["person_id"].nunique() < a.loc["all", "n"]
+    assert (a["n_selected_people"] <= a["n_selected"]).all()
+    # victims outside every list are counted beside the ranked capture
+    ev = r.evaluation_.loc[r.evaluation_["model"] == "contagion"]
+    assert a.loc["all", "n_victims_unranked"] == (ev["n_victims"] - ev["n_victims_ranked"]).sum()
+    assert a.loc["all", "capture_rate_all_victims"] == pytest.approx(ev["captured"].sum() / ev["n_victims"].sum())
     # a cutoff's evaluation does not change when everything from its window on is deleted
     last = r.cutoffs[0]
     early = rolling_evaluation(h, cutoffs=[last], horizon_days=365, models=("demographics", "contagion"))

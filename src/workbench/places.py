@@ -174,8 +174,12 @@ def analyze_places(
 
 def knox_display(knox: Any, min_count: int) -> pd.DataFrame:
     """Knox ratios in the NRC layout (spatial bands as rows), NaN where fewer than ``min_count`` pairs
-    were observed or no pairs were expected; ``attrs['p']`` holds the p-values in the same layout."""
-    t = knox.table_
+    were observed or no pairs were expected; ``attrs['p']`` holds the p-values in the same layout,
+    NaN (no star) in the open x open cell: it is the total minus the other cells (by subtraction),
+    so its p-value means nothing."""
+    t = knox.table_.copy()
+    open_open = np.isinf(t["distance_to_m"].to_numpy(float)) & np.isinf(t["days_to"].to_numpy(float))
+    t["p_value"] = t["p_value"].where(~open_open)
     ratio = t["knox_ratio"].where(~suppressed_mask(t["observed"].to_numpy(), min_count) & (t["expected"] > 0))
     layout = t.assign(shown=ratio).pivot_table(index="spatial_band", columns="temporal_band", values="shown",
                                                aggfunc="first", observed=False, dropna=False)

@@ -70,7 +70,8 @@ class Balance:
         One row per area: counts, ``need_rate`` (smoothed shootings per 1,000 residents per
         year, with ``need_lower``/``need_upper``), ``police_rate`` (per 1,000 residents per
         year), ``police_expected``, ``police_ratio`` (with ``police_ratio_lower``/``upper``),
-        ``support_rate`` (smoothed per victim, with bounds), ``support_ratio``,
+        ``support_rate`` (smoothed per victim of ``support_victims``, the victims of the
+        program period by default, with bounds), ``support_ratio``,
         ``p_police_high``, ``p_police_low``, ``p_support_low``, ``p_support_high``, ``class``,
         ``imbalance``.
     need, support : EBRates
@@ -131,7 +132,7 @@ def fit_expected_police(need: np.ndarray, police: np.ndarray, f_scale: float = 0
 def balance(counts: pd.DataFrame, *, police_measure: str = "patrol_hours", support_measure: str = "visits",
             police_high: float = 1.5, support_low: float = 0.67, min_probability: float = 0.8,
             n_draws: int = 2000, seed: int = 0, level: float = 0.9,
-            police_unit: float | None = None) -> Balance:
+            police_unit: float | None = None, support_period: str = "program") -> Balance:
     """Classify areas by police dose relative to need and by support dose.
 
     Parameters
@@ -161,10 +162,38 @@ def balance(counts: pd.DataFrame, *, police_measure: str = "patrol_hours", suppo
         Size of one police "event" for the Poisson-gamma smoothing of the police ratio: hours
         per patrol row for patrol hours (default ``counts.attrs['police_units']``, the median
         patrol row length), 1 for counts.
+    support_period : {"program", "window"}, default "program"
+        Victims behind support per victim: those shot on or after the program start
+        (``victims_program`` of :func:`~workbench.dosage.dose_counts`; the whole window when
+        the table has no program start), or every victim of the window (``"window"``, the
+        old rule, which mixes the years before the program, when no co-responder existed,
+        with the years after). The support classes rest on the program period; need and
+        police dose stay on the whole window.
 
     Returns
     -------
     Balance
+
+    Examples
+    --------
+    Thirty areas of 5,000 residents over six years; A0 gets three times the patrol hours its
+    shootings predict, A1-A3 a fifth of the citywide visits per victim of the program period.
+
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> shoot = rng.integers(40, 80, 30).astype(float)
+    >>> hours = (0.1 + 40 * shoot / 5000) * 5000 * rng.uniform(0.9, 1.1, 30)
+    >>> hours[0] *= 3
+    >>> after = shoot.copy()
+    >>> visits = after * rng.uniform(0.9, 1.1, 30)
+    >>> visits[1:4] *= 0.2
+    >>> counts = pd.DataFrame({"area_id": [f"A{i}" for i in range(30)], "population": 5000.0,
+    ...                        "resident_years": 30000.0, "shootings": shoot, "patrol_hours": hours,
+    ...                        "victims": 2 * after, "victims_program": after,
+    ...                        "coresponder_visits": visits, "police_contacts": np.nan})
+    >>> cls = balance(counts).table.set_index("area_id")["class"]
+    >>> cls["A0"], cls["A1"], cls["A5"]
+    ('more police than need', 'underserved', 'in balance')
     """
     if police_measure not in POLICE_MEASURES:
         raise ValueError(f"police_measure must be one of {sorted(POLICE_MEASURES)}")
@@ -220,8 +249,20 @@ def balance(counts: pd.DataFrame, *, police_measure: str = "patrol_hours", suppo
 
     scol = SUPPORT_MEASURES[support_measure]
     support = None
-    if scol in t and t[scol].notna().any() and t["victims"].notna().any() and t["victims"].sum() > 0:
-        vic = t["victims"].fillna(0).to_numpy(float)
+    # support per victim on the program period: victims shot before the program started could
+    # not be served by it, so counting them would class an area shot mostly before the start
+    # as underserved
+    vcol = "victims"
+    if support_period == "program" and "victims_program" in t and t["victims_program"].notna().any():
+        vcol = "victims_program"
+        ps = counts.attrs.get("program_start")
+        notes.append("support per victim counts the victims of the program period"
+                     + (f" (shot on or after {ps:%Y-%m-%d})" if ps is not None else ""))
+    elif support_period not in ("program", "window"):
+        raise ValueError(f"support_period must be 'program' or 'window', not {support_period!r}")
+    t["support_victims"] = t[vcol]
+    if scol in t and t[scol].notna().any() and t[vcol].notna().any() and t[vcol].sum() > 0:
+        vic = t[vcol].fillna(0).to_numpy(float)
         support = eb_rates(t[scol].fillna(0).to_numpy(float), vic, index=t["area_id"], level=level)
         th = support.table["smoothed"].to_numpy()
         m = support.m
@@ -255,7 +296,8 @@ def balance(counts: pd.DataFrame, *, police_measure: str = "patrol_hours", suppo
         notes.append("shooting rates vary no more than chance would make them: every area gets the citywide rate")
     params = dict(police_measure=police_measure, support_measure=support_measure, police_high=police_high,
                   support_low=support_low, min_probability=min_probability, n_draws=n_draws, seed=seed,
-                  level=level, police_source=counts.attrs.get("police_source"))
+                  level=level, police_source=counts.attrs.get("police_source"),
+                  support_period=support_period, support_victims=vcol)
     return Balance(table=t, need=need, support=support, coef=(a, b), params=params, notes=notes)
 
 
@@ -266,10 +308,10 @@ HIDDEN_CLASS = "too few victims to show"
 
 def policy_classes(bal: Balance, min_count: int) -> pd.Series:
     """Classes for policy output: a class that rests on support per victim is replaced by
-    :data:`HIDDEN_CLASS` when the area had fewer than ``min_count`` victims (it would say how
-    a handful of identifiable victims were served)."""
+    :data:`HIDDEN_CLASS` when the area had fewer than ``min_count`` victims behind its support
+    rate (``support_victims``; it would say how a handful of identifiable victims were served)."""
     t = bal.table
-    few = ~enough(t["victims"].fillna(0).to_numpy(), min_count)
+    few = ~enough(t.get("support_victims", t["victims"]).fillna(0).to_numpy(), min_count)
     hide = few & t["class"].isin(SUPPORT_CLASSES).to_numpy()
     return pd.Series(np.where(hide, HIDDEN_CLASS, t["class"].to_numpy()), index=t.index, name="class")
 
@@ -302,7 +344,7 @@ def most_out_of_balance(bal: Balance, n: int = 10, min_count: int | None = None)
     t = bal.table.copy()
     if min_count is not None:
         t["class"] = policy_classes(bal, min_count)
-        few = ~enough(t["victims"].fillna(0), min_count)
+        few = ~enough(t.get("support_victims", t["victims"]).fillna(0), min_count)
         t.loc[few, ["support_ratio", "p_support_low"]] = np.nan
     out = t[t["class"] != "in balance"].sort_values("imbalance", ascending=False).head(n)
     cols = ["area_id", "class", "population", "shootings", "victims", "need_rate", "police_rate",

@@ -12,8 +12,10 @@ after ``[program_start, end)``. Areas are split into
 The difference in differences is ``(after - before)`` of the pooled rate (sum of counts over
 sum of resident-years) in reached areas minus the same in areas not reached, with a percentile
 bootstrap interval that resamples areas within each group (vectorized). It is computed only when
-both groups have at least ``min_areas`` areas; otherwise only the before/after change is given
-and the result says why.
+both groups have at least ``min_areas`` areas (default 5) *and* at least ``min_events`` of the
+outcome (default 10) both before and after the start; otherwise only the before/after change is
+given and the result says why. (With the old rule, three areas with no shooting before the start
+made a comparison group: a pooled rate of 0 before, so any shooting after looked like a rise.)
 """
 
 from __future__ import annotations
@@ -71,16 +73,18 @@ class ProgramChange:
     outcome: str
     caveats: tuple[str, ...] = CAVEATS
     notes: list[str] = field(default_factory=list)
-    min_areas: int = 3
+    min_areas: int = 5
     n_boot: int = 2000
     level: float = 0.9
+    min_events: float = 10
 
     def with_groups(self, program_areas, seed: int = 0) -> "ProgramChange":
         """The same counts regrouped with ``program_areas`` as the reached areas (a
         sensitivity analysis, or a placebo with random areas), without recounting."""
         t = self.areas.copy()
         t["group"] = np.where(t["area_id"].isin(set(map(str, program_areas))), "reached", "not reached")
-        return _finish(t, self.program_start, self.outcome, self.min_areas, self.n_boot, self.level, seed)
+        return _finish(t, self.program_start, self.outcome, self.min_areas, self.n_boot, self.level, seed,
+                       self.min_events)
 
 
 def coverage_by_area(dataset: Dataset, program_start: pd.Timestamp, end=None) -> pd.Series:
@@ -103,8 +107,9 @@ def _pooled(y: np.ndarray, e: np.ndarray) -> float:
 
 
 def program_change(dataset: Dataset, program_start=None, *, outcome: str = "shootings",
-                   program_areas=None, reach_share: float = 0.5, min_areas: int = 3, start=None,
-                   end=None, n_boot: int = 2000, level: float = 0.9, seed: int = 0) -> ProgramChange:
+                   program_areas=None, reach_share: float = 0.5, min_areas: int = 5, start=None,
+                   end=None, n_boot: int = 2000, level: float = 0.9, seed: int = 0,
+                   min_events: float = 10) -> ProgramChange:
     """Before/after change per area and a difference-in-differences comparison.
 
     Parameters
@@ -119,8 +124,12 @@ def program_change(dataset: Dataset, program_start=None, *, outcome: str = "shoo
         Area ids the program served; default inferred from coverage (see module docstring).
     reach_share : float, default 0.5
         Coverage at or above which an area counts as reached (inferred reach only).
-    min_areas : int, default 3
+    min_areas : int, default 5
         Fewest areas per group for the comparison.
+    min_events : float, default 10
+        Fewest outcome events (summed over the group's areas) each group needs before and
+        after the start for the comparison (a group rate resting on a handful of shootings,
+        or on none before the start, means nothing).
     start, end : optional
         Window (default the data's).
     n_boot : int, default 2000
@@ -155,11 +164,11 @@ def program_change(dataset: Dataset, program_start=None, *, outcome: str = "shoo
     else:
         t["group"] = np.where(t["coverage"].isna(), "unknown",
                               np.where(t["coverage"] >= reach_share, "reached", "not reached"))
-    return _finish(t, ps, outcome, min_areas, n_boot, level, seed)
+    return _finish(t, ps, outcome, min_areas, n_boot, level, seed, min_events)
 
 
 def _finish(t: pd.DataFrame, ps, outcome: str, min_areas: int, n_boot: int, level: float,
-            seed: int) -> ProgramChange:
+            seed: int, min_events: float = 10) -> ProgramChange:
     with np.errstate(divide="ignore", invalid="ignore"):
         t["rate_before"] = 1000 * t["before"] / t["resident_years_before"]
         t["rate_after"] = 1000 * t["after"] / t["resident_years_after"]
@@ -178,10 +187,16 @@ def _finish(t: pd.DataFrame, ps, outcome: str, min_areas: int, n_boot: int, leve
     elif n.get("reached", 0) < min_areas or n.get("not reached", 0) < min_areas:
         reason = (f"fewer than {min_areas} areas {'were not reached' if n.get('not reached', 0) < min_areas else 'were reached'}"
                   " by the program: no comparison group, before/after only")
+    elif (thin := [f"{g} areas had {int(c)} {outcome.replace('_', ' ')} {when} the start"
+                   for g in ("reached", "not reached")
+                   for when, col in (("before", "before"), ("after", "after"))
+                   if (c := np.nansum(t.loc[t["group"] == g, col])) < min_events]):
+        reason = (f"{'; '.join(thin)} (fewer than {min_events:g}): too few for a comparison, "
+                  "before/after only")
     else:
         did = _did(t, n_boot, level, np.random.default_rng(seed))
     return ProgramChange(areas=t, groups=groups, did=did, reason=reason, program_start=ps, outcome=outcome,
-                         min_areas=min_areas, n_boot=n_boot, level=level)
+                         min_areas=min_areas, n_boot=n_boot, level=level, min_events=min_events)
 
 
 def _did(t: pd.DataFrame, n_boot: int, level: float, rng: np.random.Generator) -> dict:
@@ -247,6 +262,8 @@ def pretrend_check(dataset: Dataset, pc: ProgramChange, seed: int = 0) -> Progra
     reached = pc.areas.loc[pc.areas["group"] == "reached", "area_id"]
     t = pc.areas[pc.areas["group"] != "unknown"]["area_id"]
     out = program_change(dataset, fake, outcome=pc.outcome, program_areas=reached, end=pc.program_start,
-                         min_areas=pc.min_areas, n_boot=pc.n_boot, level=pc.level, seed=seed)
+                         min_areas=pc.min_areas, n_boot=pc.n_boot, level=pc.level, seed=seed,
+                         min_events=pc.min_events)
     keep = out.areas["area_id"].isin(set(t))
-    return _finish(out.areas[keep].copy(), fake, pc.outcome, pc.min_areas, pc.n_boot, pc.level, seed)
+    return _finish(out.areas[keep].copy(), fake, pc.outcome, pc.min_areas, pc.n_boot, pc.level, seed,
+                   pc.min_events)

@@ -128,7 +128,7 @@ def _check_patrol_areas(patrols: pd.DataFrame, area_ids: pd.Index, source: str) 
 
 def dose_counts(dataset: Dataset, start=None, end=None, freq: str | None = None,
                 exposure_radius_m: float | None = DEFAULT_EXPOSURE_RADIUS_M,
-                include_shots_fired: bool = False) -> pd.DataFrame:
+                include_shots_fired: bool = False, program_start="infer") -> pd.DataFrame:
     """Need, police and support counts per area (and period).
 
     Parameters
@@ -146,6 +146,11 @@ def dose_counts(dataset: Dataset, start=None, end=None, freq: str | None = None,
         (``exposed`` is NaN).
     include_shots_fired : bool, default False
         Count shots-fired incidents (no victim) in ``shootings`` too.
+    program_start : "infer", str, Timestamp or None, default "infer"
+        Start of the co-responder program (``"infer"``: the first co-responder arrival,
+        :func:`infer_program_start`). ``victims_program`` counts the victims at shootings on
+        or after it: the denominator of support per victim in :func:`~workbench.dosage.balance`,
+        since no co-responder could serve a victim shot before the program existed.
 
     Returns
     -------
@@ -156,7 +161,9 @@ def dose_counts(dataset: Dataset, start=None, end=None, freq: str | None = None,
         ``patrol_hours``, ``stops``, ``police_arrests``, ``community_engagements`` (patrol
         records), ``police_responses``, ``resident_arrests`` (fallback),
         ``police_contacts`` (the police count of the fallback, else stops + arrests),
-        ``coresponder_visits``, ``referrals``, ``engaged``. ``attrs``: ``police_source``,
+        ``coresponder_visits``, ``referrals``, ``engaged``, ``victims_program`` (victims at
+        shootings on or after the program start; NaN without one). ``attrs``: ``police_source``,
+        ``program_start``,
         ``exposure_source``, ``window`` (start, end), ``notes``, ``police_units`` (median hours
         of a patrol row, the counting unit of patrol hours in :func:`balance`).
     """
@@ -167,6 +174,8 @@ def dose_counts(dataset: Dataset, start=None, end=None, freq: str | None = None,
                                "dosage needs area populations (rates per resident)")
     tz = dataset.timezone
     s, e = data_window(dataset, start, end)
+    ps = infer_program_start(dataset) if isinstance(program_start, str) and program_start == "infer" \
+        else _ts(program_start, tz)
     notes: list[str] = []
     units: dict[str, float] = {}
     ids = pd.Index(areas["area_id"].astype(str), name="area_id")
@@ -190,6 +199,9 @@ def dose_counts(dataset: Dataset, start=None, end=None, freq: str | None = None,
         v = dataset["victimizations"].merge(inc.loc[shooting, ["incident_id", "area_id", "period",
                                                                 "occurred_at"]], on="incident_id")
         cols["victims"] = _count(v["area_id"], v["period"])
+        if ps is not None:
+            on = (v["occurred_at"] >= ps).to_numpy()
+            cols["victims_program"] = _count(v.loc[on, "area_id"], v.loc[on, "period"])
         if dataset.has("referrals"):
             last = dataset["referrals"].groupby("person_id")["referred_at"].max()
             lr = v["person_id"].map(last)
@@ -258,7 +270,7 @@ def dose_counts(dataset: Dataset, start=None, end=None, freq: str | None = None,
     out = pd.DataFrame(index=full)
     for name in ("shootings", "shots_fired", "victims", "victims_unserved", "patrol_hours", "stops",
                  "police_arrests", "community_engagements", "police_responses", "resident_arrests",
-                 "coresponder_visits", "referrals", "engaged"):
+                 "coresponder_visits", "referrals", "engaged", "victims_program"):
         c = cols.get(name)  # absent = not measured (NaN); measured but none = 0
         out[name] = np.nan if c is None else c.reindex(full).fillna(0.0).to_numpy(float)
     if src == "patrols":
@@ -276,6 +288,7 @@ def dose_counts(dataset: Dataset, start=None, end=None, freq: str | None = None,
         exp, exp_src = _exposed(dataset, inc[shooting], out, s, e, freq, exposure_radius_m)
     out["exposed"] = exp
     out.attrs.update(police_source=src, exposure_source=exp_src, window=(s, e), notes=notes,
+                     program_start=ps,
                      exposure_radius_m=exposure_radius_m, freq=freq,
                      police_units=units)
     return out
@@ -296,6 +309,7 @@ def _exposed(dataset: Dataset, shootings: pd.DataFrame, out: pd.DataFrame, s, e,
              radius_m: float) -> tuple[np.ndarray, str]:
     """Resident-exposures per area (and period) and where they came from."""
     key = pd.MultiIndex.from_frame(out[["area_id", "period"]])
+    why = "spatial package not available"
     if len(shootings):
         try:
             from workbench.spatial import exposure_zones
@@ -308,15 +322,17 @@ def _exposed(dataset: Dataset, shootings: pd.DataFrame, out: pd.DataFrame, s, e,
             got = ea.groupby(["area_id", "period"])["residents_exposed"].sum()
             return got.reindex(key).fillna(0.0).to_numpy(float), \
                 f"exposure zones (workbench.spatial, {radius_m:g} m)"
-        except Exception:  # noqa: BLE001 - spatial package absent or failing: documented fallback
+        except ImportError:  # spatial package absent: the documented fallback
             pass
+        except (ValueError, DataError) as exc:  # zones not computable here: fallback, saying why
+            why = f"exposure zones failed: {exc}"
     areas = dataset["areas"].to_crs(dataset.crs)
     share = np.minimum(1.0, np.pi * radius_m**2 / areas.geometry.area.to_numpy())
     per_shot = pd.Series(share * pd.to_numeric(areas["population"], errors="coerce").fillna(0).to_numpy(),
                          index=areas["area_id"].astype(str).to_numpy())
     n = out["shootings"].to_numpy(float)
     return n * out["area_id"].map(per_shot).to_numpy(float), \
-        f"fallback: residents within {radius_m:g} m assuming even spread inside the area"
+        f"fallback ({why}): residents within {radius_m:g} m assuming even spread inside the area"
 
 
 def add_trauma_index(doses: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
@@ -325,7 +341,7 @@ def add_trauma_index(doses: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     out["trauma_index"] = np.nan
     try:
         from workbench.spatial import trauma_index
-    except Exception:  # noqa: BLE001 - spatial package absent
+    except ImportError:  # spatial package absent
         out.attrs["trauma_source"] = "not available (workbench.spatial.trauma_index missing)"
         return out
     rate = pd.Series(out["shootings"].to_numpy() / np.maximum(out["resident_years"].to_numpy(), 1e-9),

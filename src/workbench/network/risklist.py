@@ -248,7 +248,8 @@ def risk_list(
         frame["outcome"] = False
     attrs = [c for c in attributes.columns]
     audit = fairness_audit(frame, attrs, "selected", "outcome", "probability", reference, bound,
-                           min_n, min_events)
+                           min_n, min_events,
+                           n_victims=n_victims if outcome is not None and n_victims is not None else None)
     if outcome is None:
         frame = frame.drop(columns="outcome")
     return RiskList(model, cutoff, horizon_days, top_share, frame.sort_values("rank"), ev, cal, audit)

@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from workbench.fairness import COUNT_COLUMNS, audit_table, disparity_flags
+from workbench.fairness import COUNT_COLUMNS, PEOPLE_COLUMNS, audit_table, disparity_flags
 
 from .history import DEMOGRAPHIC_FEATURES, EXPOSURE_FEATURES, VICTIMIZATION_FEATURES, PeopleHistory
 from .risklist import RiskList, _calibration_rates, calibration_table, ranking_metrics, risk_list
@@ -123,7 +123,10 @@ class RollingEvaluation:
         ``n``, ``sum_predicted``, ``n_outcome``, ``mean_predicted``, ``observed_rate``.
     audit_ : DataFrame
         Fairness audit per model (``model`` column + :func:`workbench.fairness.audit_table`),
-        counts pooled over cutoffs.
+        counts pooled over cutoffs, reliability judged on distinct people (``n_people``,
+        ``n_selected_people``, ``n_outcome_people``); the ``"all"`` rows add
+        ``n_victims_unranked`` (victims outside the ranked population, summed over windows)
+        and ``capture_rate_all_victims``.
     flags_ : DataFrame
         The flagged disparities (``model`` + :func:`workbench.fairness.disparity_flags`).
     fits_ : DataFrame
@@ -199,6 +202,7 @@ def rolling_evaluation(
     min_n: int = 30,
     min_events: int = 10,
     n_cutoffs: int = 36,
+    min_selected: int | None = None,
     keep_lists: bool = False,
 ) -> RollingEvaluation:
     """Rank the population at each cutoff with every model, score the next window, audit.
@@ -222,9 +226,10 @@ def rolling_evaluation(
         Refit the Hawkes models every this many cutoffs (months with monthly cutoffs).
     hawkes : mapping, optional
         Keyword arguments of :class:`~workbench.network.hawkes.NetworkHawkes` (default
-        ``weights="share", seasonality=True, max_lag_days=365, n_boot=0``).
-    bound, reference, min_n, min_events
-        Fairness audit settings (:func:`workbench.fairness.audit_table`).
+        ``weights="share", seasonality=True, max_lag_days="auto", n_boot=0``).
+    bound, reference, min_n, min_events, min_selected
+        Fairness audit settings (:func:`workbench.fairness.audit_table`); ``min_n`` and
+        ``min_selected`` count distinct people over all cutoffs, not person-cutoffs.
     n_cutoffs : int
         Number of default cutoffs.
     keep_lists : bool
@@ -247,7 +252,7 @@ def rolling_evaluation(
         cuts = pd.DatetimeIndex([history.timestamp(c) for c in cutoffs]).sort_values().unique()
     if len(cuts) == 0:
         raise ValueError("no cutoff leaves a complete prediction window inside the data")
-    hk = {"weights": "share", "seasonality": True, "max_lag_days": 365.0, "n_boot": 0}
+    hk = {"weights": "share", "seasonality": True, "max_lag_days": "auto", "n_boot": 0}
     hk.update(hawkes or {})
     secs = {"features": 0.0, "logistic": 0.0, "hawkes_fit": 0.0, "hawkes_score": 0.0,
             "evaluate": 0.0}
@@ -264,6 +269,7 @@ def rolling_evaluation(
         return cache[c]
 
     rows, cal_parts, count_parts, fit_rows = [], [], [], []
+    distinct = _DistinctPeople()
     lists: dict[str, RiskList] = {}
     hawkes_models = [m for m in models if m.startswith("contagion")]
     for i, c in enumerate(cuts):
@@ -319,6 +325,7 @@ def rolling_evaluation(
         # evaluate and audit
         t0 = time.perf_counter()
         groups = [(a, *_factorize(attrs[a])) for a in attrs.columns]
+        distinct.add_population(groups, pop, y)
         for m in models:
             p = probs[m]
             met = ranking_metrics(p, y, n_vict, p, top_share, top_k)
@@ -330,6 +337,7 @@ def rolling_evaluation(
             sel = np.zeros(len(p), bool)
             sel[np.argsort(-p, kind="stable")[:k]] = True
             gc = _counts(groups, sel, y, p)
+            distinct.add_selected(m, groups, pop, sel, y)
             gc.insert(0, "model", m)
             count_parts.append(gc)
             if keep_lists and i == len(cuts) - 1:
@@ -349,9 +357,11 @@ def rolling_evaluation(
     cal = _calibration_rates(cal)
     counts = pd.concat(count_parts)
     audits, flags = [], []
+    n_victims_all = int(ev_df.loc[ev_df["model"] == models[0], "n_victims"].sum()) if len(ev_df) else 0
     for m in models:
         a = audit_table(counts.loc[counts["model"] == m, ["attribute", "group", *COUNT_COLUMNS]],
-                        reference, bound, min_n, min_events)
+                        reference, bound, min_n, min_events, people=distinct.table(m),
+                        min_selected=min_selected, n_victims=n_victims_all)
         a.insert(0, "model", m)
         audits.append(a)
         fl = disparity_flags(a)
@@ -364,6 +374,52 @@ def rolling_evaluation(
         fits_=pd.DataFrame(fit_rows), cutoffs=cuts, horizon_days=h, top_share=top_share,
         lists_=lists, seconds_=secs,
     )
+
+
+class _DistinctPeople:
+    """Distinct people per (attribute, group) over cutoffs: ranked, victimized, ranked while
+    not victimized, and flagged per model (keys ``code * 2**16 + group``, unions of sorted
+    unique arrays; a person whose group changes, e.g. by age, counts in each group)."""
+
+    _G = 1 << 16
+
+    def __init__(self) -> None:
+        self.names: dict[str, dict[str, int]] = {}
+        self.keys: dict[tuple, np.ndarray] = {}
+
+    def _keys(self, attr: str, names: np.ndarray, code: np.ndarray, pop: np.ndarray) -> np.ndarray:
+        idx = self.names.setdefault(attr, {})
+        gid = np.array([idx.setdefault(str(x), len(idx)) for x in names], np.int64)
+        return pop.astype(np.int64) * self._G + gid[code]
+
+    def _union(self, key: tuple, new: np.ndarray) -> None:
+        old = self.keys.get(key)
+        self.keys[key] = np.unique(new) if old is None else np.union1d(old, new)
+
+    def add_population(self, groups, pop: np.ndarray, y: np.ndarray) -> None:
+        for attr, names, code in groups:
+            k = self._keys(attr, names, code, pop)
+            self._union(("n_people", attr), k)
+            self._union(("n_outcome_people", attr), k[y])
+            self._union(("n_negative_people", attr), k[~y])
+
+    def add_selected(self, model: str, groups, pop: np.ndarray, sel: np.ndarray, y: np.ndarray) -> None:
+        for attr, names, code in groups:
+            self._union(("n_selected_people", attr, model), self._keys(attr, names, code, pop)[sel])
+
+    def table(self, model: str) -> pd.DataFrame:
+        """``attribute``, ``group``, the distinct-people columns (``"all"`` rows included)."""
+        parts = []
+        for attr, idx in self.names.items():
+            names = np.array(list(idx), dtype=object)
+            row = {"attribute": attr, "group": list(names) + ["all"]}
+            for col in (*PEOPLE_COLUMNS, "n_negative_people"):
+                key = (col, attr, model) if col == "n_selected_people" else (col, attr)
+                k = self.keys.get(key, np.empty(0, np.int64))
+                per = np.bincount(k % self._G, minlength=len(names))
+                row[col] = np.append(per, len(np.unique(k // self._G)))
+            parts.append(pd.DataFrame(row))
+        return pd.concat(parts, ignore_index=True)
 
 
 def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
