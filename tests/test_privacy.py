@@ -299,8 +299,8 @@ def _code_lines(path) -> list[tuple[int, str]]:
         lines = src.splitlines()
         try:
             toks = list(tokenize.generate_tokens(io.StringIO(src).readline))
-        except (tokenize.TokenError, IndentationError):
-            continue
+        except (tokenize.TokenError, IndentationError, SyntaxError):  # e.g. a cell magic: read it as is
+            toks = []
         for t in toks:
             if t.type in (tokenize.STRING, tokenize.COMMENT) or getattr(tokenize, "FSTRING_MIDDLE", -1) == t.type:
                 (r0, c0), (r1, c1) = t.start, t.end

@@ -203,7 +203,8 @@ def test_report_with_summary_months_says_so(write_params, tiny_dataset, tmp_path
     index = result.index.read_text(encoding="utf-8")
     saved = json.loads((target / "summary.json").read_text(encoding="utf-8"))
     p = summary_period(tiny_dataset, 6)
-    assert saved["period"]["months"] == 6 and saved["period"]["start"] == p.start.isoformat()
+    assert saved["period"]["months"] == 6 and saved["period"]["start"] == f"{p.start:%Y-%m-%d}"
+    assert saved["period"]["end"] == f"{p.end:%Y-%m-%d}"  # a day, not the last shooting's exact time
     assert (f"The last 6 months of data, <strong>{p.start.date()} to {p.end.date()}</strong>,\n"
             f"compared with the 6 months before ({p.prev_start.date()} to {p.prev_end.date()})") in index
     assert "last 12 months" not in index

@@ -2,7 +2,11 @@
 
 This is the ONE privacy module: notebooks call :func:`suppress_counts` (and
 :func:`suppressed_mask` for maps and charts) before showing any count, and the report runner
-calls :func:`check_export` on every HTML file before it is published.
+calls :func:`check_export` on every HTML file before it is published. Every other module that
+shows a count, or a share, median, rate or chart resting on one, asks this module
+(:func:`is_suppressed`, :func:`count_text`, :func:`enough`) instead of comparing with the
+threshold itself; minima and maxima of person- and event-level columns are coarsened by
+:func:`coarse_range` (see :func:`protect_quality` for the data-quality table).
 
 Suppression rule
 ----------------
@@ -24,6 +28,12 @@ pseudonymous id such as ``P000123`` is found in a table cell, a tooltip or a scr
 inside an unrelated longer token (e.g. a base64 image). Purely numeric ids shorter than
 :data:`MIN_NUMERIC_ID_DIGITS` digits cannot be told apart from ordinary counts and are not
 scanned; give people non-numeric pseudonyms.
+
+Names are refused as a person's *full name* (given and family name written together) or as a
+name word written next to a person attribute (an age, a birth date, a person id); a name word
+on its own is not refused, since family names are ordinary words too (race codes, colours, place
+names). See :func:`scan_html`. The page is tokenized once and every word looked up in a set,
+so the cost does not grow with the number of names.
 
 Audiences
 ---------

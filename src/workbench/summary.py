@@ -540,7 +540,8 @@ def summarize(dataset: Dataset, min_count: int = 11, months: int = 12, top: int 
 def summary_json(summary: Summary, **extra: Any) -> dict[str, Any]:
     """JSON-ready dict of a summary (written as ``summary.json`` beside ``index.html``).
 
-    Only aggregates after suppression are included; ``extra`` (e.g. ``fingerprint``,
+    Only aggregates after suppression are included, and the period as dates (``YYYY-MM-DD``: its
+    end is the day of the last shooting, not its exact time); ``extra`` (e.g. ``fingerprint``,
     ``finished``) is added at the top level.
     """
     p = summary.period
@@ -556,8 +557,9 @@ def summary_json(summary: Summary, **extra: Any) -> dict[str, Any]:
 
     areas = summary.top_areas.astype(object).where(summary.top_areas.notna(), None)
     return {
-        "period": {"start": p.start.isoformat(), "end": p.end.isoformat(), "prev_start": p.prev_start.isoformat(),
-                   "prev_end": p.prev_end.isoformat(), "months": p.months,
+        # dates only: the period ends at the last shooting, whose exact time is one record's value
+        "period": {"start": _day(p.start), "end": _day(p.end), "prev_start": _day(p.prev_start),
+                   "prev_end": _day(p.prev_end), "months": p.months,
                    "previous_complete": p.previous_complete},
         "min_count": summary.min_count,
         "notes": list(summary.notes),
@@ -566,6 +568,10 @@ def summary_json(summary: Summary, **extra: Any) -> dict[str, Any]:
         "has_areas": bool(summary.has_areas),
         **extra,
     }
+
+
+def _day(ts: pd.Timestamp) -> str:
+    return f"{ts:%Y-%m-%d}"
 
 
 def _plural_months(n: int) -> str:
@@ -596,7 +602,7 @@ def changes_since(previous: dict[str, Any] | None, current: dict[str, Any]) -> l
     if previous.get("fingerprint") and previous.get("fingerprint") == current.get("fingerprint"):
         out.append("The data are unchanged since the previous run" + (f" ({when})." if when else "."))
     pe, ce = previous.get("period", {}).get("end"), current.get("period", {}).get("end")
-    if pe and ce and pe != ce:
+    if pe and ce and pe[:10] != ce[:10]:
         out.append(f"The period now ends on {ce[:10]} (previous run: {pe[:10]}).")
     pm, cm = previous.get("period", {}).get("months"), current.get("period", {}).get("months")
     if pm and cm and pm != cm:  # numbers over periods of different length are not comparable
