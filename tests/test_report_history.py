@@ -80,7 +80,7 @@ def test_comparison_picks_previous_n_back_or_a_date(three_runs):
     prev, against, note = comparison_summary(target, "previous")
     assert prev["numbers"][0]["shown"] == "150" and against is None and note is None
     prev, against, note = comparison_summary(target, "2")
-    assert prev["numbers"][0]["shown"] == "130" and against == "the run of 2026-11-08 (2 runs back)"
+    assert prev["numbers"][0]["shown"] == "130" and against == "the run of 2026-11-08, 2 runs back"
     prev, against, note = comparison_summary(target, date(2026, 11, 10))
     assert prev["numbers"][0]["shown"] == "130" and note is None
     prev, against, note = comparison_summary(target, "2026-11-02")  # that run's summary is no longer kept
@@ -89,9 +89,9 @@ def test_comparison_picks_previous_n_back_or_a_date(three_runs):
     assert prev["numbers"][0]["shown"] == "130" and "only 2 earlier runs are kept" in note
     assert comparison_summary(reports / "nothing", "previous") == (None, None, None)
     cur = _summary("170", "2026-11-22T06:00:00-06:00")
-    text = changes_since(comparison_summary(target, "2")[0], cur, against="the run of 2026-11-08 (2 runs back)")
-    assert "The data are unchanged since the run of 2026-11-08 (2 runs back)" in text[0]
-    assert "Shootings: 170 now, 130 in the run of 2026-11-08 (2 runs back)." in text
+    text = changes_since(comparison_summary(target, "2")[0], cur, against="the run of 2026-11-08, 2 runs back")
+    assert "The data are unchanged since the run of 2026-11-08, 2 runs back" in text[0]
+    assert "Shootings: 170 now, 130 in the run of 2026-11-08, 2 runs back." in text
 
 
 def test_failed_runs_are_recorded_under_failed_and_listed(three_runs):
@@ -193,3 +193,13 @@ def test_real_runs_build_a_history_and_a_failed_record(write_params, tmp_path, c
     kept = runs[0]["kept"]
     assert (tmp_path / kept).parent.name == "_failed" and any(p.suffix == ".ipynb" for p in
                                                               (tmp_path / kept).iterdir())
+
+
+def test_index_names_the_run_compared_with_and_escapes_it():
+    from workbench.report.index import render_summary
+
+    s = _summary("150", "2026-11-15T06:00:00-06:00")
+    page = render_summary(s, ["Shootings: 150 now, 130 in the run of <b>x</b>."], "the run of <b>x</b>, 2 runs back")
+    assert "What changed since the run of &lt;b&gt;x&lt;/b&gt;, 2 runs back</h3>" in page
+    assert "<b>x</b>" not in page
+    assert "What changed since the last run</h3>" in render_summary(s, [])

@@ -30,6 +30,10 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         return text
 
 
+#: What ``workbench --help`` opens with.
+DESCRIPTION = ("Violence Response Workbench: make the synthetic city, validate parameters and data,\n"
+               "run and publish the reports, list past runs, write co-responder briefs.")
+
 #: Exit codes of every command (the epilog of ``workbench --help``).
 EXIT_CODES = """exit codes:
   0  success
@@ -102,7 +106,7 @@ example:
 def _parser() -> argparse.ArgumentParser:
     from workbench import __version__
 
-    p = argparse.ArgumentParser(prog="workbench", description=__doc__.splitlines()[0],
+    p = argparse.ArgumentParser(prog="workbench", description=DESCRIPTION,
                                 epilog=_EPILOGS["workbench"], formatter_class=_Formatter)
     p.add_argument("--version", action="version", version=f"workbench {__version__}",
                    help="print the workbench version and exit")

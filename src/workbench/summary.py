@@ -582,7 +582,7 @@ def changes_since(previous: dict[str, Any] | None, current: dict[str, Any],
         This run's :func:`summary_json`.
     against : str, optional
         How the sentences name the earlier run when it is not the previous one (``"the run of
-        2026-11-01 (3 runs back)"``; the parameter ``compare_with``); default "the previous run".
+        2026-11-01, 3 runs back"``; the parameter ``compare_with``); default "the previous run".
 
     Returns
     -------

@@ -289,7 +289,7 @@ def comparison_summary(
     if back == 1:
         return s, None, note
     when = str(rec.get("finished", ""))[:10] or "an earlier date"
-    return s, f"the run of {when} ({back} runs back)", note
+    return s, f"the run of {when}, {back} runs back", note
 
 
 # -- writing ------------------------------------------------------------------------------------

@@ -119,8 +119,8 @@ def render_summary(summary: dict[str, Any], changes: Sequence[str] = (), compare
     changes : sequence of str
         :func:`workbench.summary.changes_since` sentences.
     compared_with : str, optional
-        The earlier run compared with when it is not the last one (``"the run of 2026-11-01
-        (3 runs back)"``, the parameter ``compare_with``); names the heading.
+        The earlier run compared with when it is not the last one (``"the run of 2026-11-01, 3
+        runs back"``, the parameter ``compare_with``); names the heading.
     """
     e = html.escape
     p = summary["period"]
