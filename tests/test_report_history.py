@@ -80,7 +80,7 @@ def test_comparison_picks_previous_n_back_or_a_date(three_runs):
     prev, against, note = comparison_summary(target, "previous")
     assert prev["numbers"][0]["shown"] == "150" and against is None and note is None
     prev, against, note = comparison_summary(target, "2")
-    assert prev["numbers"][0]["shown"] == "130" and against == "the run of 2026-11-08, 2 runs back"
+    assert prev["numbers"][0]["shown"] == "130" and against == "the run of 2026-11-08 06:00, 2 runs back"
     prev, against, note = comparison_summary(target, date(2026, 11, 10))
     assert prev["numbers"][0]["shown"] == "130" and note is None
     prev, against, note = comparison_summary(target, "2026-11-02")  # that run's summary is no longer kept

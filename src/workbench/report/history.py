@@ -288,7 +288,7 @@ def comparison_summary(
     back = i + 1
     if back == 1:
         return s, None, note
-    when = str(rec.get("finished", ""))[:10] or "an earlier date"
+    when = str(rec.get("finished", ""))[:16].replace("T", " ") or "an earlier date"  # date and time
     return s, f"the run of {when}, {back} runs back", note
 
 
