@@ -15,8 +15,11 @@ The steps of :func:`run_report`:
    needs while the data are checked, then runs its notebooks on it, reset between notebooks;
 6. scan every HTML page with :func:`workbench.privacy.check_export`;
 7. compute the executive summary (:func:`workbench.summary.summarize`), compare it with the
-   previous report's ``summary.json``, write ``summary.json`` and ``index.html`` and publish
-   atomically (:func:`~workbench.report.publish.publish`).
+   earlier run the parameter ``compare_with`` names (default the previous one; from the report's
+   run history, :mod:`workbench.report.history`), write ``summary.json``, ``index.html`` and
+   ``history/`` (the run's record added) and publish atomically
+   (:func:`~workbench.report.publish.publish`). A run that fails after step 4 records itself in
+   ``run.json`` under ``_failed`` (:func:`~workbench.report.history.record_failure`).
 
 Audiences: a ``research`` run (``audience: research`` in the parameter file) passes
 ``researcher_mode=True`` to the notebooks that declare it, scans their pages with
