@@ -191,7 +191,8 @@ class Dataset:
         from html import escape as e
 
         o = self._overview()
-        rows = "".join(f"<tr><td>{e(n)}</td><td style=\"text-align:right\">{r:,}</td></tr>" for n, r in o["tables"])
+        rows = "".join(f"<tr><td>{e(n)}</td><td style=\"text-align:right\">{r:,}</td></tr>"
+                       for n, r in o["tables"])
         notes = f"<br>{o['notes']} data-quality notes" if o["notes"] else ""
         return (
             f"<div><strong>Dataset {e(o['name'])}</strong>"

@@ -274,8 +274,9 @@ def comparison_summary(
         i = value - 1
         if i >= len(kept):
             i = len(kept) - 1
-            note = (f"compare_with asks for the run {value} runs back, but only {len(kept)} earlier "
-                    f"run{'s are' if len(kept) != 1 else ' is'} kept (keep_runs); compared with the oldest kept run.")
+            are = "runs are" if len(kept) != 1 else "run is"
+            note = (f"compare_with asks for the run {value} runs back, but only {len(kept)} earlier {are} "
+                    "kept (keep_runs); compared with the oldest kept run.")
     else:
         older = [k for k, (r, _) in enumerate(kept) if str(r.get("finished", ""))[:10] <= value.isoformat()]
         if older:
