@@ -195,6 +195,18 @@ def test_real_runs_build_a_history_and_a_failed_record(write_params, tmp_path, c
                                                               (tmp_path / kept).iterdir())
 
 
+def test_privacy_refusal_is_recorded_with_its_notebook(write_params, tmp_path):
+    from workbench.cli import EXIT_PRIVACY, main
+
+    reports = tmp_path / "reports"
+    leak = write_params("r", notebooks=["leak"])
+    assert main(["report", "--params", str(leak), "--out", str(reports / "r"), "--quiet"]) == EXIT_PRIVACY
+    (rec,) = list_runs(reports)
+    assert rec["status"] == "privacy" and rec["notebook"] == "leak" and rec["error"] == "PrivacyError"
+    assert len(list((reports / "_failed").iterdir())) == 1  # the kept notebook's folder holds the record
+    assert not (reports / "r").exists()
+
+
 def test_index_names_the_run_compared_with_and_escapes_it():
     from workbench.report.index import render_summary
 
