@@ -80,3 +80,100 @@ def test_kernel_install_names_this_interpreter(capsys):
     assert capsys.readouterr().out.strip() == "workbench"
     spec = json.loads((kernel_spec_dir() / "kernel.json").read_text())
     assert Path(spec["argv"][0]).resolve() == Path(sys.executable).resolve()
+
+
+def _subparsers():
+    import argparse
+
+    from workbench.cli import _parser
+
+    p = _parser()
+    (sub,) = [a for a in p._actions if isinstance(a, argparse._SubParsersAction)]
+    return p, sub.choices
+
+
+def test_help_shows_exit_codes_and_an_example(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as e:
+        main(["--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert "exit codes:" in out and "examples:" in out and "workbench report --params" in out
+    for code in ("0  success", "1  a report", "2  bad parameters", "3  the privacy", "4  another run"):
+        assert code in out
+    _, commands = _subparsers()
+    assert set(commands) >= {"synth", "validate", "report", "runs", "map", "brief", "kernel"}
+    for name in commands:
+        with pytest.raises(SystemExit):
+            main([name, "--help"])
+        text = capsys.readouterr().out
+        assert "exit codes:" in text, name
+        assert "example:" in text or "examples:" in text, name
+        assert f"workbench {name}" in text.split("example", 1)[1], name
+
+
+def test_every_option_says_what_it_means():
+    import argparse
+
+    p, commands = _subparsers()
+    for name, sp in [("workbench", p), *commands.items()]:
+        for a in sp._actions:
+            if isinstance(a, (argparse._HelpAction, argparse._SubParsersAction)):
+                continue
+            assert a.help and len(a.help) > 10, (name, a.dest)
+    text = commands["report"].format_help()
+    assert "(default: 1)" in text and "(default: None)" not in text
+
+
+def test_validate_checks_notebook_parameter_values(write_params, capsys):
+    good = write_params("v", notebook_parameters={"ok": {"label": "hi"}})
+    assert main(["validate", "--params", str(good)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "Notebook parameters: 1 value(s) checked" in out and "ok.label = 'hi': ok" in out
+    bad = write_params("v", notebook_parameters={"ok": {"label": 3}}, name="bad.yaml")
+    assert main(["validate", "--params", str(bad)]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "ok.label" in err and "must be text" in err
+
+
+def test_notebook_parameter_findings_name_each_value(write_params):
+    from workbench.report.commands import notebook_parameter_findings
+    from workbench.report.params import load_params
+
+    p = load_params(write_params("v", notebook_parameters={"ok": {"label": "x"}}))
+    assert notebook_parameter_findings(p) == [("ok.label", "'x'", "")]
+    p2 = p.model_copy(update={"notebook_parameters": {"ok": {"label": 3, "nope": 1, "title": "t"}}})
+    problems = {w: pr for w, _, pr in notebook_parameter_findings(p2)}
+    assert "must be text" in problems["ok.label"]
+    assert problems["ok.nope"] == "not a parameter of this notebook"
+    assert problems["ok.title"] == "set by the runner"
+
+
+def test_runs_lists_history_and_refuses_unsafe_names(tmp_path, capsys):
+    import json
+
+    from workbench.report.history import carry_history, run_record
+
+    reports = tmp_path / "reports"
+    assert main(["runs", "--reports", str(reports)]) == EXIT_OK
+    assert "No recorded runs." in capsys.readouterr().out
+    rep = reports / "demo"
+    (rep / "notebooks").mkdir(parents=True)
+    (rep / "index.html").write_text("x")
+    write_marker(rep, "demo", "policy", "1")
+    s = {"numbers": [{"key": "shootings", "shown": "<11"}], "period": {"end": "2026-11-30"}}
+    carry_history(rep, tmp_path / "none", run_record(
+        run_name="demo\x1b[31m", report="demo", audience="policy", status="ok", started="",
+        finished="2026-12-01T06:00:00+00:00", seconds=40.04, fingerprint="ab" * 32, summary=s), json.dumps(s))
+    assert main(["runs", "--reports", str(reports)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "demo" in out and "<11" in out and "abababababab" in out and "40.0" in out
+    assert "\x1b" not in out
+    assert main(["runs", "--reports", str(reports), "--report", "demo", "--json"]) == EXIT_OK
+    (rec,) = json.loads(capsys.readouterr().out)
+    assert rec["headline"] == {"shootings": "<11"} and rec["fingerprint"] == "ab" * 32
+    assert main(["runs", "--reports", str(reports), "--report", "../demo"]) == EXIT_BAD_INPUT
+    assert "not a report folder name" in capsys.readouterr().err
+    assert main(["runs", "--reports", str(reports), "--report", "other"]) == EXIT_BAD_INPUT
+    assert "no report folder 'other'" in capsys.readouterr().err

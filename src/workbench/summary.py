@@ -578,7 +578,8 @@ def _plural_months(n: int) -> str:
     return "1 month" if int(n) == 1 else f"{int(n)} months"
 
 
-def changes_since(previous: dict[str, Any] | None, current: dict[str, Any]) -> list[str]:
+def changes_since(previous: dict[str, Any] | None, current: dict[str, Any],
+                  against: str | None = None) -> list[str]:
     """Plain-language sentences on what changed since the previous run.
 
     Parameters
@@ -587,6 +588,9 @@ def changes_since(previous: dict[str, Any] | None, current: dict[str, Any]) -> l
         The previous run's :func:`summary_json` (``None`` on the first run).
     current : dict
         This run's :func:`summary_json`.
+    against : str, optional
+        How the sentences name the earlier run when it is not the previous one (``"the run of
+        2026-11-01, 3 runs back"``; the parameter ``compare_with``); default "the previous run".
 
     Returns
     -------
@@ -598,16 +602,18 @@ def changes_since(previous: dict[str, Any] | None, current: dict[str, Any]) -> l
     if not previous:
         return ["This is the first run of this report: there is no earlier run to compare with."]
     out: list[str] = []
+    run = against or "the previous run"
+    short = against or "previous run"
     when = previous.get("finished")
     if previous.get("fingerprint") and previous.get("fingerprint") == current.get("fingerprint"):
-        out.append("The data are unchanged since the previous run" + (f" ({when})." if when else "."))
+        out.append(f"The data are unchanged since {run}" + (f" ({when})." if when else "."))
     pe, ce = previous.get("period", {}).get("end"), current.get("period", {}).get("end")
     if pe and ce and pe[:10] != ce[:10]:
-        out.append(f"The period now ends on {ce[:10]} (previous run: {pe[:10]}).")
+        out.append(f"The period now ends on {ce[:10]} ({short}: {pe[:10]}).")
     pm, cm = previous.get("period", {}).get("months"), current.get("period", {}).get("months")
     if pm and cm and pm != cm:  # numbers over periods of different length are not comparable
-        out.append(f"The summary now covers {_plural_months(cm)} (previous run: {_plural_months(pm)}), so "
-                   "its numbers are not compared with the previous run's.")
+        out.append(f"The summary now covers {_plural_months(cm)} ({short}: {_plural_months(pm)}), so "
+                   f"its numbers are not compared with {run}'s.")
         return out
     prev = {n["key"]: n for n in previous.get("numbers", [])}
     for n in current.get("numbers", []):
@@ -615,7 +621,7 @@ def changes_since(previous: dict[str, Any] | None, current: dict[str, Any]) -> l
         if o is None:
             continue
         if o.get("shown") != n.get("shown"):
-            out.append(f"{n['label']}: {n['shown']} now, {o.get('shown')} in the previous run.")
+            out.append(f"{n['label']}: {n['shown']} now, {o.get('shown')} in {run}.")
     pa = [a["area_id"] for a in previous.get("top_areas", [])]
     ca = [a["area_id"] for a in current.get("top_areas", [])]
     new = [a for a in ca if a not in pa]
@@ -625,5 +631,5 @@ def changes_since(previous: dict[str, Any] | None, current: dict[str, Any]) -> l
     if left and ca:
         out.append("No longer among them: " + ", ".join(left) + ".")
     if len(out) == (1 if out and out[0].startswith("The data are unchanged") else 0):
-        out.append("The key numbers are the same as in the previous run.")
+        out.append(f"The key numbers are the same as in {run}.")
     return out

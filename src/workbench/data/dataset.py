@@ -149,6 +149,58 @@ class Dataset:
         ]
         return pd.DataFrame(rows, columns=["table", "rows", "columns"])
 
+    # -- display ---------------------------------------------------------------------------
+    def _overview(self) -> dict:
+        """What :meth:`__repr__` and :meth:`_repr_html_` show: aggregates only, never a row."""
+        tables = [(n, len(self.tables[n])) for n in TABLES if n in self.tables]
+        tables += [(n, len(df)) for n, df in self.tables.items() if n not in TABLES]
+        period = ""
+        inc = self.tables.get("incidents")
+        if inc is not None and "occurred_at" in inc.columns and len(inc):
+            t = pd.to_datetime(inc["occurred_at"], errors="coerce").dropna()
+            if len(t):
+                period = f"{t.min():%Y-%m-%d} to {t.max():%Y-%m-%d}"
+        try:
+            from pyproj import CRS
+
+            crs_unit = CRS.from_user_input(self.crs).axis_info[0].unit_name
+        except Exception:  # an unreadable CRS is shown as given
+            crs_unit = "unknown unit"
+        return {"name": str(self.name), "tables": tables, "period": period, "timezone": str(self.timezone),
+                "crs": str(self.crs), "crs_unit": crs_unit, "distance_unit": str(self.distance_unit),
+                "notes": len(self.notes)}
+
+    def __repr__(self) -> str:
+        """A short summary: name, tables with row counts, period, time zone, CRS and unit.
+
+        Never a table's contents (a dataset holds person-level rows).
+        """
+        o = self._overview()
+        lines = [f"Dataset {o['name']!r}: {len(o['tables'])} tables"]
+        width = max([len(n) for n, _ in o["tables"]] or [0])
+        lines += [f"  {n.ljust(width)}  {rows:>10,} rows" for n, rows in o["tables"]]
+        lines.append(f"  period      {o['period'] or 'no incident times'} (incidents.occurred_at)")
+        lines.append(f"  time zone   {o['timezone']}")
+        lines.append(f"  CRS         {o['crs']} ({o['crs_unit']}); distances shown in {o['distance_unit']}")
+        if o["notes"]:
+            lines.append(f"  notes       {o['notes']} data-quality notes (data_quality_summary)")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """The same summary as an HTML table for Jupyter (every text escaped; no table contents)."""
+        from html import escape as e
+
+        o = self._overview()
+        rows = "".join(f"<tr><td>{e(n)}</td><td style=\"text-align:right\">{r:,}</td></tr>"
+                       for n, r in o["tables"])
+        notes = f"<br>{o['notes']} data-quality notes" if o["notes"] else ""
+        return (
+            f"<div><strong>Dataset {e(o['name'])}</strong>"
+            f"<table><tr><th>table</th><th>rows</th></tr>{rows}</table>"
+            f"Period {e(o['period'] or 'no incident times')} &middot; time zone {e(o['timezone'])} &middot; "
+            f"CRS {e(o['crs'])} ({e(o['crs_unit'])}), distances shown in {e(o['distance_unit'])}{notes}</div>"
+        )
+
     # -- contract folder -----------------------------------------------------------------
     def to_folder(self, path: str | Path, extra_meta: dict | None = None) -> Path:
         """Write the contract folder (``<table>.parquet`` + ``dataset.json``).

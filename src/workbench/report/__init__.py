@@ -6,16 +6,19 @@ Public API
 - :func:`run_report`, :class:`ReportResult`, :class:`NotebookError` -- one report run;
 - :func:`default_out`, :func:`report_audience`, :data:`AUDIENCE_FILE` -- where a report goes and
   whom it is for (policy or research);
-- :func:`run_batch`, :func:`report_command`, :func:`validate_command` -- the CLI commands;
+- :func:`run_batch`, :func:`report_command`, :func:`validate_command`, :func:`runs_command` -- the
+  CLI commands;
+- :func:`list_runs`, :func:`read_history`, :func:`comparison_summary` -- the run history;
 - :func:`ensure_kernel` -- the Jupyter kernel of this environment;
 - :func:`export_html` -- nbconvert HTML without code;
 - :class:`FolderError`, :class:`ReportBusyError`, :data:`MARKER_FILE` -- folder safety
   (:mod:`workbench.report.guard`, ``docs/security.md``).
 """
 
-from .commands import BatchItem, format_summary, report_command, run_batch, run_one, validate_command
+from .commands import BatchItem, format_summary, report_command, run_batch, run_one, runs_command, validate_command
 from .export import export_html
 from .guard import MARKER_FILE, FolderError, ReportBusyError
+from .history import comparison_summary, list_runs, read_history
 from .kernel import KERNEL_NAME, ensure_kernel, kernel_environment
 from .params import ParameterError, ReportParams, load_params
 from .publish import clean_stale, publish
@@ -43,18 +46,22 @@ __all__ = [
     "ReportBusyError",
     "ReportResult",
     "clean_stale",
+    "comparison_summary",
     "default_out",
     "ensure_kernel",
     "ensure_synthetic",
     "export_html",
     "format_summary",
     "kernel_environment",
+    "list_runs",
     "load_params",
     "publish",
+    "read_history",
     "report_audience",
     "report_command",
     "run_batch",
     "run_one",
     "run_report",
+    "runs_command",
     "validate_command",
 ]

@@ -20,7 +20,16 @@ from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 
-__all__ = ["BatchItem", "format_summary", "report_command", "run_batch", "run_one", "validate_command"]
+__all__ = [
+    "BatchItem",
+    "format_summary",
+    "notebook_parameter_findings",
+    "report_command",
+    "run_batch",
+    "run_one",
+    "runs_command",
+    "validate_command",
+]
 
 log = logging.getLogger("workbench.report")
 
@@ -281,6 +290,15 @@ def validate_command(params: str) -> int:
         print(redact(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"Parameters OK: {params} (run {p.run_name!r}, notebooks {', '.join(p.notebooks)})")
+    findings = notebook_parameter_findings(p)
+    bad = [f for f in findings if f[2]]
+    print(f"Notebook parameters: {len(findings)} value(s) checked against the notebooks' parameters cells"
+          + (":" if findings else "."))
+    for where, value, problem in findings:
+        print(f"  {where} = {value}: {problem or 'ok'}")
+    if bad:  # load_params refuses these too; kept as a second line of defence
+        print(f"{len(bad)} notebook parameter value(s) do not fit their notebook", file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
         ensure_synthetic(p)
         dataset = load_dataset(p.data, base_dir=p.base_dir)
@@ -299,3 +317,66 @@ def validate_command(params: str) -> int:
             print("Data-quality flags:\n" + flags.to_string(index=False))
     return EXIT_OK
 
+
+
+def notebook_parameter_findings(params) -> list[tuple[str, str, str]]:
+    """Every ``notebook_parameters`` value checked as :func:`~workbench.report.params.load_params` does.
+
+    The same check (:func:`~workbench.report.params.check_notebook_value` against the notebook's
+    own ``parameters`` cell), listed value by value for ``workbench validate``.
+
+    Returns
+    -------
+    list of (str, str, str)
+        ``(notebook.parameter, value as text, problem)``; ``problem`` is empty when the value fits.
+    """
+    from .params import RESERVED_PARAMETERS, check_notebook_value, notebook_parameter_specs
+
+    out = []
+    for nb, overrides in params.notebook_parameters.items():
+        path = params.notebook_path(nb)
+        specs = notebook_parameter_specs(path) if path.is_file() else {}
+        for key, value in overrides.items():
+            shown = repr(value)
+            shown = shown if len(shown) <= 60 else shown[:59] + "…"
+            if key in RESERVED_PARAMETERS:
+                problem = "set by the runner"
+            elif key not in specs:
+                problem = "not a parameter of this notebook"
+            else:
+                problem = check_notebook_value(key, specs[key], value) or ""
+            out.append((f"{nb}.{key}", shown, problem))
+    return out
+
+
+def runs_command(reports: str = "reports", report: str | None = None, as_json: bool = False) -> int:
+    """``workbench runs``: the recorded runs of the reports under ``reports``, newest first.
+
+    Parameters
+    ----------
+    reports : str
+        Folder holding the report folders.
+    report : str, optional
+        One report folder name.
+    as_json : bool
+        Print a JSON list of the records instead of a table.
+
+    Returns
+    -------
+    int
+        0 (also when nothing was recorded yet); 2 for an unknown or unsafe report name.
+    """
+    import json
+
+    from .history import format_runs, list_runs
+
+    try:
+        records = list_runs(reports, report)
+    except ValueError as exc:
+        print(f"workbench runs: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if report is not None and not records and not (Path(reports) / report).is_dir():
+        print(f"workbench runs: no report folder {report!r} in {reports}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(json.dumps(records, indent=1, sort_keys=True) if as_json else format_runs(records))
+    return EXIT_OK

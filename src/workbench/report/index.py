@@ -109,7 +109,7 @@ def _months(n: int) -> str:
     return "month" if n == 1 else f"{n} months"
 
 
-def render_summary(summary: dict[str, Any], changes: Sequence[str] = ()) -> str:
+def render_summary(summary: dict[str, Any], changes: Sequence[str] = (), compared_with: str | None = None) -> str:
     """HTML fragment of the executive summary (key numbers, top areas, changes since the last run).
 
     Parameters
@@ -118,6 +118,9 @@ def render_summary(summary: dict[str, Any], changes: Sequence[str] = ()) -> str:
         :func:`workbench.summary.summary_json` of this run (aggregates after suppression only).
     changes : sequence of str
         :func:`workbench.summary.changes_since` sentences.
+    compared_with : str, optional
+        The earlier run compared with when it is not the last one (``"the run of 2026-11-01, 3
+        runs back"``, the parameter ``compare_with``); names the heading.
     """
     e = html.escape
     p = summary["period"]
@@ -179,7 +182,7 @@ compared with the {_months(months)} before ({e(_date(p['prev_start']))} to {e(_d
 {footnote}{notes}
 <h3>Where shootings are most frequent</h3>
 {area_html}
-<h3>What changed since the last run</h3>
+<h3>What changed since {e(compared_with) if compared_with else "the last run"}</h3>
 <ul>{change_html}</ul>
 </section>
 """
@@ -196,6 +199,7 @@ def render_index(
     summary: dict[str, Any] | None = None,
     changes: Sequence[str] = (),
     now: dict[str, Any] | None = None,
+    compared_with: str | None = None,
 ) -> str:
     """HTML of the index page.
 
@@ -219,6 +223,8 @@ def render_index(
     now : dict, optional
         :meth:`workbench.sections.NowBlock.to_json`; the page opens with the Now block
         (:func:`workbench.report.now.render_now`) when given.
+    compared_with : str, optional
+        The earlier run the changes compare with, when not the last one (:func:`render_summary`).
     """
     e = html.escape
     sections = "\n".join(
@@ -233,7 +239,7 @@ def render_index(
         f"<td><a href=\"notebooks/{e(r.name)}.ipynb\">notebook</a></td></tr>"
         for r in runs
     )
-    summary_html = render_summary(summary, changes) if summary else ""
+    summary_html = render_summary(summary, changes, compared_with) if summary else ""
     now_html = render_now(now, {r.name: r.html.name for r in runs if r.html and r.status == "ok"},
                           params.privacy.min_count)
     research = params.audience == "research"

@@ -312,6 +312,13 @@ class ReportParams(_Strict):
         Timeouts.
     notebooks_dir : path, optional
         Folder of the notebooks (default: the repository's ``notebooks/``).
+    keep_runs : int, default 10
+        Summaries of the last ``keep_runs`` runs kept in the report's ``history/`` folder (1 to
+        1000; see :mod:`workbench.report.history`).
+    compare_with : str, default "previous"
+        The earlier run the index's "What changed" part compares with: ``previous``, a number
+        ``n`` (``n`` runs back, at most ``keep_runs``) or an ISO date ``YYYY-MM-DD`` (the last
+        run finished on or before that day).
     """
 
     run_name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=100)
@@ -325,6 +332,8 @@ class ReportParams(_Strict):
     notebooks: list[str] = Field(default_factory=lambda: ["00_data_overview"], min_length=1)
     notebook_parameters: dict[str, dict[str, Any]] = Field(default_factory=dict)
     execution: ExecutionParams = ExecutionParams()
+    keep_runs: int = Field(10, ge=1, le=1000)
+    compare_with: str = "previous"
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source: str = PrivateAttr(default="<parameters>")
@@ -411,6 +420,31 @@ class ReportParams(_Strict):
         if problems:
             raise ValueError("; ".join(problems))
         return v
+
+    @field_validator("compare_with", mode="before")
+    @classmethod
+    def _compare_with(cls, v: Any, info: ValidationInfo) -> str:
+        from datetime import date
+
+        if isinstance(v, date):  # YAML reads 2026-11-01 as a date
+            return v.isoformat()[:10]
+        if isinstance(v, bool) or not isinstance(v, (str, int)):
+            raise ValueError(f"must be 'previous', a number of runs back or a date YYYY-MM-DD, got {v!r}")
+        text = str(v).strip()
+        if text == "previous":
+            return text
+        if text.isdigit():
+            n, keep = int(text), info.data.get("keep_runs")
+            if n < 1:
+                raise ValueError("a number of runs back must be at least 1 (1 is the previous run)")
+            if keep is not None and n > keep:
+                raise ValueError(f"{n} runs back, but only keep_runs={keep} runs are kept; raise keep_runs")
+            return str(n)
+        try:
+            date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"must be 'previous', a number of runs back or a date YYYY-MM-DD, got {v!r}") from None
+        return text
 
     # -- derived -------------------------------------------------------------------------
     @property

@@ -15,8 +15,11 @@ The steps of :func:`run_report`:
    needs while the data are checked, then runs its notebooks on it, reset between notebooks;
 6. scan every HTML page with :func:`workbench.privacy.check_export`;
 7. compute the executive summary (:func:`workbench.summary.summarize`), compare it with the
-   previous report's ``summary.json``, write ``summary.json`` and ``index.html`` and publish
-   atomically (:func:`~workbench.report.publish.publish`).
+   earlier run the parameter ``compare_with`` names (default the previous one; from the report's
+   run history, :mod:`workbench.report.history`), write ``summary.json``, ``index.html`` and
+   ``history/`` (the run's record added) and publish atomically
+   (:func:`~workbench.report.publish.publish`). A run that fails after step 4 records itself in
+   ``run.json`` under ``_failed`` (:func:`~workbench.report.history.record_failure`).
 
 Audiences: a ``research`` run (``audience: research`` in the parameter file) passes
 ``researcher_mode=True`` to the notebooks that declare it, scans their pages with
@@ -706,25 +709,26 @@ def _compute_summary(params: ReportParams, dataset):
 
 
 def _summary(params: ReportParams, computed, dataset, target: Path, fingerprint: str, finished: str):
-    """``(summary dict, changes)`` for the index page, or ``(None, [])`` if it cannot be made."""
+    """``(summary dict, changes, against)`` for the index page, or ``(None, [], None)``.
+
+    The earlier run compared with is the one ``compare_with`` names, from the report's run
+    history (:func:`workbench.report.history.comparison_summary`); ``against`` names it (``None``
+    for the previous run).
+    """
     from workbench.summary import changes_since, summary_json
 
     if computed is None:
-        return None, []
+        return None, [], None
     current = summary_json(computed, fingerprint=fingerprint, finished=finished, run_name=params.run_name)
     from workbench.data.names import area_names
 
     names = area_names(dataset.get("areas"))  # readers see area names, not ids
     for a in current.get("top_areas") or []:
         a["name"] = str(names.get(str(a.get("area_id")), a.get("area_id")))
-    previous = None
-    old = target / "summary.json"
-    if old.is_file():
-        try:
-            previous = json.loads(old.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            log.warning("report %s: previous summary.json unreadable: %s", params.run_name, e)
-    return current, changes_since(previous, current)
+    from .history import comparison_summary
+
+    previous, against, note = comparison_summary(target, params.compare_with)
+    return current, ([note] if note else []) + changes_since(previous, current, against=against), against
 
 
 def run_report(
@@ -803,6 +807,7 @@ def run_report(
         raise
     runlog = _RunLog(staging / RUN_LOG, params.run_name, progress if echo is None else echo)
     summary_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"summary-{params.run_name}")
+    runs: list[NotebookRun] = []
     try:
         t = time.perf_counter()
         work = staging / "_work"
@@ -829,7 +834,9 @@ def run_report(
         stages["summary_wait"] = time.perf_counter() - t
         finished = _now()
         t = time.perf_counter()
-        summary, changes = _summary(params, computed, dataset, target, fingerprint, finished.isoformat(timespec="seconds"))
+        summary, changes, against = _summary(params, computed, dataset, target, fingerprint,
+                                             finished.isoformat(timespec="seconds"))
+        summary_text = None
         if summary is not None:
             summary_text = json.dumps(summary, indent=2)
             check_export(summary_text, dataset, where="summary.json")
@@ -847,11 +854,20 @@ def run_report(
             summary=summary,
             changes=changes,
             now=now,
+            compared_with=against,
         )
         check_export(index_html, dataset, where="index.html")  # policy rules: no ids in any index
         (staging / "index.html").write_text(index_html, encoding="utf-8")
         if research:
             (staging / AUDIENCE_FILE).write_text(_AUDIENCE_TEXT, encoding="utf-8")
+        from .history import carry_history, run_record
+
+        carry_history(staging, target, run_record(
+            run_name=params.run_name, report=target.name, audience=params.audience, status="ok",
+            started=started.isoformat(timespec="seconds"), finished=finished.isoformat(timespec="seconds"),
+            seconds=time.perf_counter() - t_start, fingerprint=fingerprint, version=__version__,
+            summary=summary, notebooks={r.name: r.duration_s for r in runs}, compared_with=against or "",
+        ), summary_text, params.keep_runs)
         guard.write_marker(staging, params.run_name, params.audience, __version__)
         stages["index"] = time.perf_counter() - t
         stages["total"] = time.perf_counter() - t_start
@@ -860,6 +876,18 @@ def run_report(
         publish(staging, target)
         stages["publish"] = time.perf_counter() - t
         run_guard.published(params.audience)
+    except Exception as exc:  # the published report stays untouched; the failure is recorded
+        from .history import record_failure, run_record
+
+        status = {"NotebookError": "failed", "PrivacyError": "privacy"}.get(type(exc).__name__, "error")
+        failed = [r.name for r in runs if r.status == "failed"]
+        record_failure(target, kept_name, run_record(
+            run_name=params.run_name, report=target.name, audience=params.audience, status=status,
+            started=started.isoformat(timespec="seconds"), finished=_now().isoformat(timespec="seconds"),
+            seconds=time.perf_counter() - t_start, fingerprint=fingerprint, version=__version__,
+            notebook=getattr(exc, "notebook", None) or (failed[0] if failed else ""), error=type(exc).__name__,
+        ), kept=getattr(exc, "kept", None), since=started.timestamp())
+        raise
     finally:
         kernels.close()
         summary_pool.shutdown(wait=True, cancel_futures=True)
