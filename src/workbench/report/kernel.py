@@ -318,6 +318,22 @@ class WarmKernel:
         """Shut the kernel down politely at the end of the run."""
         self.discard(now=False)
 
+    def kill(self) -> None:
+        """Kill the kernel process at once, from any thread (a run stopped by a signal or a failure).
+
+        The notebook running on it then fails with a dead kernel, so its worker thread returns
+        instead of finishing the notebook; :meth:`close` afterwards has nothing left to stop.
+        """
+        import signal
+
+        km = self.km
+        pid = getattr(getattr(km, "provisioner", None), "pid", None) if km is not None else None
+        if pid:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (OSError, ValueError):  # already gone
+                pass
+
 
 def execute_notebook(
     source: str | Path,

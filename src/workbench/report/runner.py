@@ -576,6 +576,8 @@ class _Context:
     kernel_name: str
     progress: bool
     runlog: _RunLog
+    #: set when the run is stopped (a signal): a notebook killed mid-way is not kept under _failed
+    aborted: threading.Event = field(default_factory=threading.Event)
 
 
 def _run_notebook(ctx: _Context, run: NotebookRun, kernel: WarmKernel | None = None,
@@ -598,6 +600,8 @@ def _run_notebook(ctx: _Context, run: NotebookRun, kernel: WarmKernel | None = N
         run.status = "failed"
         run.duration_s = time.perf_counter() - t0
         ctx.runlog(name, f"failed {run.duration_s:.1f} s")
+        if ctx.aborted.is_set():  # stopped, not failed: leave nothing behind
+            raise
         e.kept = _keep_failed(ctx.target, ctx.kept_name, [run.ipynb, (kernel_log, f"{name}.kernel.log")])
         log.error("report %s: %s", params.run_name, e)
         raise NotebookError(e.notebook, e.cell_index, e.cell_source, e.error, e.kept) from None
@@ -640,6 +644,7 @@ class _Workers:
         self.go = threading.Event()  # set by run() or close()
         self.stop = threading.Event()  # a notebook failed: take no further notebook
         self.errors: dict[str, BaseException] = {}
+        self.kernels: list[WarmKernel] = []  # to kill them when the run is stopped
         self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="report-worker")
         # own event loop per worker (a fresh context): a copied context may point jupyter_core at
         # another thread's running loop (Dask threads), and a warm kernel stays on one loop
@@ -652,6 +657,7 @@ class _Workers:
                 kernel = None
                 if self.warm:
                     kernel = WarmKernel(self.kernel_name, own / "kernel.log", engine_kwargs.get("config"))
+                    self.kernels.append(kernel)
                     try:
                         kernel.start(own, timeout=self.start_timeout, preload=PRELOAD_CODE)
                     except Exception as e:  # a cold start per notebook instead (retried there)
@@ -683,13 +689,25 @@ class _Workers:
             self.todo.put(by_name[name])
         self.ctx = ctx
         self.go.set()
-        for f in self.futures:
-            f.result()
+        try:
+            for f in self.futures:
+                f.result()
+        except BaseException:  # SIGTERM/SIGINT (raised here, in the main thread): stop now, not later
+            self.abort()
+            raise
         for r in runs:
             if r.status == "pending":
                 r.status = "cancelled"
         if self.errors:
             raise self.errors[min(self.errors, key=[r.name for r in runs].index)]
+
+    def abort(self) -> None:
+        """Take no further notebook and kill the running kernels, so the workers return at once."""
+        self.stop.set()
+        if self.ctx is not None:
+            self.ctx.aborted.set()
+        for kernel in list(self.kernels):
+            kernel.kill()
 
     def close(self) -> None:
         """Release the workers (nothing more to run) and stop their kernels."""
