@@ -16,6 +16,7 @@ here they run on the edge cases only.
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -388,3 +389,43 @@ def test_full_report_on_one_area_without_people(edge_data, tmp_path):
     index = (result.out / "index.html").read_text()
     assert 'id="summary"' in index and 'id="now"' in index
     assert "These data have only 1 area" in index
+
+
+# ---- what the pages say when they skip -----------------------------------------------------------
+
+def _page_text(name: str, data_dir: Path, monkeypatch, **params) -> str:
+    """Markdown a report notebook shows, its code run in-process with ``display`` captured."""
+    import matplotlib.pyplot as plt
+    import nbformat
+
+    from workbench.report.params import DEFAULT_NOTEBOOKS_DIR
+
+    shown: list[str] = []
+    monkeypatch.setattr("IPython.display.display",
+                        lambda *objs, **kw: shown.extend(o.data for o in objs if isinstance(getattr(o, "data", None), str)))
+    monkeypatch.setattr(plt, "show", lambda *a, **k: plt.close("all"))
+    ns: dict = {}
+    for cell in nbformat.read(DEFAULT_NOTEBOOKS_DIR / f"{name}.ipynb", 4).cells:
+        if cell.cell_type == "code":
+            exec(compile(cell.source, name, "exec"), ns)
+            if "parameters" in cell.metadata.get("tags", []):
+                ns.update(data_dir=str(data_dir), **params)
+    plt.close("all")
+    return "\n".join(shown)
+
+
+def test_pages_say_why_on_a_short_window_without_coresponders(edge_data, tmp_path, monkeypatch):
+    """60 days, a handful of victimizations and no co-responder arrival yet: the contagion model is not
+    shown on so few events, and the program start is said to be unknown, with the reason."""
+    folder = edge_data["short_window_60_days"][0].to_folder(tmp_path / "short")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        people = _page_text("02_people", folder, monkeypatch, horizon_days=60, n_boot=0)
+        resp = _page_text("03_response", folder, monkeypatch)
+        past = _page_text("04_past_victims", folder, monkeypatch)
+    assert "The contagion model is not shown: it rests on fewer than 11 victimizations" in people
+    assert "This cascade links" not in people
+    assert "Program start: not known (no co-responder ever arrived" in resp
+    assert "taken as the day of the first co-responder arrival" not in resp
+    assert "no co-responder ever arrived, so there is no program start date" in past
+    assert "there are no response records" not in past
