@@ -429,3 +429,16 @@ def test_pages_say_why_on_a_short_window_without_coresponders(edge_data, tmp_pat
     assert "taken as the day of the first co-responder arrival" not in resp
     assert "no co-responder ever arrived, so there is no program start date" in past
     assert "there are no response records" not in past
+
+
+def test_outreach_note_suppresses_a_small_list(edge_data):
+    """A policy page's sentence about the outreach list never shows its size below the threshold."""
+    ds = edge_data["one_provider"][0]
+    past = outreach.past_victims(ds, response.infer_program_start(ds), None)
+    pri = outreach.outreach_priority(ds, past, horizon_days=365)
+    small = outreach.outreach_audit(ds, pri, top_n=5, horizon_days=365, min_count=11)
+    assert small.top_n == 5 and "holds fewer than 11 highest-risk past victims" in small.note
+    assert "holds the 5 " not in small.note
+    big = outreach.outreach_audit(ds, pri, top_n=len(pri), horizon_days=365, min_count=11)
+    if len(pri) >= 11:
+        assert f"holds the {len(pri)} highest-risk" in big.note
