@@ -25,8 +25,7 @@ import pytest
 
 from workbench import dosage, outreach, overview, response, survival
 from workbench import places as pl
-from workbench.data import Dataset
-from workbench.data.checks import validate
+from workbench.data import Dataset, validate
 from workbench.maps import choose_cell_size, places_map
 from workbench.network import NetworkHawkes, PeopleHistory, graph_summary, network_exposure
 from workbench.privacy import suppress_counts
@@ -401,8 +400,10 @@ def _page_text(name: str, data_dir: Path, monkeypatch, **params) -> str:
     from workbench.report.params import DEFAULT_NOTEBOOKS_DIR
 
     shown: list[str] = []
-    monkeypatch.setattr("IPython.display.display",
-                        lambda *objs, **kw: shown.extend(o.data for o in objs if isinstance(getattr(o, "data", None), str)))
+    def display(*objs, **kw):
+        shown.extend(o.data for o in objs if isinstance(getattr(o, "data", None), str))
+
+    monkeypatch.setattr("IPython.display.display", display)
     monkeypatch.setattr(plt, "show", lambda *a, **k: plt.close("all"))
     ns: dict = {}
     for cell in nbformat.read(DEFAULT_NOTEBOOKS_DIR / f"{name}.ipynb", 4).cells:
