@@ -25,6 +25,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
 	$(PY) -m workbench kernel --install
+	$(PY) -c "from workbench.spatial._knox_kernel import precompile; precompile()"  # numba's disk cache
 	touch $(STAMP)
 
 synth-demo: $(STAMP)

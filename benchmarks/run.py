@@ -83,11 +83,72 @@ def _demo_data() -> None:
     ensure_synthetic(load_params(DEMO_PARAMS))
 
 
-def _report_demo(workdir: Path) -> dict:
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its finished children (the kernels)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _report_record(params: Path | str, out: Path) -> dict:
+    """Run one full report and return its stage breakdown (seconds) beside the wall time.
+
+    ``stages``: load (parameters, data, validation), snapshot, notebooks (all of them, several at
+    once), summary (computed beside the notebooks), index, publish; ``notebooks``: per notebook the
+    seconds executing and exporting; ``cpu_seconds``: CPU of the runner and its kernels (steadier
+    than wall time on a shared machine); ``load_avg``: the 1-minute load average before and after.
+    """
+    import os
+
     from workbench.report import run_report
 
-    result = run_report(DEMO_PARAMS, out=workdir / "report", progress=False)
-    return {"n": len(result.notebooks), "notebooks": {nb.name: round(nb.duration_s, 2) for nb in result.notebooks}}
+    load_before, cpu0 = os.getloadavg()[0], _cpu_seconds()
+    result = run_report(params, out=out, progress=False)
+    return {
+        "n": len(result.notebooks),
+        "jobs": getattr(result, "jobs", 1),
+        "stages": getattr(result, "stages", {}),
+        "notebooks": {nb.name: {"run": round(nb.duration_s, 2), "export": round(getattr(nb, "export_s", 0.0), 2)}
+                      for nb in result.notebooks},
+        "cpu_seconds": round(_cpu_seconds() - cpu0, 1),
+        "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+    }
+
+
+def _report_demo(workdir: Path) -> dict:
+    return _report_record(DEMO_PARAMS, workdir / "report")
+
+
+#: The city-scale synthetic city (about 320k people), generated once into data/city-bench.
+CITY_DATA = ROOT / "data" / "city-bench"
+
+
+def _city_params(folder: Path) -> Path:
+    """A parameter file (in ``folder``, not in parameters/) for the full report on the city-scale city."""
+    import yaml
+
+    demo = yaml.safe_load(DEMO_PARAMS.read_text())
+    path = folder / "city.yaml"
+    path.write_text(yaml.safe_dump({
+        "run_name": "city", "title": "City-scale synthetic city",
+        "data": {"name": "city", "source": str(CITY_DATA), "timezone": "America/Chicago", "crs": "auto",
+                 "synthetic": {"scale": "city", "seed": 20261125}, "tables": {}},
+        "privacy": {"min_count": 11},
+        "notebooks": demo["notebooks"],
+        "execution": {"cell_timeout_s": 1200},
+    }))
+    return path
+
+
+def _city_data() -> None:
+    """Generate the city once, outside the timed region."""
+    from workbench.report import ensure_synthetic, load_params
+
+    with tempfile.TemporaryDirectory(prefix="bench-city-params-") as tmp:
+        ensure_synthetic(load_params(_city_params(Path(tmp))))
+
+
+def _report_city(workdir: Path) -> dict:
+    return _report_record(_city_params(workdir), workdir / "report")
 
 
 def _survival_city(workdir: Path) -> dict:
@@ -142,6 +203,8 @@ def _coverage() -> dict[str, Bench]:
 
     return {name: Bench(_self_timed(func), unit="data sets", self_timed=True)
             for name, func in hawkes_coverage.ALL.items()}
+
+
 def _privacy() -> dict[str, Bench]:
     import privacy_bench  # benchmarks/privacy_bench.py, beside this file
 
@@ -151,17 +214,37 @@ def _privacy() -> dict[str, Bench]:
     }
 
 
+def _now() -> dict[str, Bench]:
+    import now_bench  # benchmarks/now_bench.py, beside this file
+
+    out = {name: Bench(func, repeats=3, target_seconds=10.0, unit="incidents") for name, func in now_bench.ALL.items()}
+    out.update({name: Bench(_self_timed(func), target_seconds=10.0, unit="incidents", self_timed=True)
+                for name, func in now_bench.SELF_TIMED.items()})
+    return out
+
+
+def _data() -> dict[str, Bench]:
+    import data_bench  # benchmarks/data_bench.py, beside this file
+
+    targets = {"load_victim_suspect_demo": 10.0, "map_stateplane_demo": 15.0}
+    return {name: Bench(_self_timed(func), target_seconds=targets.get(name), unit="rows", self_timed=True)
+            for name, func in data_bench.ALL.items()}
+
+
 BENCHMARKS: dict[str, Bench] = {
     "synth_tiny": Bench(_synth("tiny"), repeats=5, target_seconds=2.0, unit="victimizations"),
     "synth_demo": Bench(_synth("demo"), repeats=3, target_seconds=30.0, unit="victimizations"),
     "synth_city": Bench(_synth("city"), repeats=1, unit="victimizations"),
-    "report_demo": Bench(_report_demo, repeats=1, target_seconds=120.0, unit="notebooks", setup=_demo_data),
+    "report_demo": Bench(_report_demo, repeats=1, target_seconds=20.0, unit="notebooks", setup=_demo_data),
+    "report_city": Bench(_report_city, repeats=1, target_seconds=45.0, unit="notebooks", setup=_city_data),
     "survival_city": Bench(_survival_city, unit="referrals", self_timed=True),
     "fine_gray_demo": Bench(_fine_gray_demo, target_seconds=30.0, unit="referrals", self_timed=True),
     **_spatial(),
     **_network(),
     **_coverage(),
     **_privacy(),
+    **_now(),
+    **_data(),
 }
 
 
@@ -244,10 +327,16 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(line), flush=True)
         results.append(line)
 
-    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-    merged = {r["name"]: r for r in previous}
-    merged.update({r["name"]: r for r in results})
-    RESULTS.write_text(json.dumps(list(merged.values()), indent=2) + "\n")
+    import fcntl
+
+    with open(RESULTS.with_suffix(".lock"), "w") as lock:  # runs in parallel merge one at a time
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+        merged = {r["name"]: r for r in previous}
+        merged.update({r["name"]: r for r in results})
+        tmp = RESULTS.with_suffix(".tmp")
+        tmp.write_text(json.dumps(list(merged.values()), indent=2) + "\n")
+        tmp.replace(RESULTS)
     return 1 if any("error" in r for r in results) else 0
 
 

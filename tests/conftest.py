@@ -19,9 +19,10 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PHILADELPHIA = REPO_ROOT.parent / "shared" / "data" / "philadelphia"
 
-# parameter files and cities of the tests live in temporary folders: allowed roots for their paths
+# parameter files and cities of the tests live in temporary folders, the real city in a shared
+# folder (a symbolic link in a worktree): allowed roots for the paths of parameter files
 os.environ["WORKBENCH_ROOTS"] = os.pathsep.join(
-    p for p in (os.environ.get("WORKBENCH_ROOTS", ""), tempfile.gettempdir()) if p)
+    p for p in (os.environ.get("WORKBENCH_ROOTS", ""), tempfile.gettempdir(), str(PHILADELPHIA.resolve())) if p)
 SEED = 20261125
 
 

@@ -158,3 +158,61 @@ def test_index_summary_is_readable(browser, tiny_report):
     finally:
         context.close()
     assert plog.errors == [] and plog.blocked == []
+
+
+def test_now_block_and_map_labels(browser, tiny_report):
+    context, page, plog = _open(browser, tiny_report / "index.html", tiny_report)
+    try:
+        assert page.locator("#now h2").inner_text() == "Now"
+        assert page.locator("#now .wb-now-item").count() == 4
+        top = page.evaluate("document.querySelector('#now').getBoundingClientRect().top")
+        assert top < page.evaluate("document.querySelector('#summary').getBoundingClientRect().top")
+        for href in page.eval_on_selector_all("#now a", "els => els.map(e => e.getAttribute('href'))"):
+            assert (tiny_report / href).is_file(), href
+    finally:
+        context.close()
+    assert plog.errors == [] and plog.blocked == []
+    context, page, plog = _open(browser, tiny_report / "01_places.html", tiny_report)
+    try:
+        frame = next(f for f in page.frames if f is not page.main_frame)
+        frame.wait_for_selector(".leaflet-container", timeout=15000)
+        assert frame.locator(".leaflet-control-scale").count() == 1
+        assert frame.locator(".wb-place-icon").count() > 0
+        shown = "() => [...document.querySelectorAll('.wb-area-label')].filter(e => getComputedStyle(e).display !== 'none').length"
+        zoom = "z => { const m = Object.values(window).find(v => v instanceof L.Map); m.setZoom(z, {animate: false}); return m.getZoom(); }"
+        assert frame.evaluate(zoom, 16) == 16
+        frame.wait_for_function("() => document.querySelector('.leaflet-container').classList.contains('wb-labels-on')")
+        assert frame.evaluate(shown) > 0
+        assert frame.evaluate(zoom, 9) == 9
+        frame.wait_for_function("() => !document.querySelector('.leaflet-container').classList.contains('wb-labels-on')")
+        assert frame.evaluate(shown) == 0
+    finally:
+        context.close()
+    assert plog.errors == [] and plog.blocked == []
+#: Try to run script the way injected markup would: an inline handler, a new inline script, a
+#: remote image. Returns the number of elements inserted.
+INJECT = """() => {
+  document.body.insertAdjacentHTML('beforeend',
+    '<img id="wb-x1" src="data:," onerror="alert(1)"><img id="wb-x2" src="https://example.invalid/x.png">');
+  const s = document.createElement('script'); s.textContent = 'alert(2)'; document.body.appendChild(s);
+  return document.querySelectorAll('#wb-x1, #wb-x2').length;
+}"""
+
+
+def test_content_security_policy_blocks_handlers_scripts_and_remote_loads(browser, tiny_report):
+    """Every page has a CSP; markup injected after load can neither run script nor fetch anything."""
+    for name in ["index", *NOTEBOOKS]:
+        context, page, plog = _open(browser, tiny_report / f"{name}.html", tiny_report)
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        try:
+            csp = page.locator('meta[http-equiv="Content-Security-Policy"]').get_attribute("content")
+            scripts = csp.split("script-src")[1].split(";")[0] if "script-src" in csp else "'none'"
+            assert "default-src 'none'" in csp and "unsafe-inline" not in scripts
+            for frame in page.frames:  # the page and its map frames (which inherit the policy)
+                assert frame.evaluate(INJECT) == 2
+            page.wait_for_timeout(500)
+        finally:
+            context.close()
+        assert dialogs == [], f"{name}: injected script ran: {dialogs}"
+        assert plog.blocked == [], f"{name}: a remote load was attempted: {plog.blocked}"

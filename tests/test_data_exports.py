@@ -115,3 +115,71 @@ def test_map_reports_what_still_fails(tmp_path, capsys):
     assert code == 2
     assert "EDIT: no date column found" in out
     assert "problem(s) left" in out
+
+
+@pytest.mark.slow
+def test_victim_suspect_export_gives_a_full_report(exports, tmp_path):
+    """Raw export -> workbench map -> the EDIT it asks for (the salt) -> every page."""
+    from workbench.report import run_report
+
+    params = tmp_path / "vs.yaml"
+    assert main(["map", str(exports["victim_suspect"]), "--out", str(params)]) == 0
+    text = params.read_text()
+    assert "EDIT: person_ids.salt" in text
+    params.write_text(text.replace("salt: CHANGE-ME", "salt: our-own-secret"))
+    result = run_report(params, out=tmp_path / "report", progress=False)
+    pages = sorted(p.name for p in (tmp_path / "report").glob("*.html"))
+    assert pages == ["00_data_overview.html", "01_places.html", "02_people.html", "03_response.html",
+                     "04_past_victims.html", "05_dosage.html", "index.html"]
+    overview = (tmp_path / "report" / "00_data_overview.html").read_text()
+    assert "Data through 2024-12-31" in overview
+    assert result.index.exists()
+    index = result.index.read_text()
+    assert "These data have no areas" in index and "No area had" not in index
+
+
+def test_map_a_sql_table_with_wkb_points(synthetic_tiny, tmp_path, capsys):
+    import sqlite3
+
+    import shapely
+
+    inc = synthetic_tiny.dataset.tables["incidents"]
+    db = tmp_path / "cad.db"
+    con = sqlite3.connect(db)
+    con.execute("create table calls (call_id text, call_time text, location blob, call_type text)")
+    con.executemany("insert into calls values (?, ?, ?, ?)", [
+        (r.incident_id, r.occurred_at.strftime("%Y-%m-%d %H:%M:%S"),
+         shapely.to_wkb(shapely.Point(r.lon, r.lat)), r.kind.replace("_", " ").upper())
+        for r in inc.itertuples()])
+    con.commit()
+    con.close()
+    code = main(["map", str(db), "--sql", "calls", "--out", str(tmp_path / "cad.yaml")])
+    assert code == 0, capsys.readouterr().out
+    m = yaml.safe_load((tmp_path / "cad.yaml").read_text())["data"]["tables"]["incidents"]
+    assert m["sql"] == "calls" and m["point"] == "location"
+    ds = load_dataset(tmp_path / "cad.yaml")
+    assert len(ds.tables["incidents"]) == len(inc)
+    np.testing.assert_allclose(ds.tables["incidents"].sort_values("incident_id")["lon"],
+                               inc.sort_values("incident_id")["lon"])
+
+
+def test_map_an_excel_sheet(exports, synthetic_tiny, tmp_path):
+    raw = pd.read_csv(exports["stateplane_ft"], dtype=str)
+    raw["OCC_DATE"] = pd.to_datetime(raw["OCC_DATE"], format="%m/%d/%Y")  # real date cells
+    xlsx = tmp_path / "export.xlsx"
+    raw.to_excel(xlsx, index=False)
+    code = main(["map", str(xlsx), "--crs", STATE_PLANE, "--out", str(tmp_path / "x.yaml")])
+    assert code == 0
+    got = load_dataset(tmp_path / "x.yaml").tables["incidents"].sort_values("incident_id")
+    truth = _truth_incidents(synthetic_tiny)
+    assert list(got["incident_id"]) == list(truth["incident_id"])
+    assert (got["occurred_at"].to_numpy() == truth["occurred_at"].to_numpy()).all()
+
+
+def test_map_unreadable_file_exit_2_without_traceback(tmp_path, capsys):
+    junk = tmp_path / "junk.csv"
+    junk.write_bytes(b"a,b\n1,2\n" + bytes(range(256)) * 4 + b"\n1,2,3,4,5\n")
+    assert main(["map", str(junk), "--out", str(tmp_path / "o.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "junk.csv" in err and "Traceback" not in err
+    assert not (tmp_path / "o.yaml").exists()

@@ -141,3 +141,28 @@ def test_distance_unit_kept_with_the_dataset(tmp_path):
     ds.distance_unit = "ft"
     back = Dataset.from_folder(ds.to_folder(tmp_path / "c"))
     assert back.distance_unit == "ft"
+
+
+def test_same_location_pairs_counts_pairs_and_same_time_share():
+    from workbench.data.flags import same_location_pairs
+
+    t = pd.Timestamp("2024-01-01 10:00", tz=TZ)
+    inc = pd.DataFrame({"lon": [1.0, 1.0, 1.0, 2.0, 3.0], "lat": [5.0, 5.0, 5.0, 6.0, 7.0],
+                        "occurred_at": [t, t, t + pd.Timedelta("1D"), t, t]})
+    s = same_location_pairs(inc)
+    assert s["pairs"] == 3 and s["same_time"] == 1
+    assert s["share_same_time"] == pytest.approx(1 / 3) and s["share_incidents"] == pytest.approx(0.6)
+
+
+def test_knox_bands_in_feet_end_to_end(synthetic_tiny):
+    from workbench import places as pl
+    from workbench.data.units import relabel_bands
+
+    ds = synthetic_tiny.dataset
+    bands = parse_distances(["0 ft", "330 ft", "660 ft", "1000 ft"])
+    res = pl.analyze_places(ds, spatial_bands_m=bands, permutations=19)
+    assert res.knox.table_["distance_from_m"].max() == pytest.approx(1000 * 0.3048)
+    shown = relabel_bands(pl.knox_display(res.knox, 11), "ft")
+    assert list(shown.index) == ["same location", "0-330 ft", "330-660 ft", "660-1,000 ft", "1,000 ft or more"]
+    assert list(shown.attrs["p"].index) == list(shown.index)
+    assert relabel_bands(shown, "m") is shown

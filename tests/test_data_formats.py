@@ -218,3 +218,32 @@ def test_duplicate_key_error_suggests_dedupe_with_distinct_keys(tmp_path):
     (p,) = exc.value.problems
     assert p.first_ids == ("A", "B") and p.n_rows == 4
     assert "2 distinct incident_id repeated" in p.hint and "dedupe: {key: [incident_id]" in p.hint
+
+
+# -- geometry from SQL ----------------------------------------------------------------------
+def test_wkb_blob_points_and_polygons_from_sql(tmp_path):
+    import sqlite3
+
+    import shapely
+    from shapely.geometry import Point, box
+
+    db = tmp_path / "city.db"
+    con = sqlite3.connect(db)
+    con.execute("create table calls (id text, ts text, geom blob, wkt text)")
+    pts = [Point(-87.65, 41.85), Point(-87.66, 41.86)]
+    con.executemany("insert into calls values (?, ?, ?, ?)", [
+        (f"I{k}", f"2024-01-0{k + 1} 10:00", shapely.to_wkb(p), p.wkt) for k, p in enumerate(pts)])
+    con.execute("create table beats (beat text, pop integer, geom blob)")
+    con.execute("insert into beats values (?, ?, ?)", ("B1", 100, shapely.to_wkb(box(-87.7, 41.8, -87.6, 41.9))))
+    con.commit()
+    con.close()
+    base = {"incident_id": "id", "occurred_at": "ts"}
+    spec = {"source": str(db), "timezone": TZ, "tables": {
+        "areas": {"sql": "beats", "columns": {"area_id": "beat", "population": "pop", "geometry": "geom"}},
+        "incidents": {"sql": "calls", "columns": base, "point": "geom",
+                      "constants": {"kind": "nonfatal_shooting"}}}}
+    ds = load_dataset(spec)
+    np.testing.assert_allclose(ds.tables["incidents"]["lon"], [-87.65, -87.66])
+    assert ds.tables["areas"].geometry.iloc[0].equals(box(-87.7, 41.8, -87.6, 41.9))
+    spec["tables"]["incidents"]["point"] = "wkt"  # WKT text reads the same
+    np.testing.assert_allclose(load_dataset(spec).tables["incidents"]["lat"], [41.85, 41.86])

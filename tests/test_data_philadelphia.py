@@ -94,3 +94,48 @@ def test_default_policy_refuses_rows_without_coordinates():
     assert lon[0].n_rows == 22 and lon[0].message == "missing value"
     assert lon[0].source == "incidents (shootings_*.json)"
     assert all(i.isdigit() for i in lon[0].first_ids)  # dc_key values
+
+
+def test_one_data_end_stray_record_and_duplicate_events(philly):
+    from workbench.data import data_end, quality_flags
+
+    end = data_end(philly)
+    # the lone November 2025 record is stray; January 2025 ends on the 26th: partial
+    assert end.through == pd.Timestamp("2024-12-31", tz="America/New_York")
+    assert end.last_record.strftime("%Y-%m-%d") == "2025-01-26"
+    flags = quality_flags(philly).set_index("flag")
+    assert flags.loc["stray dates", "n_rows"] == 1
+    assert "2025-11" in flags.loc["stray dates", "detail"]
+    assert "last month 2025-01" in flags.loc["partial month", "detail"]
+    # several dc_keys with identical coordinates and timestamp: probably one event each
+    assert 1_800 <= flags.loc["same place and time", "n_rows"] <= 2_100
+    assert "stacked coordinates" in flags.index
+    notes = {n["kind"] for n in philly.notes}
+    assert {"flag", "data_end"} <= notes
+
+
+def test_workbench_map_proposes_a_working_mapping_for_the_real_files(philly, tmp_path, capsys):
+    from workbench.cli import main
+
+    out = tmp_path / "philly.yaml"
+    # one yearly file named: the proposal reads all eleven and reports the 22 victims without a point
+    assert main(["map", str(PHILLY / "shootings_2024.json"), "--out", str(out)]) == 2
+    said = capsys.readouterr().out
+    assert "11 files match" in said
+    assert "column 'lon': missing value (22 rows" in said and "on_bad_rows: drop" in said
+    doc = yaml.safe_load(out.read_text())
+    m = doc["data"]["tables"]
+    assert m["incidents"]["files"] == "shootings_*.json"
+    assert m["incidents"]["columns"]["incident_id"] == "dc_key"
+    assert m["incidents"]["dedupe"]["key"] == ["incident_id"]
+    assert m["people"]["birth_year"]["age"] == "age"
+    m["incidents"]["on_bad_rows"] = "drop"  # the edit the message asks for
+    out.write_text(yaml.safe_dump(doc))
+    ds = load_dataset(out)
+    got = ds["incidents"].set_index("incident_id").sort_index()
+    ref = philly["incidents"].set_index("incident_id").sort_index()
+    assert got.index.equals(ref.index)
+    assert (got["kind"] == ref["kind"]).all()
+    assert len(ds["victimizations"]) == len(philly["victimizations"])
+    assert len(ds["people"]) == len(philly["people"])
+    assert int(ds["victimizations"]["fatal"].sum()) == int(philly["victimizations"]["fatal"].sum())

@@ -70,7 +70,7 @@ def test_ranked_areas_by_trauma_index(result, tiny_dataset):
     assert all(lab == f"<{MIN}" or int(lab) >= MIN or lab == "0" for lab in ranked["incidents"])
     fig = pp.plot_ranked_areas(ranked)
     ticks = sorted(zip(fig.axes[0].get_yticks(), [t.get_text() for t in fig.axes[0].get_yticklabels()]), reverse=True)
-    assert [lab for _, lab in ticks] == list(ranked["area_id"])  # rank 1 on top
+    assert [lab for _, lab in ticks] == list(ranked["name"])  # rank 1 on top, by name
 
 
 def test_without_population_says_so_and_ranks_by_area(no_population):

@@ -46,7 +46,8 @@ def test_overview_report_on_tiny_city(tiny_city, tmp_path):
     _code_free(page)
     assert "<title>Tiny city: 00_data_overview</title>" in page
     for text in ("Incidents by month and kind", "Data quality", "Where incidents happen",
-                 "Reading the numbers", "to protect privacy", "per 1,000 residents"):
+                 "Reading the numbers", "to protect privacy", "per 1,000 residents",
+                 "Who is shot", "Victims by age group", "per 100,000 residents a year"):
         assert text in page
     assert page.count("<img ") == 3  # monthly chart, rate map, density
     assert (out / "notebooks" / "00_data_overview.ipynb").is_file()
@@ -68,4 +69,5 @@ def test_overview_report_on_philadelphia(philadelphia_report):
     _code_free(page)
     assert "no arrests" in page and "no response records" in page  # said, not crashed
     assert "per km²" in page  # neighborhoods have no population
+    assert "Victims by race/ethnicity" in page and "no residents by race/ethnicity" in page
     assert "record no shots fired" in page

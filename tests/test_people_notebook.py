@@ -46,7 +46,7 @@ def test_people_report_on_tiny_city(tiny_city, tiny_dataset, tmp_path):
     text = html_text(page)
     for s in ("The co-arrest network", "Exposure to recent victims", "63.1%", "4,107", "125 days",
               "One cascade", "person A", "Would a risk list have found the next victims?",
-              "Fairness audit", "researcher mode is off", "Contagion (network Hawkes)"):
+              "Fairness audit", "researcher mode is off", "Contagion (network Hawkes)", "Who is shot"):
         assert s in text or s in page, s
     assert page.count("<img ") >= 3
     assert "Traceback" not in text and "Error" not in text

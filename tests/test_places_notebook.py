@@ -29,6 +29,7 @@ NOTEBOOK_PARAMETERS = {
     "start", "end", "spatial_bands_m", "temporal_bands_days", "permutations", "zone_radius_m", "zone_days",
     "kde_bandwidth_m", "kde_cell_m", "cell_m", "min_share_shown", "cell_shape", "index_weights", "researcher_mode",
     "knox_time_resolution",
+    "basemap",
 }
 #: script URLs that come from nbconvert's page template, not from the notebook's outputs
 TEMPLATE_URLS = ("require.js", "mathjax")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -211,3 +212,133 @@ def test_kernel_sockets_are_private_unix_sockets_removed_afterwards():
         assert folder.is_dir() and (folder.stat().st_mode & 0o777) == 0o700
         assert len(km["ip"]) < runner._MAX_SOCKET_PATH
     assert not folder.exists()
+
+
+# -- scheduling: notebooks at once, written once, run.log, quiet kernels --------------------------
+
+def _notebook(folder: Path, name: str, *cells: str) -> None:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(metadata={"kernelspec": {"name": "workbench", "display_name": "workbench",
+                                               "language": "python"}})
+    first = new_code_cell('data_dir = None\nrun_name = "x"\ntitle = "x"\nmin_count = 11\nfolder = ""')
+    first.metadata["tags"] = ["parameters"]
+    nb.cells = [first] + [new_code_cell(c) for c in cells]
+    nbformat.write(nb, folder / f"{name}.ipynb")
+
+
+def _meeting_notebooks(folder: Path) -> Path:
+    """Notebooks ``a`` and ``b``: each announces itself, then waits for the other (so both must run
+    at the same time), and ``loud`` that writes to the kernel process's own stderr."""
+    folder.mkdir()
+    for me, other in (("a", "b"), ("b", "a")):
+        _notebook(folder, me,
+                  f"import pathlib, time\nd = pathlib.Path(folder)\n(d / '{me}').write_text('here')\n"
+                  f"t = time.monotonic()\nwhile not (d / '{other}').exists() and time.monotonic() - t < 60:\n"
+                  "    time.sleep(0.05)\n"
+                  f"met = (d / '{other}').exists()",
+                  "print('met:', met)")
+    _notebook(folder, "loud", "import os\nos.write(2, b'KERNEL-OWN-STDERR\\n')", "print('loud done')")
+    return folder
+
+
+def test_independent_notebooks_run_at_the_same_time_and_are_written_once(write_params, tmp_path, monkeypatch):
+    import nbformat
+    import papermill.engines
+    import papermill.execute
+
+    writes: list[str] = []
+    for module in (papermill.execute, papermill.engines):
+        original = module.write_ipynb
+        monkeypatch.setattr(module, "write_ipynb",
+                            lambda nb, path, _o=original: (writes.append(Path(path).name), _o(nb, path))[1])
+    meet = tmp_path / "meet"
+    params = write_params("t", notebooks=("a", "b"), notebooks_dir=_meeting_notebooks(tmp_path / "nbs"),
+                          notebook_parameters={"a": {"folder": str(meet)}, "b": {"folder": str(meet)}})
+    meet.mkdir()
+    result = run_report(params, out=tmp_path / "reports" / "t", progress=False, jobs=2)
+
+    assert result.jobs == 2 and [(r.name, r.status) for r in result.notebooks] == [("a", "ok"), ("b", "ok")]
+    for name in ("a", "b"):
+        assert "met: True" in (result.out / f"{name}.html").read_text()  # both were running at once
+        nb = nbformat.read(result.out / "notebooks" / f"{name}.ipynb", 4)
+        assert [c.metadata.papermill["status"] for c in nb.cells] == ["completed"] * len(nb.cells)
+    assert sorted(writes) == ["a.ipynb", "b.ipynb"]  # once each, not after every cell
+    assert set(result.stages) >= {"load", "snapshot", "notebooks", "summary", "index", "publish", "total"}
+    assert result.stages["notebooks"] <= result.stages["total"]
+    log_lines = (result.out / "run.log").read_text().splitlines()
+    for name in ("a", "b"):
+        assert any(line.split()[1:3] == [name, "started"] for line in log_lines)
+        assert any(line.split()[1:3] == [name, "finished"] for line in log_lines)
+
+
+def test_kernel_process_output_goes_to_a_log_not_the_terminal(write_params, tmp_path, capfd):
+    params = write_params("t", notebooks=("loud",), notebooks_dir=_meeting_notebooks(tmp_path / "nbs"))
+    result = run_report(params, out=tmp_path / "reports" / "t", progress=False)
+    assert result.notebooks[0].status == "ok"
+    out, err = capfd.readouterr()
+    assert "KERNEL-OWN-STDERR" not in out + err
+    assert out == ""  # progress=False: nothing printed
+
+
+def test_first_failure_in_parameter_order_is_raised_and_kept(write_params, tmp_path):
+    target = _last_good(tmp_path / "reports" / "t")
+    with pytest.raises(NotebookError) as err:
+        run_report(write_params("t", notebooks=("fail", "ok")), out=target, progress=False, jobs=2)
+    assert err.value.notebook == "fail" and (err.value.kept / "fail.ipynb").is_file()
+    assert (err.value.kept / "fail.kernel.log").is_file()  # the kernel's own output, kept with it
+    assert (target / "index.html").read_text() == GOOD
+    assert _leftovers(target.parent) == []
+
+
+def test_notebook_order_is_longest_first():
+    from workbench.report.runner import notebook_order
+
+    names = ["00_data_overview", "01_places", "02_people", "mine"]
+    assert notebook_order(names) == ["02_people", "01_places", "mine", "00_data_overview"]
+    previous = {"00_data_overview": 30.0, "02_people": 1.0}  # the last report's own timings win
+    assert notebook_order(names, previous)[0] == "00_data_overview"
+    assert notebook_order(names, previous)[-1] == "02_people"
+
+
+def test_previous_durations_come_from_the_last_reports_run_log(write_params, tmp_path):
+    from workbench.report.runner import _previous_durations
+
+    target = tmp_path / "reports" / "t"
+    run_report(write_params("t", notebooks=("ok",)), out=target, progress=False)
+    seen = _previous_durations(target)
+    assert set(seen) == {"ok"} and seen["ok"] > 0
+
+
+def test_batch_prints_a_line_per_notebook_unless_quiet(write_params, tmp_path, capfd):
+    write_params("one", name="a.yaml")
+    out = tmp_path / "reports"
+    items = run_batch(str(tmp_path / "a.yaml"), out=str(out), quiet=False)
+    assert [i.exit_code for i in items] == [0]
+    printed = capfd.readouterr().out.splitlines()
+    assert "[one] ok started" in printed
+    assert any(line.startswith("[one] ok finished") and line.split()[3].replace(".", "").isdigit()
+               for line in printed)
+    assert (out / "one" / "run.log").is_file()  # each run folder keeps its own log
+    items = run_batch(str(tmp_path / "a.yaml"), out=str(out), quiet=True)
+    assert [i.exit_code for i in items] == [0]
+    assert capfd.readouterr().out == ""
+
+
+def test_warm_kernel_runs_the_next_notebook_in_an_empty_namespace(write_params, tmp_path):
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    _notebook(folder, "first", "import os\nleft_over = 42\nimport matplotlib.pyplot as plt\nfig = plt.figure()",
+              "print('pid:', os.getpid())")
+    _notebook(folder, "second", "import os\nimport matplotlib.pyplot as plt",
+              "print('pid:', os.getpid(), 'left over:', 'left_over' in globals(), 'figures:', len(plt.get_fignums()))")
+    params = write_params("t", notebooks=("first", "second"), notebooks_dir=folder)
+    result = run_report(params, out=tmp_path / "reports" / "t", progress=False, jobs=1)
+    pages = {r.name: (result.out / f"{r.name}.html").read_text() for r in result.notebooks}
+    pid = re.search(r"pid: (\d+)", pages["first"]).group(1)
+    assert f"pid: {pid} left over: False figures: 0" in pages["second"]  # same kernel, clean slate
+    cold = run_report(params, out=tmp_path / "reports" / "cold", progress=False, jobs=1, warm_kernels=False)
+    second = (cold.out / "second.html").read_text()
+    assert "left over: False" in second and re.search(r"pid: (\d+)", second).group(1) != \
+        re.search(r"pid: (\d+)", (cold.out / "first.html").read_text()).group(1)

@@ -87,3 +87,22 @@ def test_brief_command_writes_refuses_and_reports(tmp_path, tiny_city, monkeypat
     assert other.read_text() == "not a brief"
     assert main(["brief", "--params", str(params), "--date", "not-a-date"]) == 2
     assert main(["brief", "--params", str(tmp_path / "missing.yaml"), "--date", "2024-06-01"]) == 2
+
+
+def test_brief_notebook_runs_in_a_report_with_the_now_block(tmp_path, tiny_city):
+    from conftest import html_text, notebook_report_params
+
+    from workbench.report import load_params, run_report
+
+    params = notebook_report_params(tmp_path, tiny_city, ["06_brief"], name="tinybrief")
+    result = run_report(load_params(params), out=tmp_path / "out", progress=False)
+    assert [r.status for r in result.notebooks] == ["ok"]
+    page = html_text((tmp_path / "out" / "06_brief.html").read_text())
+    assert "shooting" in page and "Not shown in the policy view." in page
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert index.index('id="now"') < index.index('id="summary"')  # the Now block comes first
+    assert 'id="now-emerging"' in index and 'id="now-gaps"' in index
+    import json
+
+    top = json.loads((tmp_path / "out" / "summary.json").read_text())["top_areas"]
+    assert top and all(a["name"] in index and a["name"] != a["area_id"] for a in top)  # names, not ids

@@ -133,3 +133,18 @@ def test_philadelphia_now_block_names_real_neighbourhoods():
     assert "Hunting Park-Fairhill" in set(em.table["Area"])
     assert not block.item("gaps").available  # no response records in these data
     assert block.end < pd.Timestamp("2025-02-01", tz="America/New_York")  # the stray late record is left out
+
+
+def test_places_page_shows_the_emerging_hot_spots(tmp_path, tiny_city):
+    from conftest import html_text, notebook_report_params
+
+    from workbench.report import load_params, run_report
+
+    params = notebook_report_params(tmp_path, tiny_city, ["01_places"], name="tinyplaces",
+                                    **{"01_places": {"permutations": 99}})
+    run_report(load_params(params), out=tmp_path / "out", progress=False)
+    page = html_text((tmp_path / "out" / "01_places.html").read_text())
+    assert "Which areas are heating up or cooling down?" in page
+    assert "Emerging Hot Spot Analysis" in page
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert 'href="01_places.html"' in index[index.index('id="now-emerging"'):]

@@ -78,7 +78,9 @@ def test_published_report_carries_the_marker_and_can_be_replaced(write_params, t
     out.mkdir(parents=True)  # an empty folder is fine
     first = run_report(write_params("t"), out=out, progress=False)
     assert guard.is_workbench_report(first.out)
-    assert oct(first.out.stat().st_mode & 0o777) != oct(0o700)  # a policy report is opened to the umask
+    umask = os.umask(0)
+    os.umask(umask)
+    assert first.out.stat().st_mode & 0o777 == (0o777 & ~umask) | 0o700  # a policy report: as the umask says
     second = run_report(write_params("t"), out=out, progress=False)
     assert second.out == out and guard.is_workbench_report(out)
     assert sorted(p.name for p in out.parent.iterdir()) == ["t"]  # no lock, no staging left
@@ -289,3 +291,29 @@ def test_sanitize_and_escape_frame_make_tables_inert():
     assert "<b>provider" not in clean and "<style" in clean  # Styler's own CSS is kept
     safe = escape_frame(df).style.to_html()
     assert "<img" not in safe and "&lt;b&gt;provider" in safe and "&lt;i&gt;a" in safe
+
+
+def test_a_second_run_can_wait_for_the_first(tmp_path, monkeypatch):
+    import threading
+
+    target = tmp_path / "r"
+    monkeypatch.setenv(guard.WAIT_ENV, "20")
+    held, release = threading.Event(), threading.Event()
+
+    def first():
+        with guard.report_lock(target, "first"):
+            held.set()
+            release.wait(10)
+
+    t = threading.Thread(target=first)
+    t.start()
+    held.wait(10)
+    threading.Timer(1.0, release.set).start()
+    run = guard.RunGuard(target, "second")  # waits (WORKBENCH_LOCK_WAIT) instead of refusing
+    staging = run.start()
+    try:
+        assert staging.is_dir() and guard.read_lock(guard.lock_path(target))["run_name"] == "second"
+    finally:
+        run.close()
+        t.join()
+    assert not staging.exists() and not guard.lock_path(target).exists()

@@ -34,6 +34,14 @@ def _last_good(target: Path) -> Path:
     return target
 
 
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def _staging(parent: Path) -> list[Path]:
     return sorted(p for p in parent.iterdir() if ".tmp-" in p.name)
 
@@ -71,6 +79,10 @@ def test_terminated_run_removes_its_staging(write_params, tmp_path, signum, code
         assert guard.read_lock(guard.lock_path(target))["pid"] == proc.pid
         os.kill(proc.pid, signum)  # the runner only (its kernel is a child of it)
         proc.wait(timeout=90)
+        deadline = time.monotonic() + 15
+        while _group_alive(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _group_alive(proc.pid), "the notebook's kernel outlived the run"
     finally:
         try:
             os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of the kernel

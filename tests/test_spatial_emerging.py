@@ -158,3 +158,14 @@ def test_space_time_counts_and_end_to_end_on_points():
     # queen weights built from the polygons give the same answer as lat2W
     res_q = emerging_hot_spots(pts, grid, id_column="cell_id", end=end)
     np.testing.assert_allclose(res_q.z_, res.z_)
+
+
+def test_mann_kendall_in_chunks_matches_scipy():
+    y = np.random.default_rng(4).integers(0, 3, (2100, 8)).astype(float)
+    tau, _, p = mann_kendall(y)
+    for k in (0, 1500, 2099):
+        ref = stats.kendalltau(np.arange(8), y[k], method="asymptotic")
+        if np.isnan(ref.statistic):
+            assert p[k] == 1.0
+        else:
+            assert tau[k] == pytest.approx(ref.statistic) and p[k] == pytest.approx(ref.pvalue)

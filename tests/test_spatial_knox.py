@@ -242,3 +242,25 @@ def test_knox_tiles_on_a_dask_cluster_equal_the_single_process_run(tmp_path):
     np.testing.assert_array_equal(single.simulated_, on_cluster.simulated_)
     pd.testing.assert_frame_equal(single.table_, on_cluster.table_)
     assert list(tmp_path.iterdir()) == []  # the permuted-times file is removed
+
+
+_FRESH_FIT = """
+import numpy as np
+from workbench.spatial import KnoxTest, _knox_kernel
+rng = np.random.default_rng(1)
+knox = KnoxTest(permutations=70, seed=1, engine="numba").fit(rng.uniform(0, 2000, (400, 2)), rng.integers(0, 300, 400))
+s = _knox_kernel._count_close.stats
+print(knox.engine_, sum(s.cache_hits.values()), sum(s.cache_misses.values()))
+"""
+
+
+@pytest.mark.skipif(not NUMBA, reason="numba not installed")
+def test_knox_kernel_is_cached_on_disk_for_fresh_processes():
+    """The default install's compiled kernel is compiled at most once: a second fresh process loads it."""
+    import subprocess
+    import sys
+
+    for _ in range(2):  # the first process may compile (new machine or changed source), the second must not
+        out = subprocess.run([sys.executable, "-c", _FRESH_FIT], capture_output=True, text=True, check=True)
+    engine, hits, misses = out.stdout.split()
+    assert engine == "numba" and int(hits) >= 1 and int(misses) == 0

@@ -9,6 +9,7 @@ ended by SIGTERM or SIGHUP exits with 128 + the signal number after removing its
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -42,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--jobs", type=int, default=1, help="parallel processes for --batch")
     r.add_argument("--scheduler", help="Dask distributed scheduler address for --batch")
     r.add_argument("--quiet", action="store_true", help="no progress bars")
+    r.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="wait up to SECONDS for another run of the same report folder (default: refuse at once)")
 
     mp = sub.add_parser("map", help="propose a commented mapping YAML from a raw export, then validate it")
     mp.add_argument("file", help="CSV, Parquet or Excel file, SQLite file or SQLAlchemy URL")
@@ -87,6 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "validate":
         return validate_command(args.params)
+    if args.wait > 0:  # read by every run of this process and its batch workers
+        from workbench.report.guard import WAIT_ENV
+
+        os.environ[WAIT_ENV] = str(args.wait)
     return report_command(
         params=args.params,
         batch=args.batch,

@@ -151,16 +151,14 @@ def sanitize_html(fragment: str) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import bleach
-        from bleach.css_sanitizer import CSSSanitizer
 
     def attr_ok(tag: str, name: str, value: str) -> bool:
         if name in ALLOWED_ATTRIBUTES:
             return True
         return tag == "a" and name == "href" and value.startswith("#")
 
-    css = _css_sanitizer(CSSSanitizer)
     return bleach.clean(escape_cell_markup(fragment), tags=ALLOWED_TAGS, attributes=attr_ok, protocols=[],
-                        strip=False, strip_comments=True, css_sanitizer=css)
+                        strip=False, strip_comments=True, css_sanitizer=_PermissiveCSS())
 
 
 def escape_cell_markup(fragment: str) -> str:
@@ -231,16 +229,6 @@ def escape_cell_markup(fragment: str) -> str:
     p.feed(fragment)
     p.close()
     return "".join(p.out)
-
-
-_CSS = None
-
-
-def _css_sanitizer(cls):
-    global _CSS
-    if _CSS is None:
-        _CSS = _PermissiveCSS()
-    return _CSS
 
 
 class _PermissiveCSS:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from workbench import spatial as sp
 from workbench.data.dataset import Dataset
+from workbench.data.names import area_names
 from workbench.overview import incidents_in_period
 from workbench.privacy import enough, is_suppressed, suppressed_mask, suppression_marker
 
@@ -192,8 +193,8 @@ def ranked_areas(result: PlacesResult, areas: gpd.GeoDataFrame, min_count: int, 
     Returns
     -------
     DataFrame
-        ``area_id``, ``value``, ``measure`` (what ``value`` is), ``incidents`` (count label,
-        suppressed), ``rank``; at most ``top`` rows. Areas with a suppressed count are not ranked
+        ``area_id``, ``name`` (the area's name, else its id), ``value``, ``measure`` (what
+        ``value`` is), ``incidents`` (count label, suppressed), ``rank``; at most ``top`` rows. Areas with a suppressed count are not ranked
         by rate (a rate would reveal the hidden count).
     """
     a = areas.to_crs(result.incidents.crs) if len(areas) else areas
@@ -211,6 +212,7 @@ def ranked_areas(result: PlacesResult, areas: gpd.GeoDataFrame, min_count: int, 
         rate = rate.dropna().sort_values(ascending=False).head(top)
         out = pd.DataFrame({"area_id": rate.index.astype(str), "value": rate.to_numpy(),
                             "measure": "incidents per km²"})
+    out.insert(1, "name", out["area_id"].map(area_names(areas)).fillna(out["area_id"]))
     out["incidents"] = out["area_id"].map(labels)
     out["rank"] = np.arange(1, len(out) + 1)
     return out.reset_index(drop=True)

@@ -140,6 +140,7 @@ class Summary:
     top_areas: pd.DataFrame
     min_count: int
     notes: list[str] = field(default_factory=list)
+    has_areas: bool = True
 
     def number(self, key: str) -> KeyNumber:
         """The key number called ``key``."""
@@ -533,7 +534,7 @@ def summarize(dataset: Dataset, min_count: int = 11, months: int = 12, top: int 
     notes = []
     if not p.previous_complete:
         notes.append("The data do not reach back over the whole previous period, so no changes are shown.")
-    return Summary(p, nums, areas, int(min_count), notes)
+    return Summary(p, nums, areas, int(min_count), notes, has_areas=dataset.has("areas"))
 
 
 def summary_json(summary: Summary, **extra: Any) -> dict[str, Any]:
@@ -562,6 +563,7 @@ def summary_json(summary: Summary, **extra: Any) -> dict[str, Any]:
         "notes": list(summary.notes),
         "numbers": [{k: clean(v) for k, v in asdict(n).items()} for n in summary.numbers],
         "top_areas": [{k: clean(v) for k, v in r.items()} for r in areas.to_dict("records")],
+        "has_areas": bool(summary.has_areas),
         **extra,
     }
 

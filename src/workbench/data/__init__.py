@@ -12,15 +12,22 @@ Public API
 - :func:`find_philadelphia` -- the real Philadelphia folder beside the repository, if present.
 """
 
-from .checks import validate
-from .contract import CODES, COLUMNS, KEYS, REFERENCES, SCHEMAS, ColumnSpec, Reference
-from .dataset import GEO_TABLES, TABLES, Dataset
-from .errors import DataError, Problem
-from .flags import DataEnd, data_end, quality_flags
-from .loader import find_philadelphia, load_dataset
-from .mapping import DataSpec, TableMapping, read_params_data
-from .names import area_names
-from .quality import data_quality_summary
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from workbench._lazy import lazy_exports
+
+if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
+    from .checks import validate
+    from .contract import CODES, COLUMNS, KEYS, REFERENCES, SCHEMAS, ColumnSpec, Reference
+    from .dataset import GEO_TABLES, TABLES, Dataset
+    from .errors import DataError, Problem
+    from .flags import DataEnd, data_end, quality_flags
+    from .loader import find_philadelphia, load_dataset
+    from .mapping import DataSpec, TableMapping, read_params_data
+    from .names import area_names
+    from .quality import data_quality_summary
 
 __all__ = [
     "area_names",
@@ -47,3 +54,6 @@ __all__ = [
     "read_params_data",
     "validate",
 ]
+
+
+__getattr__, __dir__ = lazy_exports(__name__)

@@ -155,7 +155,7 @@ def data_end(dataset: Dataset) -> DataEnd | None:
     return DataEnd(through=through, end=through + pd.Timedelta(days=1), last_record=last, rule=rule)
 
 
-def quality_flags(dataset: Dataset, examples: int = 0) -> pd.DataFrame:
+def quality_flags(dataset: Dataset, examples: int = 0, min_count: int | None = 11) -> pd.DataFrame:
     """Data-quality flags (module docstring), one row per flag.
 
     Parameters
@@ -163,8 +163,12 @@ def quality_flags(dataset: Dataset, examples: int = 0) -> pd.DataFrame:
     dataset : Dataset
         A validated dataset.
     examples : int
-        Incident ids shown per flag in ``detail`` (0: counts only, for policy pages; the data
-        owner's ``workbench validate`` shows a few).
+        Incident ids shown per flag in ``detail`` with exact counts and points (for the data
+        owner's ``workbench validate``); 0 (default) for pages: no ids, no points.
+    min_count : int or None
+        With ``examples=0``: counts in ``detail`` below it are shown with the privacy marker
+        (:func:`workbench.privacy.suppression_marker`); ``None`` leaves counts out of the text
+        (the notes stored with the data, whose page threshold is not known yet).
 
     Returns
     -------
@@ -173,6 +177,17 @@ def quality_flags(dataset: Dataset, examples: int = 0) -> pd.DataFrame:
     """
     rows: list[dict] = []
     inc = dataset.tables.get("incidents")
+
+    def k(n: int, what: str) -> str:
+        """``'12 incidents '``, ``'<11 incidents '`` or ``''``: a count in words for the text."""
+        if examples:
+            return f"{n:,} {what} "
+        if min_count is None:
+            return ""
+        from workbench.privacy import suppressed_mask, suppression_marker
+
+        shown = suppression_marker(min_count) if suppressed_mask(np.array([n]), min_count)[0] else f"{n:,}"
+        return f"{shown} {what} "
 
     def ids(mask: np.ndarray) -> str:
         if not examples or inc is None:
@@ -188,7 +203,7 @@ def quality_flags(dataset: Dataset, examples: int = 0) -> pd.DataFrame:
             rows.append({
                 "flag": "stray dates", "table": "incidents", "column": "occurred_at",
                 "n_rows": int(stray.sum()),
-                "detail": f"{int(stray.sum())} record(s) dated "
+                "detail": f"{k(int(stray.sum()), 'record(s)') or 'record(s) '}dated "
                 f"{', '.join(sorted({f'{v:%Y-%m}' for v in t[stray]}))[:80]}, more than "
                 f"{STRAY_GAP_DAYS:g} days from the rest ({rest.min():%Y-%m-%d} to "
                 f"{rest.max():%Y-%m-%d}); left out of the data end{ids(stray)}",
@@ -205,14 +220,14 @@ def quality_flags(dataset: Dataset, examples: int = 0) -> pd.DataFrame:
                     "flag": "partial month", "table": "incidents", "column": "occurred_at",
                     "n_rows": n,
                     "detail": f"first month {first:%Y-%m} starts on day {first.day} "
-                    f"({n} incidents; a typical month has {typical:.0f})",
+                    f"({k(n, 'incidents;')}a typical month has {typical:.0f})",
                 })
             if part_last and len(months) > 1:
                 n = int(months.get(f"{last:%Y-%m}", 0))
                 rows.append({
                     "flag": "partial month", "table": "incidents", "column": "occurred_at",
                     "n_rows": n,
-                    "detail": f"last month {last:%Y-%m} ends on day {last.day} ({n} incidents; "
+                    "detail": f"last month {last:%Y-%m} ends on day {last.day} ({k(n, 'incidents;')}"
                     f"a typical month has {typical:.0f}); left out after the data end",
                 })
         if {"lon", "lat"} <= set(inc.columns):
@@ -223,9 +238,11 @@ def quality_flags(dataset: Dataset, examples: int = 0) -> pd.DataFrame:
                 rows.append({
                     "flag": "same place and time", "table": "incidents",
                     "column": "lon/lat/occurred_at", "n_rows": int(dup.sum()),
-                    "detail": f"{int(dup.sum())} incidents in {groups} groups share coordinates "
-                    f"and timestamp: probably {groups} events recorded under several ids "
-                    f"(merge them with dedupe: if so){ids(dup)}",
+                    "detail": (f"{k(int(dup.sum()), 'incidents in')}{k(groups, 'groups')}"
+                               or "several incident ids ")
+                    + "share coordinates and timestamp: probably "
+                    + f"one event each, recorded under several ids (merge them with dedupe: if so)"
+                    + ids(dup),
                 })
             counts = inc.groupby(["lon", "lat"]).size()
             limit = max(STACK_MIN, STACK_SHARE * len(inc))
@@ -235,19 +252,21 @@ def quality_flags(dataset: Dataset, examples: int = 0) -> pd.DataFrame:
                 top = stacked.sort_values(ascending=False)
                 where = (  # exact points for the data owner only
                     " (" + "; ".join(f"{n} at ({lo:.5f}, {la:.5f})" for (lo, la), n in top.head(3).items()) + ")"
-                    if examples else f" (the largest: {int(top.iloc[0])})"
+                    if examples else ""
                 )
                 rows.append({
                     "flag": "stacked coordinates", "table": "incidents", "column": "lon/lat",
                     "n_rows": int(on.sum()),
-                    "detail": f"{len(stacked)} point(s) carry {int(on.sum())} incidents{where}: "
+                    "detail": f"{k(len(stacked), 'point(s)') or 'point(s) '}carry "
+                    f"{k(int(on.sum()), 'incidents') or f'at least {STACK_MIN} incidents each '}"
+                    f"{where.strip()}{' ' if where else ''}".rstrip() + ": "
                     "check for a geocoding default (police HQ, city hall, centroid)",
                 })
-    rows += _implausible(dataset)
+    rows += _implausible(dataset, k)
     return pd.DataFrame(rows, columns=FLAG_COLUMNS)
 
 
-def _implausible(dataset: Dataset) -> list[dict]:
+def _implausible(dataset: Dataset, k) -> list[dict]:
     rows = []
     people = dataset.tables.get("people")
     end = data_end(dataset)
@@ -258,7 +277,7 @@ def _implausible(dataset: Dataset) -> list[dict]:
         if bad.any():
             rows.append({"flag": "implausible values", "table": "people", "column": "birth_year",
                          "n_rows": int(bad.sum()),
-                         "detail": f"{int(bad.sum())} birth years before 1900 or after {top}"})
+                         "detail": f"{k(int(bad.sum()), 'birth years') or 'birth years '}before 1900 or after {top}"})
         vic, inc = dataset.tables.get("victimizations"), dataset.tables.get("incidents")
         if vic is not None and inc is not None and len(vic):
             at = vic["incident_id"].map(inc.set_index("incident_id")["occurred_at"])
@@ -268,7 +287,7 @@ def _implausible(dataset: Dataset) -> list[dict]:
             if bad.any():
                 rows.append({"flag": "implausible values", "table": "victimizations",
                              "column": "age", "n_rows": int(bad.sum()),
-                             "detail": f"{int(bad.sum())} victims aged below 0 or above 110 at the event"})
+                             "detail": f"{k(int(bad.sum()), 'victims') or 'victims '}aged below 0 or above 110 at the event"})
     for table, a, b in (("responses", "arrived_at", "departed_at"), ("patrols", "started_at", "ended_at")):
         df = dataset.tables.get(table)
         if df is None or a not in df or b not in df:
@@ -277,7 +296,7 @@ def _implausible(dataset: Dataset) -> list[dict]:
         if bad.any():
             rows.append({"flag": "implausible values", "table": table, "column": f"{a}/{b}",
                          "n_rows": int(bad.sum()),
-                         "detail": f"{int(bad.sum())} negative durations ({b} before {a})"})
+                         "detail": f"{k(int(bad.sum()), 'negative durations') or 'negative durations '}({b} before {a})"})
     return rows
 
 
@@ -286,7 +305,7 @@ def flag_notes(dataset: Dataset) -> list[dict]:
     notes = [
         {"table": r.table, "column": r.column, "note": f"{r.flag}: {r.detail}",
          "n_rows": int(r.n_rows), "kind": "flag"}
-        for r in quality_flags(dataset).itertuples()
+        for r in quality_flags(dataset, min_count=None).itertuples()
     ]
     end = data_end(dataset)
     if end is not None:
@@ -295,10 +314,26 @@ def flag_notes(dataset: Dataset) -> list[dict]:
     return notes
 
 
-def same_location_share(incidents: pd.DataFrame) -> float:
-    """Share of incident pairs *close in time* is Knox's job; this is the share of incidents
-    sharing exact coordinates with at least one other incident (0..1), to read the Knox
-    "same location" row against."""
+def same_location_pairs(incidents: pd.DataFrame) -> dict[str, float]:
+    """What the Knox "same location" row (pairs at distance 0) is made of.
+
+    Returns
+    -------
+    dict
+        ``pairs``: incident pairs at identical coordinates; ``same_time``: of those, pairs also
+        sharing the timestamp (the "same place and time" flag: probably one event under two
+        ids); ``share_same_time``: their share (NaN without pairs); ``share_incidents``: share
+        of incidents sharing their coordinates with another incident.
+    """
     if incidents is None or len(incidents) == 0:
-        return 0.0
-    return float(incidents[["lon", "lat"]].duplicated(keep=False).mean())
+        return {"pairs": 0, "same_time": 0, "share_same_time": float("nan"), "share_incidents": 0.0}
+    c = incidents.groupby(["lon", "lat"]).size().to_numpy()
+    d = incidents.groupby(["lon", "lat", "occurred_at"]).size().to_numpy()
+    pairs = int((c * (c - 1) // 2).sum())
+    same = int((d * (d - 1) // 2).sum())
+    return {
+        "pairs": pairs,
+        "same_time": same,
+        "share_same_time": same / pairs if pairs else float("nan"),
+        "share_incidents": float(incidents[["lon", "lat"]].duplicated(keep=False).mean()),
+    }

@@ -251,6 +251,11 @@ class TableMapping(_Strict):
 
         return {c: {key(k): x for k, x in m.items()} for c, m in v.items()}
 
+    @field_validator("encoding")
+    @classmethod
+    def _table_encoding(cls, v: str | None) -> str | None:
+        return _check_encoding(v)
+
     @field_validator("files")
     @classmethod
     def _as_list(cls, v: str | list[str] | None) -> list[str] | None:
@@ -291,6 +296,17 @@ class TableMapping(_Strict):
         if self.thousands is None and self.decimal is None:
             return None
         return NumberFormat(thousands=self.thousands, decimal=self.decimal or ".")
+
+
+def _check_encoding(v: str | None) -> str | None:
+    if v is not None:
+        import codecs
+
+        try:
+            codecs.lookup(v)
+        except LookupError as exc:
+            raise ValueError(f"unknown text encoding {v!r} (e.g. utf-8, latin-1, cp1252)") from exc
+    return v
 
 
 def _check_crs(value: str, what: str) -> None:
@@ -395,14 +411,7 @@ class DataSpec(_Strict):
     @field_validator("encoding")
     @classmethod
     def _known_encoding(cls, v: str | None) -> str | None:
-        if v is not None:
-            import codecs
-
-            try:
-                codecs.lookup(v)
-            except LookupError as exc:
-                raise ValueError(f"unknown text encoding {v!r} (e.g. utf-8, latin-1, cp1252)") from exc
-        return v
+        return _check_encoding(v)
 
     @field_validator("max_date")
     @classmethod

@@ -20,7 +20,6 @@ and mark what to check (``EDIT``); :func:`check_proposal` loads it with
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,34 +29,32 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from .detect import (
+    AREA_WORDS,
+    DATE_FORMATS,
+    DATETIME_FORMATS,
+    RACE_CODES,
+    SAMPLE_ROWS,
+    SEX_CODES,
+    TIME_FORMATS,
+    code_map,
+    datetime_format,
+    guess_projected_crs,
+    guess_timezone,
+    id_score,
+    kind_codes,
+    number_format,
+    read_sample,
+    text_values,
+)
 from .errors import DataError
 from .numbers import parse_numbers
-from .sources import CSV_EXT, EXCEL_EXT, PARQUET_EXT, guess_encoding
 
-__all__ = ["Evidence", "Proposal", "check_proposal", "propose_mapping", "render_yaml"]
+__all__ = [
+    "Evidence", "Proposal", "check_proposal", "guess_projected_crs", "map_command", "propose_mapping",
+    "render_yaml",
+]
 
-#: Rows read to propose a mapping.
-SAMPLE_ROWS = 20_000
-
-#: Timestamp formats tried on text columns, most specific first.
-DATETIME_FORMATS = (
-    "ISO8601",
-    "%Y/%m/%d %H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%m/%d/%Y %H:%M:%S",
-    "%m/%d/%Y %H:%M",
-    "%m/%d/%Y %I:%M:%S %p",
-    "%m/%d/%Y %I:%M %p",
-    "%d/%m/%Y %H:%M:%S",
-    "%d/%m/%Y %H:%M",
-    "%d.%m.%Y %H:%M:%S",
-    "%d.%m.%Y %H:%M",
-)
-DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y%m%d")
-TIME_FORMATS = ("%H:%M:%S", "%H:%M", "%I:%M %p", "%I:%M:%S %p", "%H%M")
-
-_ID_WORDS = ("incident", "case", "event", "report", "dc_key", "cad", "complaint", "ccn", "numero", "inc")
-_AREA_WORDS = ("precinct", "district", "beat", "ward", "sector", "zone", "area", "borough", "psa")
 
 
 @dataclass
@@ -93,240 +90,6 @@ class Proposal:
     evidence: list[Evidence] = field(default_factory=list)
     edits: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-
-# -- reading -----------------------------------------------------------------------------
-def _sniff_delimiter(path: Path, encoding: str) -> str:
-    with open(path, encoding=encoding, errors="replace", newline="") as fh:
-        head = "".join(fh.readline() for _ in range(20))
-    try:
-        return csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
-    except csv.Error:
-        return ","
-
-
-def read_sample(path: Path, sql: str | None = None, n: int = SAMPLE_ROWS) -> tuple[pd.DataFrame, dict]:
-    """The first ``n`` rows as text plus the reading options found (encoding, delimiter)."""
-    opts: dict[str, Any] = {}
-    name = str(path).lower()
-    if "://" in str(path) or name.endswith((".db", ".sqlite", ".sqlite3")):
-        from .sources import read_sql, sql_engine
-
-        url = str(path) if "://" in str(path) else f"sqlite:///{Path(path).resolve()}"
-        if not sql:
-            raise DataError.single(str(path), None, "a database needs --sql TABLE or a SELECT query")
-        df = read_sql(sql_engine(url), sql, url).df.head(n)
-        return df, {"sql": sql}
-    path = Path(path)
-    if not path.exists():
-        raise DataError.single(str(path), None, "file not found")
-    if name.endswith(CSV_EXT):
-        enc = guess_encoding(path) or "utf-8"
-        if enc not in ("utf-8",):
-            opts["encoding"] = enc
-        delim = _sniff_delimiter(path, enc)
-        if delim != ",":
-            opts["delimiter"] = delim
-        try:
-            df = pd.read_csv(path, dtype=str, nrows=n, encoding=enc, sep=delim)
-        except UnicodeDecodeError:
-            opts["encoding"] = "latin-1"
-            df = pd.read_csv(path, dtype=str, nrows=n, encoding="latin-1", sep=delim)
-        return df, opts
-    if name.endswith(PARQUET_EXT):
-        return pd.read_parquet(path).head(n), opts
-    if name.endswith(EXCEL_EXT):
-        try:
-            return pd.read_excel(path, dtype=str, nrows=n), opts
-        except ImportError as exc:
-            raise DataError.single(str(path), None, f"reading Excel needs openpyxl ({exc})") from exc
-    from .sources import read_file
-
-    return read_file(path).head(n), opts
-
-
-# -- detectors ---------------------------------------------------------------------------
-def _text(s: pd.Series) -> pd.Series:
-    return s.dropna().astype(str).str.strip().replace("", np.nan).dropna()
-
-
-def number_format(s: pd.Series) -> tuple[dict | None, float]:
-    """The number format a text column is written in, and the share of values it reads.
-
-    Returns ``(None, share)`` for plain numbers, ``({'thousands': ',' ...}, share)`` for
-    formatted ones; share 0 when the column is not numeric.
-    """
-    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        return None, float(s.notna().mean() > 0)
-    t = _text(s)
-    if len(t) == 0:
-        return None, 0.0
-    if t.str.fullmatch(r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?").mean() >= 0.98:
-        return None, 1.0
-    candidates = [
-        ({"thousands": ","}, r"[-+$(]*\d{1,3}(,\d{3})*(\.\d+)?\)?"),
-        ({"decimal": ","}, r"[-+]?\d+(,\d+)?"),
-        ({"thousands": ".", "decimal": ","}, r"[-+]?\d{1,3}(\.\d{3})*(,\d+)?"),
-        ({"thousands": " ", "decimal": ","}, r"[-+]?\d{1,3}([ \u00a0]\d{3})*(,\d+)?"),
-    ]
-    best: tuple[dict | None, float] = (None, 0.0)
-    for fmt, pattern in candidates:
-        share = float(t.str.fullmatch(pattern).mean())
-        if share > best[1] + 1e-9:
-            best = (fmt, share)
-    return best
-
-
-def _datetime_format(t: pd.Series, formats: tuple[str, ...]) -> tuple[str | None, float]:
-    import warnings
-
-    best: tuple[str | None, float] = (None, 0.0)
-    for fmt in formats:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            parsed = pd.to_datetime(t, format=fmt, errors="coerce", utc=True)
-        share = float(parsed.notna().mean())
-        if share > best[1]:
-            best = (fmt, share)
-        if share >= 0.999:
-            break
-    return best
-
-
-def _id_score(name: str) -> int:
-    low = name.lower()
-    score = 0
-    if any(w in low for w in _ID_WORDS):
-        score += 2
-    if re.search(r"(^|_|\b)(id|no|num|number|key|nr)($|_|\b)", low) or low.endswith(("id", "no")):
-        score += 2
-    if any(w in low for w in ("victim", "suspect", "person", "offender", "arrest", "officer")):
-        score -= 3
-    return score
-
-
-_FATAL = re.compile(r"fatal|homicide|death|dead|killed|deceased|murder", re.I)
-_NONFATAL = re.compile(r"non[- ]?fatal|injur|wound|bless|hit|not fatal", re.I)
-_SHOTS = re.compile(r"shots?[ _-]?fired|coups de feu|shotspotter|discharg", re.I)
-_TRUE = {"true", "t", "yes", "y", "1", "1.0"}
-_FALSE = {"false", "f", "no", "n", "0", "0.0"}
-
-
-def kind_codes(values: pd.Series) -> dict | None:
-    """Code map of a few-valued column onto ``incident_kind``, or ``None`` if it is not one."""
-    uniq = [str(u) for u in pd.unique(values.dropna().astype(str))]
-    if not uniq or len(uniq) > 20:
-        return None
-    low = {u.strip().lower() for u in uniq}
-    if low <= _TRUE | _FALSE:
-        return {"true": "fatal_shooting", "false": "nonfatal_shooting"} | (
-            {u: ("fatal_shooting" if u.strip().lower() in _TRUE else "nonfatal_shooting")
-             for u in uniq if u.strip().lower() not in ("true", "false")}
-        )
-    out = {}
-    for u in uniq:
-        if _SHOTS.search(u):
-            out[u] = "shots_fired"
-        elif _NONFATAL.search(u):
-            out[u] = "nonfatal_shooting"
-        elif _FATAL.search(u):
-            out[u] = "fatal_shooting"
-    if not out or not any(v == "fatal_shooting" for v in out.values()):
-        return None
-    for u in uniq:
-        out.setdefault(u, "nonfatal_shooting")
-    return out
-
-
-_SEX = {"m": "male", "male": "male", "f": "female", "female": "female", "u": "unknown",
-        "unknown": "unknown", "x": "other", "other": "other"}
-_RACE = {"b": "black", "black": "black", "african american": "black", "w": "white",
-         "white": "white", "h": "hispanic", "hispanic": "hispanic", "latino": "hispanic",
-         "a": "asian", "asian": "asian", "o": "other", "other": "other", "u": "unknown",
-         "unknown": "unknown"}
-
-
-def _code_map(values: pd.Series, table: dict[str, str]) -> tuple[dict, float]:
-    uniq = [str(u) for u in pd.unique(values.dropna().astype(str))]
-    out = {u: table.get(u.strip().lower(), "unknown") for u in uniq}
-    known = np.mean([u.strip().lower() in table for u in uniq]) if uniq else 0.0
-    out[None] = "unknown"
-    return out, float(known)
-
-
-def guess_timezone(lon: float, lat: float) -> tuple[str, str]:
-    """A coarse IANA zone from a point (contiguous US by longitude band), and its confidence."""
-    if 24 <= lat <= 50 and -125 <= lon <= -66:
-        if lon >= -86.5:
-            return "America/New_York", "low"
-        if lon >= -101.0:
-            return "America/Chicago", "low"
-        if lon >= -114.5:
-            return "America/Denver", "low"
-        return "America/Los_Angeles", "low"
-    return "UTC", "none"
-
-
-def guess_projected_crs(x: np.ndarray, y: np.ndarray) -> tuple[list[str], str]:
-    """Candidate CRSs (best first) for projected x/y, and the evidence.
-
-    Every EPSG projected CRS in feet (state plane) or meters (UTM) is a candidate when the
-    sample's median point, reprojected from it, falls inside the CRS's own area of use. State
-    plane zones differ by false origins, so one or a few remain; UTM zones all accept the same
-    numbers, so a metric UTM guess is undeterminable without the city.
-    """
-    from pyproj import Transformer
-    from pyproj.database import query_crs_info
-    from pyproj.enums import PJType
-
-    mx, my = float(np.nanmedian(x)), float(np.nanmedian(y))
-    qx = np.array([mx, *np.nanquantile(x, [0.05, 0.95])])
-    qy = np.array([my, *np.nanquantile(y, [0.05, 0.95])])
-    feet = not (1e5 <= mx <= 9e5 and 1e6 <= my <= 1e7)  # UTM magnitudes otherwise
-    infos = query_crs_info(auth_name="EPSG", pj_types=[PJType.PROJECTED_CRS])
-    hits = []
-    for info in infos:
-        name = info.name
-        if feet and "ftUS" not in name and "(ft)" not in name:
-            continue
-        if not feet and "UTM zone" not in name:
-            continue
-        if "deprecated" in name.lower() or info.area_of_use is None or info.deprecated:
-            continue
-        # NAD83 realizations (HARN, 2011) differ by centimetres: the plain one stands for all
-        if not name.startswith(("NAD83 /", "WGS 84 /")):
-            continue
-        w, s, e, n = info.area_of_use.bounds
-        if not (-180 <= w <= 180):
-            continue
-        try:
-            tr = Transformer.from_crs(f"EPSG:{info.code}", "EPSG:4326", always_xy=True)
-            lons, lats = tr.transform(qx, qy)
-        except Exception:  # noqa: BLE001 - a CRS PROJ cannot use is no candidate
-            continue
-        lons, lats = np.asarray(lons), np.asarray(lats)
-        if not (np.all(np.isfinite(lons)) and np.all(np.isfinite(lats))):
-            continue
-        lon, lat = float(lons[0]), float(lats[0])
-        # the median and the 5% / 95% corners of the sample all inside the area of use
-        if np.all((w <= lons) & (lons <= e) & (s <= lats) & (lats <= n)):
-            size = (e - w) * (n - s)
-            plain = 0 if name.startswith("NAD83 /") or name.startswith("WGS 84 /") else 1
-            hits.append((plain, size, f"EPSG:{info.code}", name, lon, lat))
-    hits.sort()
-    if not hits:
-        return [], f"no state plane (feet) or UTM zone places the median point ({mx:.0f}, {my:.0f})"
-    if not feet:
-        return [h[2] for h in hits[:3]], (
-            f"UTM-sized meters (median {mx:.0f}, {my:.0f}): the zone cannot be told from the "
-            "numbers alone"
-        )
-    best = hits[0]
-    others = ", ".join(f"{h[2]} {h[3]}" for h in hits[1:4])
-    return [h[2] for h in hits], (
-        f"median ({mx:,.0f}, {my:,.0f}) in feet lands at lon {best[4]:.3f}, lat {best[5]:.3f}, "
-        f"inside the area of use of {best[3]}" + (f"; also possible: {others}" if others else "")
-    )
 
 
 # -- the proposal ------------------------------------------------------------------------
@@ -373,6 +136,17 @@ def propose_mapping(
         m["sql"] = opts["sql"]
     else:
         m["files"] = p.name
+        pattern = re.sub(r"\d+", "*", p.name)
+        siblings = sorted(p.parent.glob(pattern)) if pattern != p.name else []
+        if len(siblings) > 1:  # yearly / monthly extracts of the same export
+            m["files"] = pattern
+            # sample every file (up to 24), so codes seen only in some years are proposed too
+            per = max(1, sample_rows // min(len(siblings), 24))
+            parts = [df if f == p else read_sample(f, None, per)[0] for f in siblings[:24]]
+            if all(list(x.columns) == list(df.columns) for x in parts):
+                df = pd.concat([x.head(per) for x in parts], ignore_index=True)
+            ev.append(Evidence("files", pattern, f"{len(siblings)} files match (read together, and "
+                               "sampled from each)", "medium"))
     for k in ("encoding", "delimiter"):
         if k in opts:
             m[k] = opts[k]
@@ -394,8 +168,8 @@ def propose_mapping(
     # incident id
     id_cands = []
     for c in cols:
-        score = _id_score(c)
-        t = _text(df[c])
+        score = id_score(c)
+        t = text_values(df[c])
         if score <= 0 or len(t) == 0:
             continue
         if c in numeric and c not in formats and not re.search(r"id|no|num|key", c, re.I):
@@ -409,7 +183,7 @@ def propose_mapping(
         ev.append(Evidence("incident_id", "?", "no column looks like an incident id", "none"))
     else:
         used.add(id_col)
-        t = _text(df[id_col])
+        t = text_values(df[id_col])
         repeats = t.nunique() < len(t)
         ratio = f"{t.nunique()} distinct in {len(t)} rows"
         ev.append(
@@ -428,21 +202,24 @@ def propose_mapping(
         if pd.api.types.is_datetime64_any_dtype(s.dtype):
             dt_cols.append((c, "datetime", 1.0, True))
             continue
-        t = _text(s)
+        t = text_values(s)
         if len(t) == 0 or not t.str.contains(r"\d").mean() > 0.9:
             continue
-        fmt, share = _datetime_format(t, DATE_FORMATS)
+        midnight = t.str.contains(r"[ T]00:00(?::00(?:\.0+)?)?$").mean() > 0.999
+        if midnight:  # date cells written as midnight timestamps (Excel, databases)
+            t = t.str.replace(r"[ T]00:00(:00(\.0+)?)?$", "", regex=True)
+        fmt, share = datetime_format(t, DATE_FORMATS)
         has_time = t.str.contains(r"\d:\d\d").mean() > 0.5
         if share >= 0.95 and not has_time:
-            date_cols.append((c, fmt, share))
+            date_cols.append((c, fmt, share, midnight))
             continue
-        fmt, share = _datetime_format(t, DATETIME_FORMATS)
+        fmt, share = datetime_format(t, DATETIME_FORMATS)
         if share >= 0.95 and has_time:
             if fmt == "ISO8601" and t.str.contains(r"[+-]\d\d:?\d\d$|Z$").mean() > 0.9:
                 fmt = None  # offsets given: read as is
             dt_cols.append((c, fmt, share, has_time))
             continue
-        fmt, share = _datetime_format(t, TIME_FORMATS)
+        fmt, share = datetime_format(t, TIME_FORMATS)
         if share >= 0.95:
             time_cols.append((c, fmt, share))
     if dt_cols:
@@ -456,17 +233,17 @@ def propose_mapping(
         if fmt and "%d/%m" in fmt:
             edits.append(f"{c}: day-first dates assumed ({fmt}); check against a known date")
     elif date_cols and time_cols:
-        (dc, dfmt, ds), (tc, tfmt, ts) = date_cols[0], time_cols[0]
+        (dc, dfmt, ds, _), (tc, tfmt, ts) = date_cols[0], time_cols[0]
         used |= {dc, tc}
         m.setdefault("combine", {})["occurred_at"] = [dc, tc]
         m.setdefault("dates", {})["occurred_at"] = f"{dfmt} {tfmt}"
         ev.append(Evidence("occurred_at", f"{dc} + {tc}", f"date column ({dfmt}, {ds:.0%}) and time "
                            f"column ({tfmt}, {ts:.0%}) combined", "high"))
     elif date_cols:
-        c, fmt, share = date_cols[0]
+        c, fmt, share, midnight = date_cols[0]
         used.add(c)
         m.setdefault("columns", {})["occurred_at"] = c
-        m.setdefault("dates", {})["occurred_at"] = fmt
+        m.setdefault("dates", {})["occurred_at"] = f"{fmt} %H:%M:%S" if midnight else fmt
         ev.append(Evidence("occurred_at", c, f"dates only ({fmt}); times are midnight", "medium"))
         edits.append("occurred_at has no time of day: Knox and time-of-day results are coarse")
     else:
@@ -488,7 +265,34 @@ def propose_mapping(
     x_c = pick((r"x", "east"), lambda c: np.nanmedian(np.abs(numeric[c])) > 1000)
     y_c = pick((r"y", "north"), lambda c: np.nanmedian(np.abs(numeric[c])) > 1000)
     lonlat = None
-    if lon_c and lat_c:
+    geom_c = None
+    for c in cols:
+        if c in used or c in numeric:
+            continue
+        v = df[c].dropna()
+        if len(v) == 0:
+            continue
+        first = v.iloc[0]
+        if isinstance(first, (bytes, bytearray, memoryview)) or (
+            isinstance(first, str) and first.strip().upper().startswith(("POINT", "SRID="))
+        ) or type(first).__module__.startswith("shapely"):
+            geom_c = c
+            break
+    if geom_c is not None and not (lon_c and lat_c):
+        from .coerce import point_xy, to_geometry
+
+        g, _ = to_geometry(df[geom_c].reset_index(drop=True))
+        glon, glat, _ = point_xy(g)
+        if np.isfinite(glon).any():
+            used.add(geom_c)
+            m["point"] = geom_c
+            lonlat = (float(np.nanmedian(glon)), float(np.nanmedian(glat)))
+            ev.append(Evidence("lon/lat", geom_c, "point geometry (WKB/WKT), median "
+                               f"{lonlat[0]:.4f}, {lonlat[1]:.4f} (WGS84 assumed)", "medium"))
+            lon_c = lat_c = x_c = y_c = None
+    if "point" in m:
+        pass  # coordinates come from the point geometry
+    elif lon_c and lat_c:
         lon_v, lat_v = numeric[lon_c], numeric[lat_c]
         if np.nanmedian(np.abs(lat_v)) > np.nanmedian(np.abs(lon_v)) and np.nanmax(np.abs(lat_v)) > 90:
             lon_c, lat_c = lat_c, lon_c
@@ -565,8 +369,13 @@ def propose_mapping(
 
     # victims: demographic columns and a victim id
     tables: dict[str, dict] = {"incidents": m}
-    demo = {k: next((c for c in cols if c not in used and re.search(pat, c, re.I)), None)
-            for k, pat in (("sex", r"sex|gender"), ("race", r"race|ethnic"), ("age", r"(^|_)age($|_)"))}
+    def _demo(pat: str, exact: str) -> str | None:
+        hits = [c for c in cols if c not in used and re.search(pat, c, re.I)]
+        best = [c for c in hits if re.search(exact, c, re.I)]  # 'age' / 'VICTIM_AGE' before 'age_group'
+        return (best or hits or [None])[0]
+
+    demo = {"sex": _demo(r"sex|gender", r"sex$|gender$"), "race": _demo(r"race|ethnic", r"race$"),
+            "age": _demo(r"(^|_)age($|_)", r"(^|_)age$")}
     victim_id = next((c for c in cols if c not in used and re.search(r"vic", c, re.I)
                       and re.search(r"id|no|num|key", c, re.I)), None)
     if id_col and (demo["sex"] or demo["race"] or victim_id):
@@ -587,13 +396,13 @@ def propose_mapping(
         codes_p: dict[str, Any] = {}
         if demo["sex"]:
             people.setdefault("columns", {})["sex"] = demo["sex"]
-            codes_p["sex"], share = _code_map(df[demo["sex"]], _SEX)
+            codes_p["sex"], share = code_map(df[demo["sex"]], SEX_CODES)
             ev.append(Evidence("sex", demo["sex"], f"{share:.0%} of codes recognized", "medium"))
         else:
             people.setdefault("constants", {})["sex"] = "unknown"
         if demo["race"]:
             people.setdefault("columns", {})["race_ethnicity"] = demo["race"]
-            codes_p["race_ethnicity"], share = _code_map(df[demo["race"]], _RACE)
+            codes_p["race_ethnicity"], share = code_map(df[demo["race"]], RACE_CODES)
             ev.append(Evidence("race_ethnicity", demo["race"], f"{share:.0%} of codes recognized", "medium"))
         else:
             people.setdefault("constants", {})["race_ethnicity"] = "unknown"
@@ -624,9 +433,9 @@ def propose_mapping(
 
     # area codes without polygons
     for c in cols:
-        if c in used or not re.search("|".join(_AREA_WORDS), c, re.I):
+        if c in used or not re.search("|".join(AREA_WORDS), c, re.I):
             continue
-        k = _text(df[c]).nunique()
+        k = text_values(df[c]).nunique()
         if 1 < k <= 500:
             notes.append(f"{c}: {k} area codes without polygons; not mapped (areas need "
                          "boundaries: maps and area rates are skipped without them)")
@@ -752,6 +561,10 @@ def map_command(
     except DataError as exc:
         print(exc, file=sys.stderr)
         return 2
+    except (ValueError, OSError, UnicodeError) as exc:  # unreadable file: say so, no traceback
+        print(f"Bad input data: {file}: cannot read a table from it ({type(exc).__name__}: {exc})",
+              file=sys.stderr)
+        return 2
     source = proposal.data["source"]
     if not is_url:
         source = os.path.relpath(Path(source).resolve(), target.resolve().parent)
@@ -770,6 +583,8 @@ def map_command(
         print(f"validate: {len(problems)} problem(s) left:")
         for p in problems:
             print(f"  - {p}")
+        print("Fix the data or edit the mapping; to drop (and count) rows a table cannot use, set "
+              "on_bad_rows: drop on it.")
         return 2
     print("validate: OK (the proposal loads; check the EDIT lines all the same)")
     return 0

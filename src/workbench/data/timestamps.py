@@ -135,7 +135,9 @@ def parse_timestamps(
 def combine_date_time(date: pd.Series, time: pd.Series) -> pd.Series:
     """Join a date column and a time-of-day column into one text column (``'date time'``).
 
-    Missing when either part is missing (a missing time is not taken as midnight).
+    Missing when either part is missing (a missing time is not taken as midnight). A date
+    written as a midnight timestamp (``2024-01-07 00:00:00``, as Excel date cells read) keeps
+    only its date.
     """
     d = date.astype(object).where(date.notna())
     t = time.astype(object).where(time.notna())
@@ -145,5 +147,7 @@ def combine_date_time(date: pd.Series, time: pd.Series) -> pd.Series:
             return v.strftime("%Y-%m-%d")
         return str(v).strip()
 
-    out = d.map(_txt, na_action="ignore") + " " + t.map(lambda v: str(v).strip(), na_action="ignore")
+    # a date cell written as a midnight timestamp (Excel, databases) keeps only its date
+    dtxt = d.map(_txt, na_action="ignore").str.replace(r"[ T]00:00(:00(\.0+)?)?$", "", regex=True)
+    out = dtxt + " " + t.map(lambda v: str(v).strip(), na_action="ignore")
     return out.where(d.notna() & t.notna())

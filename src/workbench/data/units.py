@@ -77,3 +77,34 @@ def band_label(lo_m: float, hi_m: float, unit: str = "m") -> str:
         return f"{format_distance(lo_m, unit)} or more"
     lo = format_distance(lo_m, unit).rsplit(" ", 1)[0]
     return f"{lo}-{format_distance(hi_m, unit)}"
+
+
+_BAND = re.compile(r"^([\[(])\s*([-\d.e+]+),\s*([-\d.e+]+|inf)\)\s*m$")
+
+
+def band_label_in(label: str, unit: str) -> str:
+    """A distance band label written in meters (``'[100, 200) m'``, ``'[600, inf) m'``) in
+    ``unit`` (``'330-660 ft'``, ``'2,000 ft or more'``); other labels unchanged."""
+    if unit == "m":
+        return label
+    m = _BAND.match(str(label).strip())
+    if not m:
+        return label
+    lo, hi = float(m.group(2)), math.inf if m.group(3) == "inf" else float(m.group(3))
+    return band_label(lo, hi, unit)
+
+
+def relabel_bands(table, unit: str):
+    """``table`` (a DataFrame indexed by distance band labels in meters) with its index, and the
+    index of every DataFrame in ``table.attrs``, written in ``unit``."""
+    if unit == "m":
+        return table
+    out = table.copy()
+    out.index = [band_label_in(v, unit) for v in table.index]
+    out.attrs = {}
+    for k, v in table.attrs.items():
+        if hasattr(v, "index") and len(v.index) == len(table.index):
+            v = v.copy()
+            v.index = out.index
+        out.attrs[k] = v
+    return out

@@ -17,10 +17,20 @@ displaying the explorer object shows its widget.
 Researcher tool: the people explorer can show person-level rows, with pseudonymous ids only.
 """
 
-from ._base import Explorer, figure_png, table_html
-from .followups import FollowupExplorer
-from .people import PeopleExplorer
-from .places import LAYERS, PlacesExplorer
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from workbench._lazy import lazy_exports
+
+if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
+    from ._base import Explorer, figure_png, table_html
+    from .followups import FollowupExplorer
+    from .people import PeopleExplorer
+    from .places import LAYERS, PlacesExplorer
 
 __all__ = ["LAYERS", "Explorer", "FollowupExplorer", "PeopleExplorer", "PlacesExplorer", "figure_png",
            "table_html"]
+
+
+__getattr__, __dir__ = lazy_exports(__name__)

@@ -5,28 +5,39 @@
 - :func:`cell_counts` -- hexagon or square grid counts with small-count suppression;
   :func:`choose_cell_size` -- the finest width at which most incidents stay visible;
 - ``add_*`` layer functions and :class:`Legend`;
+- :func:`add_area_outlines`, :func:`add_place_icons`, :func:`add_basemap` -- named outlines with
+  labels by zoom, place icons by type, an optional base map (:mod:`workbench.maps.orient`);
 - :func:`places_map` -- the whole map in ``'policy'`` or ``'researcher'`` mode.
 """
 
-from .build import MODES, places_map
-from .cells import CELL_SHAPES, DEFAULT_CELL_SIZES, cell_counts, cell_size_table, choose_cell_size, hex_cells
-from .layers import (
-    GI_COLORS,
-    Legend,
-    add_cells,
-    add_exposure_areas,
-    add_exposure_circles,
-    add_gi,
-    add_incidents,
-    add_kde,
-    add_places,
-    add_trauma,
-    class_colors,
-    kde_visible,
-)
-from .offline import OfflineMap, OfflineMapError, external_references, map_html, save_map
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from workbench._lazy import lazy_exports
+
+if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
+    from .build import MODES, places_map
+    from .cells import CELL_SHAPES, DEFAULT_CELL_SIZES, cell_counts, cell_size_table, choose_cell_size, hex_cells
+    from .layers import (
+        GI_COLORS,
+        Legend,
+        add_cells,
+        add_exposure_areas,
+        add_exposure_circles,
+        add_gi,
+        add_incidents,
+        add_kde,
+        add_places,
+        add_trauma,
+        class_colors,
+        kde_visible,
+    )
+    from .offline import OfflineMap, OfflineMapError, external_references, map_html, save_map
+    from .orient import BasemapError, add_area_outlines, add_basemap, add_place_icons, label_zoom
 
 __all__ = [
+    "BasemapError",
     "CELL_SHAPES",
     "DEFAULT_CELL_SIZES",
     "GI_COLORS",
@@ -34,12 +45,15 @@ __all__ = [
     "Legend",
     "OfflineMap",
     "OfflineMapError",
+    "add_area_outlines",
+    "add_basemap",
     "add_cells",
     "add_exposure_areas",
     "add_exposure_circles",
     "add_gi",
     "add_incidents",
     "add_kde",
+    "add_place_icons",
     "add_places",
     "add_trauma",
     "cell_counts",
@@ -48,8 +62,12 @@ __all__ = [
     "class_colors",
     "external_references",
     "hex_cells",
+    "label_zoom",
     "kde_visible",
     "map_html",
     "places_map",
     "save_map",
 ]
+
+
+__getattr__, __dir__ = lazy_exports(__name__)

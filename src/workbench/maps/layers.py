@@ -172,6 +172,14 @@ def _fmt(edges: np.ndarray):
     return lambda x: f"{x:.3g}"
 
 
+def _area_label(a: pd.DataFrame, id_column: str = "area_id") -> np.ndarray:
+    """Tooltip text of each area: its name (else its id), HTML-escaped (tooltips render HTML)."""
+    from workbench.data.names import area_names
+
+    names = area_names(a.rename(columns={id_column: "area_id"}) if id_column != "area_id" else a)
+    return np.asarray([html.escape(str(v)) for v in names.to_numpy()], dtype=object)
+
+
 def _to_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if gdf.crs is None:
         raise ValueError("layer data need a CRS")
@@ -334,7 +342,7 @@ def add_exposure_areas(m: folium.Map, areas: gpd.GeoDataFrame, exposures: pd.Ser
     sup = suppressed_mask(n, min_count)
     colors, items = class_colors(np.where(sup, np.nan, n), cmap=pal.EXPOSURE)
     a["zones"] = np.where(sup, suppression_marker(min_count), n.astype(int).astype(str))
-    a["area"] = a[id_column]
+    a["area"] = _area_label(a, id_column)
     fg = _geojson_layer(a, name, colors, ["area", "zones"], ["Area:", "Exposure zones:"], show, opacity=0.55)
     fg.add_to(m)
     if sup.any():
@@ -398,13 +406,13 @@ def _point_layer(m: folium.Map, g: gpd.GeoDataFrame, name: str, show: bool, fiel
 def add_trauma(m: folium.Map, areas: gpd.GeoDataFrame, index: pd.DataFrame, *, name: str = "Trauma context index",
                show: bool = False, id_column: str = "area_id") -> folium.FeatureGroup:
     """Choropleth of :func:`workbench.spatial.trauma_index` (quintiles; rank and index in the tooltip)."""
-    a = areas[[id_column, "geometry"]].copy()
+    a = areas[[id_column, "geometry"] + (["name"] if "name" in areas else [])].copy()
     a[id_column] = a[id_column].astype(str)
     ti = index.set_index(index[id_column].astype(str))
     a["index"] = a[id_column].map(ti["index"]).astype(float).round(2)
     a["rank"] = a[id_column].map(ti["rank"].astype("Float64")).astype(float)
     colors, items = class_colors(a["index"].to_numpy(), cmap=pal.RATES)
-    a["area"] = a[id_column]
+    a["area"] = _area_label(a, id_column)
     a["rank_label"] = a["rank"].map(lambda r: "n/a" if pd.isna(r) else f"{int(r)}")
     a["index_label"] = a["index"].map(lambda v: "n/a" if pd.isna(v) else f"{v:.2f}")
     fg = _geojson_layer(a, name, colors, ["area", "rank_label", "index_label"], ["Area:", "Rank:", "Index:"], show)

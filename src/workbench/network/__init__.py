@@ -18,23 +18,30 @@
   (:func:`rolling_evaluation`, :class:`RollingEvaluation`).
 """
 
-from .cascades import attribute_sources
-from .exposure import exposure_arrays, network_exposure, steps_to_nearest
-from .graph import (
-    Graph,
-    coarrest_graph,
-    covictimization_graph,
-    degree_distribution,
-    graph_from_groups,
-    graph_summary,
-    victimization_events,
-)
-from .hawkes import NetworkHawkes
-from .history import PeopleHistory
-from .risk import evaluate_ranking, forward_evaluation, victims_between
-from .risklist import RiskList, calibration_table, ranking_metrics, risk_list
-from .rolling import MODEL_LABELS, MODELS, RollingEvaluation, default_cutoffs, rolling_evaluation
-from .simulate import simulate_network_hawkes
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from workbench._lazy import lazy_exports
+
+if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
+    from .cascades import attribute_sources
+    from .exposure import exposure_arrays, network_exposure, steps_to_nearest
+    from .graph import (
+        Graph,
+        coarrest_graph,
+        covictimization_graph,
+        degree_distribution,
+        graph_from_groups,
+        graph_summary,
+        victimization_events,
+    )
+    from .hawkes import NetworkHawkes
+    from .history import PeopleHistory
+    from .risk import evaluate_ranking, forward_evaluation, victims_between
+    from .risklist import RiskList, calibration_table, ranking_metrics, risk_list
+    from .rolling import MODEL_LABELS, MODELS, RollingEvaluation, default_cutoffs, rolling_evaluation
+    from .simulate import simulate_network_hawkes
 
 __all__ = [
     "Graph",
@@ -64,3 +71,6 @@ __all__ = [
     "victimization_events",
     "victims_between",
 ]
+
+
+__getattr__, __dir__ = lazy_exports(__name__)

@@ -15,25 +15,32 @@
   list by race/ethnicity, sex and age group (aggregate).
 """
 
-from .audit import OutreachAudit, outreach_audit, outreach_audit_frame
-from .evaluate import evaluate_outreach
-from .past import (
-    BASE_COVARIATES,
-    RISK_COVARIATES,
-    outreach_priority,
-    past_victim_counts,
-    past_victims,
-    priority_inputs,
-    rank_by_risk,
-    unserved_trend,
-)
-from .risk import (
-    EXPOSURES,
-    NETWORK_COVARIATE,
-    RevictimizationRisk,
-    current_covariates,
-    fit_revictimization_risk,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from workbench._lazy import lazy_exports
+
+if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
+    from .audit import OutreachAudit, outreach_audit, outreach_audit_frame
+    from .evaluate import evaluate_outreach
+    from .past import (
+        BASE_COVARIATES,
+        RISK_COVARIATES,
+        outreach_priority,
+        past_victim_counts,
+        past_victims,
+        priority_inputs,
+        rank_by_risk,
+        unserved_trend,
+    )
+    from .risk import (
+        EXPOSURES,
+        NETWORK_COVARIATE,
+        RevictimizationRisk,
+        current_covariates,
+        fit_revictimization_risk,
+    )
 
 __all__ = [
     "BASE_COVARIATES",
@@ -54,3 +61,6 @@ __all__ = [
     "rank_by_risk",
     "unserved_trend",
 ]
+
+
+__getattr__, __dir__ = lazy_exports(__name__)

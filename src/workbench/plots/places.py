@@ -75,7 +75,7 @@ def plot_ranked_areas(ranked: pd.DataFrame, *, title: str | None = None) -> Figu
         return fig
     y = np.arange(n)[::-1]
     ax.barh(y, ranked["value"].to_numpy(float), color=pal.VERMILLION)
-    ax.set_yticks(y, ranked["area_id"].astype(str))
+    ax.set_yticks(y, ranked["name" if "name" in ranked else "area_id"].astype(str))
     measure = str(ranked["measure"].iloc[0])
     ax.set_xlabel(measure.capitalize())
     ax.set_title(title or f"Areas ranked by {measure}", fontsize=11)

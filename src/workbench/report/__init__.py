@@ -8,11 +8,14 @@ Public API
   whom it is for (policy or research);
 - :func:`run_batch`, :func:`report_command`, :func:`validate_command` -- the CLI commands;
 - :func:`ensure_kernel` -- the Jupyter kernel of this environment;
-- :func:`export_html` -- nbconvert HTML without code.
+- :func:`export_html` -- nbconvert HTML without code;
+- :class:`FolderError`, :class:`ReportBusyError`, :data:`MARKER_FILE` -- folder safety
+  (:mod:`workbench.report.guard`, ``docs/security.md``).
 """
 
 from .commands import BatchItem, format_summary, report_command, run_batch, run_one, validate_command
 from .export import export_html
+from .guard import MARKER_FILE, FolderError, ReportBusyError
 from .kernel import KERNEL_NAME, ensure_kernel, kernel_environment
 from .params import ParameterError, ReportParams, load_params
 from .publish import clean_stale, publish
@@ -30,11 +33,14 @@ from .runner import (
 __all__ = [
     "AUDIENCE_FILE",
     "KERNEL_NAME",
+    "MARKER_FILE",
     "BatchItem",
+    "FolderError",
     "NotebookError",
     "NotebookRun",
     "ParameterError",
     "ReportParams",
+    "ReportBusyError",
     "ReportResult",
     "clean_stale",
     "default_out",

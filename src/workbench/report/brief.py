@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from .export import REPORT_CSS, research_banner
+from .export import CSP_INDEX, REPORT_CSS, research_banner
 
 __all__ = ["MARKER", "brief_command", "default_brief_path", "render_brief"]
 
@@ -57,7 +57,8 @@ def render_brief(b: Any, *, title: str, min_count: int, data_name: str = "") -> 
                    f"{_table(b.canvass)}</section>")
     banner = research_banner() if research else ""
     return f"""{MARKER}
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="{e(CSP_INDEX)}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{e(title)}: co-responder brief, {e(period)}</title><style>{_CSS}</style></head>
 <body>{banner}
 <h1>Co-responder brief: {e(period)}</h1>

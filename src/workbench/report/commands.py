@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -57,7 +58,13 @@ def _classify(exc: BaseException) -> tuple[int, str]:
     return EXIT_FAILED, "error"
 
 
-def run_one(params: str, out: str | None = None, progress: bool = False) -> BatchItem:
+def run_one(
+    params: str,
+    out: str | None = None,
+    progress: bool = False,
+    echo: bool | None = None,
+    jobs: int | None = None,
+) -> BatchItem:
     """Run one report and never raise: the outcome is returned as a :class:`BatchItem`.
 
     Parameters
@@ -69,6 +76,10 @@ def run_one(params: str, out: str | None = None, progress: bool = False) -> Batc
         ``audience: research``).
     progress : bool
         Show progress bars.
+    echo : bool, optional
+        Print one line per notebook started and finished (default: ``progress``).
+    jobs : int, optional
+        Notebooks run at once (default: one per core, see :func:`~workbench.report.runner.default_jobs`).
     """
     from workbench.redact import redact
 
@@ -76,7 +87,7 @@ def run_one(params: str, out: str | None = None, progress: bool = False) -> Batc
 
     item = BatchItem(params=str(params))
     try:
-        result = run_report(params, out=out, progress=progress)
+        result = run_report(params, out=out, progress=progress, echo=echo, jobs=jobs)
     except Exception as exc:  # reported, not raised: one bad report must not sink a batch
         item.exit_code, item.status = _classify(exc)
         item.detail = redact(exc)
@@ -127,7 +138,11 @@ def _mp_context():
 
 
 def run_batch(
-    pattern: str, out: str | None = None, jobs: int = 1, scheduler: str | None = None
+    pattern: str,
+    out: str | None = None,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    quiet: bool = True,
 ) -> list[BatchItem]:
     """Run every parameter file matching ``pattern``.
 
@@ -142,6 +157,9 @@ def run_batch(
         Parallel processes (ignored with ``scheduler``).
     scheduler : str, optional
         Address of a Dask distributed scheduler; reports run as tasks on its workers.
+    quiet : bool, default True
+        ``False`` prints one line per notebook started and finished (run, notebook, seconds),
+        as a single run does. Each report folder keeps its own ``run.log`` either way.
 
     Returns
     -------
@@ -159,17 +177,22 @@ def run_batch(
             from .kernel import ensure_kernel
 
             ensure_kernel()  # once, before parallel processes would race to install it
+        one = partial(run_one, progress=False, echo=not quiet)
         if scheduler:
             from distributed import Client
 
             with Client(scheduler, set_as_default=False) as client:
-                futures = client.map(run_one, paths, outs, pure=False)
+                futures = client.map(run_one, paths, outs, progress=False, echo=not quiet, pure=False)
                 results += client.gather(futures)
         elif jobs > 1:
+            from .runner import default_jobs
+
+            # the cores are shared between the reports running at once
+            per_report = max(1, default_jobs(jobs * 4) // jobs)
             with ProcessPoolExecutor(max_workers=jobs, mp_context=_mp_context()) as pool:
-                results += list(pool.map(run_one, paths, outs))
+                results += list(pool.map(partial(one, jobs=per_report), paths, outs))
         else:
-            results += [run_one(p, o) for p, o in plan]
+            results += [one(p, o) for p, o in plan]
     order = {f: i for i, f in enumerate(files)}
     return sorted(results, key=lambda r: order.get(r.params, -1))
 
@@ -221,7 +244,7 @@ def report_command(
     """
     _setup_logging(quiet)
     if batch:
-        items = run_batch(batch, out=out, jobs=max(1, jobs), scheduler=scheduler)
+        items = run_batch(batch, out=out, jobs=max(1, jobs), scheduler=scheduler, quiet=quiet)
         print(format_summary(items))
         return max(i.exit_code for i in items)
     if params is None:
@@ -269,5 +292,10 @@ def validate_command(params: str) -> int:
     summary = quality_table(dataset)  # data_quality_summary, display-ready
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_rows", 500):
         print(summary.to_string(index=False))
+        from workbench.data import quality_flags  # the data owner sees example ids
+
+        flags = quality_flags(dataset, examples=3)
+        if len(flags):
+            print("Data-quality flags:\n" + flags.to_string(index=False))
     return EXIT_OK
 

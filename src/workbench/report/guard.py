@@ -43,6 +43,8 @@ __all__ = [
     "MARKER_FILE",
     "ROOTS_ENV",
     "STAGING_MARKER",
+    "WAIT_ENV",
+    "RunGuard",
     "FolderError",
     "ReportBusyError",
     "Terminated",
@@ -67,6 +69,8 @@ MARKER_FILE = ".workbench-report.json"
 STAGING_MARKER = ".workbench-staging"
 #: ``.<report folder name>.lock`` beside the report folder.
 LOCK_SUFFIX = ".lock"
+#: Environment variable: seconds a run waits for another run of the same report (``--wait``).
+WAIT_ENV = "WORKBENCH_LOCK_WAIT"
 #: Environment variable: extra allowed roots for paths in parameter files (``os.pathsep``-separated).
 ROOTS_ENV = "WORKBENCH_ROOTS"
 
@@ -416,15 +420,21 @@ class RunGuard:
         Report folder.
     run_name : str
         For the lock file.
-    wait_s : float
-        Seconds to wait for another run of the same folder (0: refuse at once).
+    wait_s : float, optional
+        Seconds to wait for another run of the same folder; default: the environment variable
+        :data:`WAIT_ENV` (set by ``workbench report --wait``), else 0 (refuse at once).
     """
 
-    def __init__(self, target: str | Path, run_name: str = "", wait_s: float = 0.0):
+    def __init__(self, target: str | Path, run_name: str = "", wait_s: float | None = None):
         from contextlib import ExitStack
 
         self.target = Path(target)
         self.run_name = run_name
+        if wait_s is None:
+            try:
+                wait_s = float(os.environ.get(WAIT_ENV, "0") or 0)
+            except ValueError:
+                wait_s = 0.0
         self.wait_s = wait_s
         self._stack = ExitStack()
 

@@ -30,6 +30,7 @@ SECTION_DESCRIPTIONS: dict[str, str] = {
     "03_response": "Who responds and how fast, referrals, follow-ups and the time to engagement.",
     "04_past_victims": "People shot before the program started who have not been reached yet.",
     "05_dosage": "Whether more co-response or patrol goes with fewer shootings later (area by area).",
+    "06_brief": "The co-responder brief for the latest week: areas to visit, residents, services, risk windows.",
 }
 
 _CSS = REPORT_CSS + """
@@ -143,7 +144,7 @@ def render_summary(summary: dict[str, Any], changes: Sequence[str] = ()) -> str:
     areas = summary.get("top_areas") or []
     if areas:
         rows = "".join(
-            f"<tr><td class=\"num\">{int(a['rank'])}</td><td>{e(str(a['area_id']))}</td>"
+            f"<tr><td class=\"num\">{int(a['rank'])}</td><td>{e(str(a.get('name') or a['area_id']))}</td>"
             f"<td class=\"num\">{int(a['shootings']):,}</td><td class=\"num\">{e(str(a.get('previous') or '-'))}</td>"
             f"<td class=\"num\">{_num(a.get('per_10k'))}</td></tr>"
             for a in areas
@@ -157,6 +158,9 @@ def render_summary(summary: dict[str, Any], changes: Sequence[str] = ()) -> str:
             "<th class=\"num\">Previous period</th><th class=\"num\">Per 10,000 residents</th></tr>"
             f"{rows}</table>"
         )
+    elif not summary.get("has_areas", True):
+        area_html = ("<p>These data have no areas (no boundaries were given), so shootings are not "
+                     "ranked by area; the places page maps them on a grid instead.</p>")
     else:
         area_html = f"<p>No area had {mc} or more shootings in the period (smaller counts are not listed).</p>"
     change_html = "".join(f"<li>{e(c)}</li>" for c in changes) or "<li>Nothing to compare.</li>"

@@ -26,6 +26,9 @@ from pathlib import Path
 __all__ = [
     "KERNEL_NAME",
     "ENGINE_NAME",
+    "PRELOAD_CODE",
+    "RESET_CODE",
+    "WarmKernel",
     "ensure_kernel",
     "execute_notebook",
     "kernel_environment",
@@ -129,7 +132,10 @@ def _register_engine() -> str:
         if ENGINE_NAME in papermill_engines._engines:
             return ENGINE_NAME
         from jupyter_client.manager import AsyncKernelManager
+        from papermill.clientwrap import PapermillNotebookClient
         from papermill.engines import NBClientEngine
+        from papermill.log import logger
+        from papermill.utils import merge_kwargs, remove_args
         from traitlets import Unicode
 
         class LoggedKernelManager(AsyncKernelManager):
@@ -151,6 +157,18 @@ def _register_engine() -> str:
                     kw.setdefault("stderr", out)
                     return await super()._async_launch_kernel(kernel_cmd, **kw)
 
+        class WarmNotebookClient(PapermillNotebookClient):
+            """papermill's notebook client that can first reset a kernel used before."""
+
+            reset_code = Unicode("", help="Code run silently before the first cell").tag(config=True)
+
+            def papermill_execute_cells(self):
+                if self.reset_code:
+                    reply = self.wait_for_reply(self.kc.execute(self.reset_code, silent=True, store_history=False))
+                    if reply is None or reply["content"].get("status") != "ok":
+                        raise RuntimeError("the kernel could not be reset for the next notebook")
+                super().papermill_execute_cells()
+
         class OneWriteEngine(NBClientEngine):
             """papermill's nbclient engine, writing the executed notebook only at the end.
 
@@ -158,17 +176,31 @@ def _register_engine() -> str:
             for a report that is seconds of JSON per page. This engine runs without those writes,
             and when execution stops with an exception that is not a cell error (a timeout, a dead
             kernel) it writes the notebook as far as it got to ``failure_path``, so that the failed
-            cell can still be named and the notebook kept.
+            cell can still be named and the notebook kept. With ``km`` (a kernel already used by an
+            earlier notebook) ``reset_code`` clears that notebook's variables and figures first.
             """
 
             @classmethod
-            def execute_managed_notebook(cls, nb_man, kernel_name, failure_path=None, **kwargs):
+            def execute_managed_notebook(
+                cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
+                start_timeout=60, execution_timeout=None, failure_path=None, **kwargs,
+            ):
+                # as papermill's NBClientEngine.execute_managed_notebook, with WarmNotebookClient
+                kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
+                final_kwargs = merge_kwargs(
+                    kwargs, timeout=execution_timeout, startup_timeout=start_timeout, kernel_name=kernel_name,
+                    log=logger, log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
+                )
+                client = WarmNotebookClient(nb_man, **final_kwargs)
                 try:
-                    return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+                    return client.execute()
                 except BaseException:
                     if failure_path is not None:
                         nb_man.output_path = str(failure_path)  # notebook_complete() saves it there
                     raise
+                finally:
+                    if not client.owns_km and client.kc is not None:
+                        client.kc.stop_channels()  # the kernel lives on; this client's sockets do not
 
         papermill_engines.register(ENGINE_NAME, OneWriteEngine)
     return ENGINE_NAME
@@ -176,6 +208,115 @@ def _register_engine() -> str:
 
 OneWriteEngine = None  # defined on first use by _register_engine (papermill is imported lazily)
 LoggedKernelManager = None
+
+
+#: Run silently in a kernel before its next notebook: figures closed, every variable of the
+#: previous notebook deleted (``%reset -f``); imported modules stay loaded, which is the point.
+RESET_CODE = """\
+import sys as _wb_sys
+if "matplotlib.pyplot" in _wb_sys.modules:
+    _wb_sys.modules["matplotlib.pyplot"].close("all")
+del _wb_sys
+get_ipython().run_line_magic("reset", "-f")
+"""
+
+
+#: Imported by a warm kernel while the runner still checks the data (every report notebook needs them).
+PRELOAD_CODE = """\
+import IPython.display
+import matplotlib.pyplot
+import numpy
+import pandas
+import geopandas
+import pyarrow.parquet
+import workbench.data.dataset
+"""
+
+
+class WarmKernel:
+    """One kernel kept warm for the notebooks a worker runs one after another.
+
+    Starting a kernel and importing pandas, matplotlib, geopandas and the workbench costs one to
+    two CPU seconds per notebook; a warm kernel pays it once per worker. Before each later
+    notebook :data:`RESET_CODE` clears the previous notebook's variables and figures, so every
+    notebook still starts from an empty namespace. A kernel that ran a failing notebook is
+    discarded (:meth:`discard`), never reused.
+
+    Parameters
+    ----------
+    kernel_name : str
+        Kernelspec name.
+    kernel_log : path, optional
+        File receiving the kernel process's stdout and stderr.
+    config : traitlets.config.Config, optional
+        Extra configuration (kernel transport).
+    """
+
+    def __init__(self, kernel_name: str, kernel_log: str | Path | None = None, config=None):
+        from traitlets.config import Config
+
+        self.kernel_name = kernel_name
+        self.kernel_log = kernel_log
+        self.config = Config()
+        if config is not None:
+            self.config.merge(config)
+        if kernel_log is not None:
+            self.config.merge(Config({"LoggedKernelManager": {"log_path": str(kernel_log)}}))
+        self.km = None
+        self.notebooks = 0  # notebooks run on the current kernel
+
+    def start(self, cwd: str | Path, timeout: float = 60.0, preload: str = "") -> None:
+        """Start the kernel now in ``cwd`` and run ``preload`` silently (imports for later notebooks).
+
+        Used to warm kernels up while the parent process still checks the data. Raises when
+        the kernel does not start or the preload fails; the caller then discards the kernel.
+        """
+        from jupyter_core.utils import run_sync
+
+        km = self.manager()
+
+        async def warm_up():
+            await km.start_kernel(cwd=str(cwd))
+            kc = km.client()
+            kc.start_channels()
+            try:
+                await kc.wait_for_ready(timeout=timeout)
+                if preload:
+                    msg_id = kc.execute(preload, silent=True, store_history=False)
+                    while True:
+                        reply = await kc.get_shell_msg(timeout=None)
+                        if reply["parent_header"].get("msg_id") == msg_id:
+                            break
+                    if reply["content"].get("status") != "ok":
+                        raise RuntimeError(f"kernel warm-up failed: {reply['content'].get('ename')}")
+            finally:
+                kc.stop_channels()
+
+        run_sync(warm_up)()
+        self.notebooks = 1  # its namespace is no longer empty: reset before the first notebook
+
+    def manager(self):
+        """The kernel manager (created on first use; nbclient starts its kernel)."""
+        if self.km is None:
+            _register_engine()
+            self.km = LoggedKernelManager(kernel_name=self.kernel_name, config=self.config)
+            self.notebooks = 0
+        return self.km
+
+    def discard(self, now: bool = True) -> None:
+        """Stop the kernel (if it runs); the next notebook gets a fresh one."""
+        from jupyter_core.utils import run_sync
+
+        km, self.km = self.km, None
+        if km is not None and km.has_kernel:
+            try:
+                run_sync(km.shutdown_kernel)(now=now)
+            except Exception:  # already dead: nothing left to stop
+                pass
+
+    def close(self) -> None:
+        """Shut the kernel down politely at the end of the run."""
+        self.discard(now=False)
 
 
 def execute_notebook(
@@ -189,6 +330,7 @@ def execute_notebook(
     kernel_log: str | Path | None = None,
     progress: bool = False,
     config=None,
+    kernel: WarmKernel | None = None,
 ):
     """Execute ``source`` with papermill into ``executed``, written once at the end.
 
@@ -207,11 +349,16 @@ def execute_notebook(
     cell_timeout : float or None
         Seconds a cell may run.
     kernel_log : path, optional
-        File receiving the kernel process's stdout and stderr (default: inherited).
+        File receiving the kernel process's stdout and stderr (default: inherited). Ignored
+        with ``kernel`` (which has its own).
     progress : bool
         papermill's progress bar.
     config : traitlets.config.Config, optional
         Extra configuration (kernel transport, see :func:`workbench.report.runner.kernel_sockets`).
+        Ignored with ``kernel``.
+    kernel : WarmKernel, optional
+        Run on this warm kernel (reset first when it ran a notebook before) instead of a kernel
+        started and stopped for this notebook alone. On failure the kernel is discarded.
 
     Returns
     -------
@@ -229,23 +376,38 @@ def execute_notebook(
     from traitlets.config import Config
 
     engine = _register_engine()
-    cfg = Config()
-    if config is not None:
-        cfg.merge(config)
-    if kernel_log is not None:
-        cfg.merge(Config({"LoggedKernelManager": {"log_path": str(kernel_log)}}))
-    return pm.execute_notebook(
-        str(source),
-        str(executed),
-        parameters=parameters,
-        engine_name=engine,
-        kernel_name=kernel_name,
-        progress_bar=progress,
-        request_save_on_cell_execute=False,
-        failure_path=str(executed),
-        kernel_manager_class=LoggedKernelManager,
-        resources={"metadata": {"path": str(workdir)}},
-        start_timeout=start_timeout,
-        execution_timeout=cell_timeout,
-        config=cfg,
-    )
+    extra = {}
+    if kernel is not None:
+        km = kernel.manager()
+        # the kernel may have been started elsewhere (WarmKernel.start): move it to this run's folder
+        cwd = f"import os as _wb_os\n_wb_os.chdir({str(workdir)!r})\ndel _wb_os\n"
+        extra = {"km": km, "reset_code": cwd + (RESET_CODE if kernel.notebooks else ""), "config": kernel.config}
+    else:
+        cfg = Config()
+        if config is not None:
+            cfg.merge(config)
+        if kernel_log is not None:
+            cfg.merge(Config({"LoggedKernelManager": {"log_path": str(kernel_log)}}))
+        extra = {"kernel_manager_class": LoggedKernelManager, "config": cfg}
+    try:
+        nb = pm.execute_notebook(
+            str(source),
+            str(executed),
+            parameters=parameters,
+            engine_name=engine,
+            kernel_name=kernel_name,
+            progress_bar=progress,
+            request_save_on_cell_execute=False,
+            failure_path=str(executed),
+            resources={"metadata": {"path": str(workdir)}},
+            start_timeout=start_timeout,
+            execution_timeout=cell_timeout,
+            **extra,
+        )
+    except BaseException:
+        if kernel is not None:
+            kernel.discard()
+        raise
+    if kernel is not None:
+        kernel.notebooks += 1
+    return nb

@@ -12,6 +12,9 @@ from typing import Any
 
 __all__ = ["NOW_CSS", "render_now"]
 
+#: Rows shown per item table (the sentences above it name the areas).
+MAX_ROWS = 10
+
 NOW_CSS = """
 #now .wb-now-item{border-left:4px solid var(--wb-accent);padding:.2rem 0 .2rem .8rem;margin:1rem 0}
 #now .wb-now-item h3{margin:.2rem 0}#now table{font-size:.9rem}
@@ -36,13 +39,16 @@ def _table(item: Mapping[str, Any]) -> str:
     cols = list(item["columns"])
     e = html.escape
     head = "".join(f"<th>{e(c)}</th>" for c in cols)
+    def num(v: Any, c: str) -> bool:  # numbers and suppressed counts ("<11") align right
+        return c != cols[0] and (isinstance(v, (int, float)) or (isinstance(v, str) and v.startswith("<")))
+
     body = "".join(
         "<tr>" + "".join(
-            f"<td class=\"num\">{_cell(r.get(c))}</td>" if isinstance(r.get(c), (int, float)) and c != cols[0]
+            f"<td class=\"num\">{_cell(r.get(c))}</td>" if num(r.get(c), c)
             else f"<td>{_cell(r.get(c))}</td>" for c in cols) + "</tr>"
-        for r in rows[:15]
+        for r in rows[:MAX_ROWS]
     )
-    more = (f"<p class=\"wb-foot\">{len(rows) - 15} more rows on the linked page.</p>" if len(rows) > 15 else "")
+    more = (f"<p class=\"wb-foot\">and {len(rows) - MAX_ROWS} more areas.</p>" if len(rows) > MAX_ROWS else "")
     return f"<table><tr>{head}</tr>{body}</table>{more}"
 
 

@@ -10,7 +10,9 @@ The steps of :func:`run_report`:
    environment's kernel), several at once (:func:`default_jobs`, longest first, see
    :func:`notebook_order`; the notebooks are independent: each reads only the contract folder),
    write each executed ``.ipynb`` once and export code-free HTML in the same worker while the
-   executive summary is computed beside them;
+   executive summary is computed beside them. The workers start before step 2: each starts
+   a warm kernel (:class:`~workbench.report.kernel.WarmKernel`) and imports what every notebook
+   needs while the data are checked, then runs its notebooks on it, reset between notebooks;
 6. scan every HTML page with :func:`workbench.privacy.check_export`;
 7. compute the executive summary (:func:`workbench.summary.summarize`), compare it with the
    previous report's ``summary.json``, write ``summary.json`` and ``index.html`` and publish
@@ -43,16 +45,16 @@ import contextvars
 import json
 import logging
 import os
+import queue
 import shutil
 import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import partial
 from pathlib import Path
 
 from workbench import __version__
@@ -61,7 +63,7 @@ from workbench.privacy import check_export
 from . import guard
 from .export import export_html
 from .index import render_index
-from .kernel import execute_notebook, kernel_environment
+from .kernel import PRELOAD_CODE, WarmKernel, execute_notebook, kernel_environment
 from .params import ParameterError, ReportParams, load_params
 from .publish import publish, staging_dir
 
@@ -349,7 +351,8 @@ def _failing_cell(nb_path: Path) -> tuple[int | None, str]:
     return i, (c.source.strip().splitlines() or [""])[0]
 
 
-def _keep_failed(out: Path, run_name: str, files: list[Path]) -> Path:
+def _keep_failed(out: Path, run_name: str, files: list[Path | tuple[Path, str]]) -> Path:
+    """Copy ``files`` (paths, or ``(path, name to keep it under)``) to a new ``_failed`` folder."""
     stamp = _now().strftime("%Y%m%dT%H%M%S%z")
     base = out.parent / FAILED_DIR
     kept = base / f"{run_name}-{stamp}"
@@ -359,8 +362,9 @@ def _keep_failed(out: Path, run_name: str, files: list[Path]) -> Path:
         kept = base / f"{run_name}-{stamp}-{n}"
     kept.mkdir(parents=True)
     for f in files:
+        f, keep_as = f if isinstance(f, tuple) else (f, f.name)
         if f.exists():
-            shutil.copy2(f, kept / f.name)
+            shutil.copy2(f, kept / keep_as)
     return kept
 
 
@@ -441,8 +445,12 @@ def _execute(
     kernel_name: str,
     progress: bool,
     kernel_log: Path | None = None,
+    kernel: WarmKernel | None = None,
 ):
     """Execute notebook ``name`` into ``executed`` (written once); returns the executed notebook.
+
+    With ``kernel`` the notebook runs on that warm kernel; otherwise on a kernel of its own,
+    started and stopped for it (over private sockets, :func:`kernel_sockets`).
 
     Raises
     ------
@@ -466,12 +474,9 @@ def _execute(
                 kernel_log=kernel_log,
                 progress=progress,
                 config=engine_kwargs.get("config"),
+                kernel=kernel,
             )
 
-    if threading.current_thread() is not threading.main_thread():
-        # In a worker thread the copied context may point jupyter_core at another thread's
-        # running event loop; start from an empty context.
-        attempt = partial(contextvars.Context().run, attempt)
     try:
         return _retry_kernel_start(attempt, executed, name)
     except PapermillExecutionError as e:
@@ -550,7 +555,8 @@ class _RunLog:
                 f.write(f"{stamp} {text}\n")
             if self.echo:
                 print(f"[{self.run_name}] {text}", flush=True)
-        log.info("report %s: %s", self.run_name, text)
+        if not self.echo:  # printed already: not twice on a terminal that also shows the log
+            log.info("report %s: %s", self.run_name, text)
 
 
 @dataclass
@@ -569,7 +575,8 @@ class _Context:
     runlog: _RunLog
 
 
-def _run_notebook(ctx: _Context, run: NotebookRun) -> NotebookRun:
+def _run_notebook(ctx: _Context, run: NotebookRun, kernel: WarmKernel | None = None,
+                  kernel_log: Path | None = None) -> NotebookRun:
     """Execute, export and scan one notebook; write its page into the staging folder.
 
     Runs in a worker thread. On failure the executed notebook (and the kernel's log) is kept
@@ -578,16 +585,17 @@ def _run_notebook(ctx: _Context, run: NotebookRun) -> NotebookRun:
     name, params = run.name, ctx.params
     run.status = "running"
     run.ipynb = ctx.staging / "notebooks" / f"{name}.ipynb"
-    kernel_log = ctx.work / f"{name}.kernel.log"
+    kernel_log = kernel_log or ctx.work / f"{name}.kernel.log"
     ctx.runlog(name, "started")
     t0 = time.perf_counter()
     try:
-        nb = _execute(params, name, ctx.data_dir, run.ipynb, ctx.work, ctx.kernel_name, ctx.progress, kernel_log)
+        nb = _execute(params, name, ctx.data_dir, run.ipynb, ctx.work, ctx.kernel_name, ctx.progress,
+                      kernel_log, kernel)
     except NotebookError as e:
         run.status = "failed"
         run.duration_s = time.perf_counter() - t0
         ctx.runlog(name, f"failed {run.duration_s:.1f} s")
-        e.kept = _keep_failed(ctx.target, ctx.kept_name, [run.ipynb, kernel_log])
+        e.kept = _keep_failed(ctx.target, ctx.kept_name, [run.ipynb, (kernel_log, f"{name}.kernel.log")])
         log.error("report %s: %s", params.run_name, e)
         raise NotebookError(e.notebook, e.cell_index, e.cell_source, e.error, e.kept) from None
     run.duration_s = time.perf_counter() - t0
@@ -609,29 +617,81 @@ def _run_notebook(ctx: _Context, run: NotebookRun) -> NotebookRun:
     return run
 
 
-def _run_notebooks(ctx: _Context, runs: list[NotebookRun], jobs: int) -> None:
-    """Run every notebook, ``jobs`` at a time, longest first; raise the first failure.
+class _Workers:
+    """The threads that run a report's notebooks, ``jobs`` at a time, longest first.
 
-    When a notebook fails, the notebooks not yet started are cancelled and those running are
-    waited for; the error raised is that of the first failed notebook in ``runs`` order.
+    Created before the data are checked: with ``warm`` each worker starts its kernel at once
+    and imports what every notebook needs (:data:`~workbench.report.kernel.PRELOAD_CODE`) while
+    the parent process validates the data. :meth:`run` then hands over the notebooks; each
+    worker takes the next from the queue and runs it on its warm kernel (reset between
+    notebooks; see :class:`~workbench.report.kernel.WarmKernel`). When a notebook fails no worker
+    takes another one; those running finish; the error raised is that of the first failed
+    notebook in the parameter file's order. :meth:`close` stops the kernels (and, when
+    :meth:`run` never came, tells the workers there is nothing to do).
     """
-    by_name = {r.name: r for r in runs}
-    order = notebook_order([r.name for r in runs], _previous_durations(ctx.target))
-    if jobs <= 1:
-        for name in order:
-            _run_notebook(ctx, by_name[name])
-        return
-    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix=f"report-{ctx.params.run_name}") as pool:
-        futures: dict[Future, NotebookRun] = {pool.submit(_run_notebook, ctx, by_name[n]): by_name[n] for n in order}
-        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-        if any(f.exception() is not None for f in done):
-            for f in pending:
-                if f.cancel():
-                    futures[f].status = "cancelled"
-            wait(pending)
-    failed = [(runs.index(r), f) for f, r in futures.items() if not f.cancelled() and f.exception() is not None]
-    if failed:
-        raise min(failed, key=lambda x: x[0])[1].exception()
+
+    def __init__(self, kernel_name: str, jobs: int, warm: bool = True, start_timeout: float = 60.0):
+        self.kernel_name, self.jobs, self.warm, self.start_timeout = kernel_name, jobs, warm, start_timeout
+        self.ctx: _Context | None = None
+        self.todo: queue.SimpleQueue = queue.SimpleQueue()
+        self.go = threading.Event()  # set by run() or close()
+        self.stop = threading.Event()  # a notebook failed: take no further notebook
+        self.errors: dict[str, BaseException] = {}
+        self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="report-worker")
+        # own event loop per worker (a fresh context): a copied context may point jupyter_core at
+        # another thread's running loop (Dask threads), and a warm kernel stays on one loop
+        self.futures = [self.pool.submit(contextvars.Context().run, self._worker, k) for k in range(jobs)]
+
+    def _worker(self, k: int) -> None:
+        own = Path(tempfile.mkdtemp(prefix="wb-worker-"))  # private (0700): kernel log, first cwd
+        try:
+            with kernel_sockets() as engine_kwargs:
+                kernel = None
+                if self.warm:
+                    kernel = WarmKernel(self.kernel_name, own / "kernel.log", engine_kwargs.get("config"))
+                    try:
+                        kernel.start(own, timeout=self.start_timeout, preload=PRELOAD_CODE)
+                    except Exception as e:  # a cold start per notebook instead (retried there)
+                        log.warning("worker %d: kernel warm-up failed (%s: %s)", k, type(e).__name__, e)
+                        kernel.discard()
+                try:
+                    self.go.wait()
+                    while self.ctx is not None and not self.stop.is_set():
+                        try:
+                            run = self.todo.get_nowait()
+                        except queue.Empty:
+                            return
+                        try:
+                            _run_notebook(self.ctx, run, kernel, own / "kernel.log" if kernel else None)
+                        except BaseException as e:
+                            self.errors[run.name] = e
+                            self.stop.set()
+                            return
+                finally:
+                    if kernel is not None:
+                        kernel.close()
+        finally:
+            shutil.rmtree(own, ignore_errors=True)
+
+    def run(self, ctx: _Context, runs: list[NotebookRun]) -> None:
+        """Run ``runs`` (longest first) and wait for them; raise the first failure."""
+        by_name = {r.name: r for r in runs}
+        for name in notebook_order(list(by_name), _previous_durations(ctx.target)):
+            self.todo.put(by_name[name])
+        self.ctx = ctx
+        self.go.set()
+        for f in self.futures:
+            f.result()
+        for r in runs:
+            if r.status == "pending":
+                r.status = "cancelled"
+        if self.errors:
+            raise self.errors[min(self.errors, key=[r.name for r in runs].index)]
+
+    def close(self) -> None:
+        """Release the workers (nothing more to run) and stop their kernels."""
+        self.go.set()
+        self.pool.shutdown(wait=True)
 
 
 def _compute_summary(params: ReportParams, dataset):
@@ -645,13 +705,18 @@ def _compute_summary(params: ReportParams, dataset):
         return None
 
 
-def _summary(params: ReportParams, computed, target: Path, fingerprint: str, finished: str):
+def _summary(params: ReportParams, computed, dataset, target: Path, fingerprint: str, finished: str):
     """``(summary dict, changes)`` for the index page, or ``(None, [])`` if it cannot be made."""
     from workbench.summary import changes_since, summary_json
 
     if computed is None:
         return None, []
     current = summary_json(computed, fingerprint=fingerprint, finished=finished, run_name=params.run_name)
+    from workbench.data.names import area_names
+
+    names = area_names(dataset.get("areas"))  # readers see area names, not ids
+    for a in current.get("top_areas") or []:
+        a["name"] = str(names.get(str(a.get("area_id")), a.get("area_id")))
     previous = None
     old = target / "summary.json"
     if old.is_file():
@@ -668,6 +733,7 @@ def run_report(
     progress: bool = True,
     jobs: int | None = None,
     echo: bool | None = None,
+    warm_kernels: bool = True,
 ) -> ReportResult:
     """Run every notebook of a parameter file and publish the report atomically.
 
@@ -686,6 +752,9 @@ def run_report(
         Notebooks run at once (default :func:`default_jobs`); 1 runs them one after another.
     echo : bool, optional
         Print one line per notebook started and finished (default: ``progress``).
+    warm_kernels : bool, default True
+        Each worker runs its notebooks on one kernel, reset between notebooks
+        (:class:`~workbench.report.kernel.WarmKernel`); ``False`` starts a fresh kernel per notebook.
 
     Returns
     -------
@@ -715,14 +784,23 @@ def run_report(
     started = _now()
     jobs = default_jobs(len(params.notebooks)) if jobs is None else max(1, int(jobs))
 
-    ensure_synthetic(params)
-    dataset = load_dataset(params.data, base_dir=params.base_dir)
-    fingerprint = dataset.fingerprint()
-    log.info("report %s: data %s validated (sha256 %s)", params.run_name, dataset.name, fingerprint[:12])
-    stages["load"] = time.perf_counter() - t_start
+    # the notebook workers (and their kernels) start now, warming up while the data are checked
+    kernels = ExitStack()
+    kernel_name = kernels.enter_context(kernel_environment())
+    workers = _Workers(kernel_name, jobs, warm_kernels, params.execution.start_timeout_s)
+    kernels.callback(workers.close)
+    try:
+        ensure_synthetic(params)
+        dataset = load_dataset(params.data, base_dir=params.base_dir)
+        fingerprint = dataset.fingerprint()
+        log.info("report %s: data %s validated (sha256 %s)", params.run_name, dataset.name, fingerprint[:12])
+        stages["load"] = time.perf_counter() - t_start
 
-    run_guard = guard.RunGuard(target, params.run_name)  # lock, private staging, signals
-    staging = run_guard.start()
+        run_guard = guard.RunGuard(target, params.run_name)  # lock, private staging, signals
+        staging = run_guard.start()
+    except BaseException:
+        kernels.close()
+        raise
     runlog = _RunLog(staging / RUN_LOG, params.run_name, progress if echo is None else echo)
     summary_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"summary-{params.run_name}")
     try:
@@ -741,10 +819,9 @@ def run_report(
         summary_future = summary_pool.submit(timed_summary)  # beside the notebooks
         runs = [NotebookRun(name) for name in params.notebooks]
         t = time.perf_counter()
-        with kernel_environment() as kernel_name:
-            ctx = _Context(params, dataset, data_dir, work, staging, target, kept_name, kernel_name,
-                           progress, runlog)
-            _run_notebooks(ctx, runs, jobs)
+        ctx = _Context(params, dataset, data_dir, work, staging, target, kept_name, kernel_name, progress, runlog)
+        workers.run(ctx, runs)
+        kernels.close()
         stages["notebooks"] = time.perf_counter() - t
         shutil.rmtree(work)
         t = time.perf_counter()
@@ -752,7 +829,7 @@ def run_report(
         stages["summary_wait"] = time.perf_counter() - t
         finished = _now()
         t = time.perf_counter()
-        summary, changes = _summary(params, computed, target, fingerprint, finished.isoformat(timespec="seconds"))
+        summary, changes = _summary(params, computed, dataset, target, fingerprint, finished.isoformat(timespec="seconds"))
         if summary is not None:
             summary_text = json.dumps(summary, indent=2)
             check_export(summary_text, dataset, where="summary.json")
@@ -784,6 +861,7 @@ def run_report(
         stages["publish"] = time.perf_counter() - t
         run_guard.published(params.audience)
     finally:
+        kernels.close()
         summary_pool.shutdown(wait=True, cancel_futures=True)
         run_guard.close()
     stages["total"] = time.perf_counter() - t_start

@@ -7,23 +7,30 @@
 - :mod:`~workbench.response.readings` -- plain-language sentences for report pages.
 """
 
-from .measures import (
-    GROUPINGS,
-    coresponse_coverage,
-    followup_rates,
-    monthly_trends,
-    referral_counts,
-    time_on_scene,
-)
-from .readings import count_text, coverage_readings, cox_readings, incidence_readings, km_readings, scene_readings
-from .tables import (
-    CORESPONDER_TYPES,
-    ResponseData,
-    data_end,
-    incident_areas,
-    infer_program_start,
-    prepare_response_data,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from workbench._lazy import lazy_exports
+
+if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
+    from .measures import (
+        GROUPINGS,
+        coresponse_coverage,
+        followup_rates,
+        monthly_trends,
+        referral_counts,
+        time_on_scene,
+    )
+    from .readings import count_text, coverage_readings, cox_readings, incidence_readings, km_readings, scene_readings
+    from .tables import (
+        CORESPONDER_TYPES,
+        ResponseData,
+        data_end,
+        incident_areas,
+        infer_program_start,
+        prepare_response_data,
+    )
 
 __all__ = [
     "CORESPONDER_TYPES",
@@ -45,3 +52,6 @@ __all__ = [
     "referral_counts",
     "time_on_scene",
 ]
+
+
+__getattr__, __dir__ = lazy_exports(__name__)

@@ -5,10 +5,14 @@ sentences and the values a figure needs; rendering lives in :mod:`workbench.repo
 
 - :func:`now_block` -- the index's *Now* block (active near-repeat zones, emerging hot spots,
   co-response gaps, dose);
-- :func:`brief` -- the co-responder brief for the shootings of a day or week.
+- :func:`brief` -- the co-responder brief for the shootings of a day or week;
+- :func:`victims_section` -- who is shot: victims by age group, sex and race/ethnicity, rates per
+  resident where the areas give residents by group.
 """
 
 from ._common import Item
+from .brief import Brief, brief
 from .now import NowBlock, now_block
+from .victims import VictimsSection, victims_section
 
-__all__ = ["Item", "NowBlock", "now_block"]
+__all__ = ["Brief", "Item", "NowBlock", "VictimsSection", "brief", "now_block", "victims_section"]

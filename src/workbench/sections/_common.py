@@ -45,8 +45,11 @@ class Item:
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict (table as a list of row dicts, strings and numbers only)."""
         t = self.table.astype(object).where(self.table.notna(), "")
-        rows = [{str(k): (v if isinstance(v, (int, float, str)) else str(v)) for k, v in r.items()}
-                for r in t.to_dict(orient="records")]
+        def plain(v: Any) -> Any:
+            v = v.item() if isinstance(v, np.generic) else v
+            return v if isinstance(v, (int, float, str)) else str(v)
+
+        rows = [{str(k): plain(v) for k, v in r.items()} for r in t.to_dict(orient="records")]
         return {"key": self.key, "title": self.title, "readings": list(self.readings), "columns": list(map(str, t.columns)),
                 "rows": rows, "page": self.page, "available": self.available}
 

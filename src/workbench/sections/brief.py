@@ -244,7 +244,7 @@ def brief(dataset: Dataset, date: Any, *, days: int = 1, min_count: int = 11, zo
         if window.raised:
             out.readings.append(f"Near-repeat risk stays raised within {window.radius_m:,.0f} m for about "
                                 f"{window.days:.0f} days after each shooting.")
-            last = shots.loc[sel].groupby("area_id")["occurred_at"].max()
+            last = ea.groupby("area_id")["start"].max()  # the latest shooting whose zone reaches the area
             until = (last + pd.Timedelta(days=window.days)).map(lambda t: f"{t:%a %d %b %Y}")
         else:
             out.readings.append("The Knox test finds no raised near-repeat risk in these data.")

@@ -38,7 +38,7 @@ from workbench.data.names import area_names
 
 from ._common import Item, count_labels, count_text, name_list, round_people
 
-__all__ = ["NowBlock", "SHOOTING_KINDS", "now_block", "now_shootings"]
+__all__ = ["NowBlock", "SHOOTING_KINDS", "data_end", "emerging_item", "now_block", "now_shootings"]
 
 log = logging.getLogger("workbench.sections.now")
 
@@ -107,6 +107,18 @@ def now_shootings(dataset: Dataset) -> gpd.GeoDataFrame:
     return pts
 
 
+def data_end(dataset: Dataset, shots: gpd.GeoDataFrame | None = None) -> pd.Timestamp:
+    """The latest shooting, ignoring sparse trailing months of a lagging extract.
+
+    Uses the summary's rule (:func:`workbench.summary.summary_period`): trailing months with fewer
+    records than a tenth of the median month end no period.
+    """
+    from workbench.summary import _typical_end
+
+    shots = now_shootings(dataset) if shots is None else shots
+    return _typical_end(shots["occurred_at"].dt.tz_convert(dataset.timezone))
+
+
 def _day(ts: pd.Timestamp) -> str:
     return f"{ts:%a %d %b %Y}"
 
@@ -125,13 +137,14 @@ def near_repeat_item(dataset: Dataset, shots: gpd.GeoDataFrame, end: pd.Timestam
     knox = sp.KnoxTest(spatial_bands=spatial_bands_m, temporal_bands=temporal_bands_days, same_location=False,
                        permutations=permutations, seed=seed).fit(hist)
     window = sp.risk_window(knox)
-    years = history_days / 365.25
+    span_days = min(history_days, (end - shots["occurred_at"].min()) / pd.Timedelta(days=1))
+    years = f"{span_days / 365.25:.0f} years" if span_days >= 700 else f"{span_days:.0f} days"
     if not window.raised:
-        item.readings.append(f"The shootings of the last {years:.0f} years show no raised near-repeat risk, "
+        item.readings.append(f"The shootings of the last {years} show no raised near-repeat risk, "
                              "so no near-repeat zones are drawn.")
         return item
     item.readings.append(f"After a shooting, the risk of another within {window.radius_m:,.0f} m stays raised "
-                         f"for about {window.days:.0f} days (Knox test, shootings of the last {years:.0f} years).")
+                         f"for about {window.days:.0f} days (Knox test, shootings of the last {years}).")
     recent = shots[(shots["occurred_at"] > end - pd.Timedelta(days=long_days)).to_numpy()]
     wins = sp.near_repeat_windows(recent, window) if len(recent) else pd.DataFrame(columns=["end"])
     active = wins[wins["end"] > end].reset_index(drop=True) if len(wins) else wins
@@ -393,9 +406,7 @@ def now_block(dataset: Dataset, *, min_count: int = 11, short_days: int = 7, lon
     shots = now_shootings(dataset)
     if not len(shots):
         return NowBlock(None, short_days, long_days, notes=["No shootings in these data."])
-    from workbench.summary import _typical_end
-
-    end = _typical_end(shots["occurred_at"].dt.tz_convert(dataset.timezone))
+    end = data_end(dataset, shots)
     stray = int((shots["occurred_at"] > end).sum())
     block = NowBlock(end, short_days, long_days)
     if stray:

@@ -15,14 +15,21 @@ times. Results are DataFrames or fitted estimators with trailing-underscore attr
 - :func:`emerging_hot_spots` -- Emerging Hot Spot Analysis (Gi* per step plus a Mann-Kendall trend).
 """
 
-from .canvass import canvass_list
-from .emerging import EmergingHotSpots, emerging_hot_spots
-from .exposure import Exposure, exposure_dose, exposure_zones
-from .getis import build_weights, getis_ord, grid_counts
-from .kde import KernelDensity, hot_spots, kde_grid, kernel_weights
-from .knox import KnoxTest
-from .trauma import standardize, trauma_index
-from .windows import RiskWindow, near_repeat_windows, risk_window
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from workbench._lazy import lazy_exports
+
+if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
+    from .canvass import canvass_list
+    from .emerging import EmergingHotSpots, emerging_hot_spots
+    from .exposure import Exposure, exposure_dose, exposure_zones
+    from .getis import build_weights, getis_ord, grid_counts
+    from .kde import KernelDensity, hot_spots, kde_grid, kernel_weights
+    from .knox import KnoxTest
+    from .trauma import standardize, trauma_index
+    from .windows import RiskWindow, near_repeat_windows, risk_window
 
 __all__ = [
     "EmergingHotSpots",
@@ -45,3 +52,6 @@ __all__ = [
     "standardize",
     "trauma_index",
 ]
+
+
+__getattr__, __dir__ = lazy_exports(__name__)

@@ -72,6 +72,8 @@ HOT_PATTERNS: tuple[str, ...] = ("new", "consecutive", "intensifying", "persiste
 PATTERNS: tuple[str, ...] = tuple(f"{p} hot spot" for p in HOT_PATTERNS) + tuple(
     f"{p} cold spot" for p in HOT_PATTERNS) + ("no pattern",)
 
+_MK_CHUNK = 1024
+
 #: Share of steps that makes a location "mostly" hot (ArcGIS: ninety percent).
 MOSTLY = 0.9
 
@@ -145,6 +147,9 @@ def mann_kendall(series: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
         (``p = 1`` for a constant row).
     """
     y = np.asarray(series, dtype=float)
+    if y.shape[0] > _MK_CHUNK:  # bounded memory: (chunk, n, n) differences at a time
+        parts = [mann_kendall(y[i:i + _MK_CHUNK]) for i in range(0, y.shape[0], _MK_CHUNK)]
+        return tuple(np.concatenate([p[k] for p in parts]) for k in range(3))  # type: ignore[return-value]
     n = y.shape[1]
     d = y[:, None, :] - y[:, :, None]  # d[k, s, t] = y_t - y_s
     upper = np.triu(np.ones((n, n), dtype=bool), 1)

@@ -199,10 +199,12 @@ def conditional_p_sim(
     scaling = y.sum()
     p_sim = np.empty(n, dtype=np.float32)
     step = max(1, chunk_values // (permutations * k_max))
+    below = y[ids]  # value of "other" id q for an area i > q ...
+    above = y[np.minimum(ids + 1, n - 1)]  # ... and for i <= q (the ids skip area i itself)
     for a in range(0, n, step):
         rows = np.arange(a, min(n, a + step))
-        shifted = ids[None] + (ids[None] >= rows[:, None, None])  # ids among the others -> area ids
-        sims = (np.einsum("rpk,rk->rp", y[shifted], wmat[rows]) + (self_w[rows] * y[rows])[:, None]) / scaling
+        vals = np.where(ids[None] >= rows[:, None, None], above[None], below[None])
+        sims = (np.einsum("rpk,rk->rp", vals, wmat[rows]) + (self_w[rows] * y[rows])[:, None]) / scaling
         larger = (sims >= observed[rows, None]).sum(axis=1)
         low = (permutations - larger) < larger
         larger[low] = permutations - larger[low]

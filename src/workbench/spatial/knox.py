@@ -29,6 +29,7 @@ Algorithm (never builds an n x n matrix)
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -283,12 +284,28 @@ class KnoxTest:
         rel = rel.astype(lane)
         rng = self.seed if isinstance(self.seed, np.random.Generator) else np.random.default_rng(self.seed)
 
+        warm = None
+        if self._numba:  # load the compiled kernel from the disk cache while the pairs are searched
+            idx = np.int32 if n < 2**31 - 1 else np.int64
+            warm = threading.Thread(target=_knox_kernel.warm_up, args=(np.dtype(idx), lane), daemon=True)
+            warm.start()
+        try:
+            self._fit_counts(xy, rel, rng, se, te_u, tol, n, n_s, n_t, workers, time_totals, n_pairs, warm)
+        finally:
+            if warm is not None:
+                warm.join()
+        return self
+
+    def _fit_counts(self, xy, rel, rng, se, te_u, tol, n, n_s, n_t, workers, time_totals, n_pairs, warm) -> None:
+        """Steps 1, 3 and 4 of the algorithm (in memory or in tiles) and the table."""
         tiled = self.tiles is True or self.scheduler is not None
         if self.tiles == "auto" and not tiled:
             tiled = _knox_tiles.estimate_close_pairs(xy, se[-1]) > int(self.max_pairs_in_memory)
         if tiled:
             if self.tiles is False:
                 raise ValueError("a scheduler runs tiles: leave tiles='auto' or True")
+            if warm is not None:
+                warm.join()
             res = _knox_tiles.run_tiles(
                 xy, rel, rng, int(self.permutations), se, self.same_location, tol, te_u, n_s - 1, n_t - 1,
                 numba=self._numba, threads=workers, max_pairs_per_block=int(self.max_pairs_per_block),
@@ -308,6 +325,8 @@ class KnoxTest:
             close_totals = np.bincount(self._sb, minlength=n_s - 1)[: n_s - 1].astype(np.int64)
 
             # 3. observed and simulated close x close counts
+            if warm is not None:
+                warm.join()
             self._pool = ThreadPoolExecutor(workers) if workers > 1 else None
             try:
                 obs_close = self._close_counts(rel[self._order][:, None], n_s - 1, n_t - 1)[0]
@@ -326,7 +345,6 @@ class KnoxTest:
         self.n_close_pairs_ = int(close_totals.sum())
         self.n_pairs_ = n_pairs
         self.table_ = self._table()
-        return self
 
     def _simulate(self, rel: np.ndarray, rng: np.random.Generator, n_s: int, n_t: int) -> np.ndarray:
         """Close-pair counts for each permutation, (permutations, close bands, finite temporal bands).

@@ -16,28 +16,35 @@
   next victimization, landmark comparison by engagement, inverse-probability weights.
 """
 
-from .compare import (
-    CONFOUNDING_WARNING,
-    RevictimizationComparison,
-    compare_revictimization,
-    revictimization_incidence,
-)
-from .competing import aalen_johansen, cause_specific_cox, cumulative_incidence, incidence_at
-from .cox import CATEGORICAL, DEFAULT_COVARIATES, CoxResult, cox_design, fit_cox
-from .engagement import CENSORING_RULES, OUTCOMES, censoring_text, engagement_table, victimization_times
-from .finegray import FineGrayFitter, fine_gray, simulate_fine_gray
-from .km import KMResult, kaplan_meier
-from .page import HORIZONS, EngagementPage, engagement_page
-from .revictimization import (
-    LITERATURE,
-    PROPENSITY_COVARIATES,
-    area_shootings_before,
-    contacts_shot_before,
-    contacts_shot_intervals,
-    covariates_at,
-    propensity_weights,
-    revictimization_table,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from workbench._lazy import lazy_exports
+
+if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
+    from .compare import (
+        CONFOUNDING_WARNING,
+        RevictimizationComparison,
+        compare_revictimization,
+        revictimization_incidence,
+    )
+    from .competing import aalen_johansen, cause_specific_cox, cumulative_incidence, incidence_at
+    from .cox import CATEGORICAL, DEFAULT_COVARIATES, CoxResult, cox_design, fit_cox
+    from .engagement import CENSORING_RULES, OUTCOMES, censoring_text, engagement_table, victimization_times
+    from .finegray import FineGrayFitter, fine_gray, simulate_fine_gray
+    from .km import KMResult, kaplan_meier
+    from .page import HORIZONS, EngagementPage, engagement_page
+    from .revictimization import (
+        LITERATURE,
+        PROPENSITY_COVARIATES,
+        area_shootings_before,
+        contacts_shot_before,
+        contacts_shot_intervals,
+        covariates_at,
+        propensity_weights,
+        revictimization_table,
+    )
 
 __all__ = [
     "CATEGORICAL",
@@ -75,3 +82,6 @@ __all__ = [
     "simulate_fine_gray",
     "victimization_times",
 ]
+
+
+__getattr__, __dir__ = lazy_exports(__name__)

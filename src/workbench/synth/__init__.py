@@ -8,16 +8,23 @@ model. Every generating parameter is kept in :attr:`SyntheticCity.truth`. See
 ``docs/synthetic-city.md``.
 """
 
-from .city import (
-    GENERATOR_VERSION,
-    ID_PREFIXES,
-    SyntheticCity,
-    generate_city,
-    synthetic_meta,
-    write_city,
-)
-from .params import Params
-from .scales import SCALES, Scale
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from workbench._lazy import lazy_exports
+
+if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
+    from .city import (
+        GENERATOR_VERSION,
+        ID_PREFIXES,
+        SyntheticCity,
+        generate_city,
+        synthetic_meta,
+        write_city,
+    )
+    from .params import Params
+    from .scales import SCALES, Scale
 
 __all__ = [
     "GENERATOR_VERSION",
@@ -30,3 +37,6 @@ __all__ = [
     "synthetic_meta",
     "write_city",
 ]
+
+
+__getattr__, __dir__ = lazy_exports(__name__)
