@@ -25,6 +25,7 @@ import pandas as pd
 from workbench.data.dataset import Dataset
 from workbench.fairness import age_group, disparity_flags, fairness_audit
 from workbench.network.risklist import calibration_table
+from workbench.privacy import count_text
 from workbench.response.tables import data_end as _data_end
 from workbench.survival.engagement import victimization_times
 
@@ -142,6 +143,7 @@ def outreach_audit(
     bound: tuple[float, float] = (0.8, 1.25),
     min_n: int = 30,
     min_events: int = 10,
+    min_count: int = 1,
 ) -> OutreachAudit:
     """Selection rates, calibration and disparity flags of the top-``top_n`` outreach list.
 
@@ -164,6 +166,9 @@ def outreach_audit(
         Groups with fewer ranked people are unreliable: ratios missing, never flagged.
     min_events : int, default 10
         Smallest denominator for a ratio (see :func:`workbench.fairness.audit_table`).
+    min_count : int, default 1
+        Privacy threshold of the page: the list size in ``note`` is suppressed below it
+        (:func:`workbench.privacy.count_text`).
 
     Returns
     -------
@@ -204,16 +209,18 @@ def outreach_audit(
         audit["flagged"] = audit["flags"] != ""
     calibration = None
     n_sel = int(frame["selected"].sum())
+    shown = count_text(n_sel, min_count, words=True)
+    shown = f"the {shown}" if shown[:1].isdigit() else shown  # "the 50" / "fewer than 11"
     everyone = " (every ranked person, so selection rates are equal by construction)" if n_sel == len(frame) else ""
     if available:
         ok = np.isfinite(frame["probability"].to_numpy(float))
         calibration = calibration_table(frame["probability"].to_numpy(float)[ok],
                                         frame["outcome"].to_numpy(bool)[ok], n_bins=10)
-        note = (f"The outreach list holds the {n_sel} highest-risk past victims as of {as_of:%Y-%m-%d}{everyone}; "
+        note = (f"The outreach list holds {shown} highest-risk past victims as of {as_of:%Y-%m-%d}{everyone}; "
                 f"predicted risk is compared with who was actually shot again in the following "
                 f"{horizon:g} days.")
     else:
-        note = (f"The outreach list holds the {n_sel} highest-risk past victims as of {as_of:%Y-%m-%d}{everyone}; the "
+        note = (f"The outreach list holds {shown} highest-risk past victims as of {as_of:%Y-%m-%d}{everyone}; the "
                 f"{horizon:g}-day horizon runs to {end:%Y-%m-%d}, past the end of the data ({d_end:%Y-%m-%d}), "
                 "so who is shot again is not yet known and only selection rates are audited, not calibration.")
     return OutreachAudit(audit=audit, flags=disparity_flags(audit), calibration=calibration,

@@ -207,7 +207,10 @@ def emerging_item(dataset: Dataset, shots: gpd.GeoDataFrame, end: pd.Timestamp, 
     item = Item("emerging", "Emerging hot spots", page="01_places")
     if not dataset.has("areas") or len(dataset["areas"]) < 3:
         item.available = False
-        item.readings.append("These data have no areas, so emerging hot spots cannot be named.")
+        n = len(dataset["areas"]) if dataset.has("areas") else 0
+        item.readings.append("These data have no areas, so emerging hot spots cannot be named." if not n else
+                             f"These data have only {n} area{'s' if n != 1 else ''}; emerging hot spots compare "
+                             "each area with its neighbours and need at least 3, so none can be named.")
         return item
     areas = dataset["areas"].reset_index(drop=True)
     res = sp.emerging_hot_spots(shots, areas, id_column="area_id", end=end + pd.Timedelta(seconds=1),

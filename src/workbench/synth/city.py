@@ -68,6 +68,8 @@ class SyntheticCity:
 
 
 def _ids(table: str, n: int) -> np.ndarray:
+    if n == 0:  # a small city can have no referrals (or follow-ups, patrols...)
+        return np.array([], dtype=object)
     width = max(_MIN_WIDTH[table], len(str(n)))
     return np.char.add(ID_PREFIXES[table], np.char.zfill(np.arange(1, n + 1).astype(str), width)).astype(object)
 
@@ -549,7 +551,9 @@ def write_city(scale: str = "demo", seed: int = DEFAULT_SEED, out: str | Path = 
     """
     city = generate_city(scale, seed, incidents=incidents, **overrides)
     out = Path(out)
-    city.dataset.to_folder(out, extra_meta={"synthetic": synthetic_meta(city.truth["scale"]["name"],
+    dataset = city.dataset  # an empty table is left out: the contract reads absence, not emptiness
+    dataset = dataclasses.replace(dataset, tables={k: v for k, v in dataset.tables.items() if len(v)})
+    dataset.to_folder(out, extra_meta={"synthetic": synthetic_meta(city.truth["scale"]["name"],
                                                                         seed)})
     (out / "truth.json").write_text(json.dumps(city.truth, indent=2, sort_keys=True) + "\n")
     city.parents.to_parquet(out / "truth_parents.parquet", index=False, compression="zstd",
