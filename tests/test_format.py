@@ -98,3 +98,53 @@ def test_drop_empty_sections():
     assert drop_empty_sections(nb) == 1
     heads = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "markdown"]
     assert heads == ["# Title", "## Full section", "## Methods"]
+
+
+def test_top_groups_keeps_seven_and_other():
+    from workbench.plots.groups import top_groups
+
+    d = pd.DataFrame({"provider": [f"p{i}" for i in range(12) for _ in range(12 - i)], "x": 1.0})
+    out = top_groups(d, "provider")
+    assert out["provider"].nunique() == 8 and len(out) == len(d)
+    assert set(out["provider"]) >= {"p0", "p6"} and "p7" not in set(out["provider"])
+    assert (out["provider"] == "other (5 groups)").sum() == sum(12 - i for i in range(7, 12))
+    few = d[d["provider"].isin([f"p{i}" for i in range(8)])]
+    assert top_groups(few, "provider")["provider"].nunique() == 8  # 8 groups: nothing lumped
+    w = pd.DataFrame({"g": list("abcdefghij"), "n": range(10)})
+    assert set(top_groups(w, "g", weight="n", keep=2)["g"]) == {"j", "i", "other (8 groups)"}
+
+
+def test_time_on_scene_lumps_many_agencies():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from workbench.plots.response import plot_time_on_scene
+
+    rng = np.random.default_rng(0)
+    v = pd.DataFrame({"responder_type": [f"agency_{i}" for i in range(15) for _ in range(20)],
+                      "on_scene_min": rng.gamma(2, 10, 300)})
+    fig = plot_time_on_scene(v)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert len(labels) == 8 and labels[-1] == "other (8 groups)"
+
+
+def test_quadrant_without_support_is_a_strip():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from workbench import dosage
+    from workbench.plots import dosage as pdz
+
+    n = 12
+    pop = np.full(n, 5000.0)
+    shoot = np.arange(2, 26, 2, dtype=float)
+    counts = pd.DataFrame({"area_id": [f"A{i}" for i in range(n)], "period": "all", "population": pop,
+                           "resident_years": pop, "shootings": shoot, "patrol_hours": (0.1 + 40 * shoot / pop) * pop,
+                           "victims": np.full(n, 3.0), "coresponder_visits": shoot, "police_contacts": np.nan})
+    bal = dosage.balance(counts, n_draws=200)
+    fig = pdz.plot_quadrant(bal, 11)
+    w, h = fig.get_size_inches()
+    assert h < 4 and "support not shown" in fig.axes[0].get_title(loc="left")
+    counts["victims"] = shoot * 3
+    fig = pdz.plot_quadrant(dosage.balance(counts, n_draws=200), 11)
+    assert fig.get_size_inches()[1] > 6 and fig.axes[0].get_legend() is not None
