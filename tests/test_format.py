@@ -148,3 +148,9 @@ def test_quadrant_without_support_is_a_strip():
     counts["victims"] = shoot * 3
     fig = pdz.plot_quadrant(dosage.balance(counts, n_draws=200), 11)
     assert fig.get_size_inches()[1] > 6 and fig.axes[0].get_legend() is not None
+
+
+def test_policy_table_category_codes_read_as_words():
+    df = pd.DataFrame({"responder_type": ["community_health_worker", "police"], "name": ["Area_1 x", "b"]})
+    html = policy_table(df).to_html()
+    assert "community health worker" in html and "Area_1 x" in html  # data text with capitals kept

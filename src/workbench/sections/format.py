@@ -341,6 +341,9 @@ def policy_table(
     for c in ("column", "covariate"):
         if c in t.columns:
             t[c] = t[c].map(human_value)
+    for c in t.columns:  # category codes (``community_health_worker``) read as words
+        if t[c].dtype == object and _is_code_column(t[c]):
+            t[c] = t[c].map(lambda v: v.replace("_", " ") if isinstance(v, str) else v)
     fmt = {}
     for c in t.columns:
         f = _column_formatter(c, precision, shares)
@@ -351,6 +354,16 @@ def policy_table(
     shown = human_columns(shown, labels)
     # text from data is escaped here already (the export sanitizes again)
     return shown.style.hide(axis="index").format(escape="html").format_index(escape="html", axis=1)
+
+
+_CODE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
+
+
+def _is_code_column(values: pd.Series) -> bool:
+    """Every text value a lower-case ``snake_case`` code and at least one with an underscore."""
+    text = [v for v in values.dropna() if isinstance(v, str)]
+    return bool(text) and len(text) == values.notna().sum() and all(_CODE.match(v) for v in text) \
+        and any("_" in v for v in text)
 
 
 def appendix_html(title: str, *parts: Any) -> str:
