@@ -61,7 +61,8 @@ def plot_quadrant(bal: Balance, min_count: int, title: str | None = None) -> "Fi
     need = t["need_rate"].to_numpy(float)
     size = 15 + 250 * need / np.nanmax(need) if np.nanmax(need) > 0 else np.full(len(t), 30.0)
     ok = np.isfinite(x) & (x > 0)
-    strip = not (ok & ~few).any()  # no support value can be shown: a strip, not an empty square
+    has_support = np.isfinite(t["support_ratio"].to_numpy(float))
+    strip = not (ok & ~few & has_support).any()  # no support value to show: a strip, not an empty square
     fig, ax = plt.subplots(figsize=(9, 3.4) if strip else (9, 6.2), layout="constrained")
     lo = t["police_ratio_lower"].to_numpy(float)
     hi = t["police_ratio_upper"].to_numpy(float)
@@ -104,7 +105,8 @@ def plot_quadrant(bal: Balance, min_count: int, title: str | None = None) -> "Fi
               ncol=min(len(handles), 4), title="marker size: shooting rate", title_fontsize=8, fontsize=8)
     default = "Police dose against support dose, by area"
     if strip:
-        default = (f"Police dose by area (support not shown: every area has fewer than {min_count} victims)")
+        default = (f"Police dose by area (support not shown: no area has {min_count} or more victims "
+                   "with a support measure)")
     ax.set_title(title or default, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
