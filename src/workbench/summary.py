@@ -403,13 +403,12 @@ def _unserved_number(dataset: Dataset, p: Period, min_count: int) -> KeyNumber:
     if start is None:
         return _counts_number("past_victims_unserved", "Past victims still unserved", note, None, None, p,
                               min_count)
-    from workbench.outreach import past_victims
+    from workbench.outreach import past_victims, still_unserved  # one definition, shared with 04_past_victims
 
     def unserved(as_of: pd.Timestamp) -> float | None:
         if as_of < start:
             return None
-        pv = past_victims(dataset, start, as_of=as_of)
-        return float((pv["before_program"] & ~pv["referred"]).sum())
+        return float(still_unserved(past_victims(dataset, start, as_of=as_of)))
 
     cur = unserved(p.end)
     k = _counts_number("past_victims_unserved", "Past victims still unserved", note, cur,

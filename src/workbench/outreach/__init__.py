@@ -3,6 +3,7 @@
 - :func:`past_victims` -- person-level list (researchers only);
 - :func:`past_victim_counts` -- counts by area, year or time since (policy pages, after
   suppression);
+- :func:`still_unserved` -- the headline count (shot before the start, no referral);
 - :func:`unserved_trend` -- past victims still unserved as outreach proceeds;
 - :func:`outreach_priority` -- ranking by current re-victimization risk; network exposure
   (co-arrestees shot in the prior year) and area exposure enter the risk (researchers only);
@@ -32,6 +33,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
         past_victims,
         priority_inputs,
         rank_by_risk,
+        still_unserved,
         unserved_trend,
     )
     from .risk import (
@@ -59,6 +61,7 @@ __all__ = [
     "past_victims",
     "priority_inputs",
     "rank_by_risk",
+    "still_unserved",
     "unserved_trend",
 ]
 

@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from workbench.network import PeopleHistory
 
 __all__ = ["BASE_COVARIATES", "RISK_COVARIATES", "outreach_priority", "past_victim_counts", "past_victims",
-           "priority_inputs", "rank_by_risk", "unserved_trend"]
+           "priority_inputs", "rank_by_risk", "still_unserved", "unserved_trend"]
 
 _DAY = 86400.0
 
@@ -135,6 +135,26 @@ def past_victim_counts(past: pd.DataFrame, by: str = "area") -> pd.DataFrame:
         order = {k: i for i, k in enumerate(["under 1 year", "1-2 years", "2-5 years", "5+ years"])}
         out = out.sort_values("group", key=lambda s: s.map(order))
     return out.reset_index(drop=True)
+
+
+def still_unserved(past: pd.DataFrame) -> int:
+    """Past victims still unserved: living people shot before the program start with no referral.
+
+    The one definition of the headline number: the index's *Past victims still unserved*
+    (:mod:`workbench.summary`), the past-victims page and the last period of
+    :func:`unserved_trend` all count it this way. (``past_victim_counts``' ``unserved`` column is
+    wider: everybody in ``past`` never referred, including people shot after the start.)
+
+    Parameters
+    ----------
+    past : DataFrame
+        From :func:`past_victims` (as of the date the number is for).
+
+    Returns
+    -------
+    int
+    """
+    return int((past["before_program"].astype(bool) & ~past["referred"].astype(bool)).sum())
 
 
 def unserved_trend(dataset: Dataset, past: pd.DataFrame, freq: str = "M") -> pd.DataFrame:

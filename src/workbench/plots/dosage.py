@@ -60,8 +60,10 @@ def plot_quadrant(bal: Balance, min_count: int, title: str | None = None) -> "Fi
     y = np.where(few, 1.0, t["support_ratio"].fillna(1.0).to_numpy(float))
     need = t["need_rate"].to_numpy(float)
     size = 15 + 250 * need / np.nanmax(need) if np.nanmax(need) > 0 else np.full(len(t), 30.0)
-    fig, ax = plt.subplots(figsize=(8, 6), layout="constrained")
     ok = np.isfinite(x) & (x > 0)
+    has_support = np.isfinite(t["support_ratio"].to_numpy(float))
+    strip = not (ok & ~few & has_support).any()  # no support value to show: a strip, not an empty square
+    fig, ax = plt.subplots(figsize=(9, 3.4) if strip else (9, 6.2), layout="constrained")
     lo = t["police_ratio_lower"].to_numpy(float)
     hi = t["police_ratio_upper"].to_numpy(float)
     show = ok & ~few
@@ -78,9 +80,10 @@ def plot_quadrant(bal: Balance, min_count: int, title: str | None = None) -> "Fi
         axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
         axis.set_minor_formatter(NullFormatter())
     ax.set_xticks([0.25, 0.5, 1, 2, 4])
-    ax.set_yticks([0.25, 0.5, p["support_low"], 1, 1 / p["support_low"], 2, 4])
+    ax.set_yticks([1] if strip else [0.25, 0.5, p["support_low"], 1, 1 / p["support_low"], 2, 4])
     xs = np.concatenate([x[ok], [p["police_high"] * 1.3, 0.6 / p["police_high"]]])
-    ys = np.concatenate([y[ok], [1 / p["support_low"] * 1.2, p["support_low"] / 1.2]])
+    ys = (np.array([0.8, 1.25]) if strip
+          else np.concatenate([y[ok], [1 / p["support_low"] * 1.2, p["support_low"] / 1.2]]))
     ax.set_xlim(np.nanmin(xs) / 1.1, np.nanmax(xs) * 1.1)
     ax.set_ylim(np.nanmin(ys) / 1.1, np.nanmax(ys) * 1.1)
     for v in (p["police_high"], 1 / p["police_high"]):
@@ -97,9 +100,14 @@ def plot_quadrant(bal: Balance, min_count: int, title: str | None = None) -> "Fi
     if (ok & few).any():
         handles.append(Line2D([], [], marker="o", ls="", markerfacecolor="none", markeredgecolor="#8c8c8c",
                               label=f"ring: under {min_count} victims,\nsupport not shown"))
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False,
-              title="marker size: shooting rate", title_fontsize=8, fontsize=8)
-    ax.set_title(title or "Police dose against support dose, by area", loc="left")
+    # legend under the axes: the plot keeps the full width
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.2 if strip else -0.1), frameon=False,
+              ncol=min(len(handles), 4), title="marker size: shooting rate", title_fontsize=8, fontsize=8)
+    default = "Police dose against support dose, by area"
+    if strip:
+        default = (f"Police dose by area (support not shown: no area has {min_count} or more victims "
+                   "with a support measure)")
+    ax.set_title(title or default, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 

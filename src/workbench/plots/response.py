@@ -94,9 +94,15 @@ def plot_km(km: "KMResult", min_count: int = 1, title: str = "Time to engagement
 
 def plot_time_on_scene(values: pd.DataFrame, group: str = "responder_type", value: str = "on_scene_min",
                        title: str = "Time on scene") -> "Figure":
-    """Distribution (violin with median and quartiles) of minutes on scene per group."""
-    d = values[[group, value]].dropna()
-    names = sorted(d[group].unique())
+    """Distribution (violin with median and quartiles) of minutes on scene per group.
+
+    More than eight groups: the seven with most responses and one "other" group
+    (:func:`workbench.plots.groups.top_groups`).
+    """
+    from .groups import top_groups
+
+    d = top_groups(values[[group, value]].dropna(), group)
+    names = sorted(d[group].unique(), key=lambda n: (n.startswith("other ("), n))
     fig, ax = plt.subplots(figsize=(9, 0.5 + 0.55 * max(len(names), 1)), layout="constrained")
     data = [d.loc[d[group] == n, value].to_numpy() for n in names]
     keep = [i for i, x in enumerate(data) if len(x) >= 2]

@@ -41,9 +41,11 @@ __all__ = [
     "add_alt_text",
     "add_csp",
     "content_security_policy",
+    "drop_empty_sections",
     "export_html",
     "inert_outputs",
     "research_banner",
+    "tidy_table_cells",
 ]
 
 #: Okabe-Ito colour-blind-safe palette (blue, orange, bluish green, vermillion, sky blue, reddish
@@ -61,9 +63,18 @@ h1,h2,h3,h4{color:var(--wb-head);line-height:1.25}
 h1{font-size:1.9rem}h2{font-size:1.4rem;border-bottom:2px solid var(--wb-accent);padding-bottom:.15rem}
 h3{font-size:1.15rem}
 a{color:var(--wb-accent)}a:visited{color:#5a3d8a}
+body{overflow-wrap:break-word}
 table{border-collapse:collapse}
 .jp-RenderedHTMLCommon table td,.jp-RenderedHTMLCommon table th{padding:.25rem .6rem}
-img{max-width:100%;height:auto}
+.jp-RenderedHTMLCommon table{display:block;max-width:100%;overflow-x:auto}
+.jp-RenderedHTMLCommon th{white-space:normal;max-width:14rem;vertical-align:bottom}
+.jp-OutputArea-output{max-width:100%;overflow-x:auto}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;max-width:100%}
+img,iframe,svg,video{max-width:100%}
+img{height:auto}
+details.wb-appendix{margin:1rem 0;padding:.4rem .8rem;border:1px solid var(--wb-rule);background:var(--wb-band)}
+details.wb-appendix>summary{cursor:pointer;font-weight:600;color:var(--wb-head)}
+.wb-notice{padding:.6rem 1rem;border-left:4px solid var(--wb-accent);background:var(--wb-band)}
 @media print{
   @page{size:A4;margin:15mm 12mm}
   body{font-size:10.5pt;color:#000}
@@ -73,7 +84,8 @@ img{max-width:100%;height:auto}
   img,svg,figure,table,tr,.jp-RenderedImage,.wb-card{break-inside:avoid;page-break-inside:avoid}
   iframe{break-inside:avoid;page-break-inside:avoid;max-width:100%}
   .jp-OutputArea-output{overflow:visible!important}
-  .jp-RenderedHTMLCommon table{font-size:7.5pt;max-width:100%}
+  .jp-RenderedHTMLCommon table{font-size:7.5pt;max-width:100%;display:table;overflow:visible}
+  details.wb-appendix>*{display:block}
   .jp-RenderedHTMLCommon th,.jp-RenderedHTMLCommon td{padding:.1rem .25rem!important;white-space:normal!important;
     overflow-wrap:anywhere}
   .wb-noprint{display:none!important}
@@ -251,6 +263,61 @@ def add_csp(page: str, policy: str | None = None) -> str:
     return page[:m.end()] + "\n" + meta + page[m.end():]
 
 
+#: A table cell holding nothing but a missing or infinite number as Python/pandas print it.
+_RESIDUAL_CELL = re.compile(
+    r"(<td\b[^>]*>)\s*(?:nan|NaN|-?inf|-?Inf|None|NaT|&lt;NA&gt;|<NA>)\s*(</td>)")
+#: A table cell holding one number in scientific notation (``2.34e-12``).
+_SCIENTIFIC_CELL = re.compile(r"(<td\b[^>]*>)\s*(-?\d+(?:\.\d+)?[eE][-+]?\d+)\s*(</td>)")
+
+
+def tidy_table_cells(html: str) -> str:
+    """Residual ``nan``/``inf``/``None`` table cells as "–", scientific notation as a plain number.
+
+    A last safety net for policy tables not shown through
+    :func:`workbench.sections.format.policy_table`; only whole ``<td>`` contents are changed,
+    never text inside a sentence.
+    """
+    from workbench.formatting import MISSING, format_number
+
+    html = _RESIDUAL_CELL.sub(lambda m: m.group(1) + MISSING + m.group(2), html)
+    return _SCIENTIFIC_CELL.sub(
+        lambda m: m.group(1) + html_lib.escape(format_number(float(m.group(2)), 3)) + m.group(3), html)
+
+
+_SECTION_HEADING = re.compile(r"^\s{0,3}#{2,4}\s+\S")
+
+
+def drop_empty_sections(nb: nbformat.NotebookNode) -> int:
+    """Remove section headings whose section printed nothing (in place).
+
+    A markdown cell that opens with a heading (``##`` to ``####``) and is followed by one or
+    more code cells (up to the next markdown cell), none of which has an output, is dropped:
+    a section without data then leaves no empty heading behind, and the page's one notice (the
+    notebook's opening cell says what data would fill the skipped sections) stands for all of
+    them. Headings followed by text only (methods) are kept.
+
+    Returns
+    -------
+    int
+        Headings removed.
+    """
+    cells, keep, n, i = nb.cells, [], 0, 0
+    while i < len(cells):
+        cell = cells[i]
+        j = i + 1
+        while j < len(cells) and cells[j].cell_type != "markdown":
+            j += 1
+        code = [c for c in cells[i + 1:j] if c.cell_type == "code"]
+        if (cell.cell_type == "markdown" and _SECTION_HEADING.match(cell.source or "") and code
+                and not any(c.get("outputs") for c in code)):
+            n += 1
+        else:
+            keep.append(cell)
+        i += 1
+    nb.cells = keep
+    return n
+
+
 def _is_workbench_map(out) -> bool:
     meta = out.get("metadata", {}).get("text/html", {})
     return isinstance(meta, dict) and bool(meta.get("workbench_map"))
@@ -290,7 +357,7 @@ def inert_outputs(nb: nbformat.NotebookNode) -> int:
             if "text/html" in data and not _is_workbench_map(out):
                 src = data["text/html"]
                 src = src if isinstance(src, str) else "".join(src)
-                data["text/html"] = sanitize_html(src)
+                data["text/html"] = tidy_table_cells(sanitize_html(src))
                 n += 1
     return n
 
@@ -332,6 +399,7 @@ def export_html(
         nb = nbformat.read(notebook, 4)
     nb.metadata["title"] = title  # nbconvert >= 6 takes the <title> from here
     nb.metadata.pop("widgets", None)  # widget state needs the CDN widget manager: not in policy pages
+    drop_empty_sections(nb)
     add_alt_text(nb)
     inert_outputs(nb)
     if audience not in AUDIENCES:

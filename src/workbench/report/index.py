@@ -26,10 +26,14 @@ __all__ = ["SECRET_KEYS", "SECTION_DESCRIPTIONS", "render_index", "render_summar
 SECTION_DESCRIPTIONS: dict[str, str] = {
     "00_data_overview": "What the data cover: incidents by month and kind, where they happen, data quality.",
     "01_places": "Where and when shootings cluster: hot spots, near-repeat risk, exposure zones, places nearby.",
-    "02_people": "Who is at risk: networks of co-arrest and victimization, risk lists checked for fairness.",
-    "03_response": "Who responds and how fast, referrals, follow-ups and the time to engagement.",
-    "04_past_victims": "People shot before the program started who have not been reached yet.",
-    "05_dosage": "Whether more co-response or patrol goes with fewer shootings later (area by area).",
+    "02_people": ("Who is at risk: the co-arrest network, how shootings spread along it (a contagion model), "
+                  "and risk lists checked for accuracy and fairness."),
+    "03_response": ("Who responds to shootings and for how long, referrals and follow-ups, the time to engagement, "
+                    "and how often people are shot again."),
+    "04_past_victims": ("Living people shot before the program started or never referred: where, how long ago, "
+                        "and how many are still unserved."),
+    "05_dosage": ("Police and support per area measured against the violence there: areas out of balance, "
+                  "and shootings before and after the program start."),
     "06_brief": "The co-responder brief for the latest week: areas to visit, residents, services, risk windows.",
 }
 
@@ -280,8 +284,9 @@ Counts below {params.privacy.min_count} are suppressed in every page.</p>
 <tr><th>workbench version</th><td>{e(version)}</td></tr>
 <tr><th>Parameter file</th><td><code>{e(params.source)}</code></td></tr>
 </table>
-<h3>Parameters</h3>
+<details class="wb-appendix"><summary>Technical appendix: the run's parameters (YAML)</summary>
 <pre>{e(rendered_parameters(params))}</pre>
+</details>
 </section>
 </main>
 </body></html>

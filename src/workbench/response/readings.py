@@ -76,8 +76,11 @@ def km_readings(medians: pd.DataFrame, logrank: dict | None, by_label: str, min_
                    f"{str(b['group']).replace('_', ' ')}.")
     if logrank is not None:
         p = logrank["p_value"]
+        from workbench.formatting import format_p  # one home for how a p-value reads
+
         out.append(f"The log-rank test {'finds' if p < 0.05 else 'does not find'} a difference between the "
-                   f"{by_label} curves (p = {p:.3g}).")
+                   f"{by_label} curves ({format_p(p)}; the chance of a difference at least this large if the "
+                   "groups engaged equally fast).")
     return out
 
 

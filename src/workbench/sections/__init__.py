@@ -7,7 +7,9 @@ sentences and the values a figure needs; rendering lives in :mod:`workbench.repo
   co-response gaps, dose);
 - :func:`brief` -- the co-responder brief for the shootings of a day or week;
 - :func:`victims_section` -- who is shot: victims by age group, sex and race/ethnicity, rates per
-  resident where the areas give residents by group.
+  resident where the areas give residents by group;
+- :mod:`workbench.sections.format` -- how numbers and column names read on a policy page
+  (:func:`policy_table`, :func:`format_number`, :func:`format_p`, :data:`LABELS`).
 """
 
 from ._common import Item
