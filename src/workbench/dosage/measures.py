@@ -76,17 +76,11 @@ def infer_program_start(dataset: Dataset) -> pd.Timestamp | None:
 
 
 def incident_areas(dataset: Dataset) -> np.ndarray:
-    """Area id of every incident (point in polygon; ``None`` outside every area)."""
-    import geopandas as gpd
+    """Area id of every incident (its own ``area_id`` when the source gives area codes, else point
+    in polygon; ``None`` outside every area): :func:`workbench.data.incident_area_ids`."""
+    from workbench.data.areas import incident_area_ids
 
-    inc = dataset["incidents"]
-    areas = dataset["areas"][["area_id", "geometry"]].to_crs("EPSG:4326")
-    pts = gpd.GeoDataFrame({"row": np.arange(len(inc))},
-                           geometry=gpd.points_from_xy(inc["lon"], inc["lat"]), crs="EPSG:4326")
-    joined = gpd.sjoin(pts, areas, how="inner", predicate="within").drop_duplicates("row")
-    out = np.full(len(inc), None, dtype=object)
-    out[joined["row"].to_numpy()] = joined["area_id"].to_numpy()
-    return out
+    return incident_area_ids(dataset).to_numpy()
 
 
 def police_source(dataset: Dataset) -> str:
@@ -296,6 +290,10 @@ def _exposed(dataset: Dataset, shootings: pd.DataFrame, out: pd.DataFrame, s, e,
              radius_m: float) -> tuple[np.ndarray, str]:
     """Resident-exposures per area (and period) and where they came from."""
     key = pd.MultiIndex.from_frame(out[["area_id", "period"]])
+    from workbench.data.areas import area_codes_only, no_shapes_note
+
+    if area_codes_only(dataset):  # no boundaries: no zones, no area surface
+        return np.full(len(out), np.nan), no_shapes_note("People exposed")
     if len(shootings):
         try:
             from workbench.spatial import exposure_zones

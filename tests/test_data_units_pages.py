@@ -1,0 +1,59 @@
+"""Distances on pages in the reader's unit (``data.distance_unit``): exposure zone radius, risk
+window, map cell width, brief and Now block texts go through :func:`format_distance`."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from workbench.data import Dataset
+from workbench.data.units import format_distance
+
+
+def _result(unit: str):
+    from workbench.places import PlacesResult
+
+    table = pd.DataFrame({"distance_to_m": [121.92, np.inf], "days_to": [14.0, np.inf], "expected": [10.0, 1.0],
+                          "observed": [40, 1], "knox_ratio": [1.4, 1.0], "p_value": [0.01, 0.5]})
+    return PlacesResult(incidents=None, knox=SimpleNamespace(table_=table),
+                        window=SimpleNamespace(raised=True, radius_m=121.92, days=14.0),
+                        exposure=SimpleNamespace(radius_m=121.92, days=7.0),
+                        dose=pd.DataFrame({"resident_exposures": [1.0], "population": [10.0], "repeat_exposed": [0]}),
+                        params={"distance_unit": unit})
+
+
+def test_places_readings_in_feet_and_meters():
+    from workbench.places import readings
+
+    ft = " ".join(sum(readings(_result("ft"), 11).values(), []))
+    assert "within 400 ft and 14 days" in ft and "up to about 400 ft" in ft and "zones of 400 ft" in ft
+    assert " m " not in ft
+    m = " ".join(sum(readings(_result("m"), 11).values(), []))
+    assert "within 120 m and 14 days" in m and "zones of 120 m" in m
+
+
+def test_map_cell_width_and_zone_legend_in_feet(tiny_dataset):
+    from workbench.maps import places_map
+
+    pts = tiny_dataset.points("incidents")
+    html = places_map(pts, cell_m=152.4, distance_unit="ft").get_root().render()
+    assert "Incidents per 500 ft cell" in html
+    html = places_map(pts, cell_m=150, distance_unit="m").get_root().render()
+    assert "Incidents per 150 m cell" in html
+
+
+def test_brief_distances_in_feet(tiny_dataset):
+    from workbench.sections.brief import brief
+    from workbench.sections.now import now_shootings
+
+    ds = Dataset(tables=tiny_dataset.tables, timezone=tiny_dataset.timezone, crs=tiny_dataset.crs,
+                 distance_unit="ft")
+    day = now_shootings(ds)["occurred_at"].max().normalize() - pd.Timedelta(days=6)
+    b = brief(ds, day, days=7, zone_radius_m=121.92, reach_m=243.84)
+    text = " ".join(b.readings + b.notes)
+    assert "(400 ft)" in text and " m)" not in text
+    if len(b.areas):
+        assert "Services within 800 ft" in b.areas.columns
+    assert format_distance(121.92, "ft") == "400 ft"
