@@ -162,7 +162,9 @@ def near_repeat_item(dataset: Dataset, shots: gpd.GeoDataFrame, end: pd.Timestam
         return item
     areas = dataset["areas"].to_crs(shots.crs).reset_index(drop=True)
     names = area_names(areas)
-    circles = sp.exposure.circles(active[["x", "y"]].to_numpy(float), window.radius_m)
+    from workbench.spatial.exposure import circles as _circles  # a submodule: imported, not an attribute
+
+    circles = _circles(active[["x", "y"]].to_numpy(float), window.radius_m)
     hit_c, hit_a = areas.sindex.query(circles, predicate="intersects")
     pop = pd.to_numeric(areas["population"], errors="coerce").to_numpy(float) if "population" in areas else None
     places = dataset.get("places")
