@@ -57,3 +57,29 @@ def test_brief_distances_in_feet(tiny_dataset):
     if len(b.areas):
         assert "Services within 800 ft" in b.areas.columns
     assert format_distance(121.92, "ft") == "400 ft"
+
+
+def test_density_title_and_now_risk_window_in_feet(tiny_dataset):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from workbench import overview, plots
+
+    grid = overview.density_grid(tiny_dataset, min_count=11)
+    fig = plots.plot_density(grid, tiny_dataset["areas"], distance_unit="ft")
+    title = fig.axes[0].get_title(loc="left")
+    assert title.endswith(f"(smoothing {format_distance(grid.bandwidth_m, 'ft')})") and "ft)" in title
+
+
+def test_now_block_risk_window_in_feet(tiny_dataset, monkeypatch):
+    from workbench import spatial
+    from workbench.sections.now import data_end, near_repeat_item, now_shootings
+
+    ds = Dataset(tables=tiny_dataset.tables, timezone=tiny_dataset.timezone, crs=tiny_dataset.crs,
+                 distance_unit="ft")
+    monkeypatch.setattr(spatial, "risk_window", lambda knox: SimpleNamespace(raised=True, radius_m=121.92, days=14.0))
+    monkeypatch.setattr(spatial, "near_repeat_windows", lambda recent, window: pd.DataFrame(columns=["end"]))
+    shots = now_shootings(ds)
+    item = near_repeat_item(ds, shots, data_end(ds), long_days=28, history_days=730, min_count=11,
+                            spatial_bands_m=(0, 100, 200), temporal_bands_days=(0, 14, 28), permutations=9, seed=1)
+    assert "the risk of another within 400 ft stays raised" in item.readings[0]
