@@ -1,8 +1,9 @@
 """Key numbers for the report's executive summary: pure computations, no rendering.
 
 The summary compares the *period* (the last ``months`` months of incident data, ending at the
-report's one data end, :func:`workbench.data.data_end`; a report sets ``months`` with its ``summary_months`` parameter, default 12) with
-the *previous period* of equal length just before it:
+report's one data end, :func:`workbench.data.data_end`; a report sets ``months`` with its
+``summary_months`` parameter, default 12) with the *previous period* of equal length just
+before it:
 
 - shootings (fatal and non-fatal);
 - resident exposures: residents living inside the 400 m exposure zone of a shooting
