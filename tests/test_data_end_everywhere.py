@@ -116,3 +116,14 @@ def test_index_shows_the_data_end():
                "min_count": 11, "numbers": [], "top_areas": [], "notes": []}
     html = render_summary(summary)
     assert "2024-01-01 to 2024-12-31" in html and "2023-01-01 to 2023-12-31" in html
+
+
+def test_people_cutoff_windows_end_by_the_data_end(tiny_dataset):
+    from workbench.network import PeopleHistory
+    from workbench.network.rolling import default_cutoffs
+
+    hist = PeopleHistory.from_dataset(tiny_dataset)
+    end = pd.Timestamp("2024-10-01", tz=tiny_dataset.timezone)
+    cuts = default_cutoffs(hist, 60, n_cutoffs=36, end=end)
+    assert len(cuts) and cuts[-1] + pd.Timedelta(days=60) <= end
+    assert default_cutoffs(hist, 60, n_cutoffs=36)[-1] > cuts[-1]  # without it: the last event
