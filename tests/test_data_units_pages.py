@@ -83,3 +83,12 @@ def test_now_block_risk_window_in_feet(tiny_dataset, monkeypatch):
     item = near_repeat_item(ds, shots, data_end(ds), long_days=28, history_days=730, min_count=11,
                             spatial_bands_m=(0, 100, 200), temporal_bands_days=(0, 14, 28), permutations=9, seed=1)
     assert "the risk of another within 400 ft stays raised" in item.readings[0]
+
+
+def test_summary_exposure_note_in_feet(tiny_dataset):
+    from workbench.summary import summarize
+
+    ds = Dataset(tables=tiny_dataset.tables, timezone=tiny_dataset.timezone, crs=tiny_dataset.crs,
+                 distance_unit="ft")
+    assert "within 1,300 ft of a shooting" in summarize(ds, months=6).number("people_exposed").note
+    assert "within 400 m of a shooting" in summarize(tiny_dataset, months=6).number("people_exposed").note

@@ -264,8 +264,11 @@ def _shootings_number(dataset: Dataset, p: Period, min_count: int) -> KeyNumber:
 
 
 def _exposed_number(dataset: Dataset, p: Period, min_count: int) -> KeyNumber:
-    note = ("Residents living within 400 m of a shooting, summed over shootings (someone near two "
-            "shootings counts twice); estimated from area populations.")
+    from workbench.data.units import format_distance  # in the reader's unit (data.distance_unit)
+
+    note = (f"Residents living within {format_distance(400, getattr(dataset, 'distance_unit', 'm'))} of a "
+            "shooting, summed over shootings (someone near two shootings counts twice); estimated from area "
+            "populations.")
     a = dataset["areas"] if dataset.has("areas") else None
     from workbench.data.areas import area_codes_only, no_shapes_note
 

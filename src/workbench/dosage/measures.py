@@ -291,6 +291,7 @@ def _exposed(dataset: Dataset, shootings: pd.DataFrame, out: pd.DataFrame, s, e,
     """Resident-exposures per area (and period) and where they came from."""
     key = pd.MultiIndex.from_frame(out[["area_id", "period"]])
     from workbench.data.areas import area_codes_only, no_shapes_note
+    from workbench.data.units import format_distance
 
     if area_codes_only(dataset):  # no boundaries: no zones, no area surface
         return np.full(len(out), np.nan), no_shapes_note("People exposed")
@@ -305,7 +306,7 @@ def _exposed(dataset: Dataset, shootings: pd.DataFrame, out: pd.DataFrame, s, e,
             ea = ex.areas.merge(shootings[["incident_id", "period"]], on="incident_id")
             got = ea.groupby(["area_id", "period"])["residents_exposed"].sum()
             return got.reindex(key).fillna(0.0).to_numpy(float), \
-                f"exposure zones (workbench.spatial, {radius_m:g} m)"
+                f"exposure zones (workbench.spatial, {format_distance(radius_m, dataset.distance_unit)})"
         except Exception:  # noqa: BLE001 - spatial package absent or failing: documented fallback
             pass
     areas = dataset["areas"].to_crs(dataset.crs)
@@ -314,7 +315,8 @@ def _exposed(dataset: Dataset, shootings: pd.DataFrame, out: pd.DataFrame, s, e,
                          index=areas["area_id"].astype(str).to_numpy())
     n = out["shootings"].to_numpy(float)
     return n * out["area_id"].map(per_shot).to_numpy(float), \
-        f"fallback: residents within {radius_m:g} m assuming even spread inside the area"
+        f"fallback: residents within {format_distance(radius_m, dataset.distance_unit)} assuming even spread " \
+        "inside the area"
 
 
 def add_trauma_index(doses: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
