@@ -79,6 +79,9 @@ def test_data_end_set_in_the_parameter_file(late, tmp_path):
     assert overview.monthly_counts(ds)["month"].iloc[-1] == "2024-10"
     nov = pd.Timestamp("2024-11-01", tz=ds.timezone)
     assert response.data_end(ds) == nov == now_mod.data_end(ds) + pd.Timedelta(1, "ns")
+    from workbench.data import validate
+
+    assert validate(ds).data_end_setting == "2024-10-31"  # validate keeps the setting (and distance_unit)
     back = Dataset.from_folder(ds.to_folder(tmp_path / "c"))
     assert back.data_end_setting == "2024-10-31" and data_end(back) == de
     assert DataSpec(source="x", timezone="UTC", data_end="2024-10-31").data_end == "2024-10-31"
