@@ -99,3 +99,33 @@ def test_geometry_parts_skip_with_a_sentence(precinct):
     assert any("without boundaries" in n for n in b.notes)
     m = places_map(ds.points("incidents"), areas=ds["areas"], cell_m=500)  # no outlines, no crash
     assert "Incidents per 500 m cell" in m.get_root().render()
+
+
+@pytest.mark.slow
+def test_report_on_precinct_codes_says_what_it_skips(precinct, tmp_path):
+    """The precinct export through ``workbench report``: the overview shows a table by precinct
+    instead of the map, the places page ranks precincts and says what it skips."""
+    import yaml
+
+    from conftest import html_text
+    from workbench.report import run_report
+
+    path, ds, _ = precinct
+    doc = yaml.safe_load((path.parent.parent / "p.yaml").read_text())
+    doc["data"]["source"] = str(path.parent)
+    doc.update(run_name="precinct", notebooks=["00_data_overview", "01_places"])
+    params = tmp_path / "precinct.yaml"
+    params.write_text(yaml.safe_dump(doc))
+    result = run_report(params, out=tmp_path / "report", progress=False)
+    assert all(r.status == "ok" for r in result.notebooks)
+    def text(path: Path) -> str:
+        return " ".join(html_text(path.read_text()).split())
+
+    overview_text = text(tmp_path / "report" / "00_data_overview.html")
+    assert "The map by area: skipped, because these data give areas as codes without boundaries" in overview_text
+    assert "P01" in overview_text or "P02" in overview_text  # the table by precinct code
+    places_text = text(tmp_path / "report" / "01_places.html")
+    assert "Emerging hot spots by area (Gi* needs neighbouring areas): skipped" in places_text
+    assert "Data through 2024-12-31" in places_text
+    index = text(result.index)
+    assert "Data through 2024-12-31" in index
