@@ -36,7 +36,8 @@ def test_schemas_and_references_cover_the_contract():
     assert "followups.referral_id -> referrals.referral_id" in refs
     assert "people.home_area_id -> areas.area_id" in refs
     assert "patrols.area_id -> areas.area_id" in refs
-    assert len(refs) == 9
+    assert "incidents.area_id -> areas.area_id" in refs  # areas given as codes
+    assert len(refs) == 10
 
 
 def test_valid_dataset_passes_and_keeps_contract_types():

@@ -25,7 +25,7 @@ def test_prepare_joins_and_reports_nothing_on_clean_data(synthetic_tiny, rd):
     ds = synthetic_tiny.dataset
     assert len(rd.responses) == len(ds["responses"]) and len(rd.referrals) == len(ds["referrals"])
     assert len(rd.followups) == len(ds["followups"])
-    assert (rd.exclusions["n_rows"] == 0).all() and len(rd.exclusions) == 6
+    assert (rd.exclusions["n_rows"] == 0).all() and len(rd.exclusions) == 9  # 3: after the data end
     # arrival delays follow the synthetic lognormal medians (police 6 min)
     pol = rd.responses.loc[rd.responses["responder_type"] == "police", "arrival_min"]
     assert 4 < pol.median() < 9

@@ -33,10 +33,14 @@ def _shootings(ds):
     return inc[inc["kind"].isin(SHOOTING_KINDS)]
 
 
-def test_period_ends_at_last_incident(tiny_dataset):
+def test_period_ends_at_the_one_data_end(tiny_dataset):
+    from workbench.data import data_end
+
     p = summary_period(tiny_dataset, 12)
-    end = tiny_dataset["incidents"]["occurred_at"].max()
-    assert p.end == end and p.start == end - pd.DateOffset(months=12) and p.prev_end == p.start
+    de = data_end(tiny_dataset)  # the documented rule: the end of the last complete month with data
+    ns = pd.Timedelta(1, "ns")
+    assert p.end == de.last_instant and p.through == de.through and p.prev_end == p.start
+    assert p.start == de.end - pd.DateOffset(months=12) - ns  # (start, end] = the 12 calendar months
     assert not p.previous_complete  # one year of data: the year before is not covered
     assert summary_period(tiny_dataset, 6).previous_complete
     with pytest.raises(ValueError):
@@ -161,7 +165,9 @@ def test_stray_late_record_does_not_move_the_period(tiny_dataset):
     stray = inc.iloc[[0]].assign(incident_id="STRAY", occurred_at=inc["occurred_at"].max() + pd.Timedelta(days=300))
     ds = Dataset(tables={**tiny_dataset.tables, "incidents": pd.concat([inc, stray], ignore_index=True)},
                  timezone=tiny_dataset.timezone, crs=tiny_dataset.crs, name="stray")
-    assert summary_period(ds, 6).end == summary_period(tiny_dataset, 6).end == inc["occurred_at"].max()
+    from workbench.data import data_end
+
+    assert summary_period(ds, 6).end == summary_period(tiny_dataset, 6).end == data_end(tiny_dataset).last_instant
 
 
 def test_areas_without_population_say_not_available(tiny_dataset):
@@ -203,10 +209,11 @@ def test_report_with_summary_months_says_so(write_params, tiny_dataset, tmp_path
     index = result.index.read_text(encoding="utf-8")
     saved = json.loads((target / "summary.json").read_text(encoding="utf-8"))
     p = summary_period(tiny_dataset, 6)
-    assert saved["period"]["months"] == 6 and saved["period"]["start"] == f"{p.start:%Y-%m-%d}"
-    assert saved["period"]["end"] == f"{p.end:%Y-%m-%d}"  # a day, not the last shooting's exact time
-    assert (f"The last 6 months of data, <strong>{p.start.date()} to {p.end.date()}</strong>,\n"
-            f"compared with the 6 months before ({p.prev_start.date()} to {p.prev_end.date()})") in index
+    assert saved["period"]["months"] == 6 and saved["period"]["start"] == p.start.isoformat()
+    first, prev_first = ((t + pd.Timedelta(1, "ns")).date() for t in (p.start, p.prev_start))
+    assert (f"The last 6 months of data, <strong>{first} to {p.end.date()}</strong>,\n"
+            f"compared with the 6 months before ({prev_first} to {p.prev_end.date()})") in index
+    assert f"Data through <strong>{p.through.date()}</strong>" in index
     assert "last 12 months" not in index
     assert "summary_months: 6" in index  # the rendered parameters record it
     shootings = next(n for n in saved["numbers"] if n["key"] == "shootings")

@@ -77,6 +77,10 @@ def monthly_counts(
 ) -> pd.DataFrame:
     """Incidents per calendar month (local time) and kind.
 
+    ``end`` defaults to the report's one data end (:func:`workbench.data.data_end`: the end
+    of the last complete month with data, or ``data.data_end``), so the series never falls to
+    zero in a partly extracted last month or in the empty months before a stray late record.
+
     Returns
     -------
     DataFrame
@@ -86,6 +90,11 @@ def monthly_counts(
         source never records, such as shots fired in victim-based data, gets no column) and
         ``total``.
     """
+    if end is None:
+        from workbench.data.flags import data_end
+
+        de = data_end(dataset)
+        end = None if de is None else de.end
     inc = incidents_in_period(dataset, start, end)
     present = set(dataset["incidents"]["kind"].astype(str))
     kinds = [k for k in INCIDENT_KINDS if k in present] + sorted(present - set(INCIDENT_KINDS))
@@ -137,6 +146,10 @@ def area_rates(
     """
     dataset.require("areas", "incidents", analysis="area rates")
     areas = dataset["areas"]
+    from workbench.data.areas import area_codes_only
+
+    if area_codes_only(dataset):  # codes without boundaries: counts and rates per resident only
+        return _code_area_rates(dataset, start, end, min_count)
     proj = areas.to_crs(dataset.crs)
     inc = incidents_in_period(dataset, start, end)
     pts = gpd.GeoDataFrame(
@@ -160,6 +173,30 @@ def area_rates(
         out.attrs["rate_unit"] = "per km²"
     out["suppressed"] = suppressed_mask(out["incidents"].to_numpy(), min_count)
     out.attrs["outside_areas"] = int(len(inc) - len(joined))
+    return out
+
+
+def _code_area_rates(dataset: Dataset, start, end, min_count: int) -> pd.DataFrame:
+    """:func:`area_rates` for areas given as codes (the incidents' own ``area_id``): no
+    geometry and no km², rates per 1,000 residents when there is a population, else none."""
+    from workbench.data.areas import incident_area_ids
+
+    areas = dataset["areas"]
+    inc = incidents_in_period(dataset, start, end)
+    aid = incident_area_ids(dataset, inc).dropna()
+    counts = aid.value_counts()
+    out = pd.DataFrame({"area_id": areas["area_id"].astype(str).to_numpy(), "geometry": None})
+    out["incidents"] = out["area_id"].map(counts).fillna(0).astype("int64")
+    out["area_km2"] = np.nan
+    pop = (pd.to_numeric(areas["population"], errors="coerce").astype(float).to_numpy()
+           if _has_population(areas) else np.full(len(out), np.nan))
+    out["population"] = pop
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["rate"] = np.where(pop > 0, out["incidents"] / pop * 1000.0, np.nan)
+    out.attrs["rate_unit"] = "per 1,000 residents" if _has_population(areas) else ""
+    out["suppressed"] = suppressed_mask(out["incidents"].to_numpy(), min_count)
+    out.attrs["outside_areas"] = int(len(inc) - len(aid))
+    out.attrs["codes_only"] = True
     return out
 
 
@@ -219,7 +256,7 @@ def density_grid(
     """
     inc = incidents_in_period(dataset, start, end)
     pts = gpd.GeoSeries(gpd.points_from_xy(inc["lon"], inc["lat"]), crs="EPSG:4326").to_crs(dataset.crs)
-    if dataset.has("areas"):
+    if dataset.has("areas") and isinstance(dataset["areas"], gpd.GeoDataFrame):  # codes only: the incidents
         xmin, ymin, xmax, ymax = dataset["areas"].to_crs(dataset.crs).total_bounds
     elif len(pts):
         xmin, ymin, xmax, ymax = pts.total_bounds
@@ -350,7 +387,7 @@ def readings(monthly: pd.DataFrame, rates: gpd.GeoDataFrame | None, min_count: i
     if len(monthly) >= 2 and not any_hidden and enough(total, min_count):
         out.append(f"On average there were {total / len(monthly):,.1f} incidents a month.")
     if rates is not None and len(rates):
-        shown = rates[~rates["suppressed"] & (rates["incidents"] > 0)]
+        shown = rates[~rates["suppressed"] & (rates["incidents"] > 0) & rates["rate"].notna()]
         unit = rates.attrs.get("rate_unit", "")
         if len(shown):
             top = shown.sort_values("rate", ascending=False).iloc[0]

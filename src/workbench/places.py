@@ -148,8 +148,12 @@ def analyze_places(
     PlacesResult
     """
     inc = period_points(dataset, start, end)
-    res = PlacesResult(incidents=inc, params=dict(start=start, end=end, min_count=min_count))
-    areas = dataset["areas"] if dataset.has("areas") else None
+    res = PlacesResult(incidents=inc, params=dict(start=start, end=end, min_count=min_count,
+                                                  distance_unit=getattr(dataset, "distance_unit", "m")))
+    from workbench.data.areas import area_codes_only, no_shapes_note
+
+    codes_only = area_codes_only(dataset)
+    areas = dataset["areas"] if dataset.has("areas") and not codes_only else None
     if len(inc) < 3:
         res.notes.append("Too few incidents in the period for the place analyses.")
         return res
@@ -160,7 +164,10 @@ def analyze_places(
     res.kde = sp.KernelDensity(bandwidth=kde_bandwidth_m, cell_size=kde_cell_m).fit(inc)
     res.gi = gi_cells(inc, areas, gi_cell_m, min_count, seed=seed)
     if areas is None:
-        res.notes.append("These data have no areas: exposure zones, doses and the trauma index need them.")
+        res.notes.append(no_shapes_note("Area outlines on the map, exposure zones, exposure doses per area and the "
+                                        "trauma context index")
+                         if codes_only else
+                         "These data have no areas: exposure zones, doses and the trauma index need them.")
         return res
     zone_areas = areas if "population" in areas else areas.assign(population=np.nan)  # zones still count
     res.exposure = sp.exposure_zones(inc, zone_areas, dataset.get("places"), radius_m=zone_radius_m, days=zone_days)
@@ -207,12 +214,26 @@ def ranked_areas(result: PlacesResult, areas: gpd.GeoDataFrame, min_count: int, 
         ``value`` is), ``incidents`` (count label, suppressed), ``rank``; at most ``top`` rows. Areas with a suppressed count are not ranked
         by rate (a rate would reveal the hidden count).
     """
-    a = areas.to_crs(result.incidents.crs) if len(areas) else areas
-    joined = gpd.sjoin(result.incidents[["geometry"]], a[["area_id", "geometry"]], predicate="within")
-    counts = joined.groupby("area_id").size().reindex(a["area_id"], fill_value=0)
+    shapes = isinstance(areas, gpd.GeoDataFrame) and "geometry" in areas.columns
+    if shapes:
+        a = areas.to_crs(result.incidents.crs) if len(areas) else areas
+        joined = gpd.sjoin(result.incidents[["geometry"]], a[["area_id", "geometry"]], predicate="within")
+        counts = joined.groupby("area_id").size().reindex(a["area_id"], fill_value=0)
+    else:  # area codes without boundaries: the incidents' own area_id
+        own = result.incidents["area_id"] if "area_id" in result.incidents else pd.Series([], dtype=object)
+        counts = own.dropna().astype(str).value_counts().reindex(areas["area_id"].astype(str), fill_value=0)
     labels = pd.Series(np.where(suppressed_mask(counts.to_numpy(), min_count), suppression_marker(min_count),
                                 counts.astype(str)), index=counts.index)
-    if result.trauma is not None and result.trauma["index"].notna().any():
+    if not shapes:
+        pop = (pd.to_numeric(areas["population"], errors="coerce").to_numpy(float)
+               if "population" in areas else np.full(len(areas), np.nan))
+        per = np.isfinite(pop).any() and (np.nan_to_num(pop) > 0).any()
+        value = (counts / pd.Series(np.where(pop > 0, pop, np.nan), index=counts.index) * 1000.0 if per
+                 else counts.astype(float))
+        value = value.where(enough(counts, min_count)).dropna().sort_values(ascending=False).head(top)
+        out = pd.DataFrame({"area_id": value.index.astype(str), "value": value.to_numpy(),
+                            "measure": "incidents per 1,000 residents" if per else "incidents"})
+    elif result.trauma is not None and result.trauma["index"].notna().any():
         t = result.trauma.dropna(subset=["index"]).head(top)
         out = pd.DataFrame({"area_id": t["area_id"].astype(str), "value": t["index"].to_numpy(),
                             "measure": "trauma context index"})
@@ -233,7 +254,17 @@ def _pct(x: float) -> str:
 
 
 def readings(result: PlacesResult, min_count: int) -> dict[str, list[str]]:
-    """Plain-language sentences per section: ``knox``, ``hotspots``, ``exposure``, ``areas``."""
+    """Plain-language sentences per section: ``knox``, ``hotspots``, ``exposure``, ``areas``.
+
+    Distances are written in the dataset's ``distance_unit`` (``400 ft``; see
+    :mod:`workbench.data.units`)."""
+    from workbench.data.units import format_distance
+
+    unit = result.params.get("distance_unit", "m")
+
+    def dist(m: float) -> str:
+        return format_distance(float(m), unit)
+
     out: dict[str, list[str]] = {"knox": [], "hotspots": [], "exposure": [], "areas": []}
     k, w = result.knox, result.window
     if k is not None:
@@ -243,17 +274,17 @@ def readings(result: PlacesResult, min_count: int) -> dict[str, list[str]]:
         if len(near) and not enough(near.iloc[0].observed, min_count):
             r = near.iloc[0]
             out["knox"].append(
-                f"Fewer than {min_count} pairs of shootings happened within {r.distance_to_m:,.0f} m and "
+                f"Fewer than {min_count} pairs of shootings happened within {dist(r.distance_to_m)} and "
                 f"{r.days_to:.0f} days of each other: too few to show or to judge that band.")
         elif len(near):
             r = near.iloc[0]
             sig = "more than chance would explain" if r.p_value < 0.05 else "within what chance could produce"
             out["knox"].append(
-                f"Shootings within {r.distance_to_m:,.0f} m and {r.days_to:.0f} days of an earlier one are "
+                f"Shootings within {dist(r.distance_to_m)} and {r.days_to:.0f} days of an earlier one are "
                 f"{_pct(r.knox_ratio)} compared with what is expected if time and place were unrelated ({sig}).")
         if w is not None and w.raised:
             out["knox"].append(
-                f"Risk stays raised up to about {w.radius_m:,.0f} m and {w.days:.0f} days after a shooting: "
+                f"Risk stays raised up to about {dist(w.radius_m)} and {w.days:.0f} days after a shooting: "
                 f"that is the zone and time for which follow-up outreach is most useful.")
         else:
             out["knox"].append("No distance and time band shows a clear rise in risk after a shooting "
@@ -270,7 +301,7 @@ def readings(result: PlacesResult, min_count: int) -> dict[str, list[str]]:
         rep = int(d["repeat_exposed"].sum())
         out["exposure"].append(
             f"On average a resident lived inside {np.nansum(d['resident_exposures']) / max(np.nansum(d['population']), 1):.2f} "
-            f"exposure zones over the period (zones of {result.exposure.radius_m:,.0f} m lasting "
+            f"exposure zones over the period (zones of {dist(result.exposure.radius_m)} lasting "
             f"{result.exposure.days:g} days).")
         out["exposure"].append(
             f"{rep:,} areas were touched by two or more zones within a year (repeat exposure)." if not is_suppressed(rep, min_count)

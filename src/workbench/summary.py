@@ -1,8 +1,9 @@
 """Key numbers for the report's executive summary: pure computations, no rendering.
 
 The summary compares the *period* (the last ``months`` months of incident data, ending at the
-latest shooting; a report sets ``months`` with its ``summary_months`` parameter, default 12) with
-the *previous period* of equal length just before it:
+report's one data end, :func:`workbench.data.data_end`; a report sets ``months`` with its
+``summary_months`` parameter, default 12) with the *previous period* of equal length just
+before it:
 
 - shootings (fatal and non-fatal);
 - resident exposures: residents living inside the 400 m exposure zone of a shooting
@@ -72,6 +73,10 @@ class Period:
     previous_complete : bool
         Whether the data reach back to ``prev_start`` (within 14 days; else the previous period
         is only partly covered and changes are not shown).
+    through : Timestamp, optional
+        The report's data end (last day covered, :func:`workbench.data.data_end`).
+    rule : str
+        The data end's rule in words.
     """
 
     start: pd.Timestamp
@@ -80,6 +85,8 @@ class Period:
     prev_end: pd.Timestamp
     months: int
     previous_complete: bool
+    through: pd.Timestamp | None = None
+    rule: str = ""
 
 
 @dataclass
@@ -155,19 +162,6 @@ def _shootings(dataset: Dataset) -> pd.DataFrame:
     return inc[inc["kind"].isin(SHOOTING_KINDS)]
 
 
-#: A trailing month with fewer records than this share of the median month (of months with
-#: records) ends no period.
-SPARSE_MONTH_SHARE = 0.1
-
-
-def _typical_end(t: pd.Series) -> pd.Timestamp:
-    """Latest time, ignoring trailing months with a handful of stray records (extract lags)."""
-    month = t.dt.tz_localize(None).dt.to_period("M")
-    counts = month.value_counts().sort_index()
-    last = counts[counts >= SPARSE_MONTH_SHARE * counts.median()].index.max()  # months with records
-    return t[(month <= last).to_numpy()].max()
-
-
 def summary_period(dataset: Dataset, months: int = 12) -> Period:
     """The last ``months`` months of incident data and the equal period before.
 
@@ -181,9 +175,9 @@ def summary_period(dataset: Dataset, months: int = 12) -> Period:
     Returns
     -------
     Period
-        The period ends at the latest incident, leaving out trailing months that hold fewer than
-        :data:`SPARSE_MONTH_SHARE` of the median month's records (a few stray late records in an
-        extract that otherwise stops earlier would make the period look nearly empty).
+        The period ends at the report's one data end (:func:`workbench.data.data_end`: the end
+        of the last complete month with data, stray records left aside, or ``data.data_end``),
+        so a partial last month or a stray late record never makes it look nearly empty.
     """
     if months < 1:
         raise ValueError("months must be >= 1")
@@ -192,11 +186,15 @@ def summary_period(dataset: Dataset, months: int = 12) -> Period:
         from workbench.data.errors import DataError
 
         raise DataError.single("incidents", "occurred_at", "no incident times: no summary period")
+    from workbench.data.flags import data_end
+
     t = t.dt.tz_convert(dataset.timezone)
-    end = _typical_end(t)
-    start = end - pd.DateOffset(months=months)
+    de = data_end(dataset)
+    ns = pd.Timedelta(1, "ns")  # (start, end] with end the last instant of the data end's day
+    start = de.end - pd.DateOffset(months=months)
     prev_start = start - pd.DateOffset(months=months)
-    return Period(start, end, prev_start, start, int(months), bool(t.min() <= prev_start + pd.Timedelta(days=14)))
+    return Period(start - ns, de.last_instant, prev_start - ns, start - ns, int(months),
+                  bool(t.min() <= prev_start + pd.Timedelta(days=14)), through=de.through, rule=de.rule)
 
 
 def _in(ts: pd.Series, lo: pd.Timestamp, hi: pd.Timestamp) -> np.ndarray:
@@ -266,9 +264,17 @@ def _shootings_number(dataset: Dataset, p: Period, min_count: int) -> KeyNumber:
 
 
 def _exposed_number(dataset: Dataset, p: Period, min_count: int) -> KeyNumber:
-    note = ("Residents living within 400 m of a shooting, summed over shootings (someone near two "
-            "shootings counts twice); estimated from area populations.")
+    from workbench.data.units import format_distance  # in the reader's unit (data.distance_unit)
+
+    note = (f"Residents living within {format_distance(400, getattr(dataset, 'distance_unit', 'm'))} of a "
+            "shooting, summed over shootings (someone near two shootings counts twice); estimated from area "
+            "populations.")
     a = dataset["areas"] if dataset.has("areas") else None
+    from workbench.data.areas import area_codes_only, no_shapes_note
+
+    if area_codes_only(dataset):  # exposure zones need area boundaries
+        return _counts_number("people_exposed", "Resident exposures", no_shapes_note("Resident exposures"),
+                              None, None, p, min_count)
     if a is None or "population" not in a.columns or pd.to_numeric(a["population"], errors="coerce").isna().all():
         return _counts_number("people_exposed", "Resident exposures", note, None, None, p, min_count)
     cur, prev = residents_exposed(dataset, (p.start, p.end), (p.prev_start, p.prev_end))
@@ -486,9 +492,9 @@ def top_areas(dataset: Dataset, period: Period, min_count: int = 11, top: int = 
     areas = dataset["areas"]
     s = _shootings(dataset)
     s = s[s["occurred_at"] > period.prev_start]
-    pts = gpd.GeoDataFrame(s[["occurred_at"]], geometry=gpd.points_from_xy(s["lon"], s["lat"]), crs="EPSG:4326")
-    j = gpd.sjoin(pts, areas[["area_id", "geometry"]].to_crs("EPSG:4326"), predicate="within")
-    j = j[~j.index.duplicated()]
+    from workbench.data.areas import incident_area_ids  # own area codes, else point in polygon
+
+    j = s[["occurred_at"]].assign(area_id=incident_area_ids(dataset, s).to_numpy()).dropna(subset=["area_id"])
     cur = j.loc[_in(j["occurred_at"], period.start, period.end)].groupby("area_id").size()
     prev = j.loc[_in(j["occurred_at"], period.prev_start, period.prev_end)].groupby("area_id").size()
     cur = cur[enough(cur, min_count)].sort_values(ascending=False, kind="stable").head(top)
@@ -556,10 +562,13 @@ def summary_json(summary: Summary, **extra: Any) -> dict[str, Any]:
 
     areas = summary.top_areas.astype(object).where(summary.top_areas.notna(), None)
     return {
-        # dates only: the period ends at the last shooting, whose exact time is one record's value
-        "period": {"start": _day(p.start), "end": _day(p.end), "prev_start": _day(p.prev_start),
-                   "prev_end": _day(p.prev_end), "months": p.months,
-                   "previous_complete": p.previous_complete},
+        "period": {"start": p.start.isoformat(), "end": p.end.isoformat(), "prev_start": p.prev_start.isoformat(),
+                   "prev_end": p.prev_end.isoformat(), "months": p.months,
+                   "previous_complete": p.previous_complete,
+                   "through": None if p.through is None else f"{p.through:%Y-%m-%d}", "rule": p.rule,
+                   # first days covered (start and prev_start are the instants just before them)
+                   "first_day": f"{p.start + pd.Timedelta(1, 'ns'):%Y-%m-%d}",
+                   "prev_first_day": f"{p.prev_start + pd.Timedelta(1, 'ns'):%Y-%m-%d}"},
         "min_count": summary.min_count,
         "notes": list(summary.notes),
         "numbers": [{k: clean(v) for k, v in asdict(n).items()} for n in summary.numbers],

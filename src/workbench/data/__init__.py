@@ -9,6 +9,7 @@ Public API
 - :func:`data_quality_summary` -- per-column quality table;
 - :class:`DataError`, :class:`Problem` -- the one error for bad input;
 - :func:`quality_flags`, :func:`data_end` -- real-data flags and the report's one data end;
+- :func:`incident_area_ids`, :func:`has_area_shapes` -- areas with or without boundaries;
 - :func:`find_philadelphia` -- the real Philadelphia folder beside the repository, if present.
 """
 
@@ -19,17 +20,19 @@ from typing import TYPE_CHECKING
 from workbench._lazy import lazy_exports
 
 if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
+    from .areas import area_codes_only, has_area_shapes, incident_area_ids, no_shapes_note
     from .checks import validate
     from .contract import CODES, COLUMNS, KEYS, REFERENCES, SCHEMAS, ColumnSpec, Reference
     from .dataset import GEO_TABLES, TABLES, Dataset
     from .errors import DataError, Problem
-    from .flags import DataEnd, data_end, quality_flags
+    from .flags import DataEnd, data_end, data_end_note, quality_flags
     from .loader import find_philadelphia, load_dataset
     from .mapping import DataSpec, TableMapping, read_params_data
     from .names import area_names
     from .quality import data_quality_summary
 
 __all__ = [
+    "area_codes_only",
     "area_names",
     "CODES",
     "COLUMNS",
@@ -47,9 +50,13 @@ __all__ = [
     "Reference",
     "TableMapping",
     "data_end",
+    "data_end_note",
     "data_quality_summary",
     "find_philadelphia",
+    "has_area_shapes",
+    "incident_area_ids",
     "load_dataset",
+    "no_shapes_note",
     "quality_flags",
     "read_params_data",
     "validate",

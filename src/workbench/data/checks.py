@@ -504,6 +504,8 @@ def run_checks(
         name=dataset.name,
         sources=dict(dataset.sources),
         notes=notes,
+        distance_unit=dataset.distance_unit,
+        data_end_setting=dataset.data_end_setting,
     )
 
 

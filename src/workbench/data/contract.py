@@ -110,7 +110,8 @@ COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
     "areas": (
         _c("area_id", "id"),
         _c("name", "text", required=False, nullable=True, unit="area name shown to readers (default: area_id)"),
-        _c("geometry", "geometry", unit="Polygon/MultiPolygon, EPSG:4326"),
+        _c("geometry", "geometry", required=False,
+           unit="Polygon/MultiPolygon, EPSG:4326 (absent: area codes without boundaries)"),
         _c("population", "int", min=0, unit="residents (missing only when declared absent)"),
         _c("households", "int", required=False, nullable=True, min=0, unit="households"),
         _rate("unemployment_rate"),
@@ -131,6 +132,8 @@ COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
         _LON,
         _LAT,
         _c("kind", "code", codes=CODES["incident_kind"]),
+        _c("area_id", "id", required=False, nullable=True,
+           unit="area from the source (codes without polygons); default: point in polygon"),
     ),
     "people": (
         _c("person_id", "id", unit="pseudonymous"),
@@ -217,6 +220,7 @@ class Reference:
 #: Foreign keys, checked when both tables are present.
 REFERENCES: tuple[Reference, ...] = (
     Reference("people", "home_area_id", "areas", "area_id"),
+    Reference("incidents", "area_id", "areas", "area_id"),
     Reference("victimizations", "incident_id", "incidents", "incident_id"),
     Reference("victimizations", "person_id", "people", "person_id"),
     Reference("arrests", "person_id", "people", "person_id"),

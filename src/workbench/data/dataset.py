@@ -69,6 +69,9 @@ class Dataset:
     distance_unit : {'m', 'ft'}
         Unit pages *show* distances in (``data.distance_unit``); every analysis still
         computes in meters in :attr:`crs`. See :mod:`workbench.data.units`.
+    data_end_setting : str
+        ``data.data_end`` of the parameter file: ``auto`` (the rule of
+        :func:`workbench.data.data_end`) or an ISO date (the last day covered).
     identifiers : DataFrame, optional
         Personal names kept *out of* the analysis tables (``person_id`` plus the name columns
         of :data:`workbench.privacy.NAME_COLUMNS`; see :func:`workbench.data.load_dataset`).
@@ -83,6 +86,7 @@ class Dataset:
     sources: dict[str, str] = field(default_factory=dict)
     notes: list[dict] = field(default_factory=list)
     distance_unit: str = "m"
+    data_end_setting: str = "auto"
     identifiers: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     # -- access -------------------------------------------------------------------------
@@ -225,6 +229,8 @@ class Dataset:
             meta["notes"] = self.notes
         if self.distance_unit != "m":
             meta["distance_unit"] = self.distance_unit
+        if self.data_end_setting != "auto":
+            meta["data_end"] = self.data_end_setting
         meta.update(extra_meta or {})
         (path / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
         return path
@@ -241,7 +247,7 @@ class Dataset:
         sources: dict[str, str] = {}
         for name in meta["tables"]:
             f = path / f"{name}.parquet"
-            tables[name] = gpd.read_parquet(f) if name in GEO_TABLES else pd.read_parquet(f)
+            tables[name] = gpd.read_parquet(f) if name in GEO_TABLES and _is_geoparquet(f) else pd.read_parquet(f)
             sources[name] = str(f)
         return cls(
             tables=tables,
@@ -251,4 +257,13 @@ class Dataset:
             sources=sources,
             notes=list(meta.get("notes", [])),
             distance_unit=meta.get("distance_unit", "m"),
+            data_end_setting=meta.get("data_end", "auto"),
         )
+
+
+def _is_geoparquet(path: Path) -> bool:
+    """True when the Parquet file carries GeoParquet metadata (areas given as codes without
+    boundaries are plain Parquet)."""
+    import pyarrow.parquet as pq
+
+    return b"geo" in (pq.read_schema(path).metadata or {})

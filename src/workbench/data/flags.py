@@ -29,8 +29,9 @@ Data end
 --------
 The end of the last *complete* calendar month with data, stray records left aside: the last
 month is complete unless it is flagged partial (its last record comes more than three typical
-gaps before its end); then the data end is the last day of the previous month. Monthly series stop there (no false collapse to zero after the
-data end) and every page says "data through <date>".
+gaps before its end); then the data end is the last day of the previous month. Monthly series
+stop there (no false collapse to zero after the data end) and every page says "data through
+<date>". ``data.data_end: YYYY-MM-DD`` in the parameter file replaces the rule by a date.
 """
 
 from __future__ import annotations
@@ -115,7 +116,8 @@ class DataEnd:
     through : pandas.Timestamp
         Last day covered (local date, midnight, tz-aware): "data through" this day.
     end : pandas.Timestamp
-        First instant after the data (``through`` + 1 day): the exclusive end of series.
+        First instant after the data (local midnight after ``through``): the exclusive end of
+        ``[start, end)`` windows and monthly series.
     last_record : pandas.Timestamp
         The latest non-stray record.
     rule : str
@@ -129,16 +131,56 @@ class DataEnd:
 
     @property
     def label(self) -> str:
+        """``'data through 2024-12-31'``."""
         return f"data through {self.through:%Y-%m-%d}"
+
+    @property
+    def last_instant(self) -> pd.Timestamp:
+        """The last instant covered (``end`` minus 1 ns): the inclusive end of ``(start, end]``
+        periods (the summary period, the Now block's last days)."""
+        return self.end - pd.Timedelta(1, "ns")
+
+    @property
+    def sentence(self) -> str:
+        """One line for a page: ``'Data through 2024-12-31 (the end of the last complete month
+        with data); anything later is left out.'``."""
+        why = ("set in the parameter file, data.data_end" if self.rule.startswith("set in")
+               else "the end of the last complete month with data"
+               if self.rule.startswith("end of the last complete month") and "less than one" not in self.rule
+               else "the day of the last record")
+        return f"Data through {self.through:%Y-%m-%d} ({why}); anything later is left out."
+
+
+def _midnight_after(day: pd.Timestamp) -> pd.Timestamp:
+    """Local midnight after ``day`` (a tz-aware midnight), also across a DST change."""
+    if day.tzinfo is None:
+        return day + pd.Timedelta(days=1)
+    nxt = day.tz_localize(None) + pd.Timedelta(days=1)
+    return nxt.tz_localize(day.tz, ambiguous=False, nonexistent="shift_forward")
 
 
 def data_end(dataset: Dataset) -> DataEnd | None:
-    """The one data end of a report (module docstring); ``None`` without incident times."""
+    """The one data end of a report (module docstring); ``None`` without incident times.
+
+    Every page and every computation that needs "the end of the data" calls this function:
+    the summary period (:func:`workbench.summary.summary_period`), the monthly counts
+    (:func:`workbench.overview.monthly_counts`), the response and follow-up censoring time
+    (:func:`workbench.response.data_end`) and the Now block (:func:`workbench.sections.now.data_end`).
+    ``data.data_end: YYYY-MM-DD`` in the parameter file (:attr:`Dataset.data_end_setting`)
+    overrides the rule.
+    """
     t = _times(dataset)
     if len(t) == 0:
         return None
-    t = t[~stray_mask(t)]
-    last = t.max()
+    t = t.dt.tz_convert(dataset.timezone)
+    setting = str(getattr(dataset, "data_end_setting", "auto") or "auto")
+    keep = t[~stray_mask(t)]
+    last = keep.max()
+    if setting != "auto":
+        through = pd.Timestamp(setting).tz_localize(None).normalize().tz_localize(dataset.timezone)
+        rule = f"set in the parameter file (data.data_end: {through:%Y-%m-%d})"
+        return DataEnd(through=through, end=_midnight_after(through), last_record=last, rule=rule)
+    t = keep
     day = last.normalize()
     month_last_day = (day + pd.offsets.MonthEnd(0)).normalize()
     if not month_edges(t)[1]:
@@ -152,7 +194,13 @@ def data_end(dataset: Dataset) -> DataEnd | None:
         else:
             why = f"the last record ({last:%Y-%m-%d}) leaves {last:%B %Y} incomplete"
     rule = f"end of the last complete month with data ({why}; stray records left aside)"
-    return DataEnd(through=through, end=through + pd.Timedelta(days=1), last_record=last, rule=rule)
+    return DataEnd(through=through, end=_midnight_after(through), last_record=last, rule=rule)
+
+
+def data_end_note(dataset: Dataset) -> str:
+    """The data end as one line for a page (:attr:`DataEnd.sentence`); ``''`` without incidents."""
+    end = data_end(dataset)
+    return "" if end is None else end.sentence
 
 
 def quality_flags(dataset: Dataset, examples: int = 0, min_count: int | None = 11) -> pd.DataFrame:

@@ -270,6 +270,7 @@ def load_dataset(
         drop_unreferenced=[t for t, m in spec.tables.items() if m.drop_unreferenced],
     )
     checked.notes = [n for n in checked.notes if n.get("kind") not in ("flag", "data_end")]
-    checked.notes += flag_notes(checked)
     checked.distance_unit = spec.distance_unit
+    checked.data_end_setting = spec.data_end
+    checked.notes += flag_notes(checked)
     return checked if keep_names else separate_names(checked)

@@ -348,6 +348,9 @@ class DataSpec(_Strict):
         dated after it are refused, or dropped and counted with ``on_bad_rows: drop``.
     distance_unit : {'m', 'ft'}
         Unit distances are *shown* in on the pages (analyses always run in meters in ``crs``).
+    data_end : str
+        The report's one data end: ``auto`` (default: the end of the last complete month with
+        data, :func:`workbench.data.data_end`) or an ISO date, the last day every page covers.
     ambiguous_times : {'earliest', 'latest', 'error'}
         Naive local times that occur twice (the hour repeated when DST ends): take the first
         (daylight time) or second (standard time) occurrence, or refuse them.
@@ -373,6 +376,7 @@ class DataSpec(_Strict):
     encoding: str | None = None
     max_date: str = "load"
     distance_unit: Literal["m", "ft"] = "m"
+    data_end: str = "auto"
     ambiguous_times: Literal["earliest", "latest", "error"] = "earliest"
     nonexistent_times: Literal["shift_forward", "shift_backward", "error"] = "shift_forward"
     synthetic: Synthetic | None = None
@@ -423,6 +427,22 @@ class DataSpec(_Strict):
                 pd.Timestamp(v)
             except (ValueError, TypeError) as exc:
                 raise ValueError(f"max_date {v!r}: give load, none or an ISO date") from exc
+        return v
+
+    @field_validator("data_end", mode="before")
+    @classmethod
+    def _data_end(cls, v: Any) -> str:
+        v = "auto" if v is None else str(v).strip()  # YAML reads 2024-12-31 as a date
+        if v != "auto":
+            import pandas as pd
+
+            try:
+                ts = pd.Timestamp(v)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"data_end {v!r}: give auto or an ISO date (2024-12-31)") from exc
+            if ts.tzinfo is not None or ts != ts.normalize():
+                raise ValueError(f"data_end {v!r}: give a date without a time (the last day covered)")
+            v = f"{ts:%Y-%m-%d}"
         return v
 
     @property

@@ -11,7 +11,7 @@ query) and guesses, column by column and each with its evidence and a confidence
   CRS (state plane feet: the zone whose area of use contains the reprojected points);
 - the incident kind (fatal / non-fatal / shots fired) and the most-severe-row rule;
 - victims' demographic columns and a victim id, giving ``people`` and ``victimizations``;
-- area codes without polygons (precinct, district), reported as not mapped.
+- area codes without polygons (precinct, district), mapped as areas given by codes (no boundaries).
 
 :func:`render_yaml` writes the proposal as a parameter file whose comments give the evidence
 and mark what to check (``EDIT``); :func:`check_proposal` loads it with
@@ -431,14 +431,26 @@ def propose_mapping(
         tables["victimizations"] = vict
         used |= {c for c in (demo["sex"], demo["race"], demo["age"], victim_id) if c}
 
-    # area codes without polygons
+    # area codes without polygons: the first becomes area_id (areas as codes), others are noted
+    area_c = None
     for c in cols:
         if c in used or not re.search("|".join(AREA_WORDS), c, re.I):
             continue
         k = text_values(df[c]).nunique()
-        if 1 < k <= 500:
-            notes.append(f"{c}: {k} area codes without polygons; not mapped (areas need "
-                         "boundaries: maps and area rates are skipped without them)")
+        if 1 < k <= 500 and area_c is None:
+            area_c = c
+            m.setdefault("columns", {})["area_id"] = c
+            areas_m: dict[str, Any] = {k2: v for k2, v in m.items() if k2 in ("files", "sql", "encoding", "delimiter")}
+            areas_m |= {"columns": {"area_id": c}, "dedupe": {"key": ["area_id"]}, "absent": ["population"],
+                        "on_bad_rows": "drop"}
+            tables["areas"] = areas_m
+            used.add(c)
+            ev.append(Evidence("area_id", c, f"{k} area codes without polygons: areas as codes", "medium"))
+            notes.append(f"{c}: {k} area codes without polygons; mapped as area codes (area_id): tables and "
+                         "rates by area use them, maps by area and exposure zones are skipped (give an areas "
+                         "file with boundaries, names or population if you have one)")
+        elif 1 < k <= 500:
+            notes.append(f"{c}: {k} area codes without polygons; not mapped (only one area column is used)")
     for c in cols:
         if c not in used and not any(c in x for x in notes):
             notes.append(f"{c}: not mapped")

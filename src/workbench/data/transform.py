@@ -219,6 +219,8 @@ def apply_mapping(
             if c == "lon" and not_point.any():
                 findings.append(Finding(table, "lon/lat", "geometry is not a point", not_point))
         elif c == "geometry" and geo is not None:
+            if table == "areas" and not geo.geom_type.isin(["Polygon", "MultiPolygon"]).any():
+                continue  # areas as codes read from a file of points (incidents): no boundaries
             out[c] = geo.reset_index(drop=True)
         elif c in src.columns:
             v = src[c]

@@ -76,17 +76,11 @@ def infer_program_start(dataset: Dataset) -> pd.Timestamp | None:
 
 
 def incident_areas(dataset: Dataset) -> np.ndarray:
-    """Area id of every incident (point in polygon; ``None`` outside every area)."""
-    import geopandas as gpd
+    """Area id of every incident (its own ``area_id`` when the source gives area codes, else point
+    in polygon; ``None`` outside every area): :func:`workbench.data.incident_area_ids`."""
+    from workbench.data.areas import incident_area_ids
 
-    inc = dataset["incidents"]
-    areas = dataset["areas"][["area_id", "geometry"]].to_crs("EPSG:4326")
-    pts = gpd.GeoDataFrame({"row": np.arange(len(inc))},
-                           geometry=gpd.points_from_xy(inc["lon"], inc["lat"]), crs="EPSG:4326")
-    joined = gpd.sjoin(pts, areas, how="inner", predicate="within").drop_duplicates("row")
-    out = np.full(len(inc), None, dtype=object)
-    out[joined["row"].to_numpy()] = joined["area_id"].to_numpy()
-    return out
+    return incident_area_ids(dataset).to_numpy()
 
 
 def police_source(dataset: Dataset) -> str:
@@ -310,6 +304,11 @@ def _exposed(dataset: Dataset, shootings: pd.DataFrame, out: pd.DataFrame, s, e,
     """Resident-exposures per area (and period) and where they came from."""
     key = pd.MultiIndex.from_frame(out[["area_id", "period"]])
     why = "spatial package not available"
+    from workbench.data.areas import area_codes_only, no_shapes_note
+    from workbench.data.units import format_distance
+
+    if area_codes_only(dataset):  # no boundaries: no zones, no area surface
+        return np.full(len(out), np.nan), no_shapes_note("People exposed")
     if len(shootings):
         try:
             from workbench.spatial import exposure_zones
@@ -321,7 +320,7 @@ def _exposed(dataset: Dataset, shootings: pd.DataFrame, out: pd.DataFrame, s, e,
             ea = ex.areas.merge(shootings[["incident_id", "period"]], on="incident_id")
             got = ea.groupby(["area_id", "period"])["residents_exposed"].sum()
             return got.reindex(key).fillna(0.0).to_numpy(float), \
-                f"exposure zones (workbench.spatial, {radius_m:g} m)"
+                f"exposure zones (workbench.spatial, {format_distance(radius_m, dataset.distance_unit)})"
         except ImportError:  # spatial package absent: the documented fallback
             pass
         except (ValueError, DataError) as exc:  # zones not computable here: fallback, saying why
@@ -332,7 +331,8 @@ def _exposed(dataset: Dataset, shootings: pd.DataFrame, out: pd.DataFrame, s, e,
                          index=areas["area_id"].astype(str).to_numpy())
     n = out["shootings"].to_numpy(float)
     return n * out["area_id"].map(per_shot).to_numpy(float), \
-        f"fallback ({why}): residents within {radius_m:g} m assuming even spread inside the area"
+        f"fallback ({why}): residents within {format_distance(radius_m, dataset.distance_unit)} assuming even " \
+        "spread inside the area"
 
 
 def add_trauma_index(doses: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:

@@ -20,6 +20,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from workbench.data.units import format_distance
+
 from .cells import cell_counts
 from .layers import (
     add_cells,
@@ -72,6 +74,7 @@ def places_map(
     tiles: Any = None,
     basemap: dict | None = None,
     height: int | str = 560,
+    distance_unit: str = "m",
 ) -> OfflineMap:
     """Build the places map.
 
@@ -102,6 +105,8 @@ def places_map(
         nothing and works offline.
     height : int or str
         Map height in the notebook (pixels or CSS).
+    distance_unit : {'m', 'ft'}
+        Unit of the distances in layer names and legends (``Dataset.distance_unit``).
 
     Returns
     -------
@@ -111,6 +116,8 @@ def places_map(
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     policy = mode == "policy"
+    if areas is not None and not isinstance(areas, gpd.GeoDataFrame):
+        areas = None  # area codes without boundaries: nothing to draw (the page says so)
     frame = areas if areas is not None and len(areas) else incidents
     lon0, lat0, lon1, lat1 = frame.to_crs("EPSG:4326").total_bounds
     m = OfflineMap(location=[(lat0 + lat1) / 2, (lon0 + lon1) / 2], tiles=None if policy else tiles,
@@ -123,12 +130,13 @@ def places_map(
     if policy:
         if len(incidents):
             cells = cell_counts(incidents, cell_m=cell_m, shape=cell_shape, min_count=min_count)
-            add_cells(m, cells, min_count=min_count, name=f"Incidents per {cell_m:,.0f} m cell", show=True)
+            add_cells(m, cells, min_count=min_count, name=f"Incidents per {format_distance(cell_m, distance_unit)} cell",
+                      show=True)
     else:
         add_incidents(m, incidents, show=True)
     if kde is not None:
         pts = np.column_stack([incidents.geometry.x, incidents.geometry.y]) if policy else None
-        add_kde(m, kde, support_points=pts, min_count=min_count, show=False)
+        add_kde(m, kde, support_points=pts, min_count=min_count, show=False, distance_unit=distance_unit)
     if gi is not None:
         add_gi(m, gi, min_count=min_count, show=False)
     if exposure is not None:
@@ -137,7 +145,7 @@ def places_map(
                 counts = exposure.areas.groupby("area_id")["incident_id"].nunique()
                 add_exposure_areas(m, areas, counts, min_count=min_count, show=False)
         else:
-            add_exposure_circles(m, exposure.zones, show=False)
+            add_exposure_circles(m, exposure.zones, show=False, distance_unit=distance_unit)
     if trauma is not None and areas is not None:
         add_trauma(m, areas, trauma, show=False)
     if places is not None and len(places):

@@ -27,6 +27,7 @@ from matplotlib.colors import to_hex
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
+from workbench.data.units import format_distance
 from workbench.escape import html_text
 from workbench.plots import palette as pal
 from workbench.privacy import enough
@@ -267,7 +268,8 @@ def kde_visible(kd: Any, support_points: np.ndarray | None = None, min_count: in
 
 def add_kde(m: folium.Map, kd: Any, *, name: str = "Density (smoothed)", show: bool = False,
             min_support: np.ndarray | None = None, support_points: np.ndarray | None = None,
-            min_count: int = 11, cmap: str = pal.DENSITY, opacity: float = 0.7) -> folium.raster_layers.ImageOverlay:
+            min_count: int = 11, cmap: str = pal.DENSITY, opacity: float = 0.7,
+            distance_unit: str = "m") -> folium.raster_layers.ImageOverlay:
     """Kernel density surface (a fitted :class:`workbench.spatial.KernelDensity`) as an inline PNG.
 
     Parameters
@@ -299,7 +301,8 @@ def add_kde(m: folium.Map, kd: Any, *, name: str = "Density (smoothed)", show: b
     items = [(to_hex(colormaps[cmap](s)), f"{fmt(s * top)} per km²" + ("+" if s == 1.0 else "")) for s in steps]
     note = "Smoothed incidents per km² over the period"
     if support_points is not None:
-        note += f"; blank where fewer than {min_count} incidents lie within {kd.bandwidth:,.0f} m"
+        note += (f"; blank where fewer than {min_count} incidents lie within "
+                 f"{format_distance(kd.bandwidth, distance_unit)}")
     Legend("Density", items, note=note, layer=layer).add_to(m)
     return layer
 
@@ -352,7 +355,7 @@ def add_exposure_areas(m: folium.Map, areas: gpd.GeoDataFrame, exposures: pd.Ser
 
 
 def add_exposure_circles(m: folium.Map, zones: gpd.GeoDataFrame, *, name: str = "Exposure zones (circles)",
-                         show: bool = False) -> folium.FeatureGroup:
+                         show: bool = False, distance_unit: str = "m") -> folium.FeatureGroup:
     """Researcher mode: each zone polygon (circle around a shooting) with its dates and residents."""
     z = zones.copy()
     z["from"] = z["start"].dt.strftime("%Y-%m-%d")
@@ -362,7 +365,8 @@ def add_exposure_circles(m: folium.Map, zones: gpd.GeoDataFrame, *, name: str = 
     colors = np.full(len(z), EXPOSURE_ZONE_COLOR, dtype=object)
     fg = _geojson_layer(z, name, colors, fields, [f"{f}:" for f in fields], show, opacity=0.2, weight=1)
     fg.add_to(m)
-    Legend("Exposure zones", [(EXPOSURE_ZONE_COLOR, f"{zones['radius_m'].iloc[0]:,.0f} m around a shooting" if len(zones) else "none")],
+    radius = format_distance(float(zones["radius_m"].iloc[0]), distance_unit) if len(zones) else ""
+    Legend("Exposure zones", [(EXPOSURE_ZONE_COLOR, f"{radius} around a shooting" if len(zones) else "none")],
            layer=fg).add_to(m)
     return fg
 

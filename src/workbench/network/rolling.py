@@ -87,14 +87,17 @@ def default_cutoffs(
     freq: str = "MS",
     n_cutoffs: int = 36,
     min_history_days: float = 365.0,
+    end: pd.Timestamp | None = None,
 ) -> pd.DatetimeIndex:
     """Month starts (``freq``) whose window ends by the data end, the last ``n_cutoffs``.
 
     The first allowed cutoff leaves ``horizon_days`` (for the baselines' training window)
     plus ``min_history_days`` of data before it; with too little data the history
-    requirement shrinks to half a horizon, then to none.
+    requirement shrinks to half a horizon, then to none. ``end`` is the data end (default
+    ``history.end``, the last event; a report passes its one data end,
+    :func:`workbench.data.data_end`).
     """
-    end = history.end
+    end = history.end if end is None else pd.Timestamp(end)
     h = pd.Timedelta(days=horizon_days)
     last = end - h
     for hist in (min_history_days, horizon_days / 2, 0.0):

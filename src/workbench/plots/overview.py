@@ -89,7 +89,7 @@ def plot_area_rates(rates: "gpd.GeoDataFrame", title: str | None = None) -> "Fig
 
 
 def plot_density(grid: "DensityGrid", areas: "gpd.GeoDataFrame | None" = None,
-                 title: str = "Incident density") -> "Figure":
+                 title: str = "Incident density", distance_unit: str = "m") -> "Figure":
     """Smoothed density surface (incidents per km²) with area outlines.
 
     Parameters
@@ -99,16 +99,20 @@ def plot_density(grid: "DensityGrid", areas: "gpd.GeoDataFrame | None" = None,
     areas : GeoDataFrame, optional
         Outlines to draw (reprojected to the grid's CRS).
     title : str
+    distance_unit : {'m', 'ft'}
+        Unit of the smoothing distance in the title (``Dataset.distance_unit``).
     """
+    from workbench.data.units import format_distance
+
     fig, ax = plt.subplots(figsize=(7, 7), layout="constrained")
     if np.isfinite(grid.density).any():
         im = ax.imshow(grid.density, origin="lower", extent=grid.extent, cmap=pal.DENSITY,
                        interpolation="bilinear")
         fig.colorbar(im, ax=ax, shrink=0.6, label="incidents per km²")
-    if areas is not None and len(areas):
+    if areas is not None and len(areas) and hasattr(areas, "to_crs"):  # codes without boundaries: none
         areas.to_crs(grid.crs).boundary.plot(ax=ax, color="#555555", linewidth=0.3)
     ax.set_xlim(grid.extent[0], grid.extent[1])
     ax.set_ylim(grid.extent[2], grid.extent[3])
     ax.set_axis_off()
-    ax.set_title(f"{title} (smoothing {grid.bandwidth_m:.0f} m)", loc="left")
+    ax.set_title(f"{title} (smoothing {format_distance(grid.bandwidth_m, distance_unit)})", loc="left")
     return fig

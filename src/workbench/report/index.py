@@ -180,8 +180,8 @@ def render_summary(summary: dict[str, Any], changes: Sequence[str] = (), compare
     )
     return f"""<section id="summary" aria-labelledby="summary-h">
 <h2 id="summary-h">Summary</h2>
-<p class="wb-period">The last {_months(months)} of data, <strong>{e(_date(p['start']))} to {e(_date(p['end']))}</strong>,
-compared with the {_months(months)} before ({e(_date(p['prev_start']))} to {e(_date(p['prev_end']))}).</p>
+<p class="wb-period">The last {_months(months)} of data, <strong>{e(p.get('first_day') or _date(p['start']))} to {e(_date(p['end']))}</strong>,
+compared with the {_months(months)} before ({e(p.get('prev_first_day') or _date(p['prev_start']))} to {e(_date(p['prev_end']))}).</p>
 <div class="wb-cards">{''.join(cards)}</div>
 {footnote}{notes}
 <h3>Where shootings are most frequent</h3>
@@ -244,6 +244,11 @@ def render_index(
         for r in runs
     )
     summary_html = render_summary(summary, changes, compared_with) if summary else ""
+    period = (summary or {}).get("period") or {}
+    through = period.get("through") or (str((now or {}).get("end") or "")[:10] or None)
+    data_end_html = (f"\n<p class=\"wb-data-end\">Data through <strong>{e(str(through))}</strong>"
+                     + (f": {e(str(period['rule']))}" if period.get("rule") else "")
+                     + ". Every page and chart of this report stops there.</p>" if through else "")
     now_html = render_now(now, {r.name: r.html.name for r in runs if r.html and r.status == "ok"},
                           params.privacy.min_count)
     research = params.audience == "research"
@@ -262,7 +267,7 @@ def render_index(
 {banner}<header>
 <h1>{e(params.title)}</h1>
 <p class="wb-lede">Violence Response Workbench report <code>{e(params.run_name)}</code>, finished {e(finished)}.
-Counts below {params.privacy.min_count} are suppressed in every page.</p>
+Counts below {params.privacy.min_count} are suppressed in every page.</p>{data_end_html}
 </header>
 <main>
 {now_html}{summary_html}

@@ -71,24 +71,24 @@ class ResponseData:
 
 
 def data_end(dataset: Dataset) -> pd.Timestamp:
-    """Latest timestamp in incidents, responses, referrals and follow-ups (the censoring time).
+    """End of observation (the censoring time): the report's one data end.
+
+    The exclusive end (local midnight after the last day covered) of
+    :func:`workbench.data.data_end`: the end of the last complete month with incident data,
+    stray records left aside, or ``data.data_end`` of the parameter file. Responses, referrals
+    and follow-ups after it are left out by :func:`prepare_response_data`.
 
     Returns
     -------
     Timestamp
         Tz-aware, in the dataset's time zone.
     """
-    cols = {"incidents": ["occurred_at"], "responses": ["arrived_at", "departed_at"],
-            "referrals": ["referred_at"], "followups": ["attempted_at"]}
-    latest = []
-    for table, names in cols.items():
-        if dataset.has(table):
-            df = dataset[table]
-            latest += [df[c].max() for c in names if c in df.columns and len(df)]
-    latest = [t for t in latest if pd.notna(t)]
-    if not latest:
+    from workbench.data.flags import data_end as _one_data_end
+
+    de = _one_data_end(dataset) if dataset.has("incidents") else None
+    if de is None:
         raise DataError.single("incidents", "occurred_at", "no timestamps: the data end is unknown")
-    return max(t.tz_convert(dataset.timezone) for t in latest)
+    return de.end
 
 
 def infer_program_start(dataset: Dataset) -> pd.Timestamp | None:
@@ -106,26 +106,18 @@ def infer_program_start(dataset: Dataset) -> pd.Timestamp | None:
 
 
 def incident_areas(dataset: Dataset) -> pd.Series:
-    """Area id of every incident (spatial join of lon/lat with ``areas``; ``None`` outside).
+    """Area id of every incident (its own ``area_id`` when the source gives area codes, else the
+    spatial join of lon/lat with ``areas``; ``None`` outside); see
+    :func:`workbench.data.incident_area_ids`.
 
     Returns
     -------
     Series
         Indexed like ``dataset['incidents']``, dtype object.
     """
-    inc = dataset["incidents"]
-    if not dataset.has("areas") or not len(inc):
-        return pd.Series([None] * len(inc), index=inc.index, dtype=object)
-    import geopandas as gpd
+    from workbench.data.areas import incident_area_ids
 
-    areas = dataset["areas"][["area_id", "geometry"]].to_crs("EPSG:4326")
-    pts = gpd.GeoDataFrame({"row": np.arange(len(inc))},
-                           geometry=gpd.points_from_xy(inc["lon"], inc["lat"]), crs="EPSG:4326")
-    joined = gpd.sjoin(pts, areas, how="left", predicate="within").drop_duplicates("row")
-    out = np.full(len(inc), None, dtype=object)
-    ok = joined["area_id"].notna().to_numpy()
-    out[joined["row"].to_numpy()[ok]] = joined["area_id"].to_numpy()[ok]
-    return pd.Series(out, index=inc.index, dtype=object)
+    return incident_area_ids(dataset)
 
 
 def _ids(df: pd.DataFrame, mask: np.ndarray, col: str) -> list[str]:
@@ -176,7 +168,9 @@ def prepare_response_data(
         Arrivals more than this many hours after the shooting, or before it, are excluded from
         arrival-delay figures and counted.
     end : str or Timestamp, optional
-        End of observation; default :func:`data_end`.
+        End of observation; default :func:`data_end` (the report's one data end). Responses to
+        shootings at or after it, and referrals and follow-ups made at or after it, are left out
+        (counted in ``exclusions`` as "after the data end").
 
     Returns
     -------
@@ -207,6 +201,18 @@ def prepare_response_data(
     ) if p is not None]
     if problems:
         raise DataError(problems)
+
+    end_ts = data_end(dataset) if end is None else _as_ts(end, tz)
+    late_inc = set(inc.loc[(inc["occurred_at"] >= end_ts).to_numpy(), "incident_id"])
+    late = {"responses": resp["incident_id"].isin(late_inc).to_numpy(),
+            "referrals": (ref["referred_at"] >= end_ts).to_numpy(),
+            "followups": (fu["attempted_at"] >= end_ts).to_numpy()}
+    late_rows = [_exclusion(df, t, "after the data end", late[t], key, "left out (after the data end)")
+                 for df, t, key in ((resp, "responses", "response_id"), (ref, "referrals", "referral_id"),
+                                    (fu, "followups", "followup_id"))]
+    resp = resp.loc[~late["responses"]].reset_index(drop=True)
+    ref = ref.loc[~late["referrals"] & ref["response_id"].isin(resp["response_id"]).to_numpy()].reset_index(drop=True)
+    fu = fu.loc[~late["followups"] & fu["referral_id"].isin(ref["referral_id"]).to_numpy()].reset_index(drop=True)
 
     areas = incident_areas(dataset)
     inc_info = pd.DataFrame({"incident_id": inc["incident_id"].to_numpy(),
@@ -255,14 +261,14 @@ def prepare_response_data(
                            "excluded from follow-up and engagement figures"))
     fu = fu.loc[~early].drop(columns="referred_at").reset_index(drop=True)
 
-    excl = pd.DataFrame(rows, columns=_EXCLUSION_COLUMNS)
+    excl = pd.DataFrame(rows + late_rows, columns=_EXCLUSION_COLUMNS)
 
     if dataset.has("victimizations"):
         shot_ids = dataset["victimizations"]["incident_id"].unique()
         shootings = inc_info[inc_info["incident_id"].isin(shot_ids)]
     else:
         shootings = inc_info[inc_info["incident_kind"].isin(["fatal_shooting", "nonfatal_shooting"])]
-    end_ts = data_end(dataset) if end is None else _as_ts(end, tz)
+    shootings = shootings[(shootings["occurred_at"] < end_ts).to_numpy()]
     return ResponseData(responses=resp, referrals=ref, followups=fu, exclusions=excl,
                         shootings=shootings.reset_index(drop=True).rename(columns={"incident_kind": "kind"}),
                         data_end=end_ts, timezone=tz)

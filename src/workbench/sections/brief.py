@@ -172,6 +172,11 @@ def brief(dataset: Dataset, date: Any, *, days: int = 1, min_count: int = 11, zo
     """
     if days < 1:
         raise ValueError("days must be >= 1")
+    from workbench.data.units import format_distance
+
+    def _dist(m: float) -> str:  # in the reader's unit (data.distance_unit)
+        return format_distance(float(m), getattr(dataset, "distance_unit", "m"))
+
     tz = dataset.timezone
     start = _local_day(date, tz)
     end = start + pd.Timedelta(days=days)
@@ -187,6 +192,11 @@ def brief(dataset: Dataset, date: Any, *, days: int = 1, min_count: int = 11, zo
                         f"{'on' if days == 1 else 'from'} {period}.")
     if not dataset.has("areas"):
         out.notes.append("These data have no areas: the brief needs them to say where to go.")
+        return out
+    from workbench.data.areas import area_codes_only, no_shapes_note
+
+    if area_codes_only(dataset):
+        out.notes.append(no_shapes_note("The exposure zones by area, residents and places inside them"))
         return out
     areas = dataset["areas"]
     names = area_names(areas)
@@ -242,7 +252,7 @@ def brief(dataset: Dataset, date: Any, *, days: int = 1, min_count: int = 11, zo
         knox = sp.KnoxTest(same_location=False, permutations=permutations, seed=seed).fit(hw)
         window = sp.risk_window(knox)
         if window.raised:
-            out.readings.append(f"Near-repeat risk stays raised within {window.radius_m:,.0f} m for about "
+            out.readings.append(f"Near-repeat risk stays raised within {_dist(window.radius_m)} for about "
                                 f"{window.days:.0f} days after each shooting.")
             last = ea.groupby("area_id")["start"].max()  # the latest shooting whose zone reaches the area
             until = (last + pd.Timedelta(days=window.days)).map(lambda t: f"{t:%a %d %b %Y}")
@@ -266,7 +276,7 @@ def brief(dataset: Dataset, date: Any, *, days: int = 1, min_count: int = 11, zo
         "Children in the zones": [f"{round_people(x):,}" if pd.notna(x) else "not known" for x in table["children"]],
         "Schools / parks in the zones": [f"{int(s)} / {int(p)}" if pd.notna(s) else "not known"
                                          for s, p in zip(table["schools"], table["parks"])],
-        f"Services within {reach_m:,.0f} m": ["; ".join(services[a][1]) + (f" (+{services[a][0] - 3} more)"
+        f"Services within {_dist(reach_m)}": ["; ".join(services[a][1]) + (f" (+{services[a][0] - 3} more)"
                                                                          if services[a][0] > 3 else "")
                                               if a in services else "-" for a in table["area_id"]],
         "Raised risk until": [until.get(a, "-") for a in table["area_id"]],
@@ -276,7 +286,7 @@ def brief(dataset: Dataset, date: Any, *, days: int = 1, min_count: int = 11, zo
     })
     tot_res = np.nansum(table["residents"].to_numpy(float))
     out.readings.append(
-        f"Their exposure zones ({zone_radius_m:,.0f} m) reach {len(table)} area{'s' if len(table) != 1 else ''}: "
+        f"Their exposure zones ({_dist(zone_radius_m)}) reach {len(table)} area{'s' if len(table) != 1 else ''}: "
         f"{name_list(table['name'].tolist())}" + (f"; about {round_people(tot_res):,} residents live inside."
                                                    if tot_res > 0 else "."))
     if audience == "research":

@@ -17,8 +17,8 @@ to the page with the method:
    *over-policed and underserved*: police presence above what the shootings call for while
    support is low.
 
-The data end is the latest shooting (fatal or non-fatal). Every item says what it could not
-compute and why instead of failing the block.
+The data end is the report's one data end (:func:`workbench.data.data_end`). Every item says
+what it could not compute and why instead of failing the block.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class NowBlock:
     Attributes
     ----------
     end : Timestamp
-        Data end (latest shooting).
+        The last instant of the data end (:func:`workbench.data.data_end`).
     short_days, long_days : int
     items : list of Item
     notes : list of str
@@ -96,27 +96,25 @@ def now_shootings(dataset: Dataset) -> gpd.GeoDataFrame:
     """Shootings as projected points with their ``area_id`` (None outside every area)."""
     pts = dataset.points("incidents")
     pts = pts[pts["kind"].isin(SHOOTING_KINDS).to_numpy()].reset_index(drop=True)
-    pts["area_id"] = None
-    if dataset.has("areas") and len(pts):
-        areas = dataset["areas"][["area_id", "geometry"]].to_crs(pts.crs)
-        hit = areas.sindex.query(pts.geometry, predicate="within")
-        first = np.unique(hit[0], return_index=True)
-        aid = np.full(len(pts), None, dtype=object)
-        aid[first[0]] = areas["area_id"].to_numpy()[hit[1][first[1]]]
-        pts["area_id"] = aid
+    from workbench.data.areas import incident_area_ids  # own area codes, else point in polygon
+
+    pts["area_id"] = incident_area_ids(dataset, pts).to_numpy() if len(pts) else None
     return pts
 
 
 def data_end(dataset: Dataset, shots: gpd.GeoDataFrame | None = None) -> pd.Timestamp:
-    """The latest shooting, ignoring sparse trailing months of a lagging extract.
+    """The last instant of the report's one data end (:func:`workbench.data.data_end`).
 
-    Uses the summary's rule (:func:`workbench.summary.summary_period`): trailing months with fewer
-    records than a tenth of the median month end no period.
+    The end of the last complete month with data (stray records left aside), or
+    ``data.data_end``; the Now block's periods are ``(end - days, end]``. ``shots`` is accepted
+    for backward compatibility and not used.
     """
-    from workbench.summary import _typical_end
+    from workbench.data.flags import data_end as _one_data_end
 
-    shots = now_shootings(dataset) if shots is None else shots
-    return _typical_end(shots["occurred_at"].dt.tz_convert(dataset.timezone))
+    de = _one_data_end(dataset)
+    if de is None:
+        raise ValueError("no incident times: the data end is unknown")
+    return de.last_instant
 
 
 def _day(ts: pd.Timestamp) -> str:
@@ -143,7 +141,10 @@ def near_repeat_item(dataset: Dataset, shots: gpd.GeoDataFrame, end: pd.Timestam
         item.readings.append(f"The shootings of the last {years} show no raised near-repeat risk, "
                              "so no near-repeat zones are drawn.")
         return item
-    item.readings.append(f"After a shooting, the risk of another within {window.radius_m:,.0f} m stays raised "
+    from workbench.data.units import format_distance
+
+    item.readings.append(f"After a shooting, the risk of another within "
+                         f"{format_distance(window.radius_m, dataset.distance_unit)} stays raised "
                          f"for about {window.days:.0f} days (Knox test, shootings of the last {years}).")
     recent = shots[(shots["occurred_at"] > end - pd.Timedelta(days=long_days)).to_numpy()]
     wins = sp.near_repeat_windows(recent, window) if len(recent) else pd.DataFrame(columns=["end"])
@@ -151,9 +152,19 @@ def near_repeat_item(dataset: Dataset, shots: gpd.GeoDataFrame, end: pd.Timestam
     if not len(active) or not dataset.has("areas"):
         item.readings.append("None active: no near-repeat window is open at the data end.")
         return item
+    from workbench.data.areas import area_codes_only, no_shapes_note
+
+    if area_codes_only(dataset):
+        n_open = active["incident_id"].nunique()
+        item.readings.append(f"{count_text(n_open, min_count, 'shooting').capitalize()} of the last {long_days} "
+                             "days still " + ("has" if n_open == 1 else "have") + " an open near-repeat window.")
+        item.readings.append(no_shapes_note("The areas these zones touch"))
+        return item
     areas = dataset["areas"].to_crs(shots.crs).reset_index(drop=True)
     names = area_names(areas)
-    circles = sp.exposure.circles(active[["x", "y"]].to_numpy(float), window.radius_m)
+    from workbench.spatial.exposure import circles as _circles  # a submodule: imported, not an attribute
+
+    circles = _circles(active[["x", "y"]].to_numpy(float), window.radius_m)
     hit_c, hit_a = areas.sindex.query(circles, predicate="intersects")
     pop = pd.to_numeric(areas["population"], errors="coerce").to_numpy(float) if "population" in areas else None
     places = dataset.get("places")
@@ -205,6 +216,12 @@ def emerging_item(dataset: Dataset, shots: gpd.GeoDataFrame, end: pd.Timestamp, 
                   n_steps: int, min_count: int, time_window: int = 1) -> Item:
     """Emerging hot spots by area."""
     item = Item("emerging", "Emerging hot spots", page="01_places")
+    from workbench.data.areas import area_codes_only, no_shapes_note
+
+    if area_codes_only(dataset):  # Gi* needs neighbouring areas, i.e. boundaries
+        item.available = False
+        item.readings.append(no_shapes_note("Emerging hot spots by area (Gi* needs neighbouring areas)"))
+        return item
     if not dataset.has("areas") or len(dataset["areas"]) < 3:
         item.available = False
         n = len(dataset["areas"]) if dataset.has("areas") else 0
@@ -410,8 +427,9 @@ def now_block(dataset: Dataset, *, min_count: int = 11, short_days: int = 7, lon
     stray = int((shots["occurred_at"] > end).sum())
     block = NowBlock(end, short_days, long_days)
     if stray:
-        block.notes.append(f"The data end is taken as {end:%d %b %Y}: {count_text(stray, min_count, 'later record')} "
-                           "in sparse trailing months (an extract that lags) are left out.")
+        block.notes.append(f"The data end is {end:%d %b %Y} (the report's one data end, as on every "
+                           f"page): {count_text(stray, min_count, 'later shooting')} "
+                           "are left out.")
         shots = shots[(shots["occurred_at"] <= end).to_numpy()].reset_index(drop=True)
     block.items.append(_guard(near_repeat_item, "near_repeat", "Active near-repeat zones", "01_places", dataset,
                               shots, end, long_days=long_days, history_days=history_days, min_count=min_count,
