@@ -284,7 +284,10 @@ def edge_cases(ds: Dataset) -> dict[str, tuple[dict, dict]]:
     t = ds.tables
     inc, ref, resp = t["incidents"], t["referrals"], t["responses"]
     end, start = inc["occurred_at"].max(), inc["occurred_at"].min()
-    recent = ((inc["occurred_at"] > end - pd.DateOffset(months=3)) & inc["kind"].isin(SHOOTINGS)).to_numpy()
+    from workbench.summary import summary_period
+
+    period = summary_period(ds, 3)  # the last 3 whole months up to the one data end (workbench.data.data_end)
+    recent = ((inc["occurred_at"] > period.start) & inc["kind"].isin(SHOOTINGS)).to_numpy()
     short = _cascade(t, (inc["occurred_at"] < start + pd.Timedelta(days=60)).to_numpy())
     cut = start + pd.Timedelta(days=60)
     short.update(arrests=t["arrests"][t["arrests"]["arrested_at"] < cut],
