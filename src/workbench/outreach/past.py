@@ -63,6 +63,15 @@ def past_victims(
         ``revictimized`` (shot more than once), ``shot_since_start`` (shot again on or after
         the program start, having been shot before it), ``referred`` (any referral by
         ``as_of``), ``first_referred_at``. People who died in a shooting are left out.
+
+    Examples
+    --------
+    >>> from workbench.synth import generate_city
+    >>> ds = generate_city("tiny", seed=1).dataset  # doctest: +SKIP
+    >>> from workbench.outreach import past_victims
+    >>> past = past_victims(ds, program_start="2024-01-01")
+    >>> bool(past["person_id"].is_unique), bool((past["before_program"] | ~past["referred"]).all())
+    (True, True)
     """
     tz = dataset.timezone
     start = _ts(program_start, tz)
@@ -206,6 +215,15 @@ def outreach_priority(
         ``area_shootings_prior_year`` at ``as_of``. ``attrs``: ``horizon_days``,
         ``covariates``, ``as_of``, ``hazard_ratios`` (per covariate, 95% interval),
         ``exposure``.
+
+    Examples
+    --------
+    >>> from workbench.synth import generate_city
+    >>> ds = generate_city("tiny", seed=1).dataset  # doctest: +SKIP
+    >>> from workbench.outreach import outreach_priority, past_victims
+    >>> pri = outreach_priority(ds, past_victims(ds, program_start="2024-01-01"), covariates=("age", "male"))
+    >>> list(pri["rank"][:3]), bool(pri["risk"].is_monotonic_decreasing)
+    ([1, 2, 3], True)
     """
     as_of = past.attrs["as_of"]
     history = None
