@@ -19,6 +19,7 @@ MODULES = [
     "workbench.spatial.exposure",
     "workbench.outreach.past",
     "workbench.outreach.risk",
+    "workbench.outreach.audit",
     "workbench.response.measures",
     "workbench.dosage.measures",
     "workbench.dosage.change",
