@@ -214,7 +214,8 @@ def outreach_priority(
         columns are exactly the model inputs ``contacts_shot_prior_year`` and
         ``area_shootings_prior_year`` at ``as_of``. ``attrs``: ``horizon_days``,
         ``covariates``, ``as_of``, ``hazard_ratios`` (per covariate, 95% interval),
-        ``exposure``.
+        ``exposure``, ``model_note`` (the ridge refit and why, else empty) and ``model_reason``
+        (why no model was fitted despite enough events, else empty).
 
     Examples
     --------
@@ -307,5 +308,6 @@ def rank_by_risk(current: pd.DataFrame, model: RevictimizationRisk, horizon_days
                "contacts_shot_past_year", "area_shootings_past_year", "referred"]]
     cur.attrs = {"horizon_days": horizon_days, "covariates": list(model.covariates),
                  "as_of": current.attrs.get("as_of", model.as_of),
-                 "hazard_ratios": model.hazard_ratios().to_dict("records"), "exposure": model.exposure}
+                 "hazard_ratios": model.hazard_ratios().to_dict("records"), "exposure": model.exposure,
+                 "model_note": model.note, "model_reason": model.reason}
     return cur
