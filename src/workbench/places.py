@@ -19,6 +19,7 @@ import pandas as pd
 
 from workbench import spatial as sp
 from workbench.data.dataset import Dataset
+from workbench.data.errors import DataError
 from workbench.data.names import area_names
 from workbench.overview import incidents_in_period
 from workbench.privacy import enough, is_suppressed, suppressed_mask, suppression_marker
@@ -180,7 +181,7 @@ def analyze_places(
     try:
         res.trauma = sp.trauma_index(areas, violence, weights=index_weights)
         res.notes.extend(res.trauma.attrs.get("notes", []))
-    except Exception as exc:  # DataError: no component present
+    except (DataError, ValueError) as exc:  # no index component present: a note on the page
         res.notes.append(f"The trauma context index could not be computed: {exc}")
     return res
 

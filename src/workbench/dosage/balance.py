@@ -80,8 +80,12 @@ class Balance:
         ``(a, b)`` of the expected police dose ``a + b lambda`` (per resident-year, lambda per
         resident-year).
     params : dict
-        Thresholds and measures used.
+        Thresholds and measures used (the settings).
     notes : list of str
+
+    The results are also read under the workbench's estimator names: ``summary_`` and ``table_``
+    (``table``), ``need_``, ``support_``, ``coef_``, ``confidence_intervals_`` (the need and
+    police-ratio bounds per area); ``params`` holds the settings.
     """
 
     table: pd.DataFrame
@@ -90,6 +94,39 @@ class Balance:
     coef: tuple[float, float]
     params: dict
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def table_(self) -> pd.DataFrame:
+        """``table`` (one row per area)."""
+        return self.table
+
+    @property
+    def summary_(self) -> pd.DataFrame:
+        """``table``: estimates, bounds and class per area."""
+        return self.table
+
+    @property
+    def need_(self) -> EBRates:
+        """``need``: the smoothing fit of shootings per resident."""
+        return self.need
+
+    @property
+    def support_(self) -> EBRates | None:
+        """``support``: the smoothing fit of support per victim (None without support data)."""
+        return self.support
+
+    @property
+    def coef_(self) -> tuple[float, float]:
+        """``coef``: ``(a, b)`` of the expected police dose ``a + b lambda``."""
+        return self.coef
+
+    @property
+    def confidence_intervals_(self) -> pd.DataFrame:
+        """Bounds per area (index ``area_id``): ``need_lower``/``need_upper`` and
+        ``police_ratio_lower``/``police_ratio_upper`` (those present in ``table``)."""
+        cols = [c for c in ("need_lower", "need_upper", "police_ratio_lower", "police_ratio_upper",
+                            "support_lower", "support_upper") if c in self.table.columns]
+        return self.table.set_index("area_id")[cols]
 
     def flagged(self, classes=("over-policed and underserved", "more police than need")) -> list[str]:
         """Area ids in the given classes (default: police high relative to need)."""

@@ -63,6 +63,11 @@ class ProgramChange:
     program_start : Timestamp
     outcome : str
     caveats : tuple of str
+
+    The results are also read under the workbench's estimator names: ``areas_``, ``groups_``,
+    ``did_``, ``summary_`` (the difference in differences as a one-row table) and
+    ``confidence_intervals_``; ``program_start``, ``outcome``, ``min_areas``, ``n_boot``,
+    ``level`` and ``min_events`` are the settings.
     """
 
     areas: pd.DataFrame
@@ -77,6 +82,35 @@ class ProgramChange:
     n_boot: int = 2000
     level: float = 0.9
     min_events: float = 10
+
+    @property
+    def areas_(self) -> pd.DataFrame:
+        """``areas`` (one row per area)."""
+        return self.areas
+
+    @property
+    def groups_(self) -> pd.DataFrame:
+        """``groups`` (one row per group)."""
+        return self.groups
+
+    @property
+    def did_(self) -> dict | None:
+        """``did``: the difference in differences, or None."""
+        return self.did
+
+    @property
+    def summary_(self) -> pd.DataFrame:
+        """The difference in differences (per 1,000 residents per year) as a table: index
+        ``did``, ``estimate``, ``lower``, ``upper``, ``level``, ``n_boot``; no row without a
+        comparison (``reason`` says why)."""
+        cols = ["estimate", "lower", "upper", "level", "n_boot"]
+        rows = [] if self.did is None else [[self.did[c] for c in cols]]
+        return pd.DataFrame(rows, columns=cols, index=pd.Index(["did"] * len(rows), name="effect"))
+
+    @property
+    def confidence_intervals_(self) -> pd.DataFrame:
+        """``lower``, ``upper`` of the difference in differences (bootstrap over areas, ``level``)."""
+        return self.summary_[["lower", "upper"]]
 
     def with_groups(self, program_areas, seed: int = 0) -> "ProgramChange":
         """The same counts regrouped with ``program_areas`` as the reached areas (a
@@ -141,6 +175,21 @@ def program_change(dataset: Dataset, program_start=None, *, outcome: str = "shoo
     Returns
     -------
     ProgramChange
+
+    Examples
+    --------
+    The first half of the areas of the tiny synthetic city reached by the program, the others not:
+
+    >>> from workbench.synth import generate_city
+    >>> ds = generate_city("tiny", seed=1).dataset  # doctest: +SKIP
+    >>> from workbench.dosage import program_change
+    >>> areas = ds["areas"]["area_id"].tolist()
+    >>> pc = program_change(ds, "2024-06-01", program_areas=areas[: len(areas) // 2], n_boot=200)
+    >>> pc.reason, list(pc.summary_.columns)
+    ('', ['estimate', 'lower', 'upper', 'level', 'n_boot'])
+    >>> lo, hi = pc.confidence_intervals_.loc["did"]
+    >>> bool(lo <= pc.did_["estimate"] <= hi)
+    True
     """
     tz = dataset.timezone
     ps = infer_program_start(dataset) if program_start is None else pd.Timestamp(program_start)

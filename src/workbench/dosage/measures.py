@@ -26,9 +26,12 @@ Times are read in the dataset's time zone; a window is ``[start, end)``.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
+from workbench._warnings import StatisticalWarning
 from workbench.data.dataset import Dataset
 from workbench.data.errors import DataError
 
@@ -160,6 +163,15 @@ def dose_counts(dataset: Dataset, start=None, end=None, freq: str | None = None,
         ``program_start``,
         ``exposure_source``, ``window`` (start, end), ``notes``, ``police_units`` (median hours
         of a patrol row, the counting unit of patrol hours in :func:`balance`).
+
+    Examples
+    --------
+    >>> from workbench.synth import generate_city
+    >>> ds = generate_city("tiny", seed=1).dataset  # doctest: +SKIP
+    >>> from workbench.dosage import dose_counts
+    >>> doses = dose_counts(ds)
+    >>> len(doses) == len(ds["areas"]), int(doses["shootings"].sum()) == int((ds["incidents"]["kind"] != "shots_fired").sum())
+    (True, True)
     """
     dataset.require("incidents", "areas", analysis="Dosage")
     areas = dataset["areas"]
@@ -348,8 +360,9 @@ def add_trauma_index(doses: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
                      index=out["area_id"].to_numpy())
     try:
         ti = trauma_index(pd.DataFrame(dataset["areas"].drop(columns="geometry")), violence=rate)
-    except Exception as exc:  # noqa: BLE001
+    except (DataError, ValueError) as exc:  # e.g. no index component present: say so, keep the doses
         out.attrs["trauma_source"] = f"not available ({exc})"
+        warnings.warn(f"trauma index not computed: {exc}", StatisticalWarning, stacklevel=2)
         return out
     out["trauma_index"] = out["area_id"].map(ti.set_index("area_id")["index"]).to_numpy(float)
     out.attrs["trauma_source"] = "workbench.spatial.trauma_index (shooting rate + area stressors)"

@@ -131,7 +131,10 @@ class FollowupExplorer(Explorer):
         else:
             try:
                 cox = survival.fit_cox(sub, covariates=covs, check=self.check_ph)
-            except Exception as exc:  # noqa: BLE001 - e.g. no convergence on a small subset
+            # fit_cox already refits with a penalty or returns an unfitted result on no convergence;
+            # bad covariates on a small subset raise ValueError (lifelines' ConvergenceError is one).
+            # Anything else is a bug: the explorer shows it with its traceback (Explorer.update).
+            except (ValueError, np.linalg.LinAlgError) as exc:
                 note = f"The Cox model could not be fitted on these referrals: {exc}"
             else:
                 if not cox.fitted:  # too few events, or no convergence even with a penalty: say why

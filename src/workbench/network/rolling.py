@@ -137,7 +137,9 @@ class RollingEvaluation:
     lists_ : dict of str to RiskList
         **Researchers only.** The lists at the last cutoff (``keep_lists=True``).
     cutoffs : DatetimeIndex
+        Setting: the refit dates (also in ``settings``).
     horizon_days, top_share : float
+        Settings (also in ``settings``).
     seconds_ : dict
         Wall time per stage.
     """
@@ -153,6 +155,12 @@ class RollingEvaluation:
     top_share: float
     lists_: dict[str, RiskList] = field(default_factory=dict, repr=False)
     seconds_: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def settings(self) -> dict:
+        """The settings of the evaluation, apart from its results (the ``_`` attributes):
+        ``cutoffs``, ``horizon_days``, ``top_share``."""
+        return {"cutoffs": self.cutoffs, "horizon_days": self.horizon_days, "top_share": self.top_share}
 
 
 def _logistic(

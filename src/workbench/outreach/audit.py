@@ -65,6 +65,8 @@ class OutreachAudit:
         Outcome window, days.
     note : str
         One plain-language sentence on what the audit could and could not measure.
+
+    The results are also read as ``summary_``/``audit_``, ``flags_`` and ``calibration_``.
     """
 
     audit: pd.DataFrame
@@ -77,6 +79,27 @@ class OutreachAudit:
     data_end: pd.Timestamp
     horizon_days: float
     note: str
+
+    # the workbench's estimator names for the results (top_n, as_of, horizon_days are settings)
+    @property
+    def audit_(self) -> pd.DataFrame:
+        """``audit``."""
+        return self.audit
+
+    @property
+    def summary_(self) -> pd.DataFrame:
+        """``audit``: the per-group table."""
+        return self.audit
+
+    @property
+    def flags_(self) -> pd.DataFrame:
+        """``flags``."""
+        return self.flags
+
+    @property
+    def calibration_(self) -> pd.DataFrame | None:
+        """``calibration``."""
+        return self.calibration
 
 
 def _ts(value, tz: str) -> pd.Timestamp:
@@ -184,8 +207,16 @@ def outreach_audit(
 
     Examples
     --------
-    >>> pri = outreach_priority(ds, past)                                # doctest: +SKIP
-    >>> outreach_audit(ds, pri, top_n=50).audit[["attribute", "group", "selection_rate"]]  # doctest: +SKIP
+    The top 10 of the outreach list of the tiny synthetic city on 1 June 2024 (the outcome year
+    is covered by the data, so calibration is measured):
+
+    >>> from workbench.synth import generate_city
+    >>> from workbench.outreach import outreach_audit, outreach_priority, past_victims
+    >>> ds = generate_city("tiny", seed=1).dataset  # doctest: +SKIP
+    >>> past = past_victims(ds, program_start="2024-01-01", as_of="2024-06-01")
+    >>> au = outreach_audit(ds, outreach_priority(ds, past, covariates=("age", "male")), top_n=10)
+    >>> au.top_n, au.summary_ is au.audit, {"attribute", "group", "selection_rate"} <= set(au.audit_.columns)
+    (10, True, True)
     """
     if not len(priority):
         raise ValueError("priority is empty: there is no outreach list to audit")

@@ -63,6 +63,15 @@ def past_victims(
         ``revictimized`` (shot more than once), ``shot_since_start`` (shot again on or after
         the program start, having been shot before it), ``referred`` (any referral by
         ``as_of``), ``first_referred_at``. People who died in a shooting are left out.
+
+    Examples
+    --------
+    >>> from workbench.synth import generate_city
+    >>> ds = generate_city("tiny", seed=1).dataset  # doctest: +SKIP
+    >>> from workbench.outreach import past_victims
+    >>> past = past_victims(ds, program_start="2024-01-01")
+    >>> bool(past["person_id"].is_unique), bool((past["before_program"] | ~past["referred"]).all())
+    (True, True)
     """
     tz = dataset.timezone
     start = _ts(program_start, tz)
@@ -225,7 +234,17 @@ def outreach_priority(
         columns are exactly the model inputs ``contacts_shot_prior_year`` and
         ``area_shootings_prior_year`` at ``as_of``. ``attrs``: ``horizon_days``,
         ``covariates``, ``as_of``, ``hazard_ratios`` (per covariate, 95% interval),
-        ``exposure``.
+        ``exposure``, ``model_note`` (the ridge refit and why, else empty) and ``model_reason``
+        (why no model was fitted despite enough events, else empty).
+
+    Examples
+    --------
+    >>> from workbench.synth import generate_city
+    >>> ds = generate_city("tiny", seed=1).dataset  # doctest: +SKIP
+    >>> from workbench.outreach import outreach_priority, past_victims
+    >>> pri = outreach_priority(ds, past_victims(ds, program_start="2024-01-01"), covariates=("age", "male"))
+    >>> list(pri["rank"][:3]), bool(pri["risk"].is_monotonic_decreasing)
+    ([1, 2, 3], True)
     """
     as_of = past.attrs["as_of"]
     history = None
@@ -309,5 +328,6 @@ def rank_by_risk(current: pd.DataFrame, model: RevictimizationRisk, horizon_days
                "contacts_shot_past_year", "area_shootings_past_year", "referred"]]
     cur.attrs = {"horizon_days": horizon_days, "covariates": list(model.covariates),
                  "as_of": current.attrs.get("as_of", model.as_of),
-                 "hazard_ratios": model.hazard_ratios().to_dict("records"), "exposure": model.exposure}
+                 "hazard_ratios": model.hazard_ratios().to_dict("records"), "exposure": model.exposure,
+                 "model_note": model.note, "model_reason": model.reason}
     return cur

@@ -20,7 +20,6 @@ constant over the horizon.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -73,11 +72,13 @@ class RevictimizationRisk:
 
     Attributes
     ----------
+    summary_, params_, confidence_intervals_ : DataFrame, Series, DataFrame
+        Hazard ratios with 95% intervals, log hazard ratios and their intervals (lifelines' names).
     model : lifelines.CoxPHFitter, lifelines.CoxTimeVaryingFitter or None
         Fitted on ``days`` (from the index shooting) and the event ``revictimized``
         (``CoxTimeVaryingFitter`` on ``(start, stop]`` intervals with
-        ``exposure="time_varying"``); None when fewer than ``min_events`` re-victimizations or
-        no usable covariate.
+        ``exposure="time_varying"``); None when fewer than ``min_events`` re-victimizations,
+        no usable covariate, or no convergence even with a ridge penalty (``reason``).
     covariates : list of str
         Covariates in the model (requested ones that are present, not all missing and not
         constant in the fitting rows).
@@ -89,6 +90,12 @@ class RevictimizationRisk:
         Fitting rows (people) and re-victimizations among them.
     exposure : {"index", "time_varying"}
         How network exposure entered the fit (``"index"`` also when it is not in the model).
+    note : str
+        What was done to get the fit (the ridge refit after a convergence failure, and why);
+        empty when nothing.
+    reason : str
+        Why no model was fitted although there were enough events (no convergence even with a
+        ridge penalty); empty otherwise.
     """
 
     model: object | None
@@ -99,6 +106,8 @@ class RevictimizationRisk:
     events: int
     exposure: str = "index"
     _baseline: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    note: str = ""
+    reason: str = ""
 
     def hazard_ratios(self, alpha: float = 0.05) -> pd.DataFrame:
         """Hazard ratio per covariate unit with its ``1 - alpha`` confidence interval.
@@ -120,6 +129,23 @@ class RevictimizationRisk:
         return pd.DataFrame({"covariate": self.model.params_.index.to_numpy(), "hazard_ratio": np.exp(coef),
                              "hr_lower": np.exp(coef - z * se), "hr_upper": np.exp(coef + z * se),
                              "p": 2 * norm.sf(np.abs(coef / se)), "coef": coef, "se": se})
+
+    @property
+    def summary_(self) -> pd.DataFrame:
+        """:meth:`hazard_ratios` at 95%, indexed by covariate (empty without a model)."""
+        return self.hazard_ratios().set_index("covariate")
+
+    @property
+    def params_(self) -> pd.Series:
+        """Log hazard ratio per covariate unit (empty without a model)."""
+        return self.summary_["coef"].astype(float)
+
+    @property
+    def confidence_intervals_(self) -> pd.DataFrame:
+        """95% interval of the log hazard ratios (``lower``, ``upper``) per covariate."""
+        s = self.summary_
+        return pd.DataFrame({"lower": np.log(s["hr_lower"].astype(float)),
+                             "upper": np.log(s["hr_upper"].astype(float))}, index=s.index)
 
     def predict(self, current: pd.DataFrame, days_since: np.ndarray, horizon_days: float) -> np.ndarray:
         """Probability of a re-victimization within ``horizon_days``, given ``days_since`` survived.
@@ -203,9 +229,23 @@ def fit_revictimization_risk(
     Returns
     -------
     RevictimizationRisk
+
+    Examples
+    --------
+    Past victims of the tiny synthetic city, their time to the next shooting:
+
+    >>> from workbench.synth import generate_city
+    >>> ds = generate_city("tiny", seed=1).dataset  # doctest: +SKIP
+    >>> from workbench.outreach import fit_revictimization_risk
+    >>> risk = fit_revictimization_risk(ds, covariates=["age", "male"], min_events=3)
+    >>> risk.model is not None, risk.events >= 3, list(risk.summary_.index)
+    (True, True, ['age', 'male'])
+    >>> bool((risk.confidence_intervals_["lower"] <= risk.params_).all())
+    True
     """
     from lifelines import CoxPHFitter, CoxTimeVaryingFitter
 
+    from workbench.survival.cox import robust_fit
     from workbench.survival.revictimization import (
         contacts_shot_intervals,
         revictimization_table,
@@ -233,22 +273,28 @@ def fit_revictimization_risk(
         fixed = d[[c for c in cols if c != NETWORK_COVARIATE]].reset_index(drop=True)
         tv = iv[["row", "start", "stop", "event", NETWORK_COVARIATE]].join(fixed, on="row")
         tv = tv[["row", "start", "stop", "event", *cols]]
-        ctv = CoxTimeVaryingFitter(penalizer=penalizer * len(d) / len(tv))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ctv.fit(tv, id_col="row", event_col="event", start_col="start", stop_col="stop")
+        # a failed fit is refitted with a ridge penalty, else no model; both say why with a
+        # workbench ConvergenceWarning (robust_fit), never silently
+        ctv, _, note, reason = robust_fit(
+            lambda pen: CoxTimeVaryingFitter(penalizer=pen * len(d) / len(tv)),
+            lambda m: m.fit(tv, id_col="row", event_col="event", start_col="start", stop_col="stop"),
+            penalizer=penalizer, what="re-victimization risk model (time-varying exposure)")
+        if ctv is None:
+            return RevictimizationRisk(None, cols, med, as_of, len(d), n_ev, "time_varying", reason=reason)
         # lifelines' time-varying baseline: cumulative hazard at the stop times (days since the
         # index shooting) for covariates at their interval mean, as predict_partial_hazard centres
         base = ctv.baseline_cumulative_hazard_.iloc[:, 0]
         return RevictimizationRisk(ctv, cols, med, as_of, len(d), n_ev, "time_varying",
-                                   (base.index.to_numpy(float), base.to_numpy(float)))
-    cph = CoxPHFitter(penalizer=penalizer)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cph.fit(d, duration_col="days", event_col="e")
+                                   (base.index.to_numpy(float), base.to_numpy(float)), note=note)
+    cph, _, note, reason = robust_fit(
+        lambda pen: CoxPHFitter(penalizer=pen),
+        lambda m: m.fit(d, duration_col="days", event_col="e"),
+        penalizer=penalizer, what="re-victimization risk model")
+    if cph is None:
+        return RevictimizationRisk(None, cols, med, as_of, len(d), n_ev, "index", reason=reason)
     base = cph.baseline_cumulative_hazard_.iloc[:, 0]
     return RevictimizationRisk(cph, cols, med, as_of, len(d), n_ev, "index",
-                               (base.index.to_numpy(float), base.to_numpy(float)))
+                               (base.index.to_numpy(float), base.to_numpy(float)), note=note)
 
 
 def current_covariates(

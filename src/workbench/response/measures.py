@@ -80,6 +80,15 @@ def coresponse_coverage(data: ResponseData, by: str | None = None, start=None, e
         ``group``, ``shootings``, ``covered`` (with a co-responder), ``share_covered``,
         ``arrival_median_min``, ``arrival_q1_min``, ``arrival_q3_min`` (minutes from the
         shooting to the first co-responder's arrival; per type when grouped by type).
+
+    Examples
+    --------
+    >>> from workbench.synth import generate_city
+    >>> ds = generate_city("tiny", seed=1).dataset  # doctest: +SKIP
+    >>> from workbench.response import coresponse_coverage, prepare_response_data
+    >>> cov = coresponse_coverage(prepare_response_data(ds), by="year")
+    >>> bool((cov["covered"] <= cov["shootings"]).all()), bool(cov["share_covered"].between(0, 1).all())
+    (True, True)
     """
     tz = data.timezone
     shootings = _window(data.shootings, "occurred_at", start, end, tz)

@@ -6,7 +6,7 @@ times. Results are DataFrames or fitted estimators with trailing-underscore attr
 
 - :class:`KernelDensity`, :func:`kde_grid`, :func:`hot_spots` -- kernel density on a grid (per m^2,
   per resident) and the top cells;
-- :func:`getis_ord`, :func:`grid_counts` -- Getis-Ord Gi* hot/cold spots on areas or cells;
+- :class:`GetisOrd`, :func:`getis_ord`, :func:`grid_counts` -- Getis-Ord Gi* hot/cold spots on areas or cells;
 - :class:`KnoxTest` -- Knox near-repeat test (Near Repeat Calculator table);
 - :func:`risk_window`, :func:`near_repeat_windows` -- zone and dates of raised near-repeat risk;
 - :func:`exposure_zones`, :func:`exposure_dose` -- residents and places exposed, cumulative dose;
@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
     from .canvass import canvass_list
     from .emerging import EmergingHotSpots, emerging_hot_spots
     from .exposure import Exposure, exposure_dose, exposure_zones
-    from .getis import build_weights, getis_ord, grid_counts
+    from .getis import GetisOrd, build_weights, getis_ord, grid_counts
     from .kde import KernelDensity, hot_spots, kde_grid, kernel_weights
     from .knox import KnoxTest
     from .trauma import standardize, trauma_index
@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
 __all__ = [
     "EmergingHotSpots",
     "Exposure",
+    "GetisOrd",
     "KernelDensity",
     "KnoxTest",
     "RiskWindow",

@@ -291,6 +291,11 @@ class EmergingHotSpots:
     starts_: pd.DatetimeIndex
     params: dict = field(default_factory=dict)
 
+    @property
+    def summary_(self) -> pd.DataFrame:
+        """``table_``: the pattern and trend per location."""
+        return self.table_
+
     def patterns(self, exclude: tuple[str, ...] = ("no pattern",)) -> pd.DataFrame:
         """Rows of :attr:`table_` with a pattern (hot first, then by final z)."""
         t = self.table_[~self.table_["pattern"].isin(exclude)]
@@ -346,6 +351,19 @@ def emerging_hot_spots(
     Returns
     -------
     EmergingHotSpots
+
+    Examples
+    --------
+    Six 8-week steps of shootings over the areas of the tiny synthetic city:
+
+    >>> from workbench.synth import generate_city
+    >>> ds = generate_city("tiny", seed=1).dataset  # doctest: +SKIP
+    >>> from workbench.spatial import emerging_hot_spots
+    >>> ehs = emerging_hot_spots(ds.points("incidents"), ds["areas"], step_days=56, n_steps=6)
+    >>> ehs.z_.shape == (len(ds["areas"]), 6), ehs.summary_ is ehs.table_
+    (True, True)
+    >>> int(ehs.counts_.sum()) <= len(ds["incidents"])
+    True
     """
     points = resolve_points(points)
     if not isinstance(points, gpd.GeoDataFrame):

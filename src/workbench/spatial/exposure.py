@@ -50,6 +50,9 @@ class Exposure:
         The areas in the projected CRS (with ``area_m2``), for doses.
     radius_m, days : float
         Parameters used.
+
+    The results are also read as ``zones_``, ``areas_``, ``places_`` and ``summary_`` (the zones
+    without polygons), the names every workbench estimator uses.
     """
 
     zones: gpd.GeoDataFrame
@@ -59,6 +62,27 @@ class Exposure:
     radius_m: float = DEFAULT_RADIUS_M
     days: float = DEFAULT_DAYS
     notes: list[str] = field(default_factory=list)
+
+    # the workbench's estimator names for the results (``radius_m``, ``days`` are the settings)
+    @property
+    def zones_(self) -> gpd.GeoDataFrame:
+        """``zones`` (one row per shooting)."""
+        return self.zones
+
+    @property
+    def areas_(self) -> pd.DataFrame:
+        """``areas`` (one row per shooting and overlapped area)."""
+        return self.areas
+
+    @property
+    def places_(self) -> pd.DataFrame:
+        """``places`` (one row per shooting and place in its zone)."""
+        return self.places
+
+    @property
+    def summary_(self) -> pd.DataFrame:
+        """``zones`` without the polygons: residents, children and places exposed per shooting."""
+        return pd.DataFrame(self.zones.drop(columns=self.zones.geometry.name))
 
 
 def circles(xy: np.ndarray, radius_m: float, quad_segs: int = 32) -> np.ndarray:
@@ -124,6 +148,19 @@ def exposure_zones(
     Returns
     -------
     Exposure
+
+    Examples
+    --------
+    400 m zones around the shootings of the tiny synthetic city, active for a week:
+
+    >>> from workbench.synth import generate_city
+    >>> ds = generate_city("tiny", seed=1).dataset  # doctest: +SKIP
+    >>> from workbench.spatial import exposure_zones
+    >>> ex = exposure_zones(ds, radius_m=400.0, days=7.0)
+    >>> len(ex.zones_) == len(ex.summary_), bool((ex.summary_["residents_exposed"] >= 0).all())
+    (True, True)
+    >>> bool((ex.areas_["share"] <= 1 + 1e-9).all())
+    True
     """
     if radius_m <= 0 or days <= 0:
         raise ValueError("radius_m and days must be positive")

@@ -73,6 +73,104 @@ def classify(z: np.ndarray, p: np.ndarray) -> np.ndarray:
     return out
 
 
+class GetisOrd:
+    """Getis-Ord Gi* per area or cell, with hot/cold classes (an estimator: settings, then ``fit``).
+
+    Parameters
+    ----------
+    permutations : int, default 999
+        Conditional permutations for ``p_sim_`` (0: none).
+    seed : int, optional
+        Seed for the permutations.
+    fdr : bool, default True
+        Classify on Benjamini-Hochberg adjusted p-values.
+    p_source : {'analytic', 'permutation'}
+        Which p-value the classes use.
+
+    Attributes
+    ----------
+    gi_ : ndarray
+        G* statistic per area.
+    z_ : ndarray
+        Standardized G* (a z-score; positive: high values cluster).
+    p_ : ndarray
+        Two-sided normal p-value of ``z_``.
+    p_sim_ : ndarray
+        esda's directed pseudo p-value of the conditional permutations (NaN without permutations).
+    p_fdr_ : ndarray
+        The p-value the classes use (BH-adjusted when ``fdr``).
+    cls_ : ndarray of str
+        ``'hot spot 99%'`` ... ``'cold spot 90%'`` or ``'not significant'``.
+    summary_ : DataFrame
+        ``value``, ``gi``, ``z``, ``p_value``, ``p_sim``, ``p_fdr``, ``cls`` per area (index of
+        ``values`` when it is a Series).
+    n_ : int
+        Number of areas.
+
+    Examples
+    --------
+    A 5 x 5 grid of cells with a cluster of high counts in one corner:
+
+    >>> import numpy as np
+    >>> from libpysal.weights import lat2W
+    >>> from workbench.spatial import GetisOrd
+    >>> counts = np.zeros(25)
+    >>> counts[[0, 1, 5, 6]] = 10
+    >>> gi = GetisOrd(permutations=99, seed=1).fit(counts, lat2W(5, 5, rook=False))
+    >>> bool(gi.z_[0] > 2), str(gi.cls_[0]), str(gi.cls_[24])
+    (True, 'hot spot 99%', 'not significant')
+    >>> list(gi.summary_.columns)
+    ['value', 'gi', 'z', 'p_value', 'p_sim', 'p_fdr', 'cls']
+    """
+
+    def __init__(self, permutations: int = 999, seed: int | None = None, fdr: bool = True,
+                 p_source: str = "analytic") -> None:
+        self.permutations = permutations
+        self.seed = seed
+        self.fdr = fdr
+        self.p_source = p_source
+
+    def fit(self, values: Any, weights: Any) -> "GetisOrd":
+        """Compute Gi* for ``values`` on binary ``weights`` (a libpysal W; self-weight 1 added).
+
+        Parameters
+        ----------
+        values : (n,) array-like or Series
+            Counts or rates per area, finite.
+        weights : libpysal W
+            Spatial weights of the same ``n`` areas (see :func:`build_weights`).
+
+        Returns
+        -------
+        GetisOrd
+            ``self``, fitted.
+        """
+        if self.p_source not in ("analytic", "permutation"):
+            raise ValueError("p_source must be 'analytic' or 'permutation'")
+        if self.p_source == "permutation" and not self.permutations:
+            raise ValueError("p_source='permutation' needs permutations > 0")
+        index = values.index if isinstance(values, pd.Series) else None
+        y = np.asarray(values, dtype=float)
+        if not np.isfinite(y).all():
+            raise ValueError(f"values must be finite: {int((~np.isfinite(y)).sum())} are not")
+        # analytic part from esda (numpy only); permutations: ours, never esda's numba crand
+        g = G_Local(y, weights, transform="B", permutations=0, star=True, keep_simulations=False, n_jobs=1)
+        self.gi_ = np.asarray(g.Gs, float)
+        self.z_ = np.asarray(g.Zs, float)
+        self.p_ = 2 * stats.norm.sf(np.abs(self.z_))
+        if self.permutations:
+            self.p_sim_ = conditional_p_sim(y, g.w.sparse, self.gi_, int(self.permutations), self.seed)
+        else:
+            self.p_sim_ = np.full(len(y), np.nan)
+        base = self.p_ if self.p_source == "analytic" else self.p_sim_
+        self.p_fdr_ = stats.false_discovery_control(np.nan_to_num(base, nan=1.0), method="bh") if self.fdr else base
+        self.cls_ = classify(self.z_, self.p_fdr_)
+        self.n_ = len(y)
+        self.summary_ = pd.DataFrame({"value": y, "gi": self.gi_, "z": self.z_, "p_value": self.p_,
+                                      "p_sim": self.p_sim_, "p_fdr": self.p_fdr_, "cls": self.cls_}, index=index)
+        return self
+
+
 def getis_ord(
     geoms: gpd.GeoDataFrame,
     column: str,
@@ -86,7 +184,7 @@ def getis_ord(
     p_source: str = "analytic",
     id_column: str | None = None,
 ) -> pd.DataFrame:
-    """Getis-Ord Gi* per area or cell, with hot/cold classes.
+    """Getis-Ord Gi* per area or cell, with hot/cold classes (a table from :class:`GetisOrd`).
 
     Parameters
     ----------
@@ -114,6 +212,20 @@ def getis_ord(
         ``id`` (when given), ``value``, ``gi`` (G statistic), ``z``, ``p_value`` (two-sided, normal),
         ``p_sim`` (esda's directed pseudo p-value, NaN without permutations), ``p_fdr`` (BH-adjusted
         p used for classes, or the raw one when ``fdr=False``), ``cls``.
+
+    Examples
+    --------
+    Shootings of the tiny synthetic city counted on 500 m cells:
+
+    >>> from workbench.synth import generate_city
+    >>> from workbench.spatial import getis_ord, grid_counts
+    >>> ds = generate_city("tiny", seed=1).dataset  # doctest: +SKIP
+    >>> cells = grid_counts(ds.points("incidents"), cell_size=500.0)
+    >>> gi = getis_ord(cells, "count", "knn", k=8, permutations=0, id_column="cell_id")
+    >>> list(gi.columns)
+    ['cell_id', 'value', 'gi', 'z', 'p_value', 'p_sim', 'p_fdr', 'cls']
+    >>> bool(gi.loc[gi["cls"].str.startswith("hot"), "z"].gt(0).all())
+    True
     """
     if column not in geoms.columns:
         raise DataError.single("areas", column, "column is missing")
@@ -122,23 +234,11 @@ def getis_ord(
     if bad.any():
         ids = geoms[id_column].to_numpy() if id_column else np.arange(len(y))
         raise DataError.single("areas", column, "non-numeric or missing value", ids=list(ids[bad][:5]), n_rows=int(bad.sum()))
-    w = weights if not isinstance(weights, str) else build_weights(geoms, weights, k=k, distance=distance)
-    # analytic part from esda (numpy only); permutations: ours, never esda's numba crand
-    g = G_Local(y, w, transform="B", permutations=0, star=True, keep_simulations=False, n_jobs=1)
-    z = np.asarray(g.Zs, float)
-    p = 2 * stats.norm.sf(np.abs(z))
-    if permutations:
-        p_sim = conditional_p_sim(y, g.w.sparse, np.asarray(g.Gs, float), int(permutations), seed)
-    else:
-        p_sim = np.full(len(y), np.nan)
     if p_source not in ("analytic", "permutation"):
         raise ValueError("p_source must be 'analytic' or 'permutation'")
-    base = p if p_source == "analytic" else p_sim
-    if p_source == "permutation" and not permutations:
-        raise ValueError("p_source='permutation' needs permutations > 0")
-    p_cls = stats.false_discovery_control(np.nan_to_num(base, nan=1.0), method="bh") if fdr else base
-    out = pd.DataFrame({"value": y, "gi": np.asarray(g.Gs, float), "z": z, "p_value": p, "p_sim": p_sim, "p_fdr": p_cls})
-    out["cls"] = classify(z, p_cls)
+    w = weights if not isinstance(weights, str) else build_weights(geoms, weights, k=k, distance=distance)
+    est = GetisOrd(permutations=permutations, seed=seed, fdr=fdr, p_source=p_source).fit(y, w)
+    out = est.summary_.copy()
     if id_column:
         out.insert(0, id_column, geoms[id_column].to_numpy())
     out.index = geoms.index

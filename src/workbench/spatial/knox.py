@@ -173,8 +173,16 @@ class KnoxTest:
 
     Examples
     --------
-    >>> knox = KnoxTest(permutations=99, seed=1).fit(points, times)   # doctest: +SKIP
-    >>> knox.ratio_matrix()                                           # doctest: +SKIP
+    Near repeats among the shootings of the tiny synthetic city:
+
+    >>> from workbench.synth import generate_city
+    >>> from workbench.spatial import KnoxTest
+    >>> ds = generate_city("tiny", seed=1).dataset  # doctest: +SKIP
+    >>> knox = KnoxTest(permutations=99, seed=1, n_jobs=1).fit(ds)
+    >>> knox.summary_ is knox.table_, knox.n_ == len(ds["incidents"])
+    (True, True)
+    >>> knox.ratio_matrix().shape  # spatial bands (same location, 6 bands, open) x temporal bands
+    (8, 6)
     """
 
     def __init__(
@@ -413,6 +421,13 @@ class KnoxTest:
                 "sim_max": q[4],
             }
         )
+
+    @property
+    def summary_(self) -> pd.DataFrame:
+        """The fitted table (``table_``): one row per band cell with the ratio, its simulation
+        envelope (``sim_p05``, ``sim_p95``) and p-value, under the name every workbench estimator
+        uses for its results table."""
+        return self.table_
 
     def ratio_matrix(self, value: str = "knox_ratio") -> pd.DataFrame:
         """A column of ``table_`` as a spatial band x temporal band matrix (the NRC layout)."""

@@ -117,6 +117,12 @@ class CoxResult:
                              "upper": np.log(self.summary["hr_upper"].to_numpy(float))},
                             index=pd.Index(self.summary["column"], name="covariate"))
 
+    @property
+    def params_(self) -> pd.Series:
+        """Log hazard ratios (``coef``) per model column, as lifelines' ``params_``."""
+        return pd.Series(self.summary["coef"].to_numpy(float), index=pd.Index(self.summary["column"], name="covariate"),
+                         name="coef")
+
     @classmethod
     def unfitted(cls, reason: str, n: int = 0, events: int = 0, dropped: int = 0,
                  references: dict | None = None, strata: list[str] | None = None) -> "CoxResult":
@@ -268,6 +274,9 @@ def robust_fit(make, fit, penalizer: float = 0.0, what: str = "model") -> tuple[
             ok, problem = _converged(caught)
             params = getattr(model, "params_", None)
             if ok and params is not None and np.isfinite(np.asarray(params, float)).all():
+                for w in caught:  # record=True caught every warning: pass the others on to the user
+                    if not issubclass(w.category, LifelinesConvergenceWarning):
+                        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
                 note = "" if pen == penalizer else (
                     f"The unpenalized {what} did not converge cleanly (lifelines: {first_problem}); it was "
                     f"refitted with a ridge penalty of {pen:g}, the standard remedy for few events or "
