@@ -149,6 +149,6 @@ def places_map(
     if trauma is not None and areas is not None:
         add_trauma(m, areas, trauma, show=False)
     if places is not None and len(places):
-        add_place_icons(m, places, show=True)
+        add_place_icons(m, places, show={"school"})  # schools on; parks, clinics... one click away
     folium.LayerControl(collapsed=False).add_to(m)
     return m

@@ -15,6 +15,8 @@ scale bar is Leaflet's (``control_scale`` of :class:`workbench.maps.offline.Offl
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import html
 import math
 import re
@@ -141,9 +143,14 @@ def add_area_outlines(m: folium.Map, areas: gpd.GeoDataFrame, *, figures: pd.Dat
     return fg
 
 
-def add_place_icons(m: folium.Map, places: gpd.GeoDataFrame, *, show: bool = True,
+def add_place_icons(m: folium.Map, places: gpd.GeoDataFrame, *, show: bool | Iterable[str] = True,
                     colors: dict[str, str] | None = None) -> list[folium.FeatureGroup]:
-    """Places as lettered icons coloured by type, one layer per type (name and type in the tooltip)."""
+    """Places as lettered icons coloured by type, one layer per type (name and type in the tooltip).
+
+    ``show`` is True/False for every layer, or the place kinds whose layers start switched on (the
+    others are listed in the layer control, off, so the cells stay readable).
+    """
+    shown = None if isinstance(show, bool) else {str(k) for k in show}
     from .layers import PLACE_COLORS
 
     colors = colors or PLACE_COLORS
@@ -160,7 +167,7 @@ def add_place_icons(m: folium.Map, places: gpd.GeoDataFrame, *, show: bool = Tru
         }, geometry=sel.geometry.to_numpy(), crs=WGS84)
         icon_html = (f'<div class="wb-place-icon" style="background:{html.escape(color)}">'
                      f"{html.escape(letter)}</div>")
-        fg = folium.FeatureGroup(name=f"{label} ({len(sel)})", show=show)
+        fg = folium.FeatureGroup(name=f"{label} ({len(sel)})", show=show if shown is None else kind in shown)
         folium.GeoJson(
             g.to_json(drop_id=True),
             marker=folium.Marker(icon=folium.DivIcon(html=icon_html, class_name="wb-place", icon_size=(16, 16),
