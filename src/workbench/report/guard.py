@@ -38,6 +38,8 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .publish import _pid_alive  # one liveness test for locks and leftovers
+
 __all__ = [
     "LOCK_SUFFIX",
     "MARKER_FILE",
@@ -315,18 +317,6 @@ def terminate_on_signals(signums: Iterable[int] = (signal.SIGTERM, signal.SIGHUP
         with _handler_lock:
             for s, old in saved.items():
                 signal.signal(s, old)
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def new_staging(target: str | Path) -> Path:
