@@ -269,7 +269,7 @@ def rolling_evaluation(
         return cache[c]
 
     rows, cal_parts, count_parts, fit_rows = [], [], [], []
-    distinct = _DistinctPeople()
+    distinct = _DistinctPeople(len(history.ids))
     lists: dict[str, RiskList] = {}
     hawkes_models = [m for m in models if m.startswith("contagion")]
     for i, c in enumerate(cuts):
@@ -325,7 +325,7 @@ def rolling_evaluation(
         # evaluate and audit
         t0 = time.perf_counter()
         groups = [(a, *_factorize(attrs[a])) for a in attrs.columns]
-        distinct.add_population(groups, pop, y)
+        gids = distinct.add_population(groups, pop, y)
         for m in models:
             p = probs[m]
             met = ranking_metrics(p, y, n_vict, p, top_share, top_k)
@@ -337,7 +337,7 @@ def rolling_evaluation(
             sel = np.zeros(len(p), bool)
             sel[np.argsort(-p, kind="stable")[:k]] = True
             gc = _counts(groups, sel, y, p)
-            distinct.add_selected(m, groups, pop, sel, y)
+            distinct.add_selected(m, groups, pop, sel, gids)
             gc.insert(0, "model", m)
             count_parts.append(gc)
             if keep_lists and i == len(cuts) - 1:
@@ -378,46 +378,66 @@ def rolling_evaluation(
 
 class _DistinctPeople:
     """Distinct people per (attribute, group) over cutoffs: ranked, victimized, ranked while
-    not victimized, and flagged per model (keys ``code * 2**16 + group``, unions of sorted
-    unique arrays; a person whose group changes, e.g. by age, counts in each group)."""
+    not victimized, and flagged per model.
 
-    _G = 1 << 16
+    One boolean mark matrix (person code x group of the attribute) per count, set in place at
+    each cutoff (a person whose group changes, e.g. by age, counts in each group). Setting
+    marks is linear in the population; the former sorted-key unions (``np.union1d`` of
+    ``code * 2**16 + group`` keys) re-sorted every person known so far at every cutoff.
+    """
 
-    def __init__(self) -> None:
+    def __init__(self, n_universe: int) -> None:
+        self.n = int(n_universe)
         self.names: dict[str, dict[str, int]] = {}
-        self.keys: dict[tuple, np.ndarray] = {}
+        self.marks: dict[tuple, np.ndarray] = {}
 
-    def _keys(self, attr: str, names: np.ndarray, code: np.ndarray, pop: np.ndarray) -> np.ndarray:
+    def _gid(self, attr: str, names: np.ndarray, code: np.ndarray) -> np.ndarray:
         idx = self.names.setdefault(attr, {})
         gid = np.array([idx.setdefault(str(x), len(idx)) for x in names], np.int64)
-        return pop.astype(np.int64) * self._G + gid[code]
+        return gid[code]
 
-    def _union(self, key: tuple, new: np.ndarray) -> None:
-        old = self.keys.get(key)
-        self.keys[key] = np.unique(new) if old is None else np.union1d(old, new)
+    def _mark(self, key: tuple, attr: str, people: np.ndarray, gid: np.ndarray) -> None:
+        n_groups = len(self.names[attr])
+        m = self.marks.get(key)
+        if m is None:
+            m = np.zeros((self.n, n_groups), bool)
+        elif m.shape[1] < n_groups:
+            m = np.pad(m, ((0, 0), (0, n_groups - m.shape[1])))
+        m[people, gid] = True
+        self.marks[key] = m
 
-    def add_population(self, groups, pop: np.ndarray, y: np.ndarray) -> None:
+    def add_population(self, groups, pop: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+        """Mark the ranked population; returns the group ids per attribute (for
+        :meth:`add_selected`)."""
+        gids = []
         for attr, names, code in groups:
-            k = self._keys(attr, names, code, pop)
-            self._union(("n_people", attr), k)
-            self._union(("n_outcome_people", attr), k[y])
-            self._union(("n_negative_people", attr), k[~y])
+            gid = self._gid(attr, names, code)
+            gids.append(gid)
+            self._mark(("n_people", attr), attr, pop, gid)
+            self._mark(("n_outcome_people", attr), attr, pop[y], gid[y])
+            self._mark(("n_negative_people", attr), attr, pop[~y], gid[~y])
+        return gids
 
-    def add_selected(self, model: str, groups, pop: np.ndarray, sel: np.ndarray, y: np.ndarray) -> None:
-        for attr, names, code in groups:
-            self._union(("n_selected_people", attr, model), self._keys(attr, names, code, pop)[sel])
+    def add_selected(self, model: str, groups, pop: np.ndarray, sel: np.ndarray,
+                     gids: list[np.ndarray]) -> None:
+        for (attr, _, _), gid in zip(groups, gids):
+            self._mark(("n_selected_people", attr, model), attr, pop[sel], gid[sel])
 
     def table(self, model: str) -> pd.DataFrame:
         """``attribute``, ``group``, the distinct-people columns (``"all"`` rows included)."""
         parts = []
         for attr, idx in self.names.items():
-            names = np.array(list(idx), dtype=object)
-            row = {"attribute": attr, "group": list(names) + ["all"]}
+            names = list(idx)
+            row = {"attribute": attr, "group": names + ["all"]}
             for col in (*PEOPLE_COLUMNS, "n_negative_people"):
                 key = (col, attr, model) if col == "n_selected_people" else (col, attr)
-                k = self.keys.get(key, np.empty(0, np.int64))
-                per = np.bincount(k % self._G, minlength=len(names))
-                row[col] = np.append(per, len(np.unique(k // self._G)))
+                m = self.marks.get(key)
+                if m is None:
+                    row[col] = np.zeros(len(names) + 1, np.int64)
+                    continue
+                per = np.zeros(len(names), np.int64)
+                per[: m.shape[1]] = m.sum(axis=0)
+                row[col] = np.append(per, int(m.any(axis=1).sum()))
             parts.append(pd.DataFrame(row))
         return pd.concat(parts, ignore_index=True)
 
