@@ -43,6 +43,7 @@ def ranking_metrics(
     probability: np.ndarray | None = None,
     top_share: float = 0.01,
     top_k: Sequence[int] = (),
+    order: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Accuracy of a ranking against the window's outcomes (numpy, no ids).
 
@@ -63,6 +64,9 @@ def ranking_metrics(
     top_k : sequence of int
         Further list sizes scored (``captured_k<k>``, ``share_captured_k<k>``,
         ``precision_k<k>``).
+    order : ndarray of int, optional
+        ``np.argsort(-score, kind="stable")`` when the caller already has it (one sort
+        serves the metrics and the caller's list).
 
     Returns
     -------
@@ -78,7 +82,8 @@ def ranking_metrics(
     nv_ranked = int(y.sum())
     nv = nv_ranked if n_victims is None else int(n_victims)
     k = int(np.ceil(top_share * n))
-    order = np.argsort(-score, kind="stable")  # one sort serves top-k, top_k and the AUC
+    if order is None:  # one sort serves top-k, top_k and the AUC
+        order = np.argsort(-score, kind="stable")
     csum = np.concatenate([[0], np.cumsum(y[order])])
     cap = int(csum[min(k, n)])
     base = nv_ranked / n if n else np.nan

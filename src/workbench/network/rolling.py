@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from workbench.fairness import COUNT_COLUMNS, PEOPLE_COLUMNS, audit_table, disparity_flags
 
@@ -188,6 +189,7 @@ def _logistic(
     return m.predict_proba(x)[:, 1]
 
 
+@threadpool_limits.wrap(limits=1, user_api="blas")  # small products: threads cost more than they save
 def rolling_evaluation(
     history: PeopleHistory,
     cutoffs: Sequence[object] | None = None,
@@ -328,14 +330,15 @@ def rolling_evaluation(
         gids = distinct.add_population(groups, pop, y)
         for m in models:
             p = probs[m]
-            met = ranking_metrics(p, y, n_vict, p, top_share, top_k)
+            order = np.argsort(-p, kind="stable")  # the list and the metrics share one sort
+            met = ranking_metrics(p, y, n_vict, p, top_share, top_k, order=order)
             rows.append({"cutoff": c, "model": m, **met})
             cal = calibration_table(p, y)
             cal.insert(0, "model", m)
             cal_parts.append(cal)
             k = int(np.ceil(top_share * len(p)))
             sel = np.zeros(len(p), bool)
-            sel[np.argsort(-p, kind="stable")[:k]] = True
+            sel[order[:k]] = True
             gc = _counts(groups, sel, y, p)
             distinct.add_selected(m, groups, pop, sel, gids)
             gc.insert(0, "model", m)
