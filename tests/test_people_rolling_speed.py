@@ -40,3 +40,35 @@ def test_distinct_people_equal_brute_force_over_cutoffs():
             }
             for col in (*PEOPLE_COLUMNS, "n_negative_people"):
                 assert got.loc[(attr, g), col] == want[col], (attr, g, col)
+
+
+def test_calibration_ranks_from_the_descending_order_equal_a_second_sort():
+    from workbench.network.risklist import calibration_table
+
+    rng = np.random.default_rng(5)
+    for n in (1, 2, 7, 1000, 2531):
+        p = np.round(rng.random(n), 1 if n > 7 else 3)  # many ties
+        p[: n // 3] = 0.0
+        y = rng.random(n) < 0.2
+        want = calibration_table(p, y)
+        got = calibration_table(p, y, order=np.argsort(-p, kind="stable"))
+        pd.testing.assert_frame_equal(got, want)
+
+
+def test_group_counts_from_one_bincount_equal_the_fairness_module():
+    from workbench.fairness import group_counts
+    from workbench.network.rolling import _counts
+
+    rng = np.random.default_rng(8)
+    n = 3000
+    df = pd.DataFrame({"race_ethnicity": rng.choice(["a", "b", "c"], n), "sex": rng.choice(["f", "m"], n)})
+    sel, y, p = rng.random(n) < 0.05, rng.random(n) < 0.1, rng.random(n) / 10
+    groups = [(a, *_factorize(df[a])) for a in df.columns]
+    got = _counts(groups, sel, y, p)
+    want = group_counts(df.assign(selected=sel, outcome=y, probability=p), ["race_ethnicity", "sex"])
+    cols = ["n", "n_selected", "n_outcome", "tp", "fp", "sum_predicted"]
+    key = ["attribute", "group"]
+    w = want.set_index(key)[cols].sort_index()
+    g = got.set_index(key)[cols].sort_index()
+    pd.testing.assert_frame_equal(g, w, check_dtype=False, rtol=1e-12)
+    assert (got[cols[:-1]].dtypes == np.int64).all()

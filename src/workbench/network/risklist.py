@@ -108,11 +108,17 @@ def ranking_metrics(
     return out
 
 
-def calibration_table(probability: np.ndarray, outcome: np.ndarray, n_bins: int = 10) -> pd.DataFrame:
+def calibration_table(probability: np.ndarray, outcome: np.ndarray, n_bins: int = 10,
+                      order: np.ndarray | None = None) -> pd.DataFrame:
     """Predicted vs observed by decile (``n_bins`` quantile bins of the predicted probability).
 
     Bins are by rank (ties split by position) so that every bin has ``n / n_bins`` people even
     when many share the same prediction.
+
+    ``order`` (optional) is ``np.argsort(-probability, kind="stable")`` when the caller already
+    has it: the ascending stable ranks are then read off it without a second sort (a run of
+    ties at descending positions ``s .. s + m - 1`` takes the ascending ranks
+    ``n - s - m .. n - s - 1`` in the same index order).
 
     Returns
     -------
@@ -124,7 +130,17 @@ def calibration_table(probability: np.ndarray, outcome: np.ndarray, n_bins: int 
     y = np.asarray(outcome, float)
     n = len(p)
     rank = np.empty(n, np.int64)
-    rank[np.argsort(p, kind="stable")] = np.arange(n)
+    if order is None or n == 0:
+        rank[np.argsort(p, kind="stable")] = np.arange(n)
+    else:
+        desc = p[order]
+        pos = np.arange(n)
+        new_run = np.r_[True, desc[1:] != desc[:-1]]
+        starts = np.flatnonzero(new_run)
+        run = np.cumsum(new_run) - 1
+        length = np.diff(np.r_[starts, n])
+        s0 = starts[run]
+        rank[order] = n - s0 - length[run] + (pos - s0)
     b = (rank * n_bins) // max(n, 1)
     t = pd.DataFrame({
         "bin": np.arange(1, n_bins + 1),

@@ -333,7 +333,7 @@ def rolling_evaluation(
             order = np.argsort(-p, kind="stable")  # the list and the metrics share one sort
             met = ranking_metrics(p, y, n_vict, p, top_share, top_k, order=order)
             rows.append({"cutoff": c, "model": m, **met})
-            cal = calibration_table(p, y)
+            cal = calibration_table(p, y, order=order)
             cal.insert(0, "model", m)
             cal_parts.append(cal)
             k = int(np.ceil(top_share * len(p)))
@@ -452,25 +452,27 @@ def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _counts(groups, sel: np.ndarray, y: np.ndarray, p: np.ndarray) -> pd.DataFrame:
-    """:func:`workbench.fairness.group_counts` from pre-factorized attributes (bincount)."""
+    """:func:`workbench.fairness.group_counts` from pre-factorized attributes: one integer
+    ``bincount`` of (group, selected, outcome) cells gives ``n``, ``n_selected``,
+    ``n_outcome``, ``tp`` and ``fp``; one weighted ``bincount`` the predicted sums."""
     parts = []
+    cell = sel.astype(np.int64) * 2 + y.astype(np.int64)  # 0 neither, 1 y, 2 sel, 3 both
     for attr, names, code in groups:
         m = len(names)
+        c4 = np.bincount(code * 4 + cell, minlength=4 * m).reshape(m, 4)
+        c4 = np.vstack([c4, c4.sum(axis=0)])  # the "all" row
         c = pd.DataFrame({
             "attribute": attr,
             "group": list(names) + ["all"],
-            "n": np.append(np.bincount(code, minlength=m), len(code)),
-            "n_selected": np.append(np.bincount(code, weights=sel, minlength=m), sel.sum()),
-            "n_outcome": np.append(np.bincount(code, weights=y, minlength=m), y.sum()),
-            "tp": np.append(np.bincount(code, weights=sel & y, minlength=m), (sel & y).sum()),
-            "fp": np.append(np.bincount(code, weights=sel & ~y, minlength=m), (sel & ~y).sum()),
+            "n": c4.sum(axis=1),
+            "n_selected": c4[:, 2] + c4[:, 3],
+            "n_outcome": c4[:, 1] + c4[:, 3],
+            "tp": c4[:, 3],
+            "fp": c4[:, 2],
             "sum_predicted": np.append(np.bincount(code, weights=p, minlength=m), p.sum()),
         })
         parts.append(c)
-    out = pd.concat(parts, ignore_index=True)
-    for col in ("n", "n_selected", "n_outcome", "tp", "fp"):
-        out[col] = out[col].astype(np.int64)
-    return out
+    return pd.concat(parts, ignore_index=True)
 
 
 def _summarize(ev: pd.DataFrame, top_k: Sequence[int]) -> pd.DataFrame:
