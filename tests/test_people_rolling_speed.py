@@ -127,3 +127,31 @@ def test_contagion_fit_and_bootstrap_equal_the_previous_implementation_on_the_de
             g, demo.events_before(as_of), start=demo.start.normalize(), end=as_of)
     want = pd.read_csv(REFERENCE / "people_hawkes_demo_summary.csv", index_col="parameter")
     pd.testing.assert_frame_equal(fit.summary_, want, rtol=1e-7, check_names=False)
+
+
+def test_audit_groups_equal_factorized_attributes(demo):
+    from workbench.network.rolling import _AuditGroups
+
+    groups = _AuditGroups(demo)
+    for c in ("2022-03-01", "2023-01-01", "2024-07-01"):
+        ts = demo.timestamp(c)
+        pop = demo.population(ts)
+        attrs = demo.attributes(ts, pop)
+        got = groups(ts, pop)
+        assert [g[0] for g in got] == list(attrs.columns)
+        for (attr, names, code), col in zip(got, attrs.columns):
+            want_names, want_code = _factorize(attrs[col])
+            assert list(names) == list(want_names)
+            np.testing.assert_array_equal(code, want_code)
+
+
+def test_kept_lists_carry_the_audit_attributes(demo):
+    from workbench.network import rolling_evaluation
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = rolling_evaluation(demo, horizon_days=365, n_cutoffs=2, models=("demographics",),
+                               keep_lists=True)
+    rl = r.lists_["demographics"]
+    assert {"race_ethnicity", "sex", "age_group"} <= set(rl.ranking.columns)
+    assert int(rl.ranking["selected"].sum()) == r.evaluation_["k"].iloc[-1]

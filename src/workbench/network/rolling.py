@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from workbench.fairness import COUNT_COLUMNS, PEOPLE_COLUMNS, audit_table, disparity_flags
+from workbench.fairness import COUNT_COLUMNS, PEOPLE_COLUMNS, age_group, audit_table, disparity_flags
 
 from .history import DEMOGRAPHIC_FEATURES, EXPOSURE_FEATURES, VICTIMIZATION_FEATURES, PeopleHistory
 from .risklist import RiskList, _calibration_rates, calibration_table, ranking_metrics, risk_list
@@ -272,13 +272,13 @@ def rolling_evaluation(
 
     rows, cal_parts, count_parts, fit_rows = [], [], [], []
     distinct = _DistinctPeople(len(history.ids))
+    audit_groups = _AuditGroups(history)
     lists: dict[str, RiskList] = {}
     hawkes_models = [m for m in models if m.startswith("contagion")]
     for i, c in enumerate(cuts):
         pop, g, f = state(c)
         y = history.victimized(c, c + H, pop)
         n_vict = history.n_victims(c, c + H)
-        attrs = history.attributes(c, pop)
         probs: dict[str, np.ndarray] = {}
         # logistic baselines on the previous window
         lr_models = [m for m in models if m in LOGISTIC_FEATURES]
@@ -326,7 +326,7 @@ def rolling_evaluation(
             secs["hawkes_score"] += time.perf_counter() - t0
         # evaluate and audit
         t0 = time.perf_counter()
-        groups = [(a, *_factorize(attrs[a])) for a in attrs.columns]
+        groups = audit_groups(c, pop)
         gids = distinct.add_population(groups, pop, y)
         for m in models:
             p = probs[m]
@@ -344,6 +344,7 @@ def rolling_evaluation(
             gc.insert(0, "model", m)
             count_parts.append(gc)
             if keep_lists and i == len(cuts) - 1:
+                attrs = history.attributes(c, pop)
                 lists[m] = risk_list(pd.Series(p, index=f.index), attrs, c, h, m,
                                      pd.Series(y, index=f.index), n_vict, top_share, top_k,
                                      bound=bound, reference=reference, min_n=min_n,
@@ -443,6 +444,34 @@ class _DistinctPeople:
                 row[col] = np.append(per, int(m.any(axis=1).sum()))
             parts.append(pd.DataFrame(row))
         return pd.concat(parts, ignore_index=True)
+
+
+class _AuditGroups:
+    """The audit attributes of a population as (attribute, sorted group names, code per
+    person), equal to :func:`_factorize` of :meth:`PeopleHistory.attributes` columns, from
+    factorizations of the whole universe of people made once (race/ethnicity and sex) or once
+    per calendar year (age group), instead of hashing every person's strings at every cutoff."""
+
+    def __init__(self, history: PeopleHistory) -> None:
+        self.history = history
+        self.fixed = {
+            "race_ethnicity": pd.factorize(pd.Series(history.race).astype(str), sort=True),
+            "sex": pd.factorize(pd.Series(history.sex).astype(str), sort=True),
+        }
+        self.by_year: dict[int, tuple] = {}
+
+    def __call__(self, cutoff: pd.Timestamp, pop: np.ndarray) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        year = int(cutoff.year)
+        if year not in self.by_year:
+            ages = age_group(year - self.history.birth_year)
+            self.by_year[year] = pd.factorize(ages.astype(str), sort=True)
+        out = []
+        for attr, (codes, names) in (*self.fixed.items(), ("age_group", self.by_year[year])):
+            cu = codes[pop]
+            present = np.bincount(cu, minlength=len(names)) > 0
+            remap = np.cumsum(present) - 1
+            out.append((attr, np.asarray(names[present], dtype=object), remap[cu]))
+        return out
 
 
 def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
