@@ -43,6 +43,7 @@ def ranking_metrics(
     probability: np.ndarray | None = None,
     top_share: float = 0.01,
     top_k: Sequence[int] = (),
+    order: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Accuracy of a ranking against the window's outcomes (numpy, no ids).
 
@@ -63,6 +64,9 @@ def ranking_metrics(
     top_k : sequence of int
         Further list sizes scored (``captured_k<k>``, ``share_captured_k<k>``,
         ``precision_k<k>``).
+    order : ndarray of int, optional
+        ``np.argsort(-score, kind="stable")`` when the caller already has it (one sort
+        serves the metrics and the caller's list).
 
     Returns
     -------
@@ -78,7 +82,8 @@ def ranking_metrics(
     nv_ranked = int(y.sum())
     nv = nv_ranked if n_victims is None else int(n_victims)
     k = int(np.ceil(top_share * n))
-    order = np.argsort(-score, kind="stable")  # one sort serves top-k, top_k and the AUC
+    if order is None:  # one sort serves top-k, top_k and the AUC
+        order = np.argsort(-score, kind="stable")
     csum = np.concatenate([[0], np.cumsum(y[order])])
     cap = int(csum[min(k, n)])
     base = nv_ranked / n if n else np.nan
@@ -103,11 +108,17 @@ def ranking_metrics(
     return out
 
 
-def calibration_table(probability: np.ndarray, outcome: np.ndarray, n_bins: int = 10) -> pd.DataFrame:
+def calibration_table(probability: np.ndarray, outcome: np.ndarray, n_bins: int = 10,
+                      order: np.ndarray | None = None) -> pd.DataFrame:
     """Predicted vs observed by decile (``n_bins`` quantile bins of the predicted probability).
 
     Bins are by rank (ties split by position) so that every bin has ``n / n_bins`` people even
     when many share the same prediction.
+
+    ``order`` (optional) is ``np.argsort(-probability, kind="stable")`` when the caller already
+    has it: the ascending stable ranks are then read off it without a second sort (a run of
+    ties at descending positions ``s .. s + m - 1`` takes the ascending ranks
+    ``n - s - m .. n - s - 1`` in the same index order).
 
     Returns
     -------
@@ -119,7 +130,17 @@ def calibration_table(probability: np.ndarray, outcome: np.ndarray, n_bins: int 
     y = np.asarray(outcome, float)
     n = len(p)
     rank = np.empty(n, np.int64)
-    rank[np.argsort(p, kind="stable")] = np.arange(n)
+    if order is None or n == 0:
+        rank[np.argsort(p, kind="stable")] = np.arange(n)
+    else:
+        desc = p[order]
+        pos = np.arange(n)
+        new_run = np.r_[True, desc[1:] != desc[:-1]]
+        starts = np.flatnonzero(new_run)
+        run = np.cumsum(new_run) - 1
+        length = np.diff(np.r_[starts, n])
+        s0 = starts[run]
+        rank[order] = n - s0 - length[run] + (pos - s0)
     b = (rank * n_bins) // max(n, 1)
     t = pd.DataFrame({
         "bin": np.arange(1, n_bins + 1),

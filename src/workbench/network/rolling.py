@@ -51,8 +51,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
-from workbench.fairness import COUNT_COLUMNS, PEOPLE_COLUMNS, audit_table, disparity_flags
+from workbench.fairness import COUNT_COLUMNS, PEOPLE_COLUMNS, age_group, audit_table, disparity_flags
 
 from .history import DEMOGRAPHIC_FEATURES, EXPOSURE_FEATURES, VICTIMIZATION_FEATURES, PeopleHistory
 from .risklist import RiskList, _calibration_rates, calibration_table, ranking_metrics, risk_list
@@ -199,6 +200,7 @@ def _logistic(
     return m.predict_proba(x)[:, 1]
 
 
+@threadpool_limits.wrap(limits=1, user_api="blas")  # small products: threads cost more than they save
 def rolling_evaluation(
     history: PeopleHistory,
     cutoffs: Sequence[object] | None = None,
@@ -280,14 +282,14 @@ def rolling_evaluation(
         return cache[c]
 
     rows, cal_parts, count_parts, fit_rows = [], [], [], []
-    distinct = _DistinctPeople()
+    distinct = _DistinctPeople(len(history.ids))
+    audit_groups = _AuditGroups(history)
     lists: dict[str, RiskList] = {}
     hawkes_models = [m for m in models if m.startswith("contagion")]
     for i, c in enumerate(cuts):
         pop, g, f = state(c)
         y = history.victimized(c, c + H, pop)
         n_vict = history.n_victims(c, c + H)
-        attrs = history.attributes(c, pop)
         probs: dict[str, np.ndarray] = {}
         # logistic baselines on the previous window
         lr_models = [m for m in models if m in LOGISTIC_FEATURES]
@@ -335,23 +337,25 @@ def rolling_evaluation(
             secs["hawkes_score"] += time.perf_counter() - t0
         # evaluate and audit
         t0 = time.perf_counter()
-        groups = [(a, *_factorize(attrs[a])) for a in attrs.columns]
-        distinct.add_population(groups, pop, y)
+        groups = audit_groups(c, pop)
+        gids = distinct.add_population(groups, pop, y)
         for m in models:
             p = probs[m]
-            met = ranking_metrics(p, y, n_vict, p, top_share, top_k)
+            order = np.argsort(-p, kind="stable")  # the list and the metrics share one sort
+            met = ranking_metrics(p, y, n_vict, p, top_share, top_k, order=order)
             rows.append({"cutoff": c, "model": m, **met})
-            cal = calibration_table(p, y)
+            cal = calibration_table(p, y, order=order)
             cal.insert(0, "model", m)
             cal_parts.append(cal)
             k = int(np.ceil(top_share * len(p)))
             sel = np.zeros(len(p), bool)
-            sel[np.argsort(-p, kind="stable")[:k]] = True
+            sel[order[:k]] = True
             gc = _counts(groups, sel, y, p)
-            distinct.add_selected(m, groups, pop, sel, y)
+            distinct.add_selected(m, groups, pop, sel, gids)
             gc.insert(0, "model", m)
             count_parts.append(gc)
             if keep_lists and i == len(cuts) - 1:
+                attrs = history.attributes(c, pop)
                 lists[m] = risk_list(pd.Series(p, index=f.index), attrs, c, h, m,
                                      pd.Series(y, index=f.index), n_vict, top_share, top_k,
                                      bound=bound, reference=reference, min_n=min_n,
@@ -389,48 +393,96 @@ def rolling_evaluation(
 
 class _DistinctPeople:
     """Distinct people per (attribute, group) over cutoffs: ranked, victimized, ranked while
-    not victimized, and flagged per model (keys ``code * 2**16 + group``, unions of sorted
-    unique arrays; a person whose group changes, e.g. by age, counts in each group)."""
+    not victimized, and flagged per model.
 
-    _G = 1 << 16
+    One boolean mark matrix (person code x group of the attribute) per count, set in place at
+    each cutoff (a person whose group changes, e.g. by age, counts in each group). Setting
+    marks is linear in the population; the former sorted-key unions (``np.union1d`` of
+    ``code * 2**16 + group`` keys) re-sorted every person known so far at every cutoff.
+    """
 
-    def __init__(self) -> None:
+    def __init__(self, n_universe: int) -> None:
+        self.n = int(n_universe)
         self.names: dict[str, dict[str, int]] = {}
-        self.keys: dict[tuple, np.ndarray] = {}
+        self.marks: dict[tuple, np.ndarray] = {}
 
-    def _keys(self, attr: str, names: np.ndarray, code: np.ndarray, pop: np.ndarray) -> np.ndarray:
+    def _gid(self, attr: str, names: np.ndarray, code: np.ndarray) -> np.ndarray:
         idx = self.names.setdefault(attr, {})
         gid = np.array([idx.setdefault(str(x), len(idx)) for x in names], np.int64)
-        return pop.astype(np.int64) * self._G + gid[code]
+        return gid[code]
 
-    def _union(self, key: tuple, new: np.ndarray) -> None:
-        old = self.keys.get(key)
-        self.keys[key] = np.unique(new) if old is None else np.union1d(old, new)
+    def _mark(self, key: tuple, attr: str, people: np.ndarray, gid: np.ndarray) -> None:
+        n_groups = len(self.names[attr])
+        m = self.marks.get(key)
+        if m is None:
+            m = np.zeros((self.n, n_groups), bool)
+        elif m.shape[1] < n_groups:
+            m = np.pad(m, ((0, 0), (0, n_groups - m.shape[1])))
+        m[people, gid] = True
+        self.marks[key] = m
 
-    def add_population(self, groups, pop: np.ndarray, y: np.ndarray) -> None:
+    def add_population(self, groups, pop: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+        """Mark the ranked population; returns the group ids per attribute (for
+        :meth:`add_selected`)."""
+        gids = []
         for attr, names, code in groups:
-            k = self._keys(attr, names, code, pop)
-            self._union(("n_people", attr), k)
-            self._union(("n_outcome_people", attr), k[y])
-            self._union(("n_negative_people", attr), k[~y])
+            gid = self._gid(attr, names, code)
+            gids.append(gid)
+            self._mark(("n_people", attr), attr, pop, gid)
+            self._mark(("n_outcome_people", attr), attr, pop[y], gid[y])
+            self._mark(("n_negative_people", attr), attr, pop[~y], gid[~y])
+        return gids
 
-    def add_selected(self, model: str, groups, pop: np.ndarray, sel: np.ndarray, y: np.ndarray) -> None:
-        for attr, names, code in groups:
-            self._union(("n_selected_people", attr, model), self._keys(attr, names, code, pop)[sel])
+    def add_selected(self, model: str, groups, pop: np.ndarray, sel: np.ndarray,
+                     gids: list[np.ndarray]) -> None:
+        for (attr, _, _), gid in zip(groups, gids):
+            self._mark(("n_selected_people", attr, model), attr, pop[sel], gid[sel])
 
     def table(self, model: str) -> pd.DataFrame:
         """``attribute``, ``group``, the distinct-people columns (``"all"`` rows included)."""
         parts = []
         for attr, idx in self.names.items():
-            names = np.array(list(idx), dtype=object)
-            row = {"attribute": attr, "group": list(names) + ["all"]}
+            names = list(idx)
+            row = {"attribute": attr, "group": names + ["all"]}
             for col in (*PEOPLE_COLUMNS, "n_negative_people"):
                 key = (col, attr, model) if col == "n_selected_people" else (col, attr)
-                k = self.keys.get(key, np.empty(0, np.int64))
-                per = np.bincount(k % self._G, minlength=len(names))
-                row[col] = np.append(per, len(np.unique(k // self._G)))
+                m = self.marks.get(key)
+                if m is None:
+                    row[col] = np.zeros(len(names) + 1, np.int64)
+                    continue
+                per = np.zeros(len(names), np.int64)
+                per[: m.shape[1]] = m.sum(axis=0)
+                row[col] = np.append(per, int(m.any(axis=1).sum()))
             parts.append(pd.DataFrame(row))
         return pd.concat(parts, ignore_index=True)
+
+
+class _AuditGroups:
+    """The audit attributes of a population as (attribute, sorted group names, code per
+    person), equal to :func:`_factorize` of :meth:`PeopleHistory.attributes` columns, from
+    factorizations of the whole universe of people made once (race/ethnicity and sex) or once
+    per calendar year (age group), instead of hashing every person's strings at every cutoff."""
+
+    def __init__(self, history: PeopleHistory) -> None:
+        self.history = history
+        self.fixed = {
+            "race_ethnicity": pd.factorize(pd.Series(history.race).astype(str), sort=True),
+            "sex": pd.factorize(pd.Series(history.sex).astype(str), sort=True),
+        }
+        self.by_year: dict[int, tuple] = {}
+
+    def __call__(self, cutoff: pd.Timestamp, pop: np.ndarray) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        year = int(cutoff.year)
+        if year not in self.by_year:
+            ages = age_group(year - self.history.birth_year)
+            self.by_year[year] = pd.factorize(ages.astype(str), sort=True)
+        out = []
+        for attr, (codes, names) in (*self.fixed.items(), ("age_group", self.by_year[year])):
+            cu = codes[pop]
+            present = np.bincount(cu, minlength=len(names)) > 0
+            remap = np.cumsum(present) - 1
+            out.append((attr, np.asarray(names[present], dtype=object), remap[cu]))
+        return out
 
 
 def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -440,25 +492,27 @@ def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _counts(groups, sel: np.ndarray, y: np.ndarray, p: np.ndarray) -> pd.DataFrame:
-    """:func:`workbench.fairness.group_counts` from pre-factorized attributes (bincount)."""
+    """:func:`workbench.fairness.group_counts` from pre-factorized attributes: one integer
+    ``bincount`` of (group, selected, outcome) cells gives ``n``, ``n_selected``,
+    ``n_outcome``, ``tp`` and ``fp``; one weighted ``bincount`` the predicted sums."""
     parts = []
+    cell = sel.astype(np.int64) * 2 + y.astype(np.int64)  # 0 neither, 1 y, 2 sel, 3 both
     for attr, names, code in groups:
         m = len(names)
+        c4 = np.bincount(code * 4 + cell, minlength=4 * m).reshape(m, 4)
+        c4 = np.vstack([c4, c4.sum(axis=0)])  # the "all" row
         c = pd.DataFrame({
             "attribute": attr,
             "group": list(names) + ["all"],
-            "n": np.append(np.bincount(code, minlength=m), len(code)),
-            "n_selected": np.append(np.bincount(code, weights=sel, minlength=m), sel.sum()),
-            "n_outcome": np.append(np.bincount(code, weights=y, minlength=m), y.sum()),
-            "tp": np.append(np.bincount(code, weights=sel & y, minlength=m), (sel & y).sum()),
-            "fp": np.append(np.bincount(code, weights=sel & ~y, minlength=m), (sel & ~y).sum()),
+            "n": c4.sum(axis=1),
+            "n_selected": c4[:, 2] + c4[:, 3],
+            "n_outcome": c4[:, 1] + c4[:, 3],
+            "tp": c4[:, 3],
+            "fp": c4[:, 2],
             "sum_predicted": np.append(np.bincount(code, weights=p, minlength=m), p.sum()),
         })
         parts.append(c)
-    out = pd.concat(parts, ignore_index=True)
-    for col in ("n", "n_selected", "n_outcome", "tp", "fp"):
-        out[col] = out[col].astype(np.int64)
-    return out
+    return pd.concat(parts, ignore_index=True)
 
 
 def _summarize(ev: pd.DataFrame, top_k: Sequence[int]) -> pd.DataFrame:
