@@ -238,7 +238,7 @@ def _meeting_notebooks(folder: Path) -> Path:
                   f"t = time.monotonic()\nwhile not (d / '{other}').exists() and time.monotonic() - t < 60:\n"
                   "    time.sleep(0.05)\n"
                   f"met = (d / '{other}').exists()",
-                  "print('met:', met)")
+                  "import os\nprint('met:', met, 'blas:', os.environ.get('OPENBLAS_NUM_THREADS'))")
     _notebook(folder, "loud", "import os\nos.write(2, b'KERNEL-OWN-STDERR\\n')", "print('loud done')")
     return folder
 
@@ -261,7 +261,9 @@ def test_independent_notebooks_run_at_the_same_time_and_are_written_once(write_p
 
     assert result.jobs == 2 and [(r.name, r.status) for r in result.notebooks] == [("a", "ok"), ("b", "ok")]
     for name in ("a", "b"):
-        assert "met: True" in (result.out / f"{name}.html").read_text()  # both were running at once
+        page = (result.out / f"{name}.html").read_text()
+        assert "met: True" in page  # both were running at once
+        assert "blas: 1" in page  # kernels sharing the cores get one BLAS thread each
         nb = nbformat.read(result.out / "notebooks" / f"{name}.ipynb", 4)
         assert [c.metadata.papermill["status"] for c in nb.cells] == ["completed"] * len(nb.cells)
     assert sorted(writes) == ["a.ipynb", "b.ipynb"]  # once each, not after every cell

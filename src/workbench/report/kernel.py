@@ -265,7 +265,8 @@ class WarmKernel:
         self.km = None
         self.notebooks = 0  # notebooks run on the current kernel
 
-    def start(self, cwd: str | Path, timeout: float = 60.0, preload: str = "") -> None:
+    def start(self, cwd: str | Path, timeout: float = 60.0, preload: str = "",
+              env: dict[str, str] | None = None) -> None:
         """Start the kernel now in ``cwd`` and run ``preload`` silently (imports for later notebooks).
 
         Used to warm kernels up while the parent process still checks the data. Raises when
@@ -276,7 +277,7 @@ class WarmKernel:
         km = self.manager()
 
         async def warm_up():
-            await km.start_kernel(cwd=str(cwd))
+            await km.start_kernel(cwd=str(cwd), **({"env": {**os.environ, **env}} if env else {}))
             kc = km.client()
             kc.start_channels()
             try:

@@ -490,6 +490,10 @@ def _execute(
         raise NotebookError(name, index, first, f"{type(e).__name__}: {e}") from e
 
 
+#: Environment of a kernel that shares the machine with other notebook kernels.
+ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 def default_jobs(n_notebooks: int) -> int:
     """Notebooks run at once: one per CPU core, at most 4 and at most ``n_notebooks``.
 
@@ -659,7 +663,10 @@ class _Workers:
                     kernel = WarmKernel(self.kernel_name, own / "kernel.log", engine_kwargs.get("config"))
                     self.kernels.append(kernel)
                     try:
-                        kernel.start(own, timeout=self.start_timeout, preload=PRELOAD_CODE)
+                        # several notebooks share the cores: one BLAS thread per kernel (two OpenBLAS
+                        # threads per kernel on two busy cores made small products ~60x dearer)
+                        kernel.start(own, timeout=self.start_timeout, preload=PRELOAD_CODE,
+                                     env=ONE_BLAS_THREAD if self.jobs > 1 else None)
                     except Exception as e:  # a cold start per notebook instead (retried there)
                         log.warning("worker %d: kernel warm-up failed (%s: %s)", k, type(e).__name__, e)
                         kernel.discard()
