@@ -110,3 +110,17 @@ def test_few_events_and_separation_are_reported_not_raised():
         warnings.simplefilter("error")
         none = S.fine_gray(table.assign(outcome="censored"))
     assert not none.fitted
+
+
+def test_whole_day_times_give_the_same_model_much_faster():
+    """The page fits Fine-Gray on times rounded up to whole days: ties, not thousands of distinct times."""
+    from workbench.survival import engagement_table
+    from workbench.synth import generate_city
+
+    table = engagement_table(generate_city("tiny", seed=3).dataset)
+    exact = S.fine_gray(table, covariates=["responder_type", "age"])
+    days = S.fine_gray(table, covariates=["responder_type", "age"], time_step_days=1.0)
+    assert exact.fitted and days.fitted
+    a = exact.summary.set_index("column")["coef"]
+    b = days.summary.set_index("column")["coef"]
+    assert np.allclose(a, b.reindex(a.index), atol=0.05)

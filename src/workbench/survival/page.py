@@ -167,7 +167,8 @@ def engagement_page(
             notes.append(f"Cause-specific Cox model of {cause}: not estimated, {r.reason}.")
         elif r.note:
             notes.append(f"Cause-specific Cox model of {cause}: {r.note}")
-    fg = fine_gray(table, "engaged", covariates=covs, min_events=need)
+    # whole days: the resolution follow-up is recorded at, and minutes instead of hours on a city's referrals
+    fg = fine_gray(table, "engaged", covariates=covs, min_events=need, time_step_days=1.0)
     if not fg.fitted:
         notes.append(f"Fine-Gray model of engagement: not estimated, {fg.reason}.")
     elif fg.note:
