@@ -733,6 +733,18 @@ def _area_names(dataset):
     return area_names(dataset.get("areas"))
 
 
+def _release_memory() -> None:
+    """Collect garbage and hand freed heap pages back to the system (glibc ``malloc_trim``)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        pass
+
+
 def _privacy_view(dataset):
     """The dataset with only the tables :func:`~workbench.privacy.check_export` keys on, carrying the
     full dataset's privacy scan indexes (built here, once, from every table as before)."""
@@ -857,20 +869,23 @@ def run_report(
         stages["snapshot"] = time.perf_counter() - t
         runlog("run", f"started: {len(params.notebooks)} notebooks, {jobs} at once")
 
-        def timed_summary(full):
+        def timed_summary(holder: list):
             t0 = time.perf_counter()
+            full = holder.pop()  # the only reference once the runner switched to the slim view
             computed = _compute_summary(params, full)
             from .now import compute_now
 
             now = compute_now(params, full)
             names = _area_names(full)
+            del full
+            _release_memory()
             return (computed, now, names), time.perf_counter() - t0
 
         # the runner keeps the full tables only while the summary thread needs them: the pages are
         # checked against the privacy scan indexes of a slim view (2 M incidents: -1.7 GB during the
         # notebooks, each kernel reads its own copy from the contract folder)
         scan_view = _privacy_view(dataset)
-        summary_future = summary_pool.submit(timed_summary, dataset)  # beside the notebooks
+        summary_future = summary_pool.submit(timed_summary, [dataset])  # beside the notebooks
         dataset = scan_view
         runs = [NotebookRun(name) for name in params.notebooks]
         t = time.perf_counter()
