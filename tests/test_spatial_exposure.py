@@ -164,3 +164,20 @@ def test_dataset_inputs_are_accepted():
     empty = Dataset({"incidents": table}, timezone=TZ, crs=CRS, name="no areas")
     with pytest.raises(DataError, match="areas"):
         exposure_zones(empty)
+
+
+def test_exposure_chunks_give_the_same_result(monkeypatch):
+    """Zones are built and overlaid in chunks (memory bound on 2 M incidents); chunk size never changes a value."""
+    from workbench.places import period_points
+    from workbench.spatial import exposure as mod
+    from workbench.synth import generate_city
+
+    ds = generate_city("tiny", seed=1).dataset
+    inc = period_points(ds)
+    whole = exposure_zones(inc, ds["areas"], ds.get("places"))
+    monkeypatch.setattr(mod, "_CHUNK", 7)
+    chunked = exposure_zones(inc, ds["areas"], ds.get("places"))
+    assert len(whole.zones) == len(inc) and len(whole.areas) > len(inc) and len(whole.places) > 0
+    pd.testing.assert_frame_equal(whole.areas, chunked.areas, check_exact=True)
+    pd.testing.assert_frame_equal(whole.places, chunked.places, check_exact=True)
+    pd.testing.assert_frame_equal(pd.DataFrame(whole.zones), pd.DataFrame(chunked.zones), check_exact=True)

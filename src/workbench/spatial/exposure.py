@@ -27,6 +27,8 @@ from ._inputs import as_xy, check_projected, get_ids, get_times, resolve_points
 DEFAULT_RADIUS_M = 400.0
 #: Default days a zone stays active (acute exposure window).
 DEFAULT_DAYS = 7
+#: Zones per chunk in :func:`exposure_zones` (bounds the intersection polygons alive at a time).
+_CHUNK = 20_000
 
 
 @dataclass
@@ -186,23 +188,49 @@ def exposure_zones(
     children = pd.to_numeric(a["children"], errors="coerce").to_numpy(float) if "children" in a else None
 
     centers = pts.geometry.to_numpy()
-    zone_geom = circles(shapely.get_coordinates(centers), radius_m, quad_segs)
+    center_xy = shapely.get_coordinates(centers)
     end = t + pd.Timedelta(days=days)
+    p = None
+    if places is not None and len(places):
+        p = places.to_crs(pts.crs).reset_index(drop=True)
+        for col in ("place_id",):
+            if col not in p.columns:
+                raise DataError.single("places", col, "column is missing")
 
     # zone x area overlaps; zones wholly inside an area (center inside, boundary >= r away) skip the
-    # polygon intersection, which is the costly step
+    # polygon intersection, which is the costly step. Zones go through in chunks of ``_CHUNK`` so the
+    # intersection polygons of only one chunk are alive at a time (2 M incidents fit in memory).
     area_geom = a.geometry.to_numpy()
-    zi, ai = a.sindex.query(zone_geom, predicate="intersects")
+    area_tree = a.sindex
     shapely.prepare(area_geom)
-    inside = shapely.intersects(area_geom[ai], centers[zi]) & (
-        shapely.distance(centers[zi], shapely.boundary(area_geom)[ai]) >= radius_m
-    )
-    overlap = np.empty(len(zi))
-    overlap[inside] = shapely.area(zone_geom[zi[inside]])
-    part = ~inside
-    overlap[part] = shapely.area(shapely.intersection(zone_geom[zi[part]], area_geom[ai[part]]))
-    keep = overlap > 0
-    zi, ai, overlap = zi[keep], ai[keep], overlap[keep]
+    area_boundary = shapely.boundary(area_geom)
+    place_tree = p.sindex if p is not None else None
+    place_geom = p.geometry.to_numpy() if p is not None else None
+    geoms, zis, ais, overlaps, pzs, pps, dists = [], [], [], [], [], [], []
+    for lo in range(0, len(pts), _CHUNK):
+        hi = min(lo + _CHUNK, len(pts))
+        zg = circles(center_xy[lo:hi], radius_m, quad_segs)
+        geoms.append(zg)
+        czi, cai = area_tree.query(zg, predicate="intersects")
+        ctr = centers[lo:hi][czi]
+        inside = shapely.intersects(area_geom[cai], ctr) & (shapely.distance(ctr, area_boundary[cai]) >= radius_m)
+        ov = np.empty(len(czi))
+        ov[inside] = shapely.area(zg[czi[inside]])
+        part = ~inside
+        ov[part] = shapely.area(shapely.intersection(zg[czi[part]], area_geom[cai[part]]))
+        keep = ov > 0
+        zis.append(czi[keep] + lo)
+        ais.append(cai[keep])
+        overlaps.append(ov[keep])
+        if place_tree is not None:
+            cpz, cpp = place_tree.query(zg, predicate="intersects")
+            dists.append(shapely.distance(centers[lo:hi][cpz], place_geom[cpp]))
+            pzs.append(cpz + lo)
+            pps.append(cpp)
+    zone_geom = np.concatenate(geoms) if geoms else circles(np.zeros((0, 2)), radius_m, quad_segs)
+    zi = np.concatenate(zis) if zis else np.zeros(0, dtype=np.intp)
+    ai = np.concatenate(ais) if ais else np.zeros(0, dtype=np.intp)
+    overlap = np.concatenate(overlaps) if overlaps else np.zeros(0)
     share = overlap / a["area_m2"].to_numpy()[ai]
     area_rows = pd.DataFrame(
         {
@@ -220,13 +248,10 @@ def exposure_zones(
     # places inside the zone polygon
     place_rows = pd.DataFrame(columns=["incident_id", "place_id", "kind", "name", "distance_m", "start", "end"])
     n_places = np.zeros(len(pts), dtype=np.int64)
-    if places is not None and len(places):
-        p = places.to_crs(pts.crs).reset_index(drop=True)
-        for col in ("place_id",):
-            if col not in p.columns:
-                raise DataError.single("places", col, "column is missing")
-        pz, pp = p.sindex.query(zone_geom, predicate="intersects")
-        dist = shapely.distance(pts.geometry.to_numpy()[pz], p.geometry.to_numpy()[pp])
+    if p is not None:
+        pz = np.concatenate(pzs) if pzs else np.zeros(0, dtype=np.intp)
+        pp = np.concatenate(pps) if pps else np.zeros(0, dtype=np.intp)
+        dist = np.concatenate(dists) if dists else np.zeros(0)
         place_rows = pd.DataFrame(
             {
                 "incident_id": ids_arr[pz],
