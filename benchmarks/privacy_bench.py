@@ -112,8 +112,10 @@ def name_scan(workdir: Path) -> dict:
 # -- report on 2,000,000 incidents -----------------------------------------------------------------------
 def _generate_big() -> float | None:
     """Write the 2M-incident city once (in a child process); its peak RSS in MiB, or None when cached."""
+    from workbench.synth.city import GENERATOR_VERSION
+
     meta = BIG_FOLDER / "dataset.json"
-    want = {"incidents": BIG_INCIDENTS, "target_victimizations": BIG_VICTIMIZATIONS, "seed": SEED,
+    want = {"generator": GENERATOR_VERSION, "incidents": BIG_INCIDENTS, "target_victimizations": BIG_VICTIMIZATIONS, "seed": SEED,
             "patrol_hours_per_recent_incident": BIG_PATROL_HOURS}
     if meta.exists() and json.loads(meta.read_text()).get("bench") == want:
         return None
