@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
+from workbench.data.timestamps import local_timestamp
 from workbench.data.dataset import Dataset
 from workbench.privacy import complementary_mask, count_text, enough, protect_quality, suppressed_mask
 
@@ -39,10 +40,7 @@ PERSON_TABLES: tuple[str, ...] = ("people", "victimizations", "arrests", "referr
 
 
 def _bound(value: str | pd.Timestamp | None, tz: str) -> pd.Timestamp | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    ts = pd.Timestamp(value)
-    return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
+    return local_timestamp(value, tz)
 
 
 def incidents_in_period(

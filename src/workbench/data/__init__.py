@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
     from .mapping import DataSpec, TableMapping, read_params_data
     from .names import area_names
     from .quality import data_quality_summary
+    from .timestamps import local_timestamp
 
 __all__ = [
     "area_codes_only",
@@ -56,6 +57,7 @@ __all__ = [
     "has_area_shapes",
     "incident_area_ids",
     "load_dataset",
+    "local_timestamp",
     "no_shapes_note",
     "quality_flags",
     "read_params_data",

@@ -26,6 +26,30 @@ import pandas as pd
 _OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})\s*$"
 
 
+def local_timestamp(value: object, tz: str) -> pd.Timestamp | None:
+    """One instant in the dataset's zone ``tz``: the one rule for dates given as parameters.
+
+    A naive value (``"2024-06-01"``, ``datetime(2024, 6, 1)``) is read as wall-clock time in ``tz``;
+    an aware one (``"2024-06-01T00:00Z"``, a tz-aware ``Timestamp``) is converted, keeping the
+    instant. ``None``, ``NaT`` and blank text give ``None`` (no bound).
+
+    Examples
+    --------
+    >>> local_timestamp("2024-06-01", "America/Chicago")
+    Timestamp('2024-06-01 00:00:00-0500', tz='America/Chicago')
+    >>> local_timestamp(pd.Timestamp("2024-06-01T05:00Z"), "America/Chicago")
+    Timestamp('2024-06-01 00:00:00-0500', tz='America/Chicago')
+    >>> local_timestamp("  ", "UTC") is None
+    True
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    ts = pd.Timestamp(value)
+    if ts is pd.NaT:
+        return None
+    return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
+
+
 def _parse_text(text: pd.Series, formats: Sequence[str] | None, utc: bool) -> pd.Series:
     """Parse strings (all non-null) with the formats in order; NaT where none fits."""
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]" if utc else "datetime64[ns]")

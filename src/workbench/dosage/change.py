@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from workbench.data.timestamps import local_timestamp
 from workbench.data.dataset import Dataset
 
 from .measures import DEFAULT_EXPOSURE_RADIUS_M, dose_counts, incident_areas, infer_program_start
@@ -195,7 +196,7 @@ def program_change(dataset: Dataset, program_start=None, *, outcome: str = "shoo
     ps = infer_program_start(dataset) if program_start is None else pd.Timestamp(program_start)
     if ps is None:
         raise ValueError("no program start given and no co-responder records to infer it from")
-    ps = ps.tz_localize(tz) if ps.tz is None else ps.tz_convert(tz)
+    ps = local_timestamp(ps, tz)
     radius = DEFAULT_EXPOSURE_RADIUS_M if outcome == "exposed" else None
     before = dose_counts(dataset, start=start, end=ps, exposure_radius_m=radius)
     after = dose_counts(dataset, start=ps, end=end, exposure_radius_m=radius)

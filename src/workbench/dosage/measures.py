@@ -31,6 +31,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from workbench.data.timestamps import local_timestamp
 from workbench._warnings import StatisticalWarning
 from workbench.data.dataset import Dataset
 from workbench.data.errors import DataError
@@ -47,10 +48,7 @@ DAYS_PER_YEAR = 365.25
 
 
 def _ts(value, tz: str) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    t = pd.Timestamp(value)
-    return t.tz_localize(tz) if t.tz is None else t.tz_convert(tz)
+    return local_timestamp(value, tz)
 
 
 def data_window(dataset: Dataset, start=None, end=None) -> tuple[pd.Timestamp, pd.Timestamp]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from workbench.data.timestamps import local_timestamp
 from workbench.data.dataset import Dataset
 from workbench.fairness import age_group, disparity_flags, fairness_audit
 from workbench.network.risklist import calibration_table
@@ -103,8 +104,7 @@ class OutreachAudit:
 
 
 def _ts(value, tz: str) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
+    return local_timestamp(value, tz)
 
 
 def outreach_audit_frame(

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from workbench.data.timestamps import local_timestamp
 from workbench.data.dataset import Dataset
 from workbench.response.tables import data_end as _data_end
 from workbench.response.tables import incident_areas
@@ -27,8 +28,7 @@ __all__ = ["evaluate_outreach"]
 
 
 def _ts(value, tz: str) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
+    return local_timestamp(value, tz)
 
 
 def evaluate_outreach(

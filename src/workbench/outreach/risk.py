@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from workbench.data.timestamps import local_timestamp
 from workbench.data.dataset import Dataset
 from workbench.response.tables import data_end as _data_end
 from workbench.response.tables import incident_areas
@@ -62,8 +63,7 @@ EXPOSURES: tuple[str, ...] = ("index", "time_varying")
 
 
 def _ts(value, tz: str) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
+    return local_timestamp(value, tz)
 
 
 @dataclass

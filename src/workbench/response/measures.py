@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from workbench.data.timestamps import local_timestamp
 from .tables import ResponseData
 
 __all__ = [
@@ -32,8 +33,7 @@ def _window(df: pd.DataFrame, col: str, start, end, tz: str) -> pd.DataFrame:
     for bound, op in ((start, np.greater_equal), (end, np.less)):
         if bound is None or (isinstance(bound, str) and not bound.strip()):
             continue
-        ts = pd.Timestamp(bound)
-        ts = ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
+        ts = local_timestamp(bound, tz)
         keep &= op(df[col], ts).to_numpy()
     return df.loc[keep]
 

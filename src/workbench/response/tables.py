@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from workbench.data.timestamps import local_timestamp
 from workbench.data.contract import CODES
 from workbench.data.dataset import Dataset
 from workbench.data.errors import MAX_IDS_SHOWN, DataError, Problem
@@ -277,8 +278,7 @@ def prepare_response_data(
 
 
 def _as_ts(value: str | pd.Timestamp, tz: str) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
+    return local_timestamp(value, tz)
 
 
 def _empty_referrals(tz: str) -> pd.DataFrame:

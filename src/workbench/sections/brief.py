@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.data.timestamps import local_timestamp
 from workbench import spatial as sp
 from workbench.data.dataset import Dataset
 from workbench.data.names import area_names
@@ -74,9 +75,7 @@ class Brief:
 
 
 def _local_day(value: Any, tz: str) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    ts = ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
-    return ts.normalize()
+    return local_timestamp(value, tz).normalize()
 
 
 def _fmt_time(ts: pd.Timestamp) -> str:
