@@ -70,6 +70,8 @@ def test_failing_notebook_keeps_failed_copy_and_last_good_report(write_params, t
     assert "deliberate failure for the test" in e.error and "ValueError" in e.error
     assert e.kept.parent == target.parent / "_failed" and e.kept.name.startswith("t-")
     assert (e.kept / "fail.ipynb").is_file()
+    # a failed notebook may hold person-level rows: _failed and its run folder are private (0700)
+    assert (e.kept.stat().st_mode & 0o777) == 0o700 and (e.kept.parent.stat().st_mode & 0o777) == 0o700
     assert (target / "index.html").read_text() == GOOD
     assert sorted(p.name for p in target.iterdir()) == [".workbench-report.json", "index.html"]
     assert _leftovers(target.parent) == []

@@ -319,6 +319,21 @@ def terminate_on_signals(signums: Iterable[int] = (signal.SIGTERM, signal.SIGHUP
                 signal.signal(s, old)
 
 
+def private_dir(path: str | Path) -> Path:
+    """Make ``path`` (and missing parents) with its last two levels private (``0700``, whatever the umask).
+
+    For folders that may hold person-level data outside a published report: ``reports/_failed/``
+    and each failed run's folder in it (an executed notebook keeps its outputs).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.parent.stat().st_uid == os.getuid():
+        os.chmod(path.parent, 0o700)
+    path.mkdir(mode=0o700)
+    os.chmod(path, 0o700)
+    return path
+
+
 def new_staging(target: str | Path) -> Path:
     """A new private (0700) staging folder ``.<name>.tmp-<pid>-<hex>`` beside ``target``."""
     target = Path(target)

@@ -398,7 +398,9 @@ def record_failure(target: str | Path, kept_name: str, record: dict[str, Any], k
             while kept.exists():
                 n += 1
                 kept = base / f"{kept_name}-{stamp}-{n}"
-            kept.mkdir(parents=True)
+            from .guard import private_dir
+
+            private_dir(kept)  # 0700: a failed notebook may hold person-level rows
         path = Path(kept) / FAILED_RECORD
         with open(path, "x", encoding="utf-8") as f:  # never overwrites
             json.dump(record, f, indent=1, sort_keys=True)

@@ -363,7 +363,7 @@ def _keep_failed(out: Path, run_name: str, files: list[Path | tuple[Path, str]])
     while kept.exists():
         n += 1
         kept = base / f"{run_name}-{stamp}-{n}"
-    kept.mkdir(parents=True)
+    guard.private_dir(kept)  # 0700: a failed notebook may hold person-level rows
     for f in files:
         f, keep_as = f if isinstance(f, tuple) else (f, f.name)
         if f.exists():
