@@ -29,6 +29,8 @@ __all__ = [
     "PRELOAD_CODE",
     "RESET_CODE",
     "WarmKernel",
+    "process_peak_mb",
+    "reset_process_peak",
     "ensure_kernel",
     "execute_notebook",
     "kernel_environment",
@@ -218,7 +220,41 @@ if "matplotlib.pyplot" in _wb_sys.modules:
     _wb_sys.modules["matplotlib.pyplot"].close("all")
 del _wb_sys
 get_ipython().run_line_magic("reset", "-f")
+import gc as _wb_gc, ctypes as _wb_ct
+_wb_gc.collect()
+try:  # hand the last notebook's freed heap back to the system (glibc)
+    _wb_ct.CDLL("libc.so.6").malloc_trim(0)
+except (OSError, AttributeError):
+    pass
+del _wb_gc, _wb_ct
 """
+
+
+def process_peak_mb(pid: int | None) -> float | None:
+    """Peak resident memory of process ``pid`` since it started or since :func:`reset_process_peak`,
+    MiB (Linux ``VmHWM``); ``None`` where the system does not say."""
+    if not pid:
+        return None
+    try:
+        with open(f"/proc/{int(pid)}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def reset_process_peak(pid: int | None) -> bool:
+    """Start a new peak-memory window for ``pid`` (Linux: ``5`` into ``/proc/<pid>/clear_refs``)."""
+    if not pid:
+        return False
+    try:
+        with open(f"/proc/{int(pid)}/clear_refs", "w", encoding="ascii") as f:
+            f.write("5")
+        return True
+    except (OSError, ValueError):
+        return False
 
 
 #: Imported by a warm kernel while the runner still checks the data (every report notebook needs them).
@@ -319,6 +355,13 @@ class WarmKernel:
         """Shut the kernel down politely at the end of the run."""
         self.discard(now=False)
 
+    @property
+    def pid(self) -> int | None:
+        """The kernel process's id (``None`` before it starts)."""
+        km = self.km
+        pid = getattr(getattr(km, "provisioner", None), "pid", None) if km is not None else None
+        return int(pid) if pid else None
+
     def kill(self) -> None:
         """Kill the kernel process at once, from any thread (a run stopped by a signal or a failure).
 
@@ -327,11 +370,10 @@ class WarmKernel:
         """
         import signal
 
-        km = self.km
-        pid = getattr(getattr(km, "provisioner", None), "pid", None) if km is not None else None
+        pid = self.pid
         if pid:
             try:
-                os.kill(int(pid), signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
             except (OSError, ValueError):  # already gone
                 pass
 

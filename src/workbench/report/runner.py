@@ -66,7 +66,8 @@ from workbench.privacy import check_export
 from . import guard
 from .export import export_html
 from .index import render_index
-from .kernel import PRELOAD_CODE, WarmKernel, execute_notebook, kernel_environment
+from .kernel import (PRELOAD_CODE, WarmKernel, execute_notebook, kernel_environment, process_peak_mb,
+                     reset_process_peak)
 from .params import ParameterError, ReportParams, load_params
 from .publish import publish, staging_dir
 
@@ -165,6 +166,9 @@ class NotebookRun:
     html: Path | None = None
     ipynb: Path | None = None
     export_s: float = 0.0
+    #: peak resident memory of the notebook's kernel while it ran, MiB (Linux; None elsewhere or on
+    #: a kernel started for the notebook alone)
+    peak_mb: float | None = None
 
 
 @dataclass
@@ -596,6 +600,8 @@ def _run_notebook(ctx: _Context, run: NotebookRun, kernel: WarmKernel | None = N
     run.ipynb = ctx.staging / "notebooks" / f"{name}.ipynb"
     kernel_log = kernel_log or ctx.work / f"{name}.kernel.log"
     ctx.runlog(name, "started")
+    pid = kernel.pid if kernel is not None else None
+    reset_process_peak(pid)
     t0 = time.perf_counter()
     try:
         nb = _execute(params, name, ctx.data_dir, run.ipynb, ctx.work, ctx.kernel_name, ctx.progress,
@@ -610,6 +616,7 @@ def _run_notebook(ctx: _Context, run: NotebookRun, kernel: WarmKernel | None = N
         log.error("report %s: %s", params.run_name, e)
         raise NotebookError(e.notebook, e.cell_index, e.cell_source, e.error, e.kept) from None
     run.duration_s = time.perf_counter() - t0
+    run.peak_mb = process_peak_mb(pid) if pid == (kernel.pid if kernel is not None else None) else None
     t1 = time.perf_counter()
     html = export_html(nb, title=f"{params.title}: {name}", audience=params.audience)
     # pseudonymous ids are allowed only on pages that ran in researcher mode
@@ -624,7 +631,8 @@ def _run_notebook(ctx: _Context, run: NotebookRun, kernel: WarmKernel | None = N
     run.html.write_text(html, encoding="utf-8")
     run.export_s = time.perf_counter() - t1
     run.status = "ok"
-    ctx.runlog(name, f"finished {run.duration_s:.1f} s (export {run.export_s:.1f} s)")
+    peak = f", kernel peak {run.peak_mb:,.0f} MB" if run.peak_mb is not None else ""
+    ctx.runlog(name, f"finished {run.duration_s:.1f} s (export {run.export_s:.1f} s{peak})")
     return run
 
 
