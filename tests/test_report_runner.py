@@ -277,6 +277,37 @@ def test_independent_notebooks_run_at_the_same_time_and_are_written_once(write_p
         assert any(line.split()[1:3] == [name, "finished"] for line in log_lines)
 
 
+def test_large_data_runs_one_copy_at_a_time_and_logs_each_kernel_peak(write_params, tmp_path):
+    """Over ``execution.parallel_max_mb`` the summary is computed first and the notebooks run one at
+    a time (so two notebooks never meet), and every notebook's kernel peak memory is logged."""
+    import sys
+
+    meet, nbs = tmp_path / "meet", tmp_path / "nbs"
+    meet.mkdir()
+    nbs.mkdir()
+    for me, other in (("a", "b"), ("b", "a")):  # each looks for the other for 2 s: alone, it never finds it
+        _notebook(nbs, me, f"import pathlib, time\nd = pathlib.Path(folder)\n(d / '{me}').write_text('here')\n"
+                  f"t = time.monotonic()\nwhile not (d / '{other}.done').exists() and time.monotonic() - t < 2:\n"
+                  f"    time.sleep(0.05)\nseen = (d / '{other}').exists()\n(d / '{me}.done').write_text('')",
+                  "print('saw the other running:', seen)")
+    params = write_params("t", notebooks=("a", "b"), notebooks_dir=nbs,
+                          notebook_parameters={"a": {"folder": str(meet)}, "b": {"folder": str(meet)}},
+                          execution={"cell_timeout_s": 120, "parallel_max_mb": 0})
+    t0 = __import__("time").monotonic()
+    result = run_report(params, out=tmp_path / "reports" / "t", progress=False, jobs=2)
+    assert result.jobs == 1 and [r.status for r in result.notebooks] == ["ok", "ok"]
+    pages = [(result.out / f"{r.name}.html").read_text() for r in result.notebooks]
+    # the first to run never saw the other one running
+    assert sum("saw the other running: False" in page for page in pages) == 1
+    log_text = (result.out / "run.log").read_text()
+    assert "summary first, then one notebook at a time" in log_text and "summary computed in" in log_text
+    assert log_text.index("summary computed in") < log_text.index(" started\n")
+    if sys.platform.startswith("linux"):
+        assert all(r.peak_mb is not None and 30 < r.peak_mb < 4096 for r in result.notebooks)
+        assert log_text.count("kernel peak") == 2
+    assert __import__("time").monotonic() - t0 < 200
+
+
 def test_kernel_process_output_goes_to_a_log_not_the_terminal(write_params, tmp_path, capfd):
     params = write_params("t", notebooks=("loud",), notebooks_dir=_meeting_notebooks(tmp_path / "nbs"))
     result = run_report(params, out=tmp_path / "reports" / "t", progress=False)

@@ -127,10 +127,17 @@ class ExecutionParams(_Strict):
         Longest a single cell may run, seconds (> 0).
     start_timeout_s : float
         Longest the kernel may take to start, seconds (> 0).
+    parallel_max_mb : float
+        Largest dataset (its tables in memory, MiB) whose notebooks run several at once with the
+        executive summary computed beside them. Above it the run holds one working copy of the data
+        at a time: the summary first, then the notebooks one after another (each kernel reads its
+        own copy), so a city of two million incidents stays under 4 GB. ``0`` always runs one at a
+        time.
     """
 
     cell_timeout_s: float = Field(600.0, gt=0)
     start_timeout_s: float = Field(60.0, gt=0)
+    parallel_max_mb: float = Field(400.0, ge=0)
 
 
 class NowParams(_Strict):

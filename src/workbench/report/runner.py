@@ -657,6 +657,7 @@ class _Workers:
         self.stop = threading.Event()  # a notebook failed: take no further notebook
         self.errors: dict[str, BaseException] = {}
         self.kernels: list[WarmKernel] = []  # to kill them when the run is stopped
+        self.allowed = jobs  # workers k >= allowed take no notebook (limit())
         self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="report-worker")
         # own event loop per worker (a fresh context): a copied context may point jupyter_core at
         # another thread's running loop (Dask threads), and a warm kernel stays on one loop
@@ -680,7 +681,7 @@ class _Workers:
                         kernel.discard()
                 try:
                     self.go.wait()
-                    while self.ctx is not None and not self.stop.is_set():
+                    while self.ctx is not None and not self.stop.is_set() and k < self.allowed:
                         try:
                             run = self.todo.get_nowait()
                         except queue.Empty:
@@ -715,6 +716,11 @@ class _Workers:
                 r.status = "cancelled"
         if self.errors:
             raise self.errors[min(self.errors, key=[r.name for r in runs].index)]
+
+    def limit(self, jobs: int) -> None:
+        """Run at most ``jobs`` notebooks at once (before :meth:`run`); the other workers stop their
+        kernels when :meth:`run` starts."""
+        self.allowed = max(1, min(self.allowed, int(jobs)))
 
     def abort(self) -> None:
         """Take no further notebook and kill the running kernels, so the workers return at once."""
@@ -758,6 +764,11 @@ def _release_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # pragma: no cover - not glibc
         pass
+
+
+def _data_mb(dataset) -> float:
+    """The dataset's tables in memory, MiB (text cells counted once per row, shared or not)."""
+    return sum(float(df.memory_usage(index=True, deep=True).sum()) for df in dataset.tables.values()) / 2**20
 
 
 def _privacy_view(dataset):
@@ -868,6 +879,12 @@ def run_report(
         log.info("report %s: data %s validated (sha256 %s)", params.run_name, dataset.name, fingerprint[:12])
         stages["load"] = time.perf_counter() - t_start
 
+        data_mb = _data_mb(dataset)
+        one_copy = data_mb > params.execution.parallel_max_mb  # large data: one working copy at a time
+        if one_copy:
+            jobs = 1
+            workers.limit(1)
+
         run_guard = guard.RunGuard(target, params.run_name)  # lock, private staging, signals
         staging = run_guard.start()
     except BaseException:
@@ -882,7 +899,10 @@ def run_report(
         data_dir = dataset.to_folder(work / "data", extra_meta={"fingerprint": fingerprint})
         (staging / "notebooks").mkdir()
         stages["snapshot"] = time.perf_counter() - t
-        runlog("run", f"started: {len(params.notebooks)} notebooks, {jobs} at once")
+        runlog("run", f"started: {len(params.notebooks)} notebooks, {jobs} at once"
+               + (f" (data {data_mb:,.0f} MB in memory, over execution.parallel_max_mb "
+                  f"{params.execution.parallel_max_mb:,.0f}: summary first, then one notebook at a time)"
+                  if one_copy else ""))
 
         def timed_summary(holder: list):
             t0 = time.perf_counter()
@@ -902,6 +922,10 @@ def run_report(
         scan_view = _privacy_view(dataset)
         summary_future = summary_pool.submit(timed_summary, [dataset])  # beside the notebooks
         dataset = scan_view
+        if one_copy:  # large data: the full tables are gone before the first kernel reads its copy
+            summary_done = summary_future.result()
+            runlog("run", f"summary computed in {summary_done[1]:.1f} s")
+            summary_future = summary_pool.submit(lambda: summary_done)
         runs = [NotebookRun(name) for name in params.notebooks]
         t = time.perf_counter()
         ctx = _Context(params, scan_view, data_dir, work, staging, target, kept_name, kernel_name, progress, runlog)
