@@ -235,9 +235,10 @@ def past_victims_section(
     assert u is not None and u.past is not None and u.program_start is not None and u.as_of is not None
     out.available, out.unserved, past = True, u, u.past
     out.past = past
-    index = unserved_past_victims(dataset)
-    same = (index.program_start == u.program_start and index.as_of == u.as_of)
-    out.index_unserved = None if same else index
+    if program_start is not None or as_of is not None:  # the index's count, when the dates may differ
+        index = unserved_past_victims(dataset)
+        same = index.program_start == u.program_start and index.as_of == u.as_of
+        out.index_unserved = None if same else index
     out.heading = (f"## {md_text(title)}\n\nData: **{md_text(dataset.name)}**. Program start "
                    f"{u.program_start:%Y-%m-%d}"
                    + (" (taken as the day of the first co-responder arrival)" if u.program_start_inferred else "")
