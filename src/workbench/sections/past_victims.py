@@ -294,7 +294,8 @@ def _audit_items(aud: Any, min_count: int) -> tuple[list[Item], dict[str, list[s
     view = pd.DataFrame({
         "attribute": a["attribute"].str.replace("_", " "), "group": a["group"],
         "past victims ranked": a["n"], "on the outreach list": a["n_selected"],
-        "selection rate": a["selection_rate"].astype(float), "selection ratio": a["selection_rate_ratio"].astype(float)})
+        "selection rate": a["selection_rate"].astype(float),
+        "selection ratio": a["selection_rate_ratio"].astype(float)})
     counts = ["past victims ranked", "on the outreach list"]
     hide_sel = _hidden(a["n"], min_count) | _hidden(a["n_selected"], min_count)
     view.loc[hide_sel, ["selection rate", "selection ratio"]] = np.nan  # a rate would reveal the count
