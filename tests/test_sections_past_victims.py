@@ -183,3 +183,38 @@ def test_a_failed_fit_is_caught_and_said(page_and_reach, monkeypatch):
         reach = outreach_section(page, ds, researcher_mode=True)
     assert all(not it.available for it in reach.items)
     assert "LinAlgError" in reach.reason and "Singular matrix" in reach.item("audit").readings[0]
+
+
+# ---- the notebook: calls and prose ----------------------------------------------------------------
+
+def test_notebook_is_calls_and_prose():
+    import nbformat
+
+    from workbench.report.params import DEFAULT_NOTEBOOKS_DIR
+
+    nb = nbformat.read(DEFAULT_NOTEBOOKS_DIR / "04_past_victims.ipynb", 4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert len(code.splitlines()) < 80
+    assert "except Exception" not in code and "simplefilter" not in code and "catch_warnings" not in code
+    assert 'with cautions("the outreach risk model")' in code
+    assert [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "markdown"] == [
+        "# Past victims", "## Where they live", "## How long ago", "## Still unreached",
+        "## Outreach list (researchers only)", "## Who the outreach list reaches first, by group",
+        "## Methods and caveats"]
+
+
+def test_notebook_puts_the_model_caution_on_the_page(tiny_city, tiny_dataset, monkeypatch):
+    from test_valid_cities import _page_text
+
+    real = outreach.outreach_priority
+
+    def wobbly(*a, **k):
+        warnings.warn("the ridge refit shrank the estimates", ConvergenceWarning)
+        return real(*a, **k)
+
+    monkeypatch.setattr(outreach, "outreach_priority", wobbly)
+    text = _page_text("04_past_victims", tiny_city, monkeypatch)
+    assert text.count("Caution from the outreach risk model: the ridge refit shrank the estimates") == 1
+    n = past_victims_section(tiny_dataset, 11).unserved.n
+    assert "no referral by" in text and f"**{count_text(n, 11, words=True)}**" in text
+    assert "researcher mode is off" in text and "Where they live" not in text  # headings are Markdown cells
