@@ -32,6 +32,7 @@ from workbench.privacy import suppress_counts
 from workbench.report.index import render_summary
 from workbench.report.now import render_now
 from workbench.sections import now_block
+from workbench.sections.past_victims import outreach_section, past_victims_section
 from workbench.summary import summarize, summary_json
 from workbench.synth import generate_city
 
@@ -144,19 +145,18 @@ def response_page(ds: Dataset, mc: int, models: bool) -> list[str]:
 
 
 def past_victims_page(ds: Dataset, mc: int) -> list[str]:
-    ps = response.infer_program_start(ds) if ds.has("responses") else None
-    if not (ds.has("victimizations") and ps is not None):
+    page = past_victims_section(ds, mc)
+    if not page.available:
+        assert "The sections below are skipped" in page.heading
         return ["skipped: no victims or no program start"]
-    past = outreach.past_victims(ds, ps, None)
-    for by in ("area", "years_since", "year"):
-        outreach.past_victim_counts(past, by)
-    outreach.unserved_trend(ds, past)
-    if len(past):
-        pri = outreach.outreach_priority(ds, past, horizon_days=365)
-        if pri["risk"].notna().any():
-            aud = outreach.outreach_audit(ds, pri, top_n=50, horizon_days=365)
-            assert aud.note
-    return [f"{len(past)} past victims"]
+    for key in ("area", "years_since", "year", "trend"):
+        assert page.item(key).readings or page.item(key).available
+    assert page.unserved.n is not None or page.unserved.reason
+    reach = outreach_section(page, ds, horizon_days=365, top_n=50)
+    if reach.priority is not None and reach.priority["risk"].notna().any():
+        assert reach.audit is not None and reach.audit.note
+        assert reach.item("audit").available and reach.item("audit").readings
+    return [f"{len(page.past)} past victims"] + page.readings
 
 
 def dosage_page(ds: Dataset, mc: int) -> list[str]:

@@ -3,7 +3,9 @@
 - :func:`past_victims` -- person-level list (researchers only);
 - :func:`past_victim_counts` -- counts by area, year or time since (policy pages, after
   suppression);
-- :func:`still_unserved` -- the headline count (shot before the start, no referral);
+- :func:`still_unserved` -- the headline count (shot before the start, no referral) of a list;
+  :func:`unserved_past_victims` -- that count as of a date with its program start and rule (the
+  one call the index and the past-victims page make);
 - :func:`unserved_trend` -- past victims still unserved as outreach proceeds;
 - :func:`outreach_priority` -- ranking by current re-victimization risk; network exposure
   (co-arrestees shot in the prior year) and area exposure enter the risk (researchers only);
@@ -28,12 +30,14 @@ if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
     from .past import (
         BASE_COVARIATES,
         RISK_COVARIATES,
+        UnservedPastVictims,
         outreach_priority,
         past_victim_counts,
         past_victims,
         priority_inputs,
         rank_by_risk,
         still_unserved,
+        unserved_past_victims,
         unserved_trend,
     )
     from .risk import (
@@ -51,6 +55,7 @@ __all__ = [
     "RISK_COVARIATES",
     "OutreachAudit",
     "RevictimizationRisk",
+    "UnservedPastVictims",
     "current_covariates",
     "evaluate_outreach",
     "fit_revictimization_risk",
@@ -62,6 +67,7 @@ __all__ = [
     "priority_inputs",
     "rank_by_risk",
     "still_unserved",
+    "unserved_past_victims",
     "unserved_trend",
 ]
 

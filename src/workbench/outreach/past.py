@@ -7,6 +7,7 @@ only; policy pages show :func:`past_victim_counts` and :func:`unserved_trend` af
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,8 +30,9 @@ from .risk import (
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.network import PeopleHistory
 
-__all__ = ["BASE_COVARIATES", "RISK_COVARIATES", "outreach_priority", "past_victim_counts", "past_victims",
-           "priority_inputs", "rank_by_risk", "still_unserved", "unserved_trend"]
+__all__ = ["BASE_COVARIATES", "RISK_COVARIATES", "UnservedPastVictims", "outreach_priority", "past_victim_counts",
+           "past_victims", "priority_inputs", "rank_by_risk", "still_unserved", "unserved_past_victims",
+           "unserved_trend"]
 
 _DAY = 86400.0
 
@@ -164,6 +166,104 @@ def still_unserved(past: pd.DataFrame) -> int:
     int
     """
     return int((past["before_program"].astype(bool) & ~past["referred"].astype(bool)).sum())
+
+
+@dataclass(frozen=True)
+class UnservedPastVictims:
+    """Result of :func:`unserved_past_victims`: the headline count, its dates and its rule.
+
+    Attributes
+    ----------
+    n : int or None
+        Living people shot before ``program_start`` with no referral by ``as_of``; ``None``
+        when it cannot be counted (``reason`` says why).
+    program_start : Timestamp or None
+        The program start used (local midnight, tz-aware).
+    program_start_inferred : bool
+        True when the start was taken as the day of the first co-responder arrival.
+    as_of : Timestamp or None
+        The instant counted at (tz-aware).
+    reason : str
+        Why ``n`` is ``None`` (empty otherwise).
+    past : DataFrame or None
+        :func:`past_victims` at ``program_start`` and ``as_of`` (person-level, **not for
+        display**); ``None`` when there is no program start or data end.
+    """
+
+    n: int | None
+    program_start: pd.Timestamp | None
+    program_start_inferred: bool
+    as_of: pd.Timestamp | None
+    reason: str = ""
+    past: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def rule(self) -> str:
+        """The rule in words, with its dates."""
+        if self.n is None:
+            return f"Past victims still unserved cannot be counted: {self.reason}."
+        how = " (the day of the first co-responder arrival)" if self.program_start_inferred else ""
+        return (f"Living people shot before the program start, {self.program_start:%Y-%m-%d}{how}, with no "
+                f"referral by {self.as_of:%Y-%m-%d}.")
+
+
+def unserved_past_victims(
+    dataset: Dataset,
+    program_start: str | pd.Timestamp | None = None,
+    as_of: str | pd.Timestamp | None = None,
+) -> UnservedPastVictims:
+    """Past victims still unserved: the one count behind the index and the past-victims page.
+
+    Rule: living people (nobody killed in a shooting) shot before the program start who had no
+    referral by ``as_of`` (:func:`past_victims` then :func:`still_unserved`). Before the
+    program start nobody is unserved *by it*: the count is ``None`` then.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Needs ``incidents`` and ``victimizations``; ``responses`` when the start is inferred.
+    program_start : str or Timestamp, optional
+        Start of the program (naive dates are local midnight,
+        :func:`workbench.data.local_timestamp`); default the day of the first co-responder
+        arrival (:func:`workbench.response.infer_program_start`).
+    as_of : str or Timestamp, optional
+        The instant counted at (naive dates are local midnight); default the last instant of
+        the report's data end (:attr:`workbench.data.DataEnd.last_instant`: through the last
+        day covered), the same instant as the end of the index's summary period.
+
+    Returns
+    -------
+    UnservedPastVictims
+
+    Examples
+    --------
+    >>> from workbench.synth import generate_city
+    >>> ds = generate_city("tiny", seed=1).dataset  # doctest: +SKIP
+    >>> u = unserved_past_victims(ds)
+    >>> u.n == still_unserved(u.past), u.program_start_inferred
+    (True, True)
+    """
+    from workbench.data.flags import data_end
+    from workbench.response.tables import infer_program_start
+
+    tz = dataset.timezone
+    inferred = program_start is None or (isinstance(program_start, str) and not program_start.strip())
+    start = infer_program_start(dataset) if inferred else _ts(program_start, tz)
+    if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
+        de = data_end(dataset) if dataset.has("incidents") else None
+        when = None if de is None else de.last_instant
+    else:
+        when = _ts(as_of, tz)
+    why = ("there are no victim records" if not (dataset.has("victimizations") and len(dataset["victimizations"]))
+           else "no co-responder ever arrived, so there is no program start date" if start is None
+           else "the incidents carry no times, so the data end is unknown" if when is None else "")
+    if why:
+        return UnservedPastVictims(None, start, inferred, when, why)
+    past = past_victims(dataset, start, when)
+    if when < start:
+        return UnservedPastVictims(None, start, inferred, when,
+                                   f"the program had not started by {when:%Y-%m-%d}", past)
+    return UnservedPastVictims(still_unserved(past), start, inferred, when, "", past)
 
 
 def unserved_trend(dataset: Dataset, past: pd.DataFrame, freq: str = "M") -> pd.DataFrame:

@@ -8,6 +8,9 @@ sentences and the values a figure needs; rendering lives in :mod:`workbench.repo
 - :func:`brief` -- the co-responder brief for the shootings of a day or week;
 - :func:`victims_section` -- who is shot: victims by age group, sex and race/ethnicity, rates per
   resident where the areas give residents by group;
+- :func:`past_victims_section`, :func:`outreach_section` -- the past-victims page (notebook
+  ``04_past_victims``): past victims never served by area and time, the unserved trend, the
+  outreach ranking and its fairness audit;
 - :mod:`workbench.sections.page` -- what a notebook uses to show a section (:func:`show`,
   :func:`say`, :func:`notice`, :func:`cautions`, :func:`data_end_notice`);
 - :mod:`workbench.sections.format` -- how numbers and column names read on a policy page
@@ -18,7 +21,9 @@ from ._common import Item
 from .brief import Brief, brief
 from .now import NowBlock, now_block
 from .page import cautions, data_end_notice, notice, say, show
+from .past_victims import OutreachSection, PastVictimsSection, outreach_section, past_victims_section
 from .victims import VictimsSection, victims_section
 
 __all__ = ["Brief", "Item", "NowBlock", "VictimsSection", "brief", "cautions", "data_end_notice", "notice", "now_block",
            "say", "show", "victims_section"]
+__all__ += ["OutreachSection", "PastVictimsSection", "outreach_section", "past_victims_section"]
