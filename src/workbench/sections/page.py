@@ -6,6 +6,8 @@ section modules (:mod:`workbench.sections`); these functions only display what a
 
 - :func:`show` -- a table with its counts suppressed through :mod:`workbench.privacy` and its
   footnote, or an :class:`~workbench.sections.Item` (table and readings);
+- :func:`show_item` -- one item of a section: its table, its readings and footnotes, or why it
+  is missing;
 - :func:`say` -- plain sentences as a bullet list; :func:`notice` -- one italic line;
 - :func:`cautions` -- a context manager that puts the workbench's typed warnings
   (:class:`~workbench.StatisticalWarning`, :class:`~workbench.ConvergenceWarning`) raised inside it
@@ -33,7 +35,7 @@ from workbench.privacy import suppress_counts
 
 from ._common import Item
 
-__all__ = ["cautions", "data_end_notice", "notice", "say", "show"]
+__all__ = ["cautions", "data_end_notice", "notice", "say", "show", "show_item"]
 
 
 def _display(obj: Any) -> None:
@@ -86,6 +88,37 @@ def show(
     _display(policy_table(shown, precision=precision, shares=shares))
     if note and footnote:
         notice(footnote)
+
+
+def show_item(item: Item, notes: Iterable[str] = (), *, lead: bool = False, precision: int = 2,
+              unavailable: bool = True) -> None:
+    """Display one item of a section: its table (display-ready), its readings and ``notes``.
+
+    Parameters
+    ----------
+    item : Item
+        A section's item; its table is already privacy-applied.
+    notes : iterable of str
+        Footnotes printed in italics under the readings.
+    lead : bool, default False
+        Print the item's title as a lead-in line first.
+    precision : int, default 2
+        Decimals of non-integer numbers in the table.
+    unavailable : bool, default True
+        For an item without data, print its readings (why it is missing) as a notice; ``False``
+        prints nothing (the page's opening already said what is missing).
+    """
+    if not item.available:
+        if unavailable:
+            notice(" ".join(item.readings))
+        return
+    if lead:
+        say(f"{item.title}:")
+    if len(item.table.columns):
+        show(item.table, precision=precision)
+    say(item.readings)
+    for note in notes:
+        notice(note)
 
 
 def say(lines: str | Iterable[str]) -> None:
