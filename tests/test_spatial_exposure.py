@@ -181,3 +181,18 @@ def test_exposure_chunks_give_the_same_result(monkeypatch):
     pd.testing.assert_frame_equal(whole.areas, chunked.areas, check_exact=True)
     pd.testing.assert_frame_equal(whole.places, chunked.places, check_exact=True)
     pd.testing.assert_frame_equal(pd.DataFrame(whole.zones), pd.DataFrame(chunked.zones), check_exact=True)
+
+
+def test_zones_without_polygons_give_the_same_figures():
+    """``keep_polygons=False`` keeps each shooting's point (the zone is its buffer): every figure is
+    the same, and buffering the points gives back the zone polygons."""
+    inc = incidents()
+    full = exposure_zones(inc, squares(), places(), radius_m=R)
+    light = exposure_zones(inc, squares(), places(), radius_m=R, keep_polygons=False)
+    pd.testing.assert_frame_equal(full.summary_, light.summary_, check_exact=True)
+    pd.testing.assert_frame_equal(full.areas_, light.areas_, check_exact=True)
+    pd.testing.assert_frame_equal(full.places_, light.places_, check_exact=True)
+    assert set(light.zones_.geom_type) == {"Point"} and set(full.zones_.geom_type) == {"Polygon"}
+    rebuilt = light.zones_.buffer(R, quad_segs=32)
+    np.testing.assert_allclose(rebuilt.area, full.zones_.area, rtol=1e-9)
+    assert float(shapely.hausdorff_distance(rebuilt.to_numpy(), full.zones_.geometry.to_numpy()).max()) < 1e-6 * R
