@@ -175,3 +175,15 @@ def test_bad_cell_width_is_refused(city):
         pl.analyze_places(city, cell_m="fine")
     with pytest.raises(ValueError, match="cell_m"):
         sp.cell_counts(np.zeros((2, 2)), cell_m=-1)
+
+
+def test_band_parameters_default_once_and_accept_units():
+    from workbench.report.params import DEFAULT_NOTEBOOKS_DIR, check_notebook_value, notebook_parameter_specs
+
+    specs = notebook_parameter_specs(DEFAULT_NOTEBOOKS_DIR / "01_places.ipynb")
+    for name in ("spatial_bands_m", "temporal_bands_days"):
+        assert specs[name]["default"] == "None" and "DEFAULT_" in specs[name]["help"]
+    assert check_notebook_value("spatial_bands_m", specs["spatial_bands_m"], ["0 ft", "330 ft", 200]) is None
+    assert check_notebook_value("spatial_bands_m", specs["spatial_bands_m"], [0, -100]) is not None
+    assert pl.band_edges() == (list(map(float, sp.DEFAULT_SPATIAL_BANDS)), list(map(float, sp.DEFAULT_TEMPORAL_BANDS)))
+    assert pl.band_edges(["400 ft"], [0, 7])[0] == [pytest.approx(121.92)]
