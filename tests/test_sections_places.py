@@ -130,14 +130,14 @@ def test_cold_spots_are_named_in_one_sentence():
                                                              "not significant"]},
                              geometry=[_square(0, 0, 250), _square(1200, 100, 250), _square(1500, 500, 250),
                                        _square(300, 300, 250)], crs=crs)
-    res = pl.PlacesResult(incidents=None, gi=pl.gi_labels(cells, MIN), areas=areas)
+    res = pl.PlacesResult(incidents=None, gi=pl.label_counts(cells, MIN), areas=areas)
     said = pl.readings(res, MIN)["hotspots"]
     assert len(said) == 2
     hot, cold = said
     assert hot.startswith("1 grid cell is a statistically significant hot spot") and "Northside" in hot
     assert "cold spot" in cold and "Riverside" in cold and "Northside" not in cold
     assert "fewer than 11" in cold and " 3 " not in cold  # 3 incidents in the cold cells: hidden
-    none = pl.readings(pl.PlacesResult(incidents=None, gi=pl.gi_labels(cells.assign(cls="not significant"), MIN)),
+    none = pl.readings(pl.PlacesResult(incidents=None, gi=pl.label_counts(cells.assign(cls="not significant"), MIN)),
                        MIN)["hotspots"]
     assert len(none) == 1 and none[0].startswith("No grid cell")
 

@@ -43,7 +43,7 @@ from workbench.privacy import count_text, enough, is_suppressed, suppressed_mask
 from ._common import Item, name_list
 
 __all__ = ["PlacesResult", "PlacesSection", "analyze_places", "band_edges", "canvass_item", "emerging_places_item",
-           "gi_labels", "has_population", "knox_display", "map_cells", "period_points", "places_section",
+           "has_population", "knox_display", "label_counts", "map_cells", "period_points", "places_section",
            "ranked_areas", "ranked_table", "readings", "same_location_reading"]
 
 #: Rows of the canvass list shown in the researcher view.
@@ -201,7 +201,7 @@ def band_edges(spatial_bands_m: Sequence[float | str] | None = None,
     return parse_distances(s), [float(x) for x in t]
 
 
-def gi_labels(cells: gpd.GeoDataFrame, min_count: int) -> gpd.GeoDataFrame:
+def label_counts(cells: gpd.GeoDataFrame, min_count: int) -> gpd.GeoDataFrame:
     """``cells`` with ``suppressed`` and ``label`` (the count, or ``'<11'`` for 1..min_count-1)."""
     out = cells.copy()
     sup = suppressed_mask(out["count"].to_numpy(), min_count)
@@ -229,7 +229,7 @@ def map_cells(incidents: gpd.GeoDataFrame, cell_m: float, shape: str, min_count:
         ``cell_id``, ``count``, ``suppressed``, ``label``, polygons (empty without incidents).
     """
     cells = sp.cell_counts(incidents, cell_m=cell_m, shape=shape)
-    return gi_labels(cells, min_count)
+    return label_counts(cells, min_count)
 
 
 def analyze_places(
@@ -309,7 +309,7 @@ def analyze_places(
                            time_resolution=knox_time_resolution).fit(inc)
     res.window = sp.risk_window(res.knox)
     res.kde = sp.KernelDensity(bandwidth=kde_bandwidth_m, cell_size=kde_cell_m).fit(inc)
-    res.gi = gi_labels(sp.gi_cells(inc, areas, res.cell_m, seed=seed), min_count)
+    res.gi = label_counts(sp.gi_cells(inc, areas, res.cell_m, seed=seed), min_count)
     if areas is None:
         res.notes.append(no_shapes_note("Area outlines on the map, exposure zones, exposure doses per area and the "
                                         "trauma context index")
