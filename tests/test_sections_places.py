@@ -139,7 +139,11 @@ def test_cold_spots_are_named_in_one_sentence():
     assert "fewer than 11" in cold and " 3 " not in cold  # 3 incidents in the cold cells: hidden
     none = pl.readings(pl.PlacesResult(incidents=None, gi=pl.label_counts(cells.assign(cls="not significant"), MIN)),
                        MIN)["hotspots"]
-    assert len(none) == 1 and none[0].startswith("No grid cell")
+    assert none == ["No grid cell is a statistically significant hot or cold spot after adjusting for multiple "
+                    "testing."]
+    only_hot = pl.readings(pl.PlacesResult(incidents=None, gi=pl.label_counts(cells.assign(
+        cls=["hot spot 95%"] + ["not significant"] * 3), MIN)), MIN)["hotspots"]
+    assert only_hot[1] == "No grid cell is a statistically significant cold spot after adjusting for multiple testing."
 
 
 def test_unavailable_parts_say_why(city):
@@ -187,3 +191,22 @@ def test_band_parameters_default_once_and_accept_units():
     assert check_notebook_value("spatial_bands_m", specs["spatial_bands_m"], [0, -100]) is not None
     assert pl.band_edges() == (list(map(float, sp.DEFAULT_SPATIAL_BANDS)), list(map(float, sp.DEFAULT_TEMPORAL_BANDS)))
     assert pl.band_edges(["400 ft"], [0, 7])[0] == [pytest.approx(121.92)]
+
+
+def test_emerging_cold_spot_areas_are_named(city, monkeypatch):
+    from workbench.sections import now
+    from workbench.sections._common import Item
+
+    ids = city["areas"]["area_id"].astype(str).tolist()[:3]
+    names = dict(zip(city["areas"]["area_id"].astype(str), city["areas"]["name"]))
+
+    def fake(dataset, shots, end, **kw):
+        return Item("emerging", "Emerging hot spots", page="01_places",
+                    readings=["New hot spot (...): X.", "2 areas are cold spots (fewer shootings ...).", "Method: ..."],
+                    figure={"area_id": ids, "pattern": ["new hot spot", "persistent cold spot", "new cold spot"]})
+
+    monkeypatch.setattr(now, "emerging_item", fake)
+    item = pl.emerging_places_item(city, None, MIN)
+    cold = [r for r in item.readings if "cold spot" in r]
+    assert len(cold) == 1 and names[ids[1]] in cold[0] and names[ids[2]] in cold[0] and names[ids[0]] not in cold[0]
+    assert item.readings[-1] == "Method: ..." and item.readings[0].startswith("New hot spot")

@@ -431,7 +431,7 @@ def _spots(gi: gpd.GeoDataFrame, which: str, areas: gpd.GeoDataFrame | None, min
     spot = gi["cls"].astype(str).str.startswith(f"{which} spot").to_numpy()
     n = int(spot.sum())
     if not n:
-        return (f"No grid cell is a statistically significant {which} spot after adjusting for multiple testing.")
+        return f"No grid cell is a statistically significant {which} spot after adjusting for multiple testing."
     held = int(gi.loc[spot, "count"].sum())
     total = max(int(gi["count"].sum()), 1)
     where = _cell_areas(gi[spot], areas)
@@ -483,9 +483,13 @@ def readings(result: PlacesResult, min_count: int) -> dict[str, list[str]]:
             out["knox"].append("No distance and time band shows a clear rise in risk after a shooting "
                                "(no near-repeat pattern at the usual significance level).")
     if result.gi is not None:
-        out["hotspots"].append(_spots(result.gi, "hot", result.areas, min_count))
-        if result.gi["cls"].astype(str).str.startswith("cold spot").any():
-            out["hotspots"].append(_spots(result.gi, "cold", result.areas, min_count))
+        cls = result.gi["cls"].astype(str)
+        if not (cls.str.startswith("hot spot") | cls.str.startswith("cold spot")).any():
+            out["hotspots"].append("No grid cell is a statistically significant hot or cold spot after adjusting "
+                                   "for multiple testing.")
+        else:
+            out["hotspots"] += [_spots(result.gi, "hot", result.areas, min_count),
+                                _spots(result.gi, "cold", result.areas, min_count)]
     if result.dose is not None:
         d = result.dose
         rep = int(d["repeat_exposed"].sum())
