@@ -443,8 +443,8 @@ def _spots(gi: gpd.GeoDataFrame, which: str, areas: gpd.GeoDataFrame | None, min
                f"{'s' if n != 1 else ''}{in_areas}; {share}."
     held_text = "no shooting" if held == 0 else f"{count_text(held, min_count, words=True)} of the period's incidents"
     return (f"{n:,} grid cell{'s are' if n != 1 else ' is a'} statistically significant cold spot"
-            f"{'s' if n != 1 else ''} (significantly fewer shootings than expected from the city around "
-            f"them){in_areas}; together they hold {held_text}.")
+            f"{'s' if n != 1 else ''} (with their neighbours, significantly fewer shootings than the city's "
+            f"average){in_areas}; together they hold {held_text}.")
 
 
 def readings(result: PlacesResult, min_count: int) -> dict[str, list[str]]:
