@@ -19,7 +19,7 @@ def emerging_cells(workdir: Path) -> int:
     end = pd.Timestamp("2025-01-01", tz="America/Chicago")
     t = end - pd.to_timedelta(rng.uniform(0, 60 * 28, n), unit="D")
     pts = gpd.GeoDataFrame({"occurred_at": t}, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs="EPSG:32616")
-    cells = grid_counts(pts, cell_size=250.0, bounds=(0.0, 0.0, 70 * 250.0 - 1, 70 * 250.0 - 1))
+    cells = grid_counts(pts, cell_m=250.0, bounds=(0.0, 0.0, 70 * 250.0 - 1, 70 * 250.0 - 1))
     emerging_hot_spots(pts, cells, id_column="cell_id", end=end, n_steps=60)
     return n
 

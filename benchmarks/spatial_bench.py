@@ -267,7 +267,7 @@ def getis_philadelphia(workdir: Path | None = None, permutations: int = 999, rep
     once, outside the timing; ``seconds_first_call`` is the first call of the process."""
     from workbench.spatial import build_weights, getis_ord, grid_counts
 
-    cells = grid_counts(_philadelphia_points(), cell_size=250.0)
+    cells = grid_counts(_philadelphia_points(), cell_m=250.0)
     w = build_weights(cells, "queen")
     times, cpus = [], []
     for _ in range(repeats):

@@ -60,7 +60,8 @@ def test_areas_without_polygons_validate_and_keep_the_codes(precinct, tmp_path):
 
 
 def test_tables_and_rates_by_area_use_the_codes(precinct):
-    from workbench import overview, places, response
+    from workbench import overview, response
+    from workbench.sections import places
     from workbench.summary import summarize
 
     _, ds, raw = precinct
@@ -76,7 +77,7 @@ def test_tables_and_rates_by_area_use_the_codes(precinct):
     top = s.top_areas.set_index("area_id")["shootings"]
     assert len(top) and (top == want.reindex(top.index)).all()
     assert "without boundaries" in s.number("people_exposed").note
-    res = places.analyze_places(ds, permutations=19, gi_cell_m=500)
+    res = places.analyze_places(ds, permutations=19, cell_m=500)
     assert res.exposure is None and res.gi is not None
     assert any("without boundaries" in n for n in res.notes)
     ranked = places.ranked_areas(res, ds["areas"], 11)

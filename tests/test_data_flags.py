@@ -155,7 +155,7 @@ def test_same_location_pairs_counts_pairs_and_same_time_share():
 
 
 def test_knox_bands_in_feet_end_to_end(synthetic_tiny):
-    from workbench import places as pl
+    from workbench.sections import places as pl
     from workbench.data.units import relabel_bands
 
     ds = synthetic_tiny.dataset

@@ -13,7 +13,7 @@ from workbench.data.units import format_distance
 
 
 def _result(unit: str):
-    from workbench.places import PlacesResult
+    from workbench.sections.places import PlacesResult
 
     table = pd.DataFrame({"distance_to_m": [121.92, np.inf], "days_to": [14.0, np.inf], "expected": [10.0, 1.0],
                           "observed": [40, 1], "knox_ratio": [1.4, 1.0], "p_value": [0.01, 0.5]})
@@ -25,7 +25,7 @@ def _result(unit: str):
 
 
 def test_places_readings_in_feet_and_meters():
-    from workbench.places import readings
+    from workbench.sections.places import readings
 
     ft = " ".join(sum(readings(_result("ft"), 11).values(), []))
     assert "within 400 ft and 14 days" in ft and "up to about 400 ft" in ft and "zones of 400 ft" in ft

@@ -46,7 +46,7 @@ def test_getis_ord_function_equals_estimator(ds):
 
     from workbench.spatial import GetisOrd, build_weights, getis_ord, grid_counts
 
-    cells = grid_counts(ds.points("incidents"), cell_size=400.0)
+    cells = grid_counts(ds.points("incidents"), cell_m=400.0)
     table = getis_ord(cells, "count", "knn", k=6, permutations=49, seed=3, id_column="cell_id")
     est = GetisOrd(permutations=49, seed=3).fit(cells["count"], build_weights(cells, "knn", k=6))
     assert est.fit(cells["count"], build_weights(cells, "knn", k=6)) is est

@@ -267,3 +267,23 @@ def test_explorer_warnings_are_shown_not_hidden(places):
         del places._compute
     assert places.result["warnings"] == ["RuntimeWarning: the <b>fit</b> did not converge"]
     assert "&lt;b&gt;fit&lt;/b&gt;" in places.status.value
+
+
+def test_places_explorer_speaks_the_datasets_distance_unit(tiny_dataset):
+    """Distances in feet for a feet dataset: the radius beside the slider, the map's cell layer;
+    the page's readings come with the result; a negative radius is still refused, in both units."""
+    from workbench.data import Dataset
+
+    ds = Dataset(tables=tiny_dataset.tables, timezone=tiny_dataset.timezone, crs=tiny_dataset.crs, name="ft",
+                 distance_unit="ft")
+    ex = PlacesExplorer(ds, plots=False, permutations=9, cell_m=152.4, zone_radius_m=400)
+    r = _ok(ex)
+    assert ex.radius_label.value == "1,300 ft" and "(m)" not in ex.controls["zone_radius_m"].description
+    assert "Incidents per 500 ft cell" in r["map_html"]
+    assert r["readings"] and any("ft" in s for s in r["readings"] if "zone" in s or "within" in s)
+    ex.controls["zone_radius_m"].value = 500
+    assert ex.radius_label.value == "1,600 ft"
+    ex.set(zone_radius_m=-50)
+    assert isinstance(ex.result["error"], ValueError) and "100 to 1500" in ex.status.value
+    with pytest.raises(ValueError, match="330 ft to 4,900 ft"):
+        PlacesExplorer(ds, zone_radius_m=-5, plots=False)

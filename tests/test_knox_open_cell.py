@@ -1,5 +1,5 @@
 """Knox table presentation: the open x open cell (total minus the rest) is shown without a p-value or a star
-(workbench.places.knox_display; the engine's table_ is left to spatial.knox)."""
+(workbench.sections.places.knox_display; the engine's table_ is left to spatial.knox)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 
 import numpy as np
 
-from workbench.places import knox_display
+from workbench.sections.places import knox_display
 from workbench.spatial import KnoxTest
 
 

@@ -15,7 +15,6 @@ from workbench.assets import leaflet_css, leaflet_js
 from workbench.maps import (
     OfflineMap,
     OfflineMapError,
-    cell_counts,
     external_references,
     kde_visible,
     map_html,
@@ -30,7 +29,7 @@ def layers(tiny_dataset):
     ds = tiny_dataset
     inc = ds.points("incidents")
     kd = sp.KernelDensity(bandwidth=250, cell_size=50).fit(inc)
-    gi = sp.grid_counts(inc, cell_size=250)
+    gi = sp.grid_counts(inc, cell_m=250)
     gi = gi.join(sp.getis_ord(gi, "count", "queen", permutations=0)[["cls"]])
     gi["label"] = np.where((gi["count"] > 0) & (gi["count"] < MIN), f"<{MIN}", gi["count"].astype(str))
     ex = sp.exposure_zones(inc, ds["areas"], ds.get("places"))
@@ -106,7 +105,9 @@ def test_policy_map_shows_no_incident(layers, policy_html, researcher_html):
 
 
 def test_policy_cells_suppress_small_counts(layers, policy_html):
-    cells = cell_counts(layers["incidents"], cell_m=250, min_count=MIN)
+    from workbench.sections.places import map_cells
+
+    cells = map_cells(layers["incidents"], 250, "hexagon", MIN)
     small = cells["count"] < MIN
     assert small.any() and (cells.loc[small, "label"] == f"<{MIN}").all()
     assert (cells.loc[~small, "label"] == cells.loc[~small, "count"].astype(str)).all()
@@ -120,7 +121,7 @@ def test_cell_counts_partition_the_points(shape):
     rng = np.random.default_rng(3)
     xy = rng.uniform(0, 2000, (3000, 2)) + [500_000, 4_600_000]
     pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs="EPSG:32616")
-    cells = cell_counts(pts, cell_m=200, shape=shape, min_count=MIN)
+    cells = sp.cell_counts(pts, cell_m=200, shape=shape)
     assert cells["count"].sum() == len(xy) and cells["cell_id"].is_unique
     area = 200 * 200 * (np.sqrt(3) / 2 if shape == "hexagon" else 1)
     assert np.allclose(cells.area, area)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.maps import cell_counts, cell_size_table, choose_cell_size
+from workbench.spatial import cell_counts, cell_size_table, choose_cell_size
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def test_table_counts_agree_with_cell_counts(points):
     t = cell_size_table(points, (250.0, 1000.0), min_count=11, crs="EPSG:32616")
     assert list(t["cell_m"]) == [250.0, 1000.0]
     for _, row in t.iterrows():
-        g = cell_counts(points, cell_m=row["cell_m"], min_count=11, crs="EPSG:32616")
+        g = cell_counts(points, cell_m=row["cell_m"], crs="EPSG:32616")
         assert row["cells"] == len(g)
         assert row["cells_shown"] == int((g["count"] >= 11).sum())
         assert row["share_shown"] == pytest.approx(g.loc[g["count"] >= 11, "count"].sum() / 400)

@@ -1,4 +1,4 @@
-"""Places computations behind notebook 01 (workbench.places) and its figures (workbench.plots.places)."""
+"""Places computations behind notebook 01 (workbench.sections.places) and its figures (workbench.plots.places)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import places as pl
+from workbench.sections import places as pl
 from workbench.plots import places as pp
 from workbench.data.dataset import Dataset
 
@@ -58,7 +58,7 @@ def test_knox_display_hides_few_pairs(result):
     for _, row in ok.iterrows():
         assert shown.loc[row.spatial_band, row.temporal_band] == pytest.approx(row.knox_ratio)
     assert shown.attrs["p"].shape == shown.shape == shown.attrs["empty"].shape
-    fig = pp.plot_knox_ratios(shown, shown.attrs["p"], min_count=MIN, empty=shown.attrs["empty"])
+    fig = pp.plot_knox_ratios(shown, min_count=MIN)  # p-values and empty cells from shown.attrs
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert len(texts) == shown.size and "n/s" in texts
 

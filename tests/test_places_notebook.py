@@ -40,6 +40,22 @@ def test_parameters_cell():
     assert names == set(RESERVED_PARAMETERS) | NOTEBOOK_PARAMETERS
 
 
+def test_notebook_is_calls_and_prose():
+    """Under 80 lines of code in all code cells; the analyses run inside ``cautions`` (typed warnings on
+    the page); no page computation left in the notebook (it lives in workbench.sections.places)."""
+    import json
+
+    nb = json.loads((DEFAULT_NOTEBOOKS_DIR / "01_places.ipynb").read_text())
+    code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    lines = [ln for src in code for ln in src.splitlines() if ln.strip()]
+    assert len(lines) < 80, len(lines)
+    body = "\n".join(code[1:])
+    assert "with cautions(" in body and "places_section(" in body.split("with cautions(", 1)[1]
+    for computed in ("choose_cell_size", "relabel_bands", "parse_distances", "same_location_pairs", "pd.Timestamp",
+                     "enough(", "canvass_list", "[0, 100, 200", "[0, 14, 28", "warnings."):
+        assert computed not in "\n".join(code), computed
+
+
 @pytest.fixture(scope="module")
 def places_page(tiny_city, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("places")

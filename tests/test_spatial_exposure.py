@@ -168,7 +168,7 @@ def test_dataset_inputs_are_accepted():
 
 def test_exposure_chunks_give_the_same_result(monkeypatch):
     """Zones are built and overlaid in chunks (memory bound on 2 M incidents); chunk size never changes a value."""
-    from workbench.places import period_points
+    from workbench.sections.places import period_points
     from workbench.spatial import exposure as mod
     from workbench.synth import generate_city
 

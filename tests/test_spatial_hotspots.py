@@ -139,7 +139,7 @@ def test_getis_ord_classes_and_fdr():
 def test_grid_counts_and_gi_on_cells():
     rng = np.random.default_rng(4)
     xy = np.vstack([rng.uniform(0, 2000, (400, 2)), rng.normal(500, 60, (150, 2))])
-    cells = grid_counts(gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=CRS), cell_size=250)
+    cells = grid_counts(gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=CRS), cell_m=250)
     assert cells["count"].sum() == len(xy)
     assert cells.crs == CRS
     out = getis_ord(cells, "count", "distance", distance=260, permutations=0, id_column="cell_id")

@@ -24,14 +24,13 @@ import pandas as pd
 import pytest
 
 from workbench import dosage, outreach, overview, response, survival
-from workbench import places as pl
 from workbench.data import Dataset, validate
-from workbench.maps import choose_cell_size, places_map
+from workbench.maps import places_map
 from workbench.network import NetworkHawkes, PeopleHistory, graph_summary, network_exposure
 from workbench.privacy import suppress_counts
 from workbench.report.index import render_summary
 from workbench.report.now import render_now
-from workbench.sections import now_block
+from workbench.sections import now_block, places_section
 from workbench.sections.past_victims import outreach_section, past_victims_section
 from workbench.summary import summarize, summary_json
 from workbench.synth import generate_city
@@ -71,21 +70,15 @@ def overview_page(ds: Dataset, mc: int) -> list[str]:
 
 
 def places_page(ds: Dataset, mc: int) -> list[str]:
-    cell_m = choose_cell_size(pl.period_points(ds, None, None), shape="hexagon", min_count=mc,
-                              min_share_shown=0.5)
-    assert np.isfinite(cell_m) and cell_m > 0
-    res = pl.analyze_places(ds, None, None, permutations=19, kde_cell_m=100, gi_cell_m=cell_m, min_count=mc)
-    said = pl.readings(res, mc)
-    if res.knox is not None:
-        shown = pl.knox_display(res.knox, mc)
-        assert {"p", "empty"} <= set(shown.attrs)
-    m = places_map(res.incidents, mode="policy", min_count=mc, areas=ds.get("areas"), places=ds.get("places"),
-                   cell_m=cell_m, cell_shape="hexagon", kde=res.kde, gi=res.gi, exposure=res.exposure,
-                   trauma=res.trauma)
+    page = places_section(ds, None, None, min_count=mc, cell_m="auto", cell_shape="hexagon", min_share_shown=0.5,
+                          permutations=19, kde_cell_m=100)
+    assert np.isfinite(page.cell_m) and page.cell_m > 0
+    if page.knox_table is not None:
+        assert {"p", "empty"} <= set(page.knox_table.attrs)
+    m = places_map(**page.map_inputs)
     assert "leaflet" in m.get_root().render().lower()
-    if ds.has("areas"):
-        pl.ranked_areas(res, ds["areas"], mc)
-    lines = said["knox"] + said["hotspots"] + said["exposure"] + said["areas"]
+    assert page.item("areas").available == ds.has("areas")
+    lines = [s for i in page.items if i.key in ("near_repeat", "hotspots", "areas") for s in i.readings]
     return lines or ["Too few incidents for the test."]
 
 

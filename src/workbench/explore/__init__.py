@@ -4,7 +4,7 @@ Each explorer wraps one analysis package: it gathers widget values, calls that p
 public API and renders the result; nothing is computed here.
 
 - :class:`PlacesExplorer` -- period, exposure-zone radius and days, map layers -> the map and
-  the ranked areas (:mod:`workbench.places`, :mod:`workbench.maps`);
+  the ranked areas (:mod:`workbench.sections.places`, :mod:`workbench.maps`);
 - :class:`FollowupExplorer` -- service, provider, responder type -> Kaplan-Meier curves and the
   Cox table (:mod:`workbench.survival`);
 - :class:`PeopleExplorer` -- cutoff date and list size -> forward evaluation and fairness audit

@@ -2,10 +2,13 @@
 
 Controls: ``start``, ``end`` (dates, end exclusive), ``zone_radius_m``, ``zone_days``,
 ``layers`` (which overlays the map draws) and ``mode`` (policy or researcher map). Outputs:
-the folium map (:func:`workbench.maps.places_map`, offline HTML) and the ranked areas
-(:func:`workbench.places.ranked_areas`, table and chart). The analysis
-(:func:`workbench.places.analyze_places`) is cached per (period, radius, days): switching
-layers or the map mode only redraws the map.
+the folium map (:func:`workbench.maps.places_map`, offline HTML), the ranked areas (table and
+chart) and the page's readings on hot and cold spots and exposure. Everything is computed by the
+places page's own functions (:mod:`workbench.sections.places`: :func:`analyze_places`,
+:func:`map_cells`, :func:`ranked_areas`, :func:`readings`), so the explorer and page 01 cannot
+disagree. The analysis is cached per (period, radius, days): switching layers or the map mode only
+redraws the map. Distances are shown in the dataset's unit (``Dataset.distance_unit``, m or ft);
+the radius control and the parameters stay in meters.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ..data import Dataset
+from ..data.units import format_distance
 from ._base import Explorer, table_html
 
 __all__ = ["LAYERS", "PlacesExplorer"]
 
-#: Map overlays the explorer can switch: label -> :class:`~workbench.places.PlacesResult` attribute.
+#: Map overlays the explorer can switch: label -> :class:`~workbench.sections.places.PlacesResult` attribute.
 LAYERS: dict[str, str] = {"density": "kde", "hot spots (Gi*)": "gi", "exposure zones": "exposure",
                           "trauma index": "trauma"}
 
@@ -37,7 +41,8 @@ class PlacesExplorer(Explorer):
     start, end : date-like, optional
         Initial period, inclusive start and exclusive end (default: the whole data).
     zone_radius_m : float, default 400
-        Initial exposure-zone radius, meters (slider 100 to 1,500 m).
+        Initial exposure-zone radius, meters (slider 100 to 1,500 m, shown in the dataset's
+        distance unit beside it).
     zone_days : int, default 7
         Initial exposure-zone duration, days (slider 1 to 60).
     layers : sequence of str, optional
@@ -51,18 +56,19 @@ class PlacesExplorer(Explorer):
     permutations : int, default 99
         Knox permutations (fewer than the report's 999, for interactive speed).
     cell_m : float, default 250
-        Map aggregation cell and Gi* cell, meters.
+        Map aggregation cell and Gi* cell width, meters (the page's ``cell_m``).
     plots : bool, default True
         Draw the ranked-areas chart (False: map and tables only, faster).
     **analysis
-        Further keyword arguments of :func:`workbench.places.analyze_places`
-        (``kde_bandwidth_m``, ``gi_cell_m``...).
+        Further keyword arguments of :func:`workbench.sections.places.analyze_places`
+        (``kde_bandwidth_m``, ``spatial_bands_m``...).
 
     Attributes
     ----------
     result : dict
-        ``places`` (:class:`~workbench.places.PlacesResult`), ``ranked`` (DataFrame of
-        :func:`~workbench.places.ranked_areas`, or None without areas), ``map``
+        ``places`` (:class:`~workbench.sections.places.PlacesResult`), ``ranked`` (DataFrame of
+        :func:`~workbench.sections.places.ranked_areas`, or None without areas), ``readings``
+        (the page's sentences on hot and cold spots and exposure), ``map``
         (:class:`~workbench.maps.OfflineMap`), ``map_html`` (str), ``layers`` (tuple).
     n_analyses : int
         How many times the (cached) analysis actually ran.
@@ -75,15 +81,18 @@ class PlacesExplorer(Explorer):
                  mode: str = "policy", min_count: int = 11, permutations: int = 99,
                  cell_m: float = 250.0, plots: bool = True, **analysis: Any) -> None:
         super().__init__(plots)
+        self.unit = getattr(dataset, "distance_unit", "m")
         for name, value, lo, hi in (("zone_radius_m", zone_radius_m, 100, 1500), ("zone_days", zone_days, 1, 60)):
             if not lo <= value <= hi:
-                raise ValueError(f"{name} = {value!r} is impossible here: choose a value from {lo} to {hi}")
+                within = (f" meters ({format_distance(lo, self.unit)} to {format_distance(hi, self.unit)})"
+                          if name == "zone_radius_m" and self.unit != "m" else "")
+                raise ValueError(f"{name} = {value!r} is impossible here: choose a value from {lo} to {hi}{within}")
         if mode not in ("policy", "researcher"):
             raise ValueError(f"mode must be 'policy' or 'researcher', not {mode!r}")
         self.dataset = dataset
         self.min_count = int(min_count)
         self.cell_m = float(cell_m)
-        self.analysis = {"permutations": int(permutations), "gi_cell_m": self.cell_m, **analysis}
+        self.analysis = {"permutations": int(permutations), "cell_m": self.cell_m, **analysis}
         self.n_analyses = 0
         self._cache: dict[tuple, Any] = {}
         occ = dataset["incidents"]["occurred_at"]
@@ -93,8 +102,8 @@ class PlacesExplorer(Explorer):
             "start": widgets.DatePicker(description="from", value=_date(start) or first),
             "end": widgets.DatePicker(description="before", value=_date(end) or after_last),
             "zone_radius_m": widgets.IntSlider(value=int(zone_radius_m), min=100, max=1500, step=50,
-                                               description="zone radius (m)", continuous_update=False,
-                                               style={"description_width": "initial"}),
+                                               description="zone radius", continuous_update=False,
+                                               readout=False, style={"description_width": "initial"}),
             "zone_days": widgets.IntSlider(value=int(zone_days), min=1, max=60, step=1,
                                            description="zone days", continuous_update=False,
                                            style={"description_width": "initial"}),
@@ -108,12 +117,18 @@ class PlacesExplorer(Explorer):
             "ranked_table": widgets.HTML(),
             "notes": widgets.HTML(),
         }
+        # the radius in the reader's unit (the slider itself moves in meters, as the parameter)
+        self.radius_label = widgets.HTML(format_distance(self.controls["zone_radius_m"].value, self.unit))
+        self.controls["zone_radius_m"].observe(self._show_radius, names="value")
         self._wire()
         self.update()
 
+    def _show_radius(self, change: Any) -> None:
+        self.radius_label.value = format_distance(float(change["new"]), self.unit)
+
     def _control_rows(self) -> list[widgets.Widget]:
         c = self.controls
-        return [widgets.HBox([c["start"], c["end"]]), widgets.HBox([c["zone_radius_m"], c["zone_days"]]),
+        return [widgets.HBox([c["start"], c["end"]]), widgets.HBox([c["zone_radius_m"], self.radius_label, c["zone_days"]]),
                 widgets.HBox([c["layers"], c["mode"]])]
 
     def _output_layout(self) -> list[widgets.Widget]:
@@ -121,8 +136,8 @@ class PlacesExplorer(Explorer):
         return [o["map"], widgets.HBox([o["ranked_chart"], o["ranked_table"]]), o["notes"]]
 
     def analyze(self, start: Any, end: Any, zone_radius_m: float, zone_days: float) -> Any:
-        """:func:`workbench.places.analyze_places` for these settings (cached)."""
-        from .. import places as pl
+        """:func:`workbench.sections.places.analyze_places` for these settings (cached)."""
+        from ..sections import places as pl
 
         key = (str(start), str(end), float(zone_radius_m), float(zone_days))
         if key not in self._cache:
@@ -132,8 +147,8 @@ class PlacesExplorer(Explorer):
         return self._cache[key]
 
     def _compute(self, v: dict[str, Any]) -> dict[str, Any]:
-        from .. import places as pl
         from ..maps import places_map
+        from ..sections import places as pl
 
         start, end = _iso(v["start"]), _iso(v["end"])
         if start and end and start >= end:
@@ -145,11 +160,15 @@ class PlacesExplorer(Explorer):
             ranked = pl.ranked_areas(res, ds["areas"], self.min_count)
         on = {LAYERS[k] for k in v["layers"]}
         layers = {attr: (getattr(res, attr) if attr in on else None) for attr in LAYERS.values()}
+        said = pl.readings(res, self.min_count)
         m = None
         if len(res.incidents):
+            cells = pl.map_cells(res.incidents, res.cell_m, "hexagon", self.min_count)
             m = places_map(res.incidents, mode=v["mode"], min_count=self.min_count, areas=ds.get("areas"),
-                           places=ds.get("places"), cell_m=self.cell_m, **layers)
-        return {"places": res, "ranked": ranked, "map": m, "map_html": m._repr_html_() if m is not None else "",
+                           places=ds.get("places"), cells=cells, cell_m=res.cell_m, distance_unit=self.unit,
+                           **layers)
+        return {"places": res, "ranked": ranked, "readings": said["knox"] + said["hotspots"] + said["exposure"],
+                "map": m, "map_html": m._repr_html_() if m is not None else "",
                 "layers": tuple(v["layers"]), "period": (start, end), "n_incidents": len(res.incidents)}
 
     def _render(self, r: dict[str, Any]) -> None:
@@ -164,7 +183,7 @@ class PlacesExplorer(Explorer):
         else:
             o["ranked_chart"].value = b""
             o["ranked_table"].value = "<p><i>No ranked areas (no areas, or too few incidents).</i></p>"
-        notes = [f"{r['n_incidents']} incidents in the period."] + list(r["places"].notes)
+        notes = [f"{r['n_incidents']} incidents in the period."] + list(r["readings"]) + list(r["places"].notes)
         o["notes"].value = "<ul>" + "".join(f"<li>{html.escape(str(n))}</li>" for n in notes) + "</ul>"
 
 

@@ -2,8 +2,8 @@
 
 - :class:`OfflineMap`, :func:`map_html`, :func:`save_map`, :func:`external_references` -- a folium
   map with Leaflet inlined from the installed ``xstatic-leaflet`` package (no CDN, no internet);
-- :func:`cell_counts` -- hexagon or square grid counts with small-count suppression;
-  :func:`choose_cell_size` -- the finest width at which most incidents stay visible;
+- :func:`add_cells` -- counted grid cells (:func:`workbench.spatial.cell_counts`, width ``cell_m``;
+  the width from :func:`workbench.spatial.choose_cell_size`) drawn with small counts grey;
 - ``add_*`` layer functions and :class:`Legend`;
 - :func:`add_area_outlines`, :func:`add_place_icons`, :func:`add_basemap` -- named outlines with
   labels by zoom, place icons by type, an optional base map (:mod:`workbench.maps.orient`);
@@ -18,11 +18,10 @@ from workbench._lazy import lazy_exports
 
 if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
     from .build import MODES, places_map
-    from .cells import CELL_SHAPES, DEFAULT_CELL_SIZES, cell_counts, cell_size_table, choose_cell_size, hex_cells
+    from .cells import add_cells
     from .layers import (
         GI_COLORS,
         Legend,
-        add_cells,
         add_exposure_areas,
         add_exposure_circles,
         add_gi,
@@ -38,8 +37,6 @@ if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
 
 __all__ = [
     "BasemapError",
-    "CELL_SHAPES",
-    "DEFAULT_CELL_SIZES",
     "GI_COLORS",
     "MODES",
     "Legend",
@@ -56,12 +53,8 @@ __all__ = [
     "add_place_icons",
     "add_places",
     "add_trauma",
-    "cell_counts",
-    "cell_size_table",
-    "choose_cell_size",
     "class_colors",
     "external_references",
-    "hex_cells",
     "label_zoom",
     "kde_visible",
     "map_html",

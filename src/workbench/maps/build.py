@@ -22,9 +22,8 @@ import pandas as pd
 
 from workbench.data.units import format_distance
 
-from .cells import cell_counts
+from .cells import add_cells
 from .layers import (
-    add_cells,
     add_exposure_areas,
     add_exposure_circles,
     add_gi,
@@ -65,6 +64,7 @@ def places_map(
     min_count: int = 11,
     areas: gpd.GeoDataFrame | None = None,
     places: gpd.GeoDataFrame | None = None,
+    cells: gpd.GeoDataFrame | None = None,
     cell_m: float = 250.0,
     cell_shape: str = "hexagon",
     kde: Any = None,
@@ -87,8 +87,14 @@ def places_map(
         Privacy threshold (counts below it are hidden in policy mode).
     areas, places : GeoDataFrame, optional
         Area polygons (outline, exposure union, trauma choropleth) and places (any CRS).
+    cells : GeoDataFrame, optional
+        Counted cells of the incidents layer (policy mode): ``count`` per polygon, from
+        :func:`workbench.spatial.cell_counts` (a report section passes them with their
+        ``suppressed``/``label`` columns). Default: counted from ``incidents`` with ``cell_m``
+        and ``cell_shape`` by :func:`workbench.spatial.cell_counts` (the map counts nothing itself).
     cell_m, cell_shape : float, {'hexagon', 'square'}
-        Aggregation grid of the incidents layer (policy mode).
+        Width of the cells (meters; it names the layer, ``Incidents per 250 m cell``) and their
+        shape when ``cells`` are not given.
     kde : KernelDensity, optional
         Fitted density surface.
     gi : GeoDataFrame, optional
@@ -128,8 +134,11 @@ def places_map(
         add_area_outlines(m, areas, figures=_area_figures(areas, incidents, min_count))
 
     if policy:
-        if len(incidents):
-            cells = cell_counts(incidents, cell_m=cell_m, shape=cell_shape, min_count=min_count)
+        if cells is None and len(incidents):
+            from workbench.spatial import cell_counts
+
+            cells = cell_counts(incidents, cell_m=cell_m, shape=cell_shape)
+        if cells is not None and len(cells):
             add_cells(m, cells, min_count=min_count, name=f"Incidents per {format_distance(cell_m, distance_unit)} cell",
                       show=True)
     else:

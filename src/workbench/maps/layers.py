@@ -5,7 +5,7 @@ to WGS84 for Leaflet here. Colours come from :mod:`workbench.plots.palette` (Oka
 colour-blind-safe colormaps for values, drawn with matplotlib's colormaps; pyplot is not imported);
 legends are small Leaflet controls shown only while their layer is on (:class:`Legend`).
 
-Privacy: :func:`add_cells`, :func:`add_gi`, :func:`add_exposure_areas`, :func:`add_kde` (with
+Privacy: :func:`workbench.maps.add_cells`, :func:`add_gi`, :func:`add_exposure_areas`, :func:`add_kde` (with
 ``min_support``) and :func:`add_trauma` never draw a single incident's location; only
 :func:`add_incidents` and :func:`add_exposure_circles` do, and :mod:`workbench.maps.build` calls
 them in researcher mode only.
@@ -35,7 +35,6 @@ from workbench.privacy import enough
 __all__ = [
     "GI_COLORS",
     "Legend",
-    "add_cells",
     "add_exposure_areas",
     "add_exposure_circles",
     "add_gi",
@@ -209,25 +208,6 @@ def _geojson_layer(gdf: gpd.GeoDataFrame, name: str, colors: np.ndarray, fields:
 
 
 # -- layers -----------------------------------------------------------------------------------
-def add_cells(m: folium.Map, cells: gpd.GeoDataFrame, *, min_count: int, name: str = "Incidents per cell",
-              show: bool = True, cmap: str = pal.COUNTS, what: str = "incidents") -> folium.FeatureGroup:
-    """Aggregated counts per grid cell (from :func:`workbench.maps.cell_counts`); suppressed cells grey.
-
-    Suppressed cells carry no number, only their label (``'<11'``); classes are built from the
-    shown counts only.
-    """
-    cells = cells.copy()
-    shown = ~cells["suppressed"].to_numpy(bool)
-    vals = np.where(shown, cells["count"].to_numpy(float), np.nan)
-    colors, items = class_colors(vals, cmap=cmap)
-    cells[what] = cells["label"]
-    fg = _geojson_layer(cells, name, colors, [what], [f"{what.capitalize()}:"], show)
-    fg.add_to(m)
-    items = items + ([(SUPPRESSED_COLOR, f"fewer than {min_count} (hidden)")] if (~shown).any() else [])
-    Legend(f"{what.capitalize()} per cell", items, layer=fg, opacity=0.65).add_to(m)
-    return fg
-
-
 def add_incidents(m: folium.Map, incidents: gpd.GeoDataFrame, *, name: str = "Incidents (exact points)",
                   show: bool = True, fields: Sequence[str] = ("incident_id", "occurred_at", "kind"),
                   color_by: str = "kind") -> folium.FeatureGroup:

@@ -20,15 +20,20 @@ def plot_knox_ratios(ratios: pd.DataFrame, p_values: pd.DataFrame | None = None,
     Parameters
     ----------
     ratios : DataFrame
-        Knox ratios in the NRC layout (:func:`workbench.places.knox_display`); NaN cells are hidden.
+        Knox ratios in the NRC layout (:func:`workbench.sections.places.knox_display`, or the
+        ``knox_table`` of :func:`workbench.sections.places_section`); NaN cells are hidden.
     p_values : DataFrame, optional
-        Same layout; cells with ``p < alpha`` are marked with an asterisk.
+        Same layout; cells with ``p < alpha`` are marked with an asterisk. Default:
+        ``ratios.attrs['p']`` when present.
     alpha : float
     min_count : int, optional
         Threshold mentioned in the note on hidden cells.
     empty : DataFrame of bool, optional
         Same layout; True where no pair was expected at all (shown as an en dash, not as hidden).
+        Default: ``ratios.attrs['empty']`` when present.
     """
+    p_values = ratios.attrs.get("p") if p_values is None else p_values
+    empty = ratios.attrs.get("empty") if empty is None else empty
     vals = ratios.to_numpy(float)
     fig, ax = plt.subplots(figsize=(1.3 * vals.shape[1] + 2.5, 0.5 * vals.shape[0] + 1.8))
     finite = vals[np.isfinite(vals)]
@@ -66,7 +71,7 @@ def plot_knox_ratios(ratios: pd.DataFrame, p_values: pd.DataFrame | None = None,
 
 
 def plot_ranked_areas(ranked: pd.DataFrame, *, title: str | None = None) -> Figure:
-    """Horizontal bar chart of ranked areas (:func:`workbench.places.ranked_areas`), rank 1 on top."""
+    """Horizontal bar chart of ranked areas (:func:`workbench.sections.places.ranked_areas`), rank 1 on top."""
     n = len(ranked)
     fig, ax = plt.subplots(figsize=(7, 0.32 * max(n, 3) + 1.2))
     if n == 0:

@@ -22,8 +22,10 @@ from .brief import Brief, brief
 from .now import NowBlock, now_block
 from .page import cautions, data_end_notice, notice, say, show, show_item
 from .past_victims import OutreachSection, PastVictimsSection, outreach_section, past_victims_section
+from .places import PlacesSection, places_section
 from .victims import VictimsSection, victims_section
 
-__all__ = ["Brief", "Item", "NowBlock", "VictimsSection", "brief", "cautions", "data_end_notice", "notice", "now_block", "show_item",
-           "say", "show", "victims_section"]
+__all__ = ["Brief", "Item", "NowBlock", "VictimsSection", "brief", "cautions", "data_end_notice", "notice",
+           "now_block", "say", "show", "show_item", "victims_section"]
 __all__ += ["OutreachSection", "PastVictimsSection", "outreach_section", "past_victims_section"]
+__all__ += ["PlacesSection", "places_section"]

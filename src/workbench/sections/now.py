@@ -122,8 +122,8 @@ def _day(ts: pd.Timestamp) -> str:
 
 
 def near_repeat_item(dataset: Dataset, shots: gpd.GeoDataFrame, end: pd.Timestamp, *, long_days: int,
-                     history_days: int, min_count: int, spatial_bands_m: Sequence[float],
-                     temporal_bands_days: Sequence[float], permutations: int, seed: int) -> Item:
+                     history_days: int, min_count: int, spatial_bands_m: Sequence[float] | None,
+                     temporal_bands_days: Sequence[float] | None, permutations: int, seed: int) -> Item:
     """Active near-repeat zones by area (see the module docstring)."""
     item = Item("near_repeat", "Active near-repeat zones", page="01_places")
     hist = shots[(shots["occurred_at"] > end - pd.Timedelta(days=history_days)).to_numpy()]
@@ -132,6 +132,9 @@ def near_repeat_item(dataset: Dataset, shots: gpd.GeoDataFrame, end: pd.Timestam
         item.readings.append("Too few shootings to measure near-repeat risk.")
         return item
     # no separate same-location band: a zone around a shooting includes its own address
+    from .places import band_edges  # None: the one default, workbench.spatial.DEFAULT_*_BANDS
+
+    spatial_bands_m, temporal_bands_days = band_edges(spatial_bands_m, temporal_bands_days)
     knox = sp.KnoxTest(spatial_bands=spatial_bands_m, temporal_bands=temporal_bands_days, same_location=False,
                        permutations=permutations, seed=seed).fit(hist)
     window = sp.risk_window(knox)
@@ -388,8 +391,8 @@ def _guard(fn: Callable[..., Item], key: str, title: str, page: str, *args, **kw
 
 def now_block(dataset: Dataset, *, min_count: int = 11, short_days: int = 7, long_days: int = 28,
               history_days: int = 730, n_steps: int = 12, time_window: int = 1,
-              spatial_bands_m: Sequence[float] = (0, 100, 200, 300, 400, 500, 600),
-              temporal_bands_days: Sequence[float] = (0, 14, 28, 42, 56, 70),
+              spatial_bands_m: Sequence[float] | None = None,
+              temporal_bands_days: Sequence[float] | None = None,
               permutations: int = 999, seed: int = 20261125) -> NowBlock:
     """Compute the Now block.
 
@@ -407,8 +410,9 @@ def now_block(dataset: Dataset, *, min_count: int = 11, short_days: int = 7, lon
         Steps of the emerging hot spot analysis.
     time_window : int, default 1
         Previous steps in each bin's neighbourhood (ArcGIS's neighbourhood time step).
-    spatial_bands_m, temporal_bands_days : sequence of float
-        Knox band edges (meters, days).
+    spatial_bands_m, temporal_bands_days : sequence of float, optional
+        Knox band edges (meters, days); default :data:`workbench.spatial.DEFAULT_SPATIAL_BANDS`
+        and :data:`workbench.spatial.DEFAULT_TEMPORAL_BANDS`.
     permutations : int, default 999
         Knox Monte Carlo permutations.
     seed : int

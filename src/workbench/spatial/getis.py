@@ -24,14 +24,12 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from esda import G_Local
 from libpysal import weights as lpw
 from scipy import stats
 
 from workbench.data.errors import DataError
 
-from ._inputs import as_xy, check_projected
 
 #: Confidence levels for the classes, highest first.
 CONFIDENCE = (0.99, 0.95, 0.90)
@@ -189,7 +187,7 @@ def getis_ord(
     Parameters
     ----------
     geoms : GeoDataFrame
-        Areas or grid cells (see :func:`grid_counts`) with the value column.
+        Areas or grid cells (see :func:`workbench.spatial.grid_counts`) with the value column.
     column : str
         Values (counts or rates).
     weights : {'queen', 'knn', 'distance'} or libpysal W
@@ -220,7 +218,7 @@ def getis_ord(
     >>> from workbench.synth import generate_city
     >>> from workbench.spatial import getis_ord, grid_counts
     >>> ds = generate_city("tiny", seed=1).dataset  # doctest: +SKIP
-    >>> cells = grid_counts(ds.points("incidents"), cell_size=500.0)
+    >>> cells = grid_counts(ds.points("incidents"), cell_m=500.0)
     >>> gi = getis_ord(cells, "count", "knn", k=8, permutations=0, id_column="cell_id")
     >>> list(gi.columns)
     ['cell_id', 'value', 'gi', 'z', 'p_value', 'p_sim', 'p_fdr', 'cls']
@@ -311,41 +309,3 @@ def conditional_p_sim(
         p_sim[rows] = (larger + 1.0) / (permutations + 1.0)
     return p_sim.astype(float)
 
-
-def grid_counts(
-    points: Any, cell_size: float = 250.0, bounds: tuple[float, float, float, float] | None = None, crs: Any = None
-) -> gpd.GeoDataFrame:
-    """Square grid cells with point counts, for Gi* on cells.
-
-    Parameters
-    ----------
-    points : (n, 2) array, DataFrame with ``x``/``y``, or GeoDataFrame (projected CRS)
-    cell_size : float
-        Cell side, meters.
-    bounds : (xmin, ymin, xmax, ymax), optional
-        Default: the points' bounding box.
-    crs : optional
-        CRS of the cells (default: that of ``points`` when a GeoDataFrame).
-
-    Returns
-    -------
-    GeoDataFrame
-        ``cell_id`` (``"r<row>c<col>"``), ``row``, ``col``, ``count``, square polygons.
-    """
-    xy = as_xy(points)
-    if isinstance(points, gpd.GeoDataFrame):
-        check_projected(points, "incidents")
-        crs = crs or points.crs
-    lo = xy.min(axis=0) if bounds is None else np.asarray(bounds[:2], float)
-    hi = xy.max(axis=0) if bounds is None else np.asarray(bounds[2:], float)
-    nx, ny = (np.floor((hi - lo) / cell_size).astype(int) + 1).tolist()
-    col = np.floor((xy[:, 0] - lo[0]) / cell_size).astype(int)
-    row = np.floor((xy[:, 1] - lo[1]) / cell_size).astype(int)
-    ok = (col >= 0) & (col < nx) & (row >= 0) & (row < ny)
-    counts = np.bincount(row[ok] * nx + col[ok], minlength=nx * ny)
-    rows, cols = np.divmod(np.arange(nx * ny), nx)
-    x0 = lo[0] + cols * cell_size
-    y0 = lo[1] + rows * cell_size
-    geom = shapely.box(x0, y0, x0 + cell_size, y0 + cell_size)
-    ids = np.char.add(np.char.add("r", rows.astype(str)), np.char.add("c", cols.astype(str)))
-    return gpd.GeoDataFrame({"cell_id": ids, "row": rows, "col": cols, "count": counts}, geometry=geom, crs=crs)
