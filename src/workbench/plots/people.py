@@ -116,7 +116,7 @@ def plot_cascade(nodes: pd.DataFrame, edges: pd.DataFrame,
         pos = nx.bfs_layout(g.to_undirected(), start=nodes.sort_values("day")["label"].iloc[0],
                             align="horizontal")
         pos = {k: (v[0], -v[1]) for k, v in pos.items()}
-    except Exception:  # pragma: no cover - disconnected or old networkx
+    except (AttributeError, ValueError, nx.NetworkXException):  # pragma: no cover - disconnected or old networkx
         pos = nx.spring_layout(g, seed=0)
     fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
     gen = [g.nodes[n]["generation"] for n in g.nodes]
