@@ -96,3 +96,22 @@ def test_cascade_plot_uses_letters_only():
     texts = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
     assert "person A" in texts and "P7" not in texts
     assert _letters(25) == "Z" and _letters(26) == "AA"
+
+
+def test_notebook_is_calls_and_prose():
+    """Issue 12 §5: under 80 lines of code, fits inside cautions(), no catch-all and no page helpers."""
+    import nbformat
+
+    nb = nbformat.read(DEFAULT_NOTEBOOKS_DIR / "02_people.ipynb", as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert len(code.splitlines()) < 80
+    for banned in ("except Exception", "simplefilter", "catch_warnings", "def show", "def skip", "def pct",
+                   "suppress_counts", "NetworkHawkes", "rolling_evaluation"):
+        assert banned not in code, banned
+    assert 'with cautions("the contagion model"):' in code and 'with cautions("the forward evaluation"):' in code
+    headings = [ln for c in nb.cells if c.cell_type == "markdown" for ln in c.source.splitlines() if ln.startswith("#")]
+    assert headings == ["# People at risk: networks, contagion and risk lists", "## The co-arrest network",
+                        "## Exposure to recent victims", "## Contagion: do shootings spread along ties?",
+                        "### One cascade", "## Would a risk list have found the next victims?", "### Calibration",
+                        "## Who is shot", "## Fairness audit", "## Risk list (researchers only)",
+                        "## Methods and caveats"]
