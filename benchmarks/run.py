@@ -164,7 +164,7 @@ def _survival_city(workdir: Path) -> dict:
 
 def _fine_gray_demo(workdir: Path) -> dict:
     """Fine-Gray model of engagement (decline, re-victimization, loss competing) on the demo city."""
-    from workbench.survival.benchmark import benchmark_fine_gray
+    from survival_bench import benchmark_fine_gray  # benchmarks/survival_bench.py
     from workbench.synth import generate_city
 
     steps = benchmark_fine_gray(generate_city("demo", seed=20261125).dataset)

@@ -62,9 +62,9 @@ def benchmark_fine_gray(dataset: Dataset) -> dict[str, float]:
         ``columns`` (model columns), ``fine_gray_s`` (the fit, robust variance included),
         ``cause_specific_s`` (the engagement cause-specific Cox, for comparison).
     """
-    from .competing import cause_specific_cox
-    from .engagement import engagement_table
-    from .finegray import fine_gray
+    from workbench.survival.competing import cause_specific_cox
+    from workbench.survival.engagement import engagement_table
+    from workbench.survival.finegray import fine_gray
 
     table = engagement_table(dataset)
     t = time.perf_counter()

@@ -51,3 +51,14 @@ def test_survival_benchmark_helper_runs(synthetic_tiny):
     assert out["referrals"] == len(synthetic_tiny.dataset["referrals"])
     assert set(out) == {"referrals", "table_s", "km_s", "cox_s", "aalen_johansen_s", "revictimization_s"}
     assert all(v >= 0 for v in out.values())
+
+
+def test_fine_gray_benchmark_helper_runs(synthetic_tiny):
+    """benchmarks/run.py's fine_gray_demo imports its helper from benchmarks/ (moved out of src)."""
+    import run
+    from survival_bench import benchmark_fine_gray
+
+    assert run._fine_gray_demo.__code__.co_names.count("benchmark_fine_gray")
+    out = benchmark_fine_gray(synthetic_tiny.dataset)
+    assert out["referrals"] == len(synthetic_tiny.dataset["referrals"]) and out["events"] > 0
+    assert out["fine_gray_s"] >= 0 and out["cause_specific_s"] >= 0

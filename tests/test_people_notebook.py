@@ -80,13 +80,14 @@ def test_people_report_on_philadelphia(philadelphia_report):
 
 def test_cascade_plot_uses_letters_only():
     from workbench.plots import people as pp
+    from workbench.sections.people import _letters, cascade_people
 
     events = pd.DataFrame({
         "event_id": ["e1", "e2", "e3", "e4"], "person_id": ["P9", "P7", "P8", "P7"],
         "t": [10.0, 40.0, 100.0, 130.0], "source_event": [None, "e1", "e2", "e3"],
         "delay_days": [np.nan, 30.0, 60.0, 30.0], "cascade_id": [3, 3, 3, 3], "generation": [0, 1, 2, 3],
     })
-    nodes, edges = pp.cascade_people(events, 3)
+    nodes, edges = cascade_people(events, 3)
     assert nodes["label"].tolist() == ["A", "B", "C"]
     assert nodes.set_index("label").loc["B", "n_shootings"] == 2
     assert nodes["day"].tolist() == [0.0, 30.0, 90.0]
@@ -94,4 +95,23 @@ def test_cascade_plot_uses_letters_only():
     fig = pp.plot_cascade(nodes, edges)
     texts = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
     assert "person A" in texts and "P7" not in texts
-    assert pp._letters(25) == "Z" and pp._letters(26) == "AA"
+    assert _letters(25) == "Z" and _letters(26) == "AA"
+
+
+def test_notebook_is_calls_and_prose():
+    """Issue 12 §5: under 80 lines of code, fits inside cautions(), no catch-all and no page helpers."""
+    import nbformat
+
+    nb = nbformat.read(DEFAULT_NOTEBOOKS_DIR / "02_people.ipynb", as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert len(code.splitlines()) < 80
+    for banned in ("except Exception", "simplefilter", "catch_warnings", "def show", "def skip", "def pct",
+                   "suppress_counts", "NetworkHawkes", "rolling_evaluation"):
+        assert banned not in code, banned
+    assert 'with cautions("the contagion model"):' in code and 'with cautions("the forward evaluation"):' in code
+    headings = [ln for c in nb.cells if c.cell_type == "markdown" for ln in c.source.splitlines() if ln.startswith("#")]
+    assert headings == ["# People at risk: networks, contagion and risk lists", "## The co-arrest network",
+                        "## Exposure to recent victims", "## Contagion: do shootings spread along ties?",
+                        "### One cascade", "## Would a risk list have found the next victims?", "### Calibration",
+                        "## Who is shot", "## Fairness audit", "## Risk list (researchers only)",
+                        "## Methods and caveats"]

@@ -26,12 +26,12 @@ import pytest
 from workbench import dosage, outreach, overview, response, survival
 from workbench.data import Dataset, validate
 from workbench.maps import places_map
-from workbench.network import NetworkHawkes, PeopleHistory, graph_summary, network_exposure
 from workbench.privacy import suppress_counts
 from workbench.report.index import render_summary
 from workbench.report.now import render_now
 from workbench.sections import now_block, places_section
 from workbench.sections.past_victims import outreach_section, past_victims_section
+from workbench.sections.people import contagion_items, people_section
 from workbench.summary import summarize, summary_json
 from workbench.synth import generate_city
 
@@ -83,25 +83,21 @@ def places_page(ds: Dataset, mc: int) -> list[str]:
 
 
 def people_page(ds: Dataset, mc: int) -> list[str]:
-    ok = ds.has("victimizations") and ds.has("arrests") and ds.has("people")
-    if not ok:
+    sec = people_section(ds, mc)
+    if not sec.ok:
+        assert "The sections below are skipped" in sec.intro
         return ["skipped: no people, arrests or victims"]
-    hist = PeopleHistory.from_dataset(ds)
-    as_of = hist.end.normalize() + pd.Timedelta(days=1)
-    g = hist.graph(as_of, hist.population(as_of))
-    events = hist.events_before(as_of)
-    summ = graph_summary(g, victims=events["person_id"])
-    network_exposure(g, events, as_of, window_days=365, contacts_2=False)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fit = NetworkHawkes(weights="share", seasonality=True, self_excitation=True, max_lag_days=365,
-                                n_boot=0, seed=0).fit(g, events, start=hist.start.normalize(), end=as_of)
-    except ValueError as exc:  # the page prints "could not be fitted: <reason>"
-        assert str(exc)
-        return [f"contagion model not fitted: {exc}"]
+    assert sec.summary["n_people"] == sec.graph.n_people and sec.item("exposure").figure
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        contagion_items(sec, n_boot=0, max_lag_days=365)
+    fit = sec.fit
+    if fit is None:  # the page says "could not be fitted: <reason>" or "not shown: it rests on ..."
+        said = sec.item("contagion").readings
+        assert said and not sec.item("contagion").available
+        return [f"contagion model not fitted: {said[0]}"]
     assert 0 <= fit.contagion_share_ <= 1 and fit.n_events_ > 0
-    return [f"{summ['n_people']} people, contagion share {fit.contagion_share_:.2f}"]
+    return [f"{sec.summary['n_people']} people, contagion share {fit.contagion_share_:.2f}"]
 
 
 def response_page(ds: Dataset, mc: int, models: bool) -> list[str]:

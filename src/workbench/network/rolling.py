@@ -385,7 +385,7 @@ def rolling_evaluation(
     return RollingEvaluation(
         evaluation_=ev_df, summary_=summary, calibration_=cal,
         audit_=pd.concat(audits, ignore_index=True),
-        flags_=pd.concat(flags, ignore_index=True),
+        flags_=pd.concat([f for f in flags if len(f)] or flags[:1], ignore_index=True),  # empty frames: no dtype
         fits_=pd.DataFrame(fit_rows), cutoffs=cuts, horizon_days=h, top_share=top_share,
         lists_=lists, seconds_=secs,
     )

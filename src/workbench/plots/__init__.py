@@ -22,7 +22,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .dosage import CLASS_COLORS, plot_balance_map, plot_group_trends, plot_quadrant
     from .overview import plot_area_rates, plot_density, plot_monthly
     from .people import (
-        cascade_people,
         plot_audit,
         plot_calibration,
         plot_capture,
@@ -52,7 +51,6 @@ _NAMES: dict[str, str] = {
     "plot_area_rates": "overview",
     "plot_density": "overview",
     "plot_monthly": "overview",
-    "cascade_people": "people",
     "plot_audit": "people",
     "plot_calibration": "people",
     "plot_capture": "people",
@@ -72,7 +70,6 @@ _NAMES: dict[str, str] = {
 
 __all__ = [
     "CLASS_COLORS",
-    "cascade_people",
     "dosage",
     "overview",
     "palette",

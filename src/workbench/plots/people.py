@@ -3,12 +3,12 @@
 The numbers come from :mod:`workbench.network` and :mod:`workbench.fairness`. Bars whose count
 is below ``min_count`` are drawn empty with the marker ``"<min_count"``; the one person-level
 figure, :func:`plot_cascade`, shows pseudonymous letters ("person A", "person B"...) and days
-since the cascade's first shooting, never ids or dates.
+since the cascade's first shooting, never ids or dates. The page's inputs (binned counts, the
+cascade's letters, hidden shares as NaN) come from :mod:`workbench.sections.people`.
 """
 
 from __future__ import annotations
 
-import string
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -25,7 +25,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "GREEN_2017_TOP1",
-    "cascade_people",
     "plot_audit",
     "plot_calibration",
     "plot_capture",
@@ -57,28 +56,37 @@ def _label(model: str, labels: Mapping[str, str] | None) -> str:
     return (labels or {}).get(model, model.replace("_", " "))
 
 
-def plot_exposure_distribution(exposure: pd.DataFrame, min_count: int = 1, max_count: int = 3,
-                               title: str = "Network exposure to recent shooting victims") -> "Figure":
+def plot_exposure_distribution(exposure: pd.DataFrame | None = None, min_count: int = 1, max_count: int = 3,
+                               title: str = "Network exposure to recent shooting victims", *,
+                               counts: pd.DataFrame | None = None) -> "Figure":
     """People by number of victimized contacts at distance 1 and 2 (``0, 1, ..., max_count+``).
 
     Parameters
     ----------
-    exposure : DataFrame
-        :func:`~workbench.network.network_exposure` output (``n_victims_1``, ``n_victims_2``).
+    exposure : DataFrame, optional
+        :func:`~workbench.network.network_exposure` output (``n_victims_1``, ``n_victims_2``),
+        binned here; or give ``counts``.
     min_count : int
         Bars for counts below it are drawn empty with ``"<min_count"``.
+    counts : DataFrame, optional
+        The binned counts (:func:`workbench.sections.people.exposure_counts`: one row per
+        category ``"0"``, ``"1"``, ..., ``"3+"``, columns ``n_victims_1`` and ``n_victims_2``).
     """
-    cats = [str(i) for i in range(max_count)] + [f"{max_count}+"]
+    if counts is None:
+        cats = [str(i) for i in range(max_count)] + [f"{max_count}+"]
+        counts = pd.DataFrame({c: np.bincount(np.minimum(exposure[c].to_numpy(dtype=int), max_count),
+                                              minlength=max_count + 1) for c in ("n_victims_1", "n_victims_2")},
+                              index=cats)
+    cats = [str(c) for c in counts.index]
     fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6), layout="constrained", sharey=True)
     for ax, col, name in zip(axes, ["n_victims_1", "n_victims_2"],
                              ["direct contacts (1 step)", "contacts of contacts (2 steps)"]):
-        v = np.minimum(exposure[col].to_numpy(dtype=int), max_count)
-        counts = np.bincount(v, minlength=max_count + 1)
-        hidden = suppressed_mask(counts, min_count)
-        shown = np.where(hidden, 0, counts)
+        values = counts[col].to_numpy(dtype=int)
+        hidden = suppressed_mask(values, min_count)
+        shown = np.where(hidden, 0, values)
         ax.bar(cats, np.maximum(shown, 0.8), color=np.where(hidden, "white", pal.BLUE).tolist(),
                edgecolor=pal.BLUE)
-        for x, (c, hdn) in enumerate(zip(counts, hidden)):
+        for x, (c, hdn) in enumerate(zip(values, hidden)):
             ax.annotate(suppression_marker(min_count) if hdn else f"{c:,}", (x, max(c if not hdn else 1, 1)),
                         ha="center", va="bottom", fontsize=8, xytext=(0, 2), textcoords="offset points")
         ax.set_yscale("log")
@@ -89,58 +97,9 @@ def plot_exposure_distribution(exposure: pd.DataFrame, min_count: int = 1, max_c
     return fig
 
 
-def cascade_people(events: pd.DataFrame, cascade_id: object) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Nodes and edges of one cascade with pseudonymous letters instead of ids.
-
-    Parameters
-    ----------
-    events : DataFrame
-        :attr:`NetworkHawkes.events_` (``event_id``, ``person_id``, ``t``, ``source_event``,
-        ``cascade_id``, ``generation``).
-    cascade_id
-        The cascade to draw.
-
-    Returns
-    -------
-    nodes : DataFrame
-        ``label`` ("A", "B"... in order of first victimization), ``day`` (days since the
-        cascade's first shooting), ``generation``, ``n_shootings``.
-    edges : DataFrame
-        ``source``, ``target`` (labels) and ``delay_days`` (most likely infector ->
-        infectee).
-    """
-    c = events.loc[events["cascade_id"] == cascade_id].sort_values("t")
-    t0 = c["t"].min()
-    people = pd.unique(c["person_id"])
-    letters = [_letters(i) for i in range(len(people))]
-    lab = dict(zip(people, letters))
-    by_event = dict(zip(c["event_id"], c["person_id"]))
-    nodes = (c.assign(label=c["person_id"].map(lab), day=c["t"] - t0)
-             .groupby("label", sort=False)
-             .agg(day=("day", "min"), generation=("generation", "min"), n_shootings=("t", "size"))
-             .reset_index())
-    src = c.loc[c["source_event"].notna()]
-    edges = pd.DataFrame({
-        "source": src["source_event"].map(by_event).map(lab).to_numpy(),
-        "target": src["person_id"].map(lab).to_numpy(),
-        "delay_days": src["delay_days"].to_numpy(dtype=float),
-    })
-    return nodes, edges
-
-
-def _letters(i: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA ..."""
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = string.ascii_uppercase[r] + s
-    return s
-
-
 def plot_cascade(nodes: pd.DataFrame, edges: pd.DataFrame,
                  title: str = "One cascade of shootings through the co-arrest network") -> "Figure":
-    """Draw a cascade (from :func:`cascade_people`) with a networkx layout.
+    """Draw a cascade (from :func:`workbench.sections.people.cascade_people`) with a networkx layout.
 
     Arrows go from the most likely infector to the person shot later; edge labels are the
     delays in days; node labels are "person A", "person B"... with the day of their first
@@ -157,7 +116,7 @@ def plot_cascade(nodes: pd.DataFrame, edges: pd.DataFrame,
         pos = nx.bfs_layout(g.to_undirected(), start=nodes.sort_values("day")["label"].iloc[0],
                             align="horizontal")
         pos = {k: (v[0], -v[1]) for k, v in pos.items()}
-    except Exception:  # pragma: no cover - disconnected or old networkx
+    except (AttributeError, ValueError, nx.NetworkXException):  # pragma: no cover - disconnected or old networkx
         pos = nx.spring_layout(g, seed=0)
     fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
     gen = [g.nodes[n]["generation"] for n in g.nodes]
@@ -196,7 +155,8 @@ def plot_capture(summary: pd.DataFrame, top_share: float, labels: Mapping[str, s
     Parameters
     ----------
     summary : DataFrame
-        :attr:`RollingEvaluation.summary_` (``model``, ``share_captured``).
+        :attr:`RollingEvaluation.summary_` (``model``, ``share_captured``; NaN for a share
+        hidden with its count).
     top_share : float
         Listed share, for the title.
     reference : mapping, optional
@@ -209,8 +169,9 @@ def plot_capture(summary: pd.DataFrame, top_share: float, labels: Mapping[str, s
     colors = _model_colors(list(s.index))
     ax.barh(y, 100 * s["share_captured"], color=[colors[m] for m in s.index])
     for yi, v in zip(y, s["share_captured"]):
-        ax.annotate(f"{100 * v:.1f}%", (100 * v, yi), xytext=(3, 0), textcoords="offset points",
-                    va="center", fontsize=9)
+        shown = np.isfinite(v)  # NaN: a share hidden with its small count
+        ax.annotate(f"{100 * v:.1f}%" if shown else "hidden (small count)", (100 * v if shown else 0, yi),
+                    xytext=(3, 0), textcoords="offset points", va="center", fontsize=9)
     if reference and abs(top_share - 0.01) < 1e-9:
         for yi, m in zip(y, s.index):
             if m in reference:

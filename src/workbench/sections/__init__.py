@@ -22,10 +22,11 @@ from .brief import Brief, brief
 from .now import NowBlock, now_block
 from .page import cautions, data_end_notice, notice, say, show, show_item
 from .past_victims import OutreachSection, PastVictimsSection, outreach_section, past_victims_section
+from .people import PeopleSection, contagion_items, forward_items, people_section
 from .places import PlacesSection, places_section
 from .victims import VictimsSection, victims_section
 
-__all__ = ["Brief", "Item", "NowBlock", "VictimsSection", "brief", "cautions", "data_end_notice", "notice",
-           "now_block", "say", "show", "show_item", "victims_section"]
-__all__ += ["OutreachSection", "PastVictimsSection", "outreach_section", "past_victims_section"]
-__all__ += ["PlacesSection", "places_section"]
+__all__ = ["Brief", "Item", "NowBlock", "OutreachSection", "PastVictimsSection", "PeopleSection",
+           "PlacesSection", "VictimsSection", "brief", "cautions", "contagion_items", "data_end_notice",
+           "forward_items", "notice", "now_block", "outreach_section", "past_victims_section",
+           "people_section", "places_section", "say", "show", "show_item", "victims_section"]
