@@ -60,8 +60,9 @@ def test_areas_without_polygons_validate_and_keep_the_codes(precinct, tmp_path):
 
 
 def test_tables_and_rates_by_area_use_the_codes(precinct):
-    from workbench import overview, places, response
-    from workbench.summary import summarize
+    from workbench import places, response
+    from workbench.sections import overview
+    from workbench.sections.summary import summarize
 
     _, ds, raw = precinct
     counts = ds["incidents"]["area_id"].value_counts()

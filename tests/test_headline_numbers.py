@@ -1,6 +1,6 @@
 """One definition of each headline number across pages (issue 12 section 4).
 
-The index's *Past victims still unserved* (workbench.summary) and the past-victims page
+The index's *Past victims still unserved* (workbench.sections.summary) and the past-victims page
 (notebook 04, ``outreach.still_unserved``) count the same people: shot before the program start,
 alive, no referral by the date.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from workbench import outreach
 from workbench.response import infer_program_start
-from workbench.summary import key_numbers, summary_period
+from workbench.sections.summary import key_numbers, summary_period
 
 
 def test_index_and_past_victims_page_agree(tiny_dataset):

@@ -21,7 +21,7 @@ def _code_free(html: str) -> None:
         assert 'class="jp-InputArea' not in cell
     assert 'class="jp-InputPrompt' not in html and 'class="jp-OutputPrompt' not in html
     assert 'class="jp-CodeMirrorEditor' not in html and 'class="highlight' not in html
-    for code in ("import matplotlib", "overview.monthly_counts", "Dataset.from_folder", "min_count = 11"):
+    for code in ("import matplotlib", "overview_section(", "Dataset.from_folder", "min_count = 11"):
         assert code not in html
 
 

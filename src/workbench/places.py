@@ -21,7 +21,7 @@ from workbench import spatial as sp
 from workbench.data.dataset import Dataset
 from workbench.data.errors import DataError
 from workbench.data.names import area_names
-from workbench.overview import incidents_in_period
+from workbench.data.period import incidents_in_period
 from workbench.privacy import enough, is_suppressed, suppressed_mask, suppression_marker
 
 __all__ = ["PlacesResult", "analyze_places", "gi_cells", "has_population", "knox_display", "period_points", "ranked_areas",

@@ -6,6 +6,10 @@ sentences and the values a figure needs; rendering lives in :mod:`workbench.repo
 - :func:`now_block` -- the index's *Now* block (active near-repeat zones, emerging hot spots,
   co-response gaps, dose);
 - :func:`brief` -- the co-responder brief for the shootings of a day or week;
+- :func:`overview_section` -- the data overview page: monthly counts, data quality, area rates
+  and density, readings (:mod:`workbench.sections.overview`);
+- :func:`summarize` -- the index's executive summary: key numbers, top areas, changes since the
+  last run (:mod:`workbench.sections.summary`);
 - :func:`victims_section` -- who is shot: victims by age group, sex and race/ethnicity, rates per
   resident where the areas give residents by group;
 - :mod:`workbench.sections.page` -- what a notebook uses to show a section (:func:`show`,
@@ -17,8 +21,10 @@ sentences and the values a figure needs; rendering lives in :mod:`workbench.repo
 from ._common import Item
 from .brief import Brief, brief
 from .now import NowBlock, now_block
+from .overview import OverviewSection, overview_section
 from .page import cautions, data_end_notice, notice, say, show
+from .summary import Summary, summarize
 from .victims import VictimsSection, victims_section
 
-__all__ = ["Brief", "Item", "NowBlock", "VictimsSection", "brief", "cautions", "data_end_notice", "notice", "now_block",
-           "say", "show", "victims_section"]
+__all__ = ["Brief", "Item", "NowBlock", "OverviewSection", "Summary", "VictimsSection", "brief", "cautions",
+           "data_end_notice", "notice", "now_block", "overview_section", "say", "show", "summarize", "victims_section"]

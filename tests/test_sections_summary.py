@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from workbench.data.dataset import Dataset
-from workbench.summary import (
+from workbench.sections.summary import (
     NOT_AVAILABLE,
     SHOOTING_KINDS,
     changes_since,
@@ -76,7 +76,7 @@ def test_residents_exposed_in_chunks_equals_all_at_once(tiny_dataset, six):
 
 
 def test_counts_and_hidden_shares_use_the_privacy_module(tiny_dataset):
-    from workbench.summary import _count_text, _ratio_number
+    from workbench.sections.summary import _count_text, _ratio_number
 
     assert _count_text(3.0, 11) == ("<11", True) and _count_text(0.0, 11) == ("0", False)
     assert _count_text(1234.0, 11) == ("1,234", False)
