@@ -488,7 +488,12 @@ def _trace(what: str, exc: BaseException) -> str:
 
 
 class _Collect:
-    """Runs the summary's computations: typed warnings collected, expected failures said."""
+    """Runs the summary's computations: typed warnings collected, expected failures said.
+
+    The runner computes the summary in a thread beside the notebook workers (whose kernels are
+    other processes); a warning another thread of the runner raises meanwhile passes through
+    ``catch_warnings`` untouched (re-emitted) unless it is a workbench typed warning.
+    """
 
     def __init__(self, dataset: Dataset | None):
         self.dataset = dataset
@@ -512,14 +517,15 @@ class _Collect:
 
     def run(self, label: str, fn, *args):
         """``(result, None)`` or ``(None, reason)`` when ``fn`` raised one of :data:`COMPUTATION_ERRORS`."""
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", StatisticalWarning)
-            try:
-                return fn(*args), None
-            except COMPUTATION_ERRORS as e:  # too few or unusable records: the page says why
-                return None, self.failed(label, e)
-            finally:
-                self.warnings_of(label, caught)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", StatisticalWarning)
+                try:
+                    return fn(*args), None
+                except COMPUTATION_ERRORS as e:  # too few or unusable records: the page says why
+                    return None, self.failed(label, e)
+        finally:  # outside the catching block: the warnings that are not ours go on to Python's filters
+            self.warnings_of(label, caught)
 
 
 def _safely(collect: _Collect, fn, key: str, label: str, unit: str, *args) -> KeyNumber:
