@@ -332,3 +332,24 @@ def test_other_warnings_pass_through_untouched(tiny_dataset, monkeypatch):
     with pytest.warns(FutureWarning, match="a library's own warning"):
         s = summarize(tiny_dataset, 11, 6)
     assert s.cautions == [] and s.number("shootings").available
+
+
+def test_a_now_block_that_cannot_be_computed_says_so_on_the_index(tiny_dataset, monkeypatch, caplog):
+    from types import SimpleNamespace
+
+    import workbench.sections as sections
+    from workbench.report.now import compute_now, render_now
+
+    def bug(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(sections, "now_block", bug)
+    params = SimpleNamespace(now=SimpleNamespace(enabled=True, short_days=7, long_days=28, history_days=730,
+                                                 n_steps=12, time_window=1, permutations=9),
+                             privacy=SimpleNamespace(min_count=11), run_name="t")
+    with caplog.at_level("WARNING", logger="workbench.report"):
+        js = compute_now(params, tiny_dataset)
+    assert js == {"error": "The Now block could not be computed (RuntimeError; the run log has the details)."}
+    assert any(r.exc_info for r in caplog.records)
+    html = render_now(js)
+    assert 'id="now"' in html and "could not be computed (RuntimeError" in html

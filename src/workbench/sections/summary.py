@@ -224,8 +224,6 @@ def summary_period(dataset: Dataset, months: int = 12) -> Period:
         raise ValueError("months must be >= 1")
     t = dataset["incidents"]["occurred_at"].dropna()
     if t.empty:
-        from workbench.data.errors import DataError
-
         raise DataError.single("incidents", "occurred_at", "no incident times: no summary period")
     from workbench.data.flags import data_end
 
