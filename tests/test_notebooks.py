@@ -50,6 +50,7 @@ def test_overview_report_on_tiny_city(tiny_city, tmp_path):
                  "Who is shot", "Victims by age group", "per 100,000 residents a year"):
         assert text in page
     assert page.count("<img ") == 3  # monthly chart, rate map, density
+    assert "DataEnd(" not in page  # a cell's last value is not echoed
     assert (out / "notebooks" / "00_data_overview.ipynb").is_file()
     assert 'href="00_data_overview.html"' in result.index.read_text()
 
