@@ -293,7 +293,7 @@ def test_a_summary_that_cannot_be_computed_says_so_on_the_index(tiny_dataset):
     s = failed_summary(err.value, 11, 6, empty)
     js = summary_json(s, fingerprint="f")
     assert js["numbers"] == [] and "period" not in js and js["error"].startswith(
-        "The executive summary could not be computed: DataError")
+        "The executive summary of the last 6 months could not be computed: DataError")
     html = render_summary(js)
     assert 'id="summary"' in html and "could not be computed: DataError" in html
     assert changes_since(None, js) == []
@@ -313,7 +313,7 @@ def test_runner_keeps_the_index_when_the_summary_fails(tiny_dataset, monkeypatch
     monkeypatch.setattr(summ, "summarize", bug)
     params = SimpleNamespace(privacy=SimpleNamespace(min_count=11), summary_months=6, run_name="t")
     s = runner._compute_summary(params, tiny_dataset)
-    assert s.error.startswith("The executive summary could not be computed: RuntimeError: boom")
+    assert s.error.startswith("The executive summary of the last 6 months could not be computed: RuntimeError: boom")
     assert "Traceback" in s.problems[0]
 
 
@@ -353,3 +353,20 @@ def test_a_now_block_that_cannot_be_computed_says_so_on_the_index(tiny_dataset, 
     assert any(r.exc_info for r in caplog.records)
     html = render_now(js)
     assert 'id="now"' in html and "could not be computed (RuntimeError" in html
+
+
+def test_a_failed_number_reaches_the_index_and_run_log(write_params, tmp_path, monkeypatch):
+    from workbench.report import run_report
+    from workbench.sections import summary as summ
+
+    def broken(dataset, p, min_count, data):
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setattr(summ, "_engagement_number", broken)
+    result = run_report(write_params("guard", summary_months=6), out=tmp_path / "reports" / "guard", progress=False)
+    index = result.index.read_text(encoding="utf-8")
+    assert "could not be computed: LinAlgError: Singular matrix" in index
+    log = (result.out / "run.log").read_text(encoding="utf-8")
+    assert "summary Median time to engagement could not be computed:" in log and "Traceback" in log
+    saved = json.loads((result.out / "summary.json").read_text(encoding="utf-8"))
+    assert "Traceback" not in json.dumps(saved)

@@ -671,8 +671,8 @@ def failed_summary(exc: BaseException, min_count: int = 11, months: int = 12,
     """
     return Summary(None, [], pd.DataFrame(columns=["rank", "area_id", "shootings", "previous", "per_10k"]),
                    int(min_count), [], has_areas=True, problems=[_trace("The executive summary", exc)],
-                   error=f"The executive summary could not be computed: {_reason(exc, dataset)}. "
-                         f"The run log has the details ({int(months)}-month period asked for).")
+                   error=f"The executive summary of the last {int(months)} month{'s' if int(months) != 1 else ''} "
+                         f"could not be computed: {_reason(exc, dataset)}. The run log has the details.")
 
 
 def summary_json(summary: Summary, **extra: Any) -> dict[str, Any]:
