@@ -153,3 +153,14 @@ def test_index_description_matches_the_notebook(name):
             heading = line.lstrip("#").strip()
             if line.startswith("## ") and heading.lower() not in _SKIP and "research" not in heading.lower():
                 assert desc & _words(heading), (name, heading)
+
+
+def test_notebook_is_calls_and_prose():
+    nb = nbformat.read(ROOT / "notebooks" / "00_data_overview.ipynb", as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert sum(len(s.splitlines()) for s in code) < 80
+    text = "\n".join(code)
+    for computed_here in ("suppress_counts(", "monthly_counts(", "overview.area_rates(", "density_grid(", "quality_table(",
+                          "except Exception", "warnings.simplefilter", ">= min_count"):
+        assert computed_here not in text, computed_here
+    assert "overview_section(ds, min_count, start, end)" in text
