@@ -60,9 +60,9 @@ def test_areas_without_polygons_validate_and_keep_the_codes(precinct, tmp_path):
 
 
 def test_tables_and_rates_by_area_use_the_codes(precinct):
-    from workbench import overview, response
-    from workbench.sections import places
-    from workbench.summary import summarize
+    from workbench import response
+    from workbench.sections import overview, places
+    from workbench.sections.summary import summarize
 
     _, ds, raw = precinct
     counts = ds["incidents"]["area_id"].value_counts()

@@ -63,7 +63,8 @@ def test_density_title_and_now_risk_window_in_feet(tiny_dataset):
     import matplotlib
 
     matplotlib.use("Agg")
-    from workbench import overview, plots
+    from workbench import plots
+    from workbench.sections import overview
 
     grid = overview.density_grid(tiny_dataset, min_count=11)
     fig = plots.plot_density(grid, tiny_dataset["areas"], distance_unit="ft")
@@ -86,7 +87,7 @@ def test_now_block_risk_window_in_feet(tiny_dataset, monkeypatch):
 
 
 def test_summary_exposure_note_in_feet(tiny_dataset):
-    from workbench.summary import summarize
+    from workbench.sections.summary import summarize
 
     ds = Dataset(tables=tiny_dataset.tables, timezone=tiny_dataset.timezone, crs=tiny_dataset.crs,
                  distance_unit="ft")

@@ -10,11 +10,7 @@ from __future__ import annotations
 
 from workbench import outreach
 from workbench.response import infer_program_start
-
-try:  # the summary moves to workbench.sections.summary (issue 12 section 5)
-    from workbench.sections.summary import key_numbers, summary_period
-except ImportError:  # pragma: no cover - before the move
-    from workbench.summary import key_numbers, summary_period
+from workbench.sections.summary import key_numbers, summary_period
 
 
 def test_index_and_past_victims_page_agree(tiny_dataset):

@@ -21,7 +21,7 @@ def _code_free(html: str) -> None:
         assert 'class="jp-InputArea' not in cell
     assert 'class="jp-InputPrompt' not in html and 'class="jp-OutputPrompt' not in html
     assert 'class="jp-CodeMirrorEditor' not in html and 'class="highlight' not in html
-    for code in ("import matplotlib", "overview.monthly_counts", "Dataset.from_folder", "min_count = 11"):
+    for code in ("import matplotlib", "overview_section(", "Dataset.from_folder", "min_count = 11"):
         assert code not in html
 
 
@@ -50,6 +50,7 @@ def test_overview_report_on_tiny_city(tiny_city, tmp_path):
                  "Who is shot", "Victims by age group", "per 100,000 residents a year"):
         assert text in page
     assert page.count("<img ") == 3  # monthly chart, rate map, density
+    assert "DataEnd(" not in page  # a cell's last value is not echoed
     assert (out / "notebooks" / "00_data_overview.ipynb").is_file()
     assert 'href="00_data_overview.html"' in result.index.read_text()
 

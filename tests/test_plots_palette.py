@@ -225,7 +225,7 @@ def test_places_and_overview_charts():
     ranked = pd.DataFrame({"area_id": ["A", "B"], "value": [3.0, 2.0], "measure": "incidents per km²"})
     fig = plot_ranked_areas(ranked)
     assert {_hex(b.get_facecolor()) for b in fig.axes[0].patches} == {pal.VERMILLION}
-    monthly = pd.DataFrame({"month": ["2024-01", "2024-02"], "total": [20, 30], "fatal_shooting": [20, 30]})
+    monthly = pd.DataFrame({"month": ["2024-01", "2024-02"], "total": [20, 30], "hidden": [False, False]})
     fig = plot_monthly(monthly, 11)
     assert _hex(fig.axes[0].lines[0].get_color()) == pal.BLUE
 

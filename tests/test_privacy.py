@@ -249,7 +249,7 @@ def test_protect_quality_suppresses_counts_shares_and_coarsens_ranges():
 
 
 def test_quality_table_on_a_policy_page_goes_through_privacy(tiny_dataset):
-    from workbench.overview import quality_table
+    from workbench.sections.overview import quality_table
 
     exact = quality_table(tiny_dataset)
     safe = quality_table(tiny_dataset, 11)

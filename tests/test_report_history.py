@@ -20,7 +20,7 @@ from workbench.report.history import (
     record_failure,
     run_record,
 )
-from workbench.summary import changes_since
+from workbench.sections.summary import changes_since
 
 
 def _summary(shootings: str, finished: str, fingerprint: str = "f" * 64) -> dict:

@@ -1,4 +1,4 @@
-"""Overview computations (workbench.overview), plots, atomic publication and the kernel."""
+"""Overview computations (workbench.sections.overview), plots, atomic publication and the kernel."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import overview, plots
+from workbench import plots
+from workbench.sections import overview
 from workbench.report.kernel import KERNEL_NAME, kernel_environment, kernel_spec_dir
 from workbench.report.publish import clean_stale, publish, staging_dir
 
@@ -97,9 +98,11 @@ def test_plots_return_figures(small):
     import matplotlib
 
     matplotlib.use("Agg")
-    m = overview.monthly_counts(small)
-    for fig in (plots.plot_monthly(m, 11), plots.plot_area_rates(overview.area_rates(small)),
-                plots.plot_density(overview.density_grid(small), small["areas"])):
+    page = overview.overview_section(small, 11)
+    with pytest.raises(ValueError, match="hidden"):  # raw counts: the chart would show what the table hides
+        plots.plot_monthly(overview.monthly_counts(small), 11)
+    for fig in (plots.plot_monthly(page.monthly, 11), plots.plot_area_rates(page.rates),
+                plots.plot_density(page.density, page.outlines)):
         assert fig.axes
         matplotlib.pyplot.close(fig)
 

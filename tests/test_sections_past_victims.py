@@ -20,10 +20,7 @@ from workbench.response import infer_program_start
 from workbench.sections.past_victims import OutreachSection, outreach_section, past_victims_section
 from workbench.synth import generate_city
 
-try:  # the summary moves to workbench.sections.summary (issue 12 section 5)
-    from workbench.sections.summary import key_numbers
-except ImportError:  # pragma: no cover - before the move
-    from workbench.summary import key_numbers
+from workbench.sections.summary import key_numbers
 
 COUNTS = ["past victims", "never referred", "shot again", "shot again since the program start"]
 

@@ -23,16 +23,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import dosage, outreach, overview, response, survival
+from workbench import dosage, outreach, response, survival
 from workbench.data import Dataset, validate
 from workbench.maps import places_map
 from workbench.privacy import suppress_counts
 from workbench.report.index import render_summary
 from workbench.report.now import render_now
 from workbench.sections import now_block, places_section
+from workbench.sections.overview import overview_section
 from workbench.sections.past_victims import outreach_section, past_victims_section
 from workbench.sections.people import contagion_items, people_section
-from workbench.summary import summarize, summary_json
+from workbench.sections.summary import summarize, summary_json
 from workbench.synth import generate_city
 
 #: (seed, expected victimizations or None for the tiny default): 20 seeds, every third one sparse,
@@ -40,7 +41,7 @@ from workbench.synth import generate_city
 SEEDS = [(s, (None, 40.0, 20.0)[s % 3]) for s in range(1, 21)] + [(8, 12.0)]
 
 NOT_COMPUTED = "Not computed for these data"  # sections.now._guard: an item that raised
-SUMMARY_FAILED = "could not be computed"  # summary._safely: a number that raised
+SUMMARY_FAILED = "could not be computed"  # sections.summary._safely: a number that raised
 
 
 def _valid(ds: Dataset, name: str | None = None) -> Dataset:
@@ -57,16 +58,7 @@ def _city(seed: int, vict: float | None) -> Dataset:
 # ---- the pages' computations ------------------------------------------------------------------
 
 def overview_page(ds: Dataset, mc: int) -> list[str]:
-    monthly = overview.monthly_counts(ds, None, None)
-    kinds = [c for c in monthly.columns if c not in ("month", "total")]
-    suppress_counts(monthly, kinds, mc, total="total")
-    overview.quality_table(ds, mc)
-    overview.table_overview(ds)
-    rates = None
-    if ds.has("areas"):
-        rates = overview.area_rates(ds, None, None, mc)
-        overview.density_grid(ds, None, None, min_count=mc)
-    return list(overview.readings(monthly, rates, mc))
+    return list(overview_section(ds, mc).readings)
 
 
 def places_page(ds: Dataset, mc: int) -> list[str]:
@@ -273,7 +265,7 @@ def edge_cases(ds: Dataset) -> dict[str, tuple[dict, dict]]:
     t = ds.tables
     inc, ref, resp = t["incidents"], t["referrals"], t["responses"]
     end, start = inc["occurred_at"].max(), inc["occurred_at"].min()
-    from workbench.summary import summary_period
+    from workbench.sections.summary import summary_period
 
     period = summary_period(ds, 3)  # the last 3 whole months up to the one data end (workbench.data.data_end)
     recent = ((inc["occurred_at"] > period.start) & inc["kind"].isin(SHOOTINGS)).to_numpy()

@@ -43,7 +43,7 @@ MISSING = "–"
 
 #: Column name -> human label, for columns that reach a policy page (notebook tables and the
 #: tables of :mod:`workbench.sections`, :mod:`workbench.response`, :mod:`workbench.outreach`,
-#: :mod:`workbench.dosage`, :mod:`workbench.survival`, :mod:`workbench.overview`).
+#: :mod:`workbench.dosage`, :mod:`workbench.survival`, :mod:`workbench.sections.overview`).
 LABELS: dict[str, str] = {
     # counts and groups
     "group": "group",

@@ -10,6 +10,8 @@ Public API
 - :class:`DataError`, :class:`Problem` -- the one error for bad input;
 - :func:`quality_flags`, :func:`data_end` -- real-data flags and the report's one data end;
 - :func:`incident_area_ids`, :func:`has_area_shapes` -- areas with or without boundaries;
+- :func:`local_timestamp`, :func:`incidents_in_period` -- a date parameter in the data's zone and
+  the incidents of a period;
 - :func:`find_philadelphia` -- the real Philadelphia folder beside the repository, if present.
 """
 
@@ -29,6 +31,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
     from .loader import find_philadelphia, load_dataset
     from .mapping import DataSpec, TableMapping, read_params_data
     from .names import area_names
+    from .period import incidents_in_period
     from .quality import data_quality_summary
     from .timestamps import local_timestamp
 
@@ -56,6 +59,7 @@ __all__ = [
     "find_philadelphia",
     "has_area_shapes",
     "incident_area_ids",
+    "incidents_in_period",
     "load_dataset",
     "local_timestamp",
     "no_shapes_note",

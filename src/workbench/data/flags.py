@@ -163,8 +163,8 @@ def data_end(dataset: Dataset) -> DataEnd | None:
     """The one data end of a report (module docstring); ``None`` without incident times.
 
     Every page and every computation that needs "the end of the data" calls this function:
-    the summary period (:func:`workbench.summary.summary_period`), the monthly counts
-    (:func:`workbench.overview.monthly_counts`), the response and follow-up censoring time
+    the summary period (:func:`workbench.sections.summary.summary_period`), the monthly counts
+    (:func:`workbench.sections.overview.monthly_counts`), the response and follow-up censoring time
     (:func:`workbench.response.data_end`) and the Now block (:func:`workbench.sections.now.data_end`).
     ``data.data_end: YYYY-MM-DD`` in the parameter file (:attr:`Dataset.data_end_setting`)
     overrides the rule.

@@ -152,7 +152,7 @@ def still_unserved(past: pd.DataFrame) -> int:
     """Past victims still unserved: living people shot before the program start with no referral.
 
     The one definition of the headline number: the index's *Past victims still unserved*
-    (:mod:`workbench.summary`), the past-victims page and the last period of
+    (:mod:`workbench.sections.summary`), the past-victims page and the last period of
     :func:`unserved_trend` all count it this way. (``past_victim_counts``' ``unserved`` column is
     wider: everybody in ``past`` never referred, including people shot after the start.)
 

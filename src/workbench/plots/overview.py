@@ -1,4 +1,5 @@
-"""Matplotlib figures for reports. Plotting only: the numbers come from :mod:`workbench.overview`.
+"""Matplotlib figures of the data overview page. Drawing only: the numbers, and which of them are
+hidden, come from :mod:`workbench.sections.overview` (:class:`~workbench.sections.overview.OverviewSection`).
 
 Every function returns the :class:`matplotlib.figure.Figure` and draws nothing that the privacy
 rules forbid: suppressed values are drawn as gaps or grey hatched areas, never as numbers, and
@@ -14,15 +15,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
 
-from workbench.privacy import complementary_mask, suppressed_mask
-
 from . import palette as pal
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
     from matplotlib.figure import Figure
 
-    from workbench.overview import DensityGrid
+    from workbench.sections.overview import DensityGrid
 
 __all__ = ["plot_area_rates", "plot_density", "plot_monthly"]
 
@@ -30,26 +29,30 @@ _SUPPRESSED = {"color": "#d9d9d9", "hatch": "///", "edgecolor": "#9e9e9e", "line
 
 
 def plot_monthly(monthly: pd.DataFrame, min_count: int, title: str = "Incidents per month") -> "Figure":
-    """Line chart of monthly totals; months with a suppressed count are left as gaps.
-
-    A month's total is hidden exactly when the table from
-    :func:`workbench.privacy.suppress_counts` (with ``total='total'``) hides it, so chart and
-    table together never reveal a suppressed count.
+    """Line chart of monthly totals; hidden months are drawn as gaps with a grey mark.
 
     Parameters
     ----------
     monthly : DataFrame
-        From :func:`workbench.overview.monthly_counts` (``month``, ``total``).
+        :attr:`workbench.sections.overview.OverviewSection.monthly`: ``month``, ``total`` and
+        ``hidden`` (the months whose total the page hides,
+        :func:`workbench.sections.overview.monthly_hidden`).
     min_count : int
-        Suppression threshold.
+        Suppression threshold (named in the legend).
     title : str
+
+    Raises
+    ------
+    ValueError
+        ``monthly`` has no ``hidden`` column (raw counts: the chart would show what the table hides).
     """
+    if "hidden" not in monthly.columns:
+        raise ValueError("plot_monthly needs the section's figure input (a 'hidden' column): pass "
+                         "workbench.sections.overview.overview_section(...).monthly, not raw monthly counts")
     fig, ax = plt.subplots(figsize=(9, 3.2), layout="constrained")
     x = pd.PeriodIndex(monthly["month"], freq="M").to_timestamp()
+    hide = monthly["hidden"].to_numpy(dtype=bool)
     y = monthly["total"].astype(float).to_numpy()
-    kinds = [c for c in monthly.columns if c not in ("month", "total")]
-    _, hide = complementary_mask(monthly[kinds].to_numpy(dtype=float), min_count)
-    hide = hide | suppressed_mask(y, min_count)
     ax.plot(x, np.where(hide, np.nan, y), marker="o", ms=3, lw=1.5, color=pal.BLUE)
     if hide.any():
         ax.plot(x[hide], np.zeros(int(hide.sum())), "x", color="#9e9e9e",
@@ -68,7 +71,7 @@ def plot_area_rates(rates: "gpd.GeoDataFrame", title: str | None = None) -> "Fig
     Parameters
     ----------
     rates : GeoDataFrame
-        From :func:`workbench.overview.area_rates` (``rate``, ``suppressed``,
+        From :func:`workbench.sections.overview.area_rates` (``rate``, ``suppressed``,
         ``attrs['rate_unit']``).
     title : str, optional
     """
@@ -95,7 +98,7 @@ def plot_density(grid: "DensityGrid", areas: "gpd.GeoDataFrame | None" = None,
     Parameters
     ----------
     grid : DensityGrid
-        From :func:`workbench.overview.density_grid`; NaN cells (suppressed) stay blank.
+        From :func:`workbench.sections.overview.density_grid`; NaN cells (suppressed) stay blank.
     areas : GeoDataFrame, optional
         Outlines to draw (reprojected to the grid's CRS).
     title : str

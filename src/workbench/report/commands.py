@@ -278,7 +278,7 @@ def validate_command(params: str) -> int:
     import pandas as pd
 
     from workbench.data import DataError, load_dataset
-    from workbench.overview import quality_table
+    from workbench.sections.overview import quality_table
     from workbench.redact import redact
 
     from .params import ParameterError, load_params

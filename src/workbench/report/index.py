@@ -22,19 +22,25 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["SECRET_KEYS", "SECTION_DESCRIPTIONS", "render_index", "render_summary", "rendered_parameters"]
 
-#: One line per report section, shown under its link on the index page.
+#: One line per report section, shown under its link on the index page: what the notebook's opening
+#: paragraph and headings cover (tests/test_sections_overview.py checks each against its notebook).
 SECTION_DESCRIPTIONS: dict[str, str] = {
-    "00_data_overview": "What the data cover: incidents by month and kind, where they happen, data quality.",
-    "01_places": "Where and when shootings cluster: hot spots, near-repeat risk, exposure zones, places nearby.",
-    "02_people": ("Who is at risk: the co-arrest network, how shootings spread along it (a contagion model), "
-                  "and risk lists checked for accuracy and fairness."),
-    "03_response": ("Who responds to shootings and for how long, referrals and follow-ups, the time to engagement, "
-                    "and how often people are shot again."),
-    "04_past_victims": ("Living people shot before the program started or never referred: where, how long ago, "
-                        "and how many are still unserved."),
-    "05_dosage": ("Police and support per area measured against the violence there: areas out of balance, "
-                  "and shootings before and after the program start."),
-    "06_brief": "The co-responder brief for the latest week: areas to visit, residents, services, risk windows.",
+    "00_data_overview": ("What the data cover: incidents by month and kind, how complete the data are, where "
+                         "incidents happen, and who is shot (victims by age group, sex and race/ethnicity)."),
+    "01_places": ("Where shootings concentrate and how risk spreads: near-repeat chains, the map of places, areas "
+                  "heating up or cooling down, and the areas that need attention first."),
+    "02_people": ("Who is at risk and who is shot: the co-arrest network, exposure to recent victims, how "
+                  "shootings spread along ties (a contagion model), and risk lists checked for accuracy and fairness."),
+    "03_response": ("What happens after a shooting: who responds and how fast, time on scene, referrals and "
+                    "follow-ups, the time to engagement and what goes with it, how follow-up ends, and who is "
+                    "shot again."),
+    "04_past_victims": ("Living people shot before the program started or never referred: where they live, how long "
+                        "ago they were shot, and how many remain unreached as outreach proceeds."),
+    "05_dosage": ("Police presence and support per area measured against the violence there: the balance classes, "
+                  "the areas most out of balance, and the change after the program start."),
+    "06_brief": ("The co-responder brief for the shootings of the last day or week: the areas their exposure zones "
+                 "reach, residents, schools and parks inside, services within reach, and until when the risk stays "
+                 "raised."),
 }
 
 _CSS = REPORT_CSS + """
@@ -119,14 +125,22 @@ def render_summary(summary: dict[str, Any], changes: Sequence[str] = (), compare
     Parameters
     ----------
     summary : dict
-        :func:`workbench.summary.summary_json` of this run (aggregates after suppression only).
+        :func:`workbench.sections.summary.summary_json` of this run (aggregates after suppression only).
     changes : sequence of str
-        :func:`workbench.summary.changes_since` sentences.
+        :func:`workbench.sections.summary.changes_since` sentences.
     compared_with : str, optional
         The earlier run compared with when it is not the last one (``"the run of 2026-11-01, 3
         runs back"``, the parameter ``compare_with``); names the heading.
+
+    A summary that could not be computed (its ``error``, :func:`workbench.sections.summary.failed_summary`)
+    is a heading and the reason; the ``cautions`` (typed warnings raised while the numbers were
+    computed) are shown one line each under the cards.
     """
     e = html.escape
+    if summary.get("error") or not summary.get("period"):  # the summary could not be computed: say why
+        why = summary.get("error") or "The executive summary could not be computed."
+        return (f'<section id="summary" aria-labelledby="summary-h">\n<h2 id="summary-h">Summary</h2>\n'
+                f'<p class="wb-na">{e(str(why))}</p>\n</section>\n')
     p = summary["period"]
     months = int(p["months"])  # the report's summary_months
     mc = int(summary["min_count"])
@@ -135,7 +149,8 @@ def render_summary(summary: dict[str, Any], changes: Sequence[str] = (), compare
     any_suppressed = False
     for n in summary["numbers"]:
         shown = str(n.get("shown", ""))
-        value_cls = "wb-value" if any(ch.isdigit() for ch in shown) and not shown.startswith("fewer") else "wb-value wb-na"
+        value_cls = ("wb-value" if any(ch.isdigit() for ch in shown) and not shown.startswith(("fewer", "could not"))
+                     else "wb-value wb-na")
         foot = ""
         if n.get("suppressed") or marker in shown or marker in str(n.get("shown_previous", "")):
             any_suppressed = True
@@ -172,6 +187,8 @@ def render_summary(summary: dict[str, Any], changes: Sequence[str] = (), compare
         area_html = f"<p>No area had {mc} or more shootings in the period (smaller counts are not listed).</p>"
     change_html = "".join(f"<li>{e(c)}</li>" for c in changes) or "<li>Nothing to compare.</li>"
     notes = "".join(f"<p class=\"wb-foot\">{e(x)}</p>" for x in summary.get("notes", []))
+    # typed workbench warnings raised while the numbers were computed: one line each
+    notes += "".join(f"<p class=\"wb-foot wb-caution\">Caution: {e(str(x))}</p>" for x in summary.get("cautions", []))
     footnote = (
         f'<p class="wb-foot"><sup>*</sup> Counts from 1 to {mc - 1} are shown as "{e(marker)}" to protect '
         "the people involved; shares and medians of so few people are not shown either.</p>"
@@ -220,10 +237,10 @@ def render_index(
     started, finished : str
         Time-zone-aware ISO 8601 times of the run.
     summary : dict, optional
-        :func:`workbench.summary.summary_json`; the page opens with the executive summary
+        :func:`workbench.sections.summary.summary_json`; the page opens with the executive summary
         (:func:`render_summary`) when given.
     changes : sequence of str
-        What changed since the previous run (:func:`workbench.summary.changes_since`).
+        What changed since the previous run (:func:`workbench.sections.summary.changes_since`).
     now : dict, optional
         :meth:`workbench.sections.NowBlock.to_json`; the page opens with the Now block
         (:func:`workbench.report.now.render_now`) when given.

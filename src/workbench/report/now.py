@@ -68,6 +68,9 @@ def render_now(block: Mapping[str, Any] | None, pages: Mapping[str, str] | None 
     if not block:
         return ""
     e = html.escape
+    if block.get("error"):  # compute_now failed: say so where the block would be
+        return (f'<section id="now" aria-labelledby="now-h">\n<h2 id="now-h">Now</h2>\n'
+                f'<p class="wb-now-na">{e(str(block["error"]))}</p>\n</section>\n')
     pages = dict(pages or {})
     end = str(block.get("end") or "")[:10]
     short, long_ = int(block["short_days"]), int(block["long_days"])
@@ -100,7 +103,7 @@ def _title(name: str) -> str:
 
 
 def compute_now(params: Any, dataset: Any) -> dict[str, Any] | None:
-    """The Now block of a report run as JSON, or None when switched off or not computable.
+    """The Now block of a report run as JSON; None when switched off, ``{"error": ...}`` when it raised.
 
     Parameters
     ----------
@@ -120,8 +123,8 @@ def compute_now(params: Any, dataset: Any) -> dict[str, Any] | None:
                           long_days=cfg.long_days, history_days=cfg.history_days, n_steps=cfg.n_steps,
                           time_window=cfg.time_window,
                           permutations=cfg.permutations)
-    except Exception as exc:  # the block must never sink the report
-        logging.getLogger("workbench.report").warning("report %s: no Now block: %s: %s", params.run_name,
-                                                      type(exc).__name__, exc)
-        return None
+    except Exception as exc:  # the index must always be written: it says the block is missing, and why
+        logging.getLogger("workbench.report").warning("report %s: no Now block: %s", params.run_name,
+                                                      type(exc).__name__, exc_info=exc)
+        return {"error": f"The Now block could not be computed ({type(exc).__name__}; the run log has the details)."}
     return block.to_json()

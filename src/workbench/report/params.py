@@ -301,7 +301,7 @@ class ReportParams(_Strict):
     summary_months : int, default 12
         Length of the index page's executive-summary period, months (1 to 60): the last
         ``summary_months`` months of data are compared with the equal period before
-        (:func:`workbench.summary.summarize`).
+        (:func:`workbench.sections.summary.summarize`).
     now : NowParams
         The index's *Now* block: its two recent periods (``short_days`` 7, ``long_days`` 28)
         and method settings.

@@ -14,7 +14,7 @@ The steps of :func:`run_report`:
    a warm kernel (:class:`~workbench.report.kernel.WarmKernel`) and imports what every notebook
    needs while the data are checked, then runs its notebooks on it, reset between notebooks;
 6. scan every HTML page with :func:`workbench.privacy.check_export`;
-7. compute the executive summary (:func:`workbench.summary.summarize`), compare it with the
+7. compute the executive summary (:func:`workbench.sections.summary.summarize`), compare it with the
    earlier run the parameter ``compare_with`` names (default the previous one; from the report's
    run history, :mod:`workbench.report.history`), write ``summary.json``, ``index.html`` and
    ``history/`` (the run's record added) and publish atomically
@@ -737,14 +737,15 @@ class _Workers:
 
 
 def _compute_summary(params: ReportParams, dataset):
-    """The executive summary's numbers (:func:`workbench.summary.summarize`), or ``None``."""
-    from workbench.summary import summarize
+    """The executive summary (:func:`workbench.sections.summary.summarize`); when it cannot be computed
+    at all, a :func:`~workbench.sections.summary.failed_summary` whose reason the index shows."""
+    from workbench.sections.summary import failed_summary, summarize
 
     try:
         return summarize(dataset, params.privacy.min_count, months=params.summary_months)
-    except Exception as e:  # the summary must never sink the report
-        log.warning("report %s: no executive summary: %s: %s", params.run_name, type(e).__name__, e)
-        return None
+    except Exception as e:  # the index must always be written: it says why the summary is missing
+        log.warning("report %s: no executive summary: %s", params.run_name, type(e).__name__, exc_info=e)
+        return failed_summary(e, params.privacy.min_count, params.summary_months, dataset)
 
 
 def _area_names(dataset):
@@ -796,7 +797,7 @@ def _summary(params: ReportParams, computed, names, target: Path, fingerprint: s
     history (:func:`workbench.report.history.comparison_summary`); ``against`` names it (``None``
     for the previous run).
     """
-    from workbench.summary import changes_since, summary_json
+    from workbench.sections.summary import changes_since, summary_json
 
     if computed is None:
         return None, [], None
@@ -908,6 +909,8 @@ def run_report(
             t0 = time.perf_counter()
             full = holder.pop()  # the only reference once the runner switched to the slim view
             computed = _compute_summary(params, full)
+            for problem in computed.problems:  # what the index says could not be computed, with its traceback
+                runlog("summary", problem)
             from .now import compute_now
 
             now = compute_now(params, full)

@@ -384,7 +384,7 @@ def _guard(fn: Callable[..., Item], key: str, title: str, page: str, *args, **kw
     try:
         return fn(*args, **kw)
     except Exception as exc:  # one item must never sink the block
-        log.warning("now block: %s not computed: %s: %s", key, type(exc).__name__, exc)
+        log.warning("now block: %s not computed: %s: %s", key, type(exc).__name__, exc, exc_info=exc)
         return Item(key, title, readings=[f"Not computed for these data ({type(exc).__name__})."], page=page,
                     available=False)
 

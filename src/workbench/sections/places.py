@@ -36,8 +36,8 @@ from workbench import spatial as sp
 from workbench.data.dataset import Dataset
 from workbench.data.errors import DataError
 from workbench.data.names import area_names
+from workbench.data.period import incidents_in_period
 from workbench.data.units import format_distance, parse_distances, relabel_bands
-from workbench.overview import incidents_in_period
 from workbench.privacy import count_text, enough, is_suppressed, suppressed_mask, suppression_marker
 
 from ._common import Item, name_list

@@ -37,7 +37,8 @@ import pandas as pd
 
 from workbench.data.contract import CODES
 from workbench.data.dataset import Dataset
-from workbench.overview import _bound, incidents_in_period
+from workbench.data.period import incidents_in_period
+from workbench.data.timestamps import local_timestamp
 from workbench.privacy import (HIDDEN_TOTAL, complementary_mask, count_text, enough, suppressed_mask,
                                suppression_marker)
 
@@ -150,7 +151,7 @@ def period_bounds(dataset: Dataset, start: str | pd.Timestamp | None = None,
     from the first to the last incident (local time)."""
     tz = dataset.timezone
     t = dataset["incidents"]["occurred_at"].dt.tz_convert(tz)
-    lo, hi = _bound(start, tz), _bound(end, tz)
+    lo, hi = local_timestamp(start, tz), local_timestamp(end, tz)
     if lo is None:
         first = t.min()
         lo = pd.Timestamp(year=first.year, month=first.month, day=1, tz=tz)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from workbench.data.dataset import Dataset
-from workbench.summary import (
+from workbench.sections.summary import (
     NOT_AVAILABLE,
     SHOOTING_KINDS,
     changes_since,
@@ -76,7 +76,7 @@ def test_residents_exposed_in_chunks_equals_all_at_once(tiny_dataset, six):
 
 
 def test_counts_and_hidden_shares_use_the_privacy_module(tiny_dataset):
-    from workbench.summary import _count_text, _ratio_number
+    from workbench.sections.summary import _count_text, _ratio_number
 
     assert _count_text(3.0, 11) == ("<11", True) and _count_text(0.0, 11) == ("0", False)
     assert _count_text(1234.0, 11) == ("1,234", False)
@@ -218,3 +218,155 @@ def test_report_with_summary_months_says_so(write_params, tiny_dataset, tmp_path
     assert "summary_months: 6" in index  # the rendered parameters record it
     shootings = next(n for n in saved["numbers"] if n["key"] == "shootings")
     assert shootings["shown"] == summarize(tiny_dataset, 11, months=6).number("shootings").shown
+
+
+# -- report-level guards: failures said on the index, typed warnings shown, bugs not hidden -------
+
+def test_a_failed_number_says_why_and_logs_its_traceback(tiny_dataset, monkeypatch, caplog):
+    import warnings
+
+    from workbench import StatisticalWarning
+    from workbench.report.index import render_summary
+    from workbench.sections import summary as summ
+
+    def broken(dataset, p, min_count, data):
+        warnings.warn("only 3 referrals engaged", StatisticalWarning)
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setattr(summ, "_engagement_number", broken)
+    with caplog.at_level("WARNING", logger="workbench.summary"):
+        s = summarize(tiny_dataset, 11, 6)
+    eng = s.number("median_days_to_engagement")
+    assert eng.shown == "could not be computed: LinAlgError: Singular matrix" and eng.current is None
+    assert s.number("shootings").shown == f"{s.number('shootings').current:,.0f}"  # the others still computed
+    assert s.cautions == ["Median time to engagement: only 3 referrals engaged"]
+    assert len(s.problems) == 1 and "Traceback" in s.problems[0] and "LinAlgError: Singular matrix" in s.problems[0]
+    assert any(r.exc_info and "Median time to engagement" in r.getMessage() for r in caplog.records)
+    html = render_summary(summary_json(s))
+    assert "could not be computed: LinAlgError: Singular matrix" in html
+    assert "Caution: Median time to engagement: only 3 referrals engaged" in html
+    assert "Traceback" not in json.dumps(summary_json(s))  # the traceback is for the run log only
+
+
+def test_a_bug_is_not_hidden(tiny_dataset, monkeypatch):
+    from workbench.sections import summary as summ
+
+    def bug(*args):
+        raise TypeError("unsupported operand")
+
+    monkeypatch.setattr(summ, "_shootings_number", bug)
+    with pytest.raises(TypeError):
+        summarize(tiny_dataset, 11, 6)
+
+
+def test_unusable_response_records_are_said_for_both_response_numbers(tiny_dataset, monkeypatch):
+    import workbench.response as resp
+
+    def bad(dataset):
+        raise KeyError("arrived_at")
+
+    monkeypatch.setattr(resp, "prepare_response_data", bad)
+    s = summarize(tiny_dataset, 11, 6)
+    for key in ("coresponse_coverage", "median_days_to_engagement"):
+        assert s.number(key).shown == "could not be computed: KeyError: 'arrived_at' (response records)"
+    assert s.number("past_victims_unserved").shown not in ("", NOT_AVAILABLE)
+
+
+def test_a_reason_quoting_a_person_id_shows_only_its_type(tiny_dataset):
+    from workbench.sections.summary import _reason
+
+    pid = str(tiny_dataset["people"]["person_id"].iloc[0])
+    assert _reason(ValueError(f"person {pid} has two birth years"), tiny_dataset) == "ValueError"
+    assert _reason(ValueError("too few referrals\nsecond line"), tiny_dataset) == "ValueError: too few referrals"
+    assert len(_reason(ValueError("x" * 1000), None)) < 230
+
+
+def test_a_summary_that_cannot_be_computed_says_so_on_the_index(tiny_dataset):
+    from workbench.data import DataError
+    from workbench.report.index import render_summary
+    from workbench.sections.summary import failed_summary
+
+    empty = Dataset(tables={"incidents": tiny_dataset["incidents"].iloc[0:0]}, timezone=tiny_dataset.timezone,
+                    crs=tiny_dataset.crs, name="empty")
+    with pytest.raises(DataError) as err:
+        summarize(empty, 11, 6)
+    s = failed_summary(err.value, 11, 6, empty)
+    js = summary_json(s, fingerprint="f")
+    assert js["numbers"] == [] and "period" not in js and js["error"].startswith(
+        "The executive summary of the last 6 months could not be computed: DataError")
+    html = render_summary(js)
+    assert 'id="summary"' in html and "could not be computed: DataError" in html
+    assert changes_since(None, js) == []
+    assert changes_since(js, summary_json(summarize(tiny_dataset, 11, 6)))[0] == (
+        "The previous run has no summary to compare with (it could not be computed).")
+
+
+def test_runner_keeps_the_index_when_the_summary_fails(tiny_dataset, monkeypatch):
+    from types import SimpleNamespace
+
+    from workbench.report import runner
+    from workbench.sections import summary as summ
+
+    def bug(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(summ, "summarize", bug)
+    params = SimpleNamespace(privacy=SimpleNamespace(min_count=11), summary_months=6, run_name="t")
+    s = runner._compute_summary(params, tiny_dataset)
+    assert s.error.startswith("The executive summary of the last 6 months could not be computed: RuntimeError: boom")
+    assert "Traceback" in s.problems[0]
+
+
+def test_other_warnings_pass_through_untouched(tiny_dataset, monkeypatch):
+    import warnings
+
+    from workbench.sections import summary as summ
+
+    real = summ._shootings_number
+
+    def noisy(*args):
+        warnings.warn("a library's own warning", FutureWarning)
+        return real(*args)
+
+    monkeypatch.setattr(summ, "_shootings_number", noisy)
+    with pytest.warns(FutureWarning, match="a library's own warning"):
+        s = summarize(tiny_dataset, 11, 6)
+    assert s.cautions == [] and s.number("shootings").available
+
+
+def test_a_now_block_that_cannot_be_computed_says_so_on_the_index(tiny_dataset, monkeypatch, caplog):
+    from types import SimpleNamespace
+
+    import workbench.sections as sections
+    from workbench.report.now import compute_now, render_now
+
+    def bug(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(sections, "now_block", bug)
+    params = SimpleNamespace(now=SimpleNamespace(enabled=True, short_days=7, long_days=28, history_days=730,
+                                                 n_steps=12, time_window=1, permutations=9),
+                             privacy=SimpleNamespace(min_count=11), run_name="t")
+    with caplog.at_level("WARNING", logger="workbench.report"):
+        js = compute_now(params, tiny_dataset)
+    assert js == {"error": "The Now block could not be computed (RuntimeError; the run log has the details)."}
+    assert any(r.exc_info for r in caplog.records)
+    html = render_now(js)
+    assert 'id="now"' in html and "could not be computed (RuntimeError" in html
+
+
+def test_a_failed_number_reaches_the_index_and_run_log(write_params, tmp_path, monkeypatch):
+    from workbench.report import run_report
+    from workbench.sections import summary as summ
+
+    def broken(dataset, p, min_count, data):
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setattr(summ, "_engagement_number", broken)
+    result = run_report(write_params("guard", summary_months=6), out=tmp_path / "reports" / "guard", progress=False)
+    index = result.index.read_text(encoding="utf-8")
+    assert "could not be computed: LinAlgError: Singular matrix" in index
+    log = (result.out / "run.log").read_text(encoding="utf-8")
+    assert "summary Median time to engagement could not be computed:" in log and "Traceback" in log
+    saved = json.loads((result.out / "summary.json").read_text(encoding="utf-8"))
+    assert "Traceback" not in json.dumps(saved)

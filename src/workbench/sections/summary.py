@@ -1,4 +1,4 @@
-"""Key numbers for the report's executive summary: pure computations, no rendering.
+"""The index page's executive summary: key numbers, top areas, changes; computations, no rendering.
 
 The summary compares the *period* (the last ``months`` months of incident data, ending at the
 report's one data end, :func:`workbench.data.data_end`; a report sets ``months`` with its
@@ -20,12 +20,23 @@ plus the areas with the most shootings (:func:`top_areas`) and what changed sinc
 run (:func:`changes_since`). Every count below ``min_count`` is suppressed (see
 :mod:`workbench.privacy`); a measure whose table is missing is *not available* instead of 0.
 The result is JSON-ready (:func:`summary_json`) so that the next run can compare with it.
+
+Failures are said, not hidden: a key number whose computation raises one of
+:data:`COMPUTATION_ERRORS` (bad or too few data: :class:`~workbench.data.DataError`,
+``ValueError`` with lifelines' ``ConvergenceError`` and numpy's ``LinAlgError``, ``KeyError``)
+reads "could not be computed: <reason>" on the index and its traceback goes to the log (the
+runner copies it to ``run.log``); any other error is a bug and propagates. The workbench's typed
+warnings (:class:`~workbench.StatisticalWarning`, :class:`~workbench.ConvergenceWarning`) raised
+while a number is computed are collected (:attr:`Summary.cautions`) and shown on the index, one
+line each. Rendering is :func:`workbench.report.index.render_summary`.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import traceback
+import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -33,15 +44,19 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from workbench._warnings import StatisticalWarning
 from workbench.data.dataset import Dataset
+from workbench.data.errors import DataError
 from workbench.privacy import count_text, enough, is_suppressed
 
 __all__ = [
+    "COMPUTATION_ERRORS",
     "SHOOTING_KINDS",
     "KeyNumber",
     "Period",
     "Summary",
     "changes_since",
+    "failed_summary",
     "key_numbers",
     "residents_exposed",
     "summarize",
@@ -56,6 +71,17 @@ log = logging.getLogger("workbench.summary")
 SHOOTING_KINDS: tuple[str, ...] = ("fatal_shooting", "nonfatal_shooting")
 
 NOT_AVAILABLE = "not available in these data"
+
+#: What a key number's computation raises on data it cannot use (too few, degenerate or
+#: inconsistent records). lifelines' ``ConvergenceError`` and numpy's ``LinAlgError`` are
+#: ``ValueError`` subclasses; ``DataError`` too, named for the reader. Any other exception is a bug.
+COMPUTATION_ERRORS: tuple[type[Exception], ...] = (DataError, np.linalg.LinAlgError, ValueError, KeyError)
+
+#: The previous period's text of a number that could not be computed.
+UNCOMPUTED = "could not be computed"
+
+#: Longest reason shown on the index for a number that could not be computed, characters.
+REASON_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -140,14 +166,29 @@ class Summary:
     top_areas : DataFrame
         See :func:`top_areas`.
     min_count : int
+    notes : list of str
+        Footnotes (the previous period not covered, ...).
+    has_areas : bool
+        The data have an ``areas`` table.
+    cautions : list of str
+        Typed workbench warnings raised while the numbers were computed, one line each
+        (``"Median time to engagement: <message>"``), shown on the index.
+    problems : list of str
+        For the run log, not the page: one entry per number that could not be computed, with its
+        traceback (the page shows the reason in the number's card).
+    error : str
+        Why the whole summary could not be computed (:func:`failed_summary`); empty otherwise.
     """
 
-    period: Period
+    period: Period | None
     numbers: list[KeyNumber]
     top_areas: pd.DataFrame
     min_count: int
     notes: list[str] = field(default_factory=list)
     has_areas: bool = True
+    cautions: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    error: str = ""
 
     def number(self, key: str) -> KeyNumber:
         """The key number called ``key``."""
@@ -183,8 +224,6 @@ def summary_period(dataset: Dataset, months: int = 12) -> Period:
         raise ValueError("months must be >= 1")
     t = dataset["incidents"]["occurred_at"].dropna()
     if t.empty:
-        from workbench.data.errors import DataError
-
         raise DataError.single("incidents", "occurred_at", "no incident times: no summary period")
     from workbench.data.flags import data_end
 
@@ -403,38 +442,91 @@ def _engagement_number(dataset: Dataset, p: Period, min_count: int, data: Any) -
 def _unserved_number(dataset: Dataset, p: Period, min_count: int) -> KeyNumber:
     note = ("Living people shot before the co-response program started who had no referral by the "
             "period end.")
-    from workbench.response import infer_program_start
+    from workbench.outreach import unserved_past_victims  # the one count, shared with 04_past_victims
 
-    start = infer_program_start(dataset) if dataset.has("victimizations") else None
-    if start is None:
+    cur = unserved_past_victims(dataset, as_of=p.end)  # program start: the first co-responder arrival
+    if cur.program_start is None:
         return _counts_number("past_victims_unserved", "Past victims still unserved", note, None, None, p,
                               min_count)
-    from workbench.outreach import past_victims, still_unserved  # one definition, shared with 04_past_victims
-
-    def unserved(as_of: pd.Timestamp) -> float | None:
-        if as_of < start:
-            return None
-        return float(still_unserved(past_victims(dataset, start, as_of=as_of)))
-
-    cur = unserved(p.end)
-    k = _counts_number("past_victims_unserved", "Past victims still unserved", note, cur,
-                       unserved(p.prev_end), p, min_count)
-    if k.shown_previous == "not covered by these data" and p.prev_end < start:
+    prev = unserved_past_victims(dataset, as_of=p.prev_end)
+    k = _counts_number("past_victims_unserved", "Past victims still unserved", note,
+                       None if cur.n is None else float(cur.n), None if prev.n is None else float(prev.n), p,
+                       min_count)
+    if k.shown_previous == "not covered by these data" and p.prev_end < cur.program_start:
         k.shown_previous = "program not started"
     return k
 
 
-def _safely(fn, key: str, label: str, unit: str, *args) -> KeyNumber:
-    try:
-        return fn(*args)
-    except Exception as e:  # a summary number must never sink the report: say why it is missing
-        log.warning("summary: %s could not be computed: %s: %s", key, type(e).__name__, e)
-        k = KeyNumber(key, label, unit, shown="could not be computed (see the run log)")
-        return k
+def _reason(exc: BaseException, dataset: Dataset | None) -> str:
+    """One line for the page: the error's first line, secrets redacted, cut at :data:`REASON_CHARS`;
+    only its type when the message quotes a person id or name of ``dataset`` (the index is scanned)."""
+    from workbench.privacy import PrivacyError, check_export
+    from workbench.redact import redact
+
+    text = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+    text = text if len(text) <= REASON_CHARS else text[: REASON_CHARS - 3] + "..."
+    if text and dataset is not None:
+        try:
+            check_export(text, dataset, where="summary")
+        except PrivacyError:
+            text = ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _trace(what: str, exc: BaseException) -> str:
+    from workbench.redact import redact
+
+    return redact(f"{what} could not be computed:\n" + "".join(traceback.format_exception(exc)).rstrip())
+
+
+class _Collect:
+    """Runs the summary's computations: typed warnings collected, expected failures said.
+
+    The runner computes the summary in a thread beside the notebook workers (whose kernels are
+    other processes); a warning another thread of the runner raises meanwhile passes through
+    ``catch_warnings`` untouched (re-emitted) unless it is a workbench typed warning.
+    """
+
+    def __init__(self, dataset: Dataset | None):
+        self.dataset = dataset
+        self.cautions: list[str] = []
+        self.problems: list[str] = []
+
+    def warnings_of(self, label: str, caught: list[warnings.WarningMessage]) -> None:
+        for w in caught:
+            if issubclass(w.category, StatisticalWarning):
+                line = f"{label}: {w.message}"
+                if line not in self.cautions:
+                    self.cautions.append(line)
+            else:  # not ours: on to Python's own filters, untouched
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+
+    def failed(self, label: str, exc: BaseException) -> str:
+        """Log ``exc`` with its traceback and return the reason shown on the page."""
+        log.warning("summary: %s could not be computed: %s", label, _reason(exc, None), exc_info=exc)
+        self.problems.append(_trace(label, exc))
+        return f"could not be computed: {_reason(exc, self.dataset)}"
+
+    def run(self, label: str, fn, *args):
+        """``(result, None)`` or ``(None, reason)`` when ``fn`` raised one of :data:`COMPUTATION_ERRORS`."""
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", StatisticalWarning)
+                try:
+                    return fn(*args), None
+                except COMPUTATION_ERRORS as e:  # too few or unusable records: the page says why
+                    return None, self.failed(label, e)
+        finally:  # outside the catching block: the warnings that are not ours go on to Python's filters
+            self.warnings_of(label, caught)
+
+
+def _safely(collect: _Collect, fn, key: str, label: str, unit: str, *args) -> KeyNumber:
+    k, reason = collect.run(label, fn, *args)
+    return k if reason is None else KeyNumber(key, label, unit, shown=reason, shown_previous=UNCOMPUTED)
 
 
 def key_numbers(dataset: Dataset, min_count: int = 11, months: int = 12,
-                period: Period | None = None) -> list[KeyNumber]:
+                period: Period | None = None, collect: _Collect | None = None) -> list[KeyNumber]:
     """The five key numbers for the period and the previous period.
 
     Parameters
@@ -446,32 +538,40 @@ def key_numbers(dataset: Dataset, min_count: int = 11, months: int = 12,
     months : int, default 12
         Period length, months (ignored when ``period`` is given).
     period : Period, optional
+    collect : optional
+        Internal: gathers the typed warnings and failures for :func:`summarize`.
 
     Returns
     -------
     list of KeyNumber
         ``shootings``, ``people_exposed``, ``coresponse_coverage``,
-        ``median_days_to_engagement``, ``past_victims_unserved``, in that order.
+        ``median_days_to_engagement``, ``past_victims_unserved``, in that order. A number whose
+        computation raised one of :data:`COMPUTATION_ERRORS` shows "could not be computed:
+        <reason>" (the traceback is logged).
     """
     p = period or summary_period(dataset, months)
-    data = None
+    c = collect or _Collect(dataset)
+    data, unusable = None, None
     if dataset.has("responses"):
-        try:
-            from workbench.response import prepare_response_data
+        from workbench.response import prepare_response_data
 
-            data = prepare_response_data(dataset)
-        except Exception as e:
-            log.warning("summary: response records unusable: %s", e)
-    return [
-        _safely(_shootings_number, "shootings", "Shootings", "count", dataset, p, min_count),
-        _safely(_exposed_number, "people_exposed", "Resident exposures", "count", dataset, p, min_count),
-        _safely(_coverage_number, "coresponse_coverage", "Co-response coverage", "share", dataset, p,
-                min_count, data),
-        _safely(_engagement_number, "median_days_to_engagement", "Median time to engagement", "days",
-                dataset, p, min_count, data),
-        _safely(_unserved_number, "past_victims_unserved", "Past victims still unserved", "count", dataset, p,
+        data, unusable = c.run("Response records", prepare_response_data, dataset)
+    coverage = ("coresponse_coverage", "Co-response coverage", "share")
+    engagement = ("median_days_to_engagement", "Median time to engagement", "days")
+    numbers = [
+        _safely(c, _shootings_number, "shootings", "Shootings", "count", dataset, p, min_count),
+        _safely(c, _exposed_number, "people_exposed", "Resident exposures", "count", dataset, p, min_count),
+        KeyNumber(*coverage, shown=f"{unusable} (response records)", shown_previous=UNCOMPUTED) if unusable else
+        _safely(c, _coverage_number, *coverage, dataset, p, min_count, data),
+        KeyNumber(*engagement, shown=f"{unusable} (response records)", shown_previous=UNCOMPUTED) if unusable else
+        _safely(c, _engagement_number, *engagement, dataset, p, min_count, data),
+        _safely(c, _unserved_number, "past_victims_unserved", "Past victims still unserved", "count", dataset, p,
                 min_count),
     ]
+    if collect is None:  # called on its own: the typed warnings go on to the caller
+        for line in c.cautions:
+            warnings.warn(line, StatisticalWarning, stacklevel=2)
+    return numbers
 
 
 def top_areas(dataset: Dataset, period: Period, min_count: int = 11, top: int = 5) -> pd.DataFrame:
@@ -530,16 +630,43 @@ def summarize(dataset: Dataset, min_count: int = 11, months: int = 12, top: int 
     Summary
     """
     p = summary_period(dataset, months)
-    nums = key_numbers(dataset, min_count, period=p)
-    try:
-        areas = top_areas(dataset, p, min_count, top)
-    except Exception as e:
-        log.warning("summary: top areas could not be computed: %s", e)
-        areas = pd.DataFrame(columns=["rank", "area_id", "shootings", "previous", "per_10k"])
+    c = _Collect(dataset)
+    nums = key_numbers(dataset, min_count, period=p, collect=c)
     notes = []
+    areas, reason = c.run("Areas with the most shootings", top_areas, dataset, p, min_count, top)
+    if reason is not None:
+        areas = pd.DataFrame(columns=["rank", "area_id", "shootings", "previous", "per_10k"])
+        notes.append(f"The areas with the most shootings {reason}.")
     if not p.previous_complete:
         notes.append("The data do not reach back over the whole previous period, so no changes are shown.")
-    return Summary(p, nums, areas, int(min_count), notes, has_areas=dataset.has("areas"))
+    return Summary(p, nums, areas, int(min_count), notes, has_areas=dataset.has("areas"), cautions=c.cautions,
+                   problems=c.problems)
+
+
+def failed_summary(exc: BaseException, min_count: int = 11, months: int = 12,
+                   dataset: Dataset | None = None) -> Summary:
+    """The summary of a report whose summary could not be computed at all: the index says why.
+
+    Parameters
+    ----------
+    exc : Exception
+        What :func:`summarize` raised (logged with its traceback by the caller; the traceback is
+        kept in :attr:`Summary.problems` for the run log).
+    min_count : int, default 11
+    months : int, default 12
+        The summary period the report asked for, months.
+    dataset : Dataset, optional
+        The reason is shown only when it quotes no person id or name of ``dataset``.
+
+    Returns
+    -------
+    Summary
+        No period, no numbers; :attr:`Summary.error` says why.
+    """
+    return Summary(None, [], pd.DataFrame(columns=["rank", "area_id", "shootings", "previous", "per_10k"]),
+                   int(min_count), [], has_areas=True, problems=[_trace("The executive summary", exc)],
+                   error=f"The executive summary of the last {int(months)} month{'s' if int(months) != 1 else ''} "
+                         f"could not be computed: {_reason(exc, dataset)}. The run log has the details.")
 
 
 def summary_json(summary: Summary, **extra: Any) -> dict[str, Any]:
@@ -561,6 +688,9 @@ def summary_json(summary: Summary, **extra: Any) -> dict[str, Any]:
         return v
 
     areas = summary.top_areas.astype(object).where(summary.top_areas.notna(), None)
+    if p is None:  # failed_summary: the index says why, the next run has nothing to compare
+        return {"error": summary.error, "min_count": summary.min_count, "notes": list(summary.notes),
+                "numbers": [], "top_areas": [], "has_areas": bool(summary.has_areas), "cautions": [], **extra}
     return {
         "period": {"start": p.start.isoformat(), "end": p.end.isoformat(), "prev_start": p.prev_start.isoformat(),
                    "prev_end": p.prev_end.isoformat(), "months": p.months,
@@ -574,6 +704,7 @@ def summary_json(summary: Summary, **extra: Any) -> dict[str, Any]:
         "numbers": [{k: clean(v) for k, v in asdict(n).items()} for n in summary.numbers],
         "top_areas": [{k: clean(v) for k, v in r.items()} for r in areas.to_dict("records")],
         "has_areas": bool(summary.has_areas),
+        "cautions": list(summary.cautions),
         **extra,
     }
 
@@ -607,8 +738,13 @@ def changes_since(previous: dict[str, Any] | None, current: dict[str, Any],
         periods differ in length (``summary_months`` changed), one sentence says so and the
         key numbers and areas are not compared.
     """
+    if current.get("error"):
+        return []
     if not previous:
         return ["This is the first run of this report: there is no earlier run to compare with."]
+    if previous.get("error"):
+        return [f"{(against or 'The previous run')[:1].upper()}{(against or 'the previous run')[1:]} has no "
+                "summary to compare with (it could not be computed)."]
     out: list[str] = []
     run = against or "the previous run"
     short = against or "previous run"

@@ -1,32 +1,49 @@
-"""Data overview computations: counts by month and kind, incident rates per area, density.
+"""The data overview page (``00_data_overview``): counts by month and kind, data quality, where
+incidents happen, readings.
 
-Pure functions returning DataFrames (plots live in :mod:`workbench.plots`). Every function
-takes the period as ``start``/``end`` (inclusive start, exclusive end, dates or timestamps in
-the dataset's time zone) and leaves privacy to the caller: pass results through
-:func:`workbench.privacy.suppress_counts` (tables) or use the ``suppressed`` columns (maps)
-before showing them.
+:func:`overview_section` returns everything the page shows, privacy applied
+(:class:`OverviewSection`); its building blocks are public for the explorers, ``workbench
+validate`` and tests:
+
+- :func:`monthly_counts` -- incidents per calendar month and kind (raw counts: the table before
+  suppression); :func:`monthly_hidden` -- the months whose total the page and its chart hide;
+- :func:`area_rates` -- incidents per area and a rate per 1,000 residents (or per km²), with a
+  ``suppressed`` flag; :func:`density_grid` -- the smoothed density map (:class:`DensityGrid`);
+- :func:`table_overview` and :func:`quality_table` -- which tables the data hold and the
+  per-column quality table (through :func:`workbench.privacy.protect_quality` on a policy page);
+- :func:`readings` -- the page's plain-language readings, counts suppressed.
+
+Every function takes the period as ``start``/``end`` (inclusive start, exclusive end, dates or
+timestamps in the dataset's time zone; :func:`workbench.data.incidents_in_period`). Counts are
+suppressed through :mod:`workbench.privacy` only; drawing lives in :mod:`workbench.plots`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from workbench.data.timestamps import local_timestamp
 from workbench.data.dataset import Dataset
-from workbench.privacy import complementary_mask, count_text, enough, protect_quality, suppressed_mask
+from workbench.data.period import incidents_in_period
+from workbench.data.timestamps import local_timestamp
+from workbench.escape import md_text
+from workbench.privacy import (complementary_mask, count_text, enough, protect_quality, suppress_counts,
+                               suppressed_mask)
 
 __all__ = [
     "INCIDENT_KINDS",
     "DensityGrid",
+    "OverviewSection",
     "area_rates",
     "density_grid",
-    "incidents_in_period",
     "monthly_counts",
+    "monthly_hidden",
+    "overview_section",
     "quality_table",
     "readings",
     "table_overview",
@@ -37,37 +54,6 @@ INCIDENT_KINDS: tuple[str, ...] = ("fatal_shooting", "nonfatal_shooting", "shots
 
 #: Tables that hold person-level data.
 PERSON_TABLES: tuple[str, ...] = ("people", "victimizations", "arrests", "referrals", "followups")
-
-
-def _bound(value: str | pd.Timestamp | None, tz: str) -> pd.Timestamp | None:
-    return local_timestamp(value, tz)
-
-
-def incidents_in_period(
-    dataset: Dataset, start: str | pd.Timestamp | None = None, end: str | pd.Timestamp | None = None
-) -> pd.DataFrame:
-    """Incidents with ``start <= occurred_at < end`` (bounds in the dataset's time zone).
-
-    Parameters
-    ----------
-    dataset : Dataset
-    start, end : str or Timestamp, optional
-        Period bounds; naive values are read in ``dataset.timezone``. ``None`` = open.
-
-    Returns
-    -------
-    DataFrame
-        The matching rows of ``incidents``.
-    """
-    inc = dataset["incidents"]
-    t = inc["occurred_at"].dt.tz_convert(dataset.timezone)
-    keep = np.ones(len(inc), dtype=bool)
-    lo, hi = _bound(start, dataset.timezone), _bound(end, dataset.timezone)
-    if lo is not None:
-        keep &= (t >= lo).to_numpy()
-    if hi is not None:
-        keep &= (t < hi).to_numpy()
-    return inc.loc[keep]
 
 
 def monthly_counts(
@@ -101,8 +87,8 @@ def monthly_counts(
     local = inc["occurred_at"].dt.tz_convert(dataset.timezone).dt.tz_localize(None)
     month = local.dt.to_period("M")
     table = pd.crosstab(month, inc["kind"].astype(str)).reindex(columns=kinds, fill_value=0)
-    lo = _bound(start, dataset.timezone)
-    hi = _bound(end, dataset.timezone)
+    lo = local_timestamp(start, dataset.timezone)
+    hi = local_timestamp(end, dataset.timezone)
     first = lo.tz_localize(None).to_period("M") if lo is not None else month.min()
     last = (hi - pd.Timedelta(1, "ns")).tz_localize(None).to_period("M") if hi is not None else month.max()
     table = table.reindex(pd.period_range(first, last, freq="M"), fill_value=0)
@@ -336,6 +322,31 @@ def quality_table(dataset: Dataset, min_count: int | None = None) -> pd.DataFram
     return q.astype(object).where(q.notna(), "")
 
 
+def monthly_hidden(monthly: pd.DataFrame, min_count: int) -> np.ndarray:
+    """The months whose total the page hides (the chart leaves them as gaps).
+
+    A month's total is hidden exactly when :func:`workbench.privacy.suppress_counts` (with
+    ``total='total'``) hides it in the monthly table: the total itself is below the threshold,
+    or a kind's count is hidden and the total is the second cell hidden with it, so chart and
+    table together never reveal a suppressed count.
+
+    Parameters
+    ----------
+    monthly : DataFrame
+        From :func:`monthly_counts`.
+    min_count : int
+        Suppression threshold.
+
+    Returns
+    -------
+    ndarray of bool
+        One flag per row of ``monthly``.
+    """
+    kinds = [c for c in monthly.columns if c not in ("month", "total")]
+    _, hidden = complementary_mask(monthly[kinds].to_numpy(dtype=float), min_count)
+    return hidden | suppressed_mask(monthly["total"].to_numpy(), min_count)
+
+
 def readings(monthly: pd.DataFrame, rates: gpd.GeoDataFrame | None, min_count: int) -> list[str]:
     """Short plain-language readings of the overview, respecting suppression.
 
@@ -373,9 +384,7 @@ def readings(monthly: pd.DataFrame, rates: gpd.GeoDataFrame | None, min_count: i
             "The data record no " + " or ".join(k.replace("_", " ") for k in unrecorded)
             + " incidents; the source may not collect them, so read this as unknown, not zero."
         )
-    _, month_hidden = complementary_mask(monthly[kinds].to_numpy(dtype=float), min_count)
-    month_hidden = month_hidden | suppressed_mask(monthly["total"].to_numpy(), min_count)
-    shown = monthly[~month_hidden]
+    shown = monthly[~monthly_hidden(monthly, min_count)]
     if len(monthly) >= 2 and len(shown):
         peak = shown.loc[shown["total"].idxmax()]
         out.append(
@@ -390,7 +399,7 @@ def readings(monthly: pd.DataFrame, rates: gpd.GeoDataFrame | None, min_count: i
         if len(shown):
             top = shown.sort_values("rate", ascending=False).iloc[0]
             out.append(
-                f"Among {len(rates)} areas, the highest rate was in area {top['area_id']} "
+                f"Among {len(rates)} areas, the highest rate was in area {md_text(top['area_id'])} "
                 f"({top['rate']:.2f} incidents {unit})."
             )
         n_sup = int(rates["suppressed"].sum())
@@ -403,4 +412,147 @@ def readings(monthly: pd.DataFrame, rates: gpd.GeoDataFrame | None, min_count: i
         out.append(
             f"The busiest tenth of areas holds {busiest_share:.0%} of the incidents inside areas."
         )
+    return out
+
+
+@dataclass
+class OverviewSection:
+    """Everything the data overview page shows (:func:`overview_section`), privacy applied.
+
+    Attributes
+    ----------
+    lede : str
+        The opening line (Markdown, text from data escaped): data name, time zone, CRS, period.
+    end : str or None
+        The period's exclusive end as ``YYYY-MM-DD``: the ``end`` parameter, else the day after
+        the report's data end (:func:`workbench.data.data_end`); the page's other sections use it.
+    monthly_table : DataFrame
+        Incidents per month and kind with counts suppressed (complementary cells too), for
+        :func:`workbench.sections.show` (``precision=0``).
+    monthly_note : str
+        The suppression footnote of :attr:`monthly_table`.
+    monthly : DataFrame
+        Figure input of :func:`workbench.plots.plot_monthly`: ``month``, ``total`` (NaN where
+        hidden) and ``hidden`` (bool, :func:`monthly_hidden`).
+    tables : DataFrame
+        The tables present (``table``, ``rows``), row counts suppressed.
+    quality : DataFrame
+        The technical appendix: :func:`quality_table` through
+        :func:`workbench.privacy.protect_quality`.
+    quality_notes : list of str
+        Paragraphs (Markdown) under the data-quality tables: missing person-level tables, no
+        response records, the data end and the quality flags.
+    rates : GeoDataFrame or None
+        Figure input of :func:`workbench.plots.plot_area_rates` (:func:`area_rates`:
+        ``suppressed`` areas are drawn hatched, never with their rate); ``None`` without areas.
+    rates_table : DataFrame or None
+        For areas given as codes without boundaries (no map): incidents (suppressed) and rates
+        per area, most incidents first; ``None`` otherwise.
+    density : DensityGrid or None
+        Figure input of :func:`workbench.plots.plot_density`; ``None`` without areas.
+    outlines : GeoDataFrame or None
+        Area outlines to draw over the density (``None`` for area codes or no areas).
+    area_notes : list of str
+        What the maps could not show (suppression footnote of :attr:`rates_table`, no area
+        shapes, no areas).
+    readings : list of str
+        The page's readings (:func:`readings`), Markdown.
+    """
+
+    lede: str
+    end: str | None
+    monthly_table: pd.DataFrame
+    monthly_note: str
+    monthly: pd.DataFrame
+    tables: pd.DataFrame
+    quality: pd.DataFrame
+    quality_notes: list[str] = field(default_factory=list)
+    rates: Any = None
+    rates_table: pd.DataFrame | None = None
+    density: DensityGrid | None = None
+    outlines: Any = None
+    area_notes: list[str] = field(default_factory=list)
+    readings: list[str] = field(default_factory=list)
+
+
+def _quality_notes(dataset: Dataset, tables: pd.DataFrame, min_count: int) -> list[str]:
+    from workbench.data import data_end, quality_flags
+
+    notes = []
+    absent = tables.loc[tables["person_level"] & ~tables["present"], "table"].tolist()
+    if absent:
+        notes.append("This dataset has no " + ", ".join(absent) + " table(s). Analyses that need them (people, "
+                     "responses, referrals and follow-ups) are not available for it; the incident overview on "
+                     "this page is.")
+    if not dataset.has("responses"):
+        notes.append("There are no response records, so response times and services cannot be described for "
+                     "these data.")
+    end = data_end(dataset)
+    if end is not None:
+        notes.append(f"**Data through {end.through:%Y-%m-%d}**: {end.rule}.")
+    flags = quality_flags(dataset, min_count=min_count)
+    if len(flags):
+        notes.append("Flags to read the rest of the report with:\n\n" + "\n".join(
+            f"- **{r.flag}** ({r.table}): {r.detail}" for r in flags.itertuples()))
+    return notes
+
+
+def overview_section(dataset: Dataset, min_count: int = 11, start: str | pd.Timestamp | None = None,
+                     end: str | pd.Timestamp | None = None) -> OverviewSection:
+    """The data overview page: monthly counts, data quality, area rates and density, readings.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Needs ``incidents``; ``areas`` (with or without boundaries) for the maps.
+    min_count : int, default 11
+        Counts from 1 to ``min_count - 1`` are suppressed (:mod:`workbench.privacy`).
+    start, end : str or Timestamp, optional
+        The period ``[start, end)`` in the dataset's time zone; ``end`` defaults to the report's
+        one data end (:func:`workbench.data.data_end`), so no month after it shows a false fall.
+
+    Returns
+    -------
+    OverviewSection
+        Display-ready tables (suppressed), readings, notes and figure inputs (aggregates only).
+    """
+    from workbench.data import data_end, has_area_shapes, no_shapes_note
+
+    de = data_end(dataset)
+    first = md_text(start) if start is not None else "the first record"
+    if end is None and de is not None:
+        end = f"{de.end:%Y-%m-%d}"
+        period = f"from {first} through {de.through:%Y-%m-%d} (the data end)"
+    else:
+        period = f"from {first} to {md_text(end) if end is not None else 'the last record'}"
+    lede = (f"Data: **{md_text(dataset.name)}**, times in {md_text(dataset.timezone)}, distances in "
+            f"{md_text(dataset.crs)}; period {period}.")
+    monthly = monthly_counts(dataset, start, end)
+    kinds = [c for c in monthly.columns if c not in ("month", "total")]
+    monthly_table, monthly_note = suppress_counts(monthly, kinds, min_count, total="total")
+    hidden = monthly_hidden(monthly, min_count)
+    figure = pd.DataFrame({"month": monthly["month"], "total": monthly["total"].astype(float).where(~hidden),
+                           "hidden": hidden})
+    tables = table_overview(dataset)
+    present, _ = suppress_counts(tables.loc[tables["present"], ["table", "rows"]], ["rows"], min_count)
+    out = OverviewSection(lede=lede, end=None if end is None else str(end), monthly_table=monthly_table,
+                          monthly_note=monthly_note, monthly=figure, tables=present,
+                          quality=quality_table(dataset, min_count),
+                          quality_notes=_quality_notes(dataset, tables, min_count))
+    if not dataset.has("areas"):
+        out.area_notes.append("These data have no areas, so no map can be drawn.")
+    else:
+        out.rates = area_rates(dataset, start, end, min_count)
+        out.density = density_grid(dataset, start, end, min_count=min_count)
+        if has_area_shapes(dataset):
+            out.outlines = dataset["areas"]
+        else:  # area codes (precinct, district) without polygons: a table, no map by area
+            r = out.rates
+            shown = r.assign(rate=r["rate"].where(~r["suppressed"]))[["area_id", "incidents", "rate"]]
+            table, note = suppress_counts(shown.sort_values("incidents", ascending=False), ["incidents"],
+                                          min_count)
+            unit = r.attrs.get("rate_unit", "")
+            out.rates_table = table.rename(columns={"rate": f"rate {unit}".strip()})
+            out.area_notes.append(f"{note} {no_shapes_note('The map by area')}".strip())
+    out.readings = readings(monthly, out.rates, min_count)
     return out
