@@ -126,7 +126,7 @@ def test_report_on_precinct_codes_says_what_it_skips(precinct, tmp_path):
     assert "The map by area: skipped, because these data give areas as codes without boundaries" in overview_text
     assert "P01" in overview_text or "P02" in overview_text  # the table by precinct code
     places_text = text(tmp_path / "report" / "01_places.html")
-    assert "Emerging hot spots by area (Gi* needs neighbouring areas): skipped" in places_text
+    assert "Emerging hot spots by area (the hot spot statistic compares neighbouring areas): skipped" in places_text
     assert "Data through 2024-12-31" in places_text
     index = text(result.index)
     assert "Data through 2024-12-31" in index

@@ -223,7 +223,7 @@ def emerging_item(dataset: Dataset, shots: gpd.GeoDataFrame, end: pd.Timestamp, 
 
     if area_codes_only(dataset):  # Gi* needs neighbouring areas, i.e. boundaries
         item.available = False
-        item.readings.append(no_shapes_note("Emerging hot spots by area (Gi* needs neighbouring areas)"))
+        item.readings.append(no_shapes_note("Emerging hot spots by area (the hot spot statistic compares neighbouring areas)"))
         return item
     if not dataset.has("areas") or len(dataset["areas"]) < 3:
         item.available = False
