@@ -16,9 +16,10 @@ sentences and the values a figure needs; rendering lives in :mod:`workbench.repo
 
 from ._common import Item
 from .brief import Brief, brief
+from .dosage import DosageSection, dosage_section
 from .now import NowBlock, now_block
 from .page import cautions, data_end_notice, notice, say, show
 from .victims import VictimsSection, victims_section
 
-__all__ = ["Brief", "Item", "NowBlock", "VictimsSection", "brief", "cautions", "data_end_notice", "notice", "now_block",
+__all__ = ["Brief", "DosageSection", "Item", "NowBlock", "VictimsSection", "brief", "cautions", "data_end_notice", "dosage_section", "notice", "now_block",
            "say", "show", "victims_section"]
