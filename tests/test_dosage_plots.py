@@ -49,7 +49,7 @@ def test_quadrant_axes_fit_the_areas_and_name_the_named_ones():
     counts.loc[3, "patrol_hours"] *= 80  # one area far out
     bal = dosage.balance(counts, n_draws=400)
     t = bal.table
-    labels = {"A03": "Far Out Park", "A10": "Middle Ward"}
+    labels = {"A03": "Far Out Park", "A10": "Middle Ward", "A11": r"Cost $\undefinedcmd$ Row"}  # names are text
     fig = pdz.plot_quadrant(bal, 11, labels=labels)
     ax = fig.axes[0]
     x0, x1 = ax.get_xlim()
@@ -60,7 +60,8 @@ def test_quadrant_axes_fit_the_areas_and_name_the_named_ones():
     sr = t["support_ratio"]
     assert y0 <= sr.min() and sr.max() <= y1 and y1 / y0 < 2.0 * sr.max() / sr.min()
     texts = _texts(fig)
-    assert "Far Out Park" in texts and "Middle Ward" in texts
+    assert "Far Out Park" in texts and "Middle Ward" in texts and r"Cost $\undefinedcmd$ Row" in texts
+    fig.savefig(__import__("io").BytesIO(), format="png")  # no mathtext parse of a name
     assert not any(a in " ".join(texts) for a in t["area_id"])  # ids are not names: no other area named
     note = next(s for s in texts if "extreme police ratio" in s)
     assert note.startswith("1 area with an extreme police ratio (up to") and "right edge" in note

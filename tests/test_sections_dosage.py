@@ -151,6 +151,9 @@ def test_data_without_support_records_skip_the_page_and_say_so():
     assert not sec.ok and sec.counts is None
     for s in ("no patrol records", "no response records", "no referrals", "the sections below are skipped"):
         assert s in sec.heading
+    assert [i.key for i in sec.items] == ["totals", "balance", "classes", "top", "change", "caveats", "pretrend",
+                                          "reading"]
+    assert all(not i.available and i.readings == [NOTHING_TO_READ] for i in sec.items)
     for fn in (lambda: add_balance(sec), lambda: add_change(sec, nos), lambda: sec.item("reading")):
         it = fn()
         assert not it.available and it.readings == [NOTHING_TO_READ]
@@ -182,3 +185,17 @@ def test_every_count_hidden_under_a_large_threshold():
     rates = ch[["rate before", "rate after"]].to_numpy()
     counts = ch[["count before", "count after"]].to_numpy()
     assert (rates[counts == marker] == "").all()
+
+
+def test_a_police_measure_the_data_lack_makes_the_balance_unavailable():
+    ds = generate_city("tiny", seed=SEEDS[0]).dataset
+    nop = Dataset({k: v for k, v in ds.tables.items() if k != "patrols"}, ds.timezone, ds.crs, name="nopatrol")
+    sec = dosage_section(nop, min_count=MC, police_measure="patrol_hours")
+    it = add_balance(sec, seed=0)
+    assert not it.available and sec.balance is None
+    assert it.readings == ["The balance view is not available: these data have no patrol hours "
+                           "(choose another police measure)."]
+    assert not sec.item("top").available and not sec.item("classes").available
+    assert sec.item("reading").readings[1] == it.readings[0]
+    with pytest.raises(ValueError, match="police_measure must be one of"):  # a wrong parameter is an error
+        add_balance(dosage_section(ds, min_count=MC, police_measure="helicopters"))

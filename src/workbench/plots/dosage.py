@@ -149,6 +149,7 @@ def _name_points(ax, x: np.ndarray, y: np.ndarray, ids: np.ndarray, ok: np.ndarr
         taken.append((px[k, 1] + dy, *span))
         ax.annotate(name, (x[pick[k]], y[pick[k]]), xytext=(-5 if left else 5, dy), textcoords="offset points",
                     ha="right" if left else "left", fontsize=7.5, color="#252525", zorder=4,
+                    parse_math=False,  # a name from the data is text, never mathtext ("$" stays "$")
                     arrowprops={"arrowstyle": "-", "color": "#969696", "lw": 0.5} if abs(dy) > 13 else None)
 
 

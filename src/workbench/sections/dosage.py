@@ -43,7 +43,7 @@ import pandas as pd
 from workbench import dosage
 from workbench.data import area_names, data_end, local_timestamp
 from workbench.data.dataset import Dataset
-from workbench.dosage.balance import Balance
+from workbench.dosage.balance import POLICE_MEASURES, Balance
 from workbench.dosage.change import ProgramChange
 from workbench.formatting import format_number, human_columns
 from workbench.privacy import suppress_counts, suppressed_mask
@@ -68,6 +68,11 @@ TOP_LABELS = {"area_id": "area", "need_rate": "shootings per 1k (smoothed)", "po
               "police_expected": "expected police per 1k", "police_ratio": "police ratio",
               "police_ratio_lower": "ratio low", "police_ratio_upper": "ratio high",
               "p_police_high": "P(police high)", "support_ratio": "support ratio", "p_support_low": "P(support low)"}
+#: The page's items: key -> heading.
+ITEMS = {"totals": "Need, police dose and support dose", "balance": "Police dose against support dose",
+         "classes": "Where the balance classes are", "top": "Areas most out of balance",
+         "change": "Change after the program start", "caveats": "Caveats (read these with the chart).",
+         "pretrend": "Pre-period check", "reading": "Reading the numbers"}
 NOTHING_TO_READ = "Nothing to read: the data needed for the dosage view are missing (see above)."
 
 
@@ -324,7 +329,8 @@ def dosage_section(dataset: Dataset, *, min_count: int = 11, title: str = "Dosag
         sec.heading = (f"## {title}\n\nData: **{dataset.name}**. These data have " + ", ".join(missing)
                        + ". The dosage view needs area populations, a police measure (patrol records, or police "
                        "responses and arrests) and co-responder records, so **the sections below are skipped**.")
-        sec._put(Item("reading", "Reading the numbers", readings=[NOTHING_TO_READ], page=PAGE, available=False))
+        for key, head in ITEMS.items():  # every part of the page says it could not be made
+            sec._put(Item(key, head, readings=[NOTHING_TO_READ], page=PAGE, available=False))
         return sec
     if end is None:
         de = data_end(dataset)
@@ -386,6 +392,16 @@ def add_balance(sec: DosageSection, *, support_measure: str = "visits", police_h
         return sec._put(Item("balance", "Police dose against support dose", page=PAGE, available=False,
                              readings=[NOTHING_TO_READ]))
     mc = sec.min_count
+    col = POLICE_MEASURES.get(sec.police_measure)
+    if col is not None and (col not in sec.counts or sec.counts[col].isna().all()):
+        why = (f"The balance view is not available: these data have no {POLICE_WORDS[sec.police_measure]} "
+               "(choose another police measure).")
+        for key, title in (("classes", "Where the balance classes are"), ("top", "Areas most out of balance")):
+            sec._put(Item(key, title, page=PAGE, available=False, readings=[why]))
+        sec._put(Item("reading", "Reading the numbers", page=PAGE, available=False,
+                      readings=[police_source_text(sec.source), why]))
+        return sec._put(Item("balance", "Police dose against support dose", page=PAGE, available=False,
+                             readings=[why]))
     bal = dosage.balance(sec.counts, police_measure=sec.police_measure, support_measure=support_measure,
                          police_high=police_high, support_low=support_low, min_probability=min_probability,
                          seed=seed)
