@@ -46,9 +46,9 @@ _POLICE = {"patrol_hours": "patrol hours", "contacts": "police contacts", "stops
 _SUPPORT = {"visits": "co-responder visits", "referrals": "referrals", "engaged": "engaged referrals"}
 
 
-#: Nice tick values of a ratio axis (log scale).
-_TICKS = (0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
-_FINE_TICKS = (0.25, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9, 1.2, 1.5, 3, 4, 6, 8)
+#: Tick values of a ratio axis (log scale) in order of preference (1-2-5 first), thinned to those
+#: at least a factor 1.3 apart.
+_TICKS = (0.1, 0.2, 0.5, 2, 5, 10, 20, 50, 100, 0.02, 0.05, 0.25, 0.33, 3, 4)
 
 
 def ratio_axis(values: np.ndarray, refs: tuple[float, ...] = (), *, far: float = 4.0, reach: float = 1.6,
@@ -104,10 +104,13 @@ def ratio_axis(values: np.ndarray, refs: tuple[float, ...] = (), *, far: float =
 
 
 def _ticks(lo: float, hi: float, refs: tuple[float, ...]) -> list[float]:
-    ticks = sorted({t for t in (*_TICKS, *refs) if lo <= t <= hi})
-    if len(ticks) < 4:
-        ticks = sorted({*ticks, *(t for t in _FINE_TICKS if lo <= t <= hi)})
-    return ticks
+    """Ticks within ``[lo, hi]``: 1, the thresholds, then round values at least a factor 1.3
+    from every tick already chosen."""
+    keep = [v for v in (1.0, *refs) if lo <= v <= hi]
+    for v in _TICKS:
+        if lo <= v <= hi and all(max(v, k) / min(v, k) >= 1.3 for k in keep):
+            keep.append(v)
+    return sorted(keep)
 
 
 def _clip_note(what: str, v: np.ndarray, above: np.ndarray, below: np.ndarray) -> list[str]:
