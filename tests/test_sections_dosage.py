@@ -63,6 +63,10 @@ def test_totals_are_the_dose_counts_summed_and_suppressed(page):
     direct = ((inc["kind"] != "shots_fired") & (inc["occurred_at"] >= ps) & (inc["occurred_at"] < end)).sum()
     assert tab["shootings"] == _shown(direct)
     assert any("to protect privacy" in r for r in sec.item("totals").readings)
+    js = sec.to_json()
+    import json
+
+    assert json.loads(json.dumps(js))["items"][0]["rows"][0] == {"measure": "shootings", "total": tab["shootings"]}
 
 
 def test_classes_and_most_out_of_balance_are_the_analysis_suppressed(page):

@@ -58,8 +58,9 @@ def ratio_axis(values: np.ndarray, refs: tuple[float, ...] = (), *, far: float =
     The axis spans the values (and 1, the reference), padded by ``pad``; a reference line
     (a class threshold) is brought in when it lies within a factor ``reach`` of the data, else
     it is left off the chart. A few extreme values are clipped: a value more than ``far``
-    times beyond the second largest (second smallest) of the others on the log scale is drawn
-    at the edge instead of stretching the axis.
+    times above the 95th percentile of the values (below the 5th), taken at a data value (with
+    up to 20 areas: the second largest, second smallest), and beyond 1, is drawn at the edge
+    instead of stretching the axis.
 
     Parameters
     ----------
@@ -68,7 +69,7 @@ def ratio_axis(values: np.ndarray, refs: tuple[float, ...] = (), *, far: float =
     refs : tuple of float
         Reference values (thresholds) to show when near the data.
     far : float, default 4
-        Factor beyond the 95% (5%) value past which a value is clipped.
+        Factor beyond the 95th (5th) percentile past which a value is clipped.
     reach : float, default 1.6
         Factor within which a reference value is brought onto the axis.
     pad : float, default 1.12

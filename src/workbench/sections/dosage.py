@@ -134,6 +134,11 @@ class DosageSection:
         """The item with this key."""
         return next(i for i in self.items if i.key == key)
 
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict (display parts only: heading and items, no fitted objects)."""
+        return {"ok": self.ok, "heading": self.heading, "missing": list(self.missing),
+                "items": [i.to_json() for i in self.items]}
+
     def _put(self, item: Item) -> Item:
         self.items = [i for i in self.items if i.key != item.key] + [item]
         return item
