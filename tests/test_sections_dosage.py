@@ -203,3 +203,23 @@ def test_a_police_measure_the_data_lack_makes_the_balance_unavailable():
     assert sec.item("reading").readings[1] == it.readings[0]
     with pytest.raises(ValueError, match="police_measure must be one of"):  # a wrong parameter is an error
         add_balance(dosage_section(ds, min_count=MC, police_measure="helicopters"))
+
+
+def test_typed_warnings_of_the_fits_reach_the_page(monkeypatch):
+    """Issue 13 section 5: a StatisticalWarning raised inside a dosage fit is shown on the page by
+    ``cautions`` (the trauma index, when the spatial index cannot be built)."""
+    import workbench.spatial
+    from workbench.sections import page as page_mod
+
+    def no_index(*args, **kwargs):
+        raise ValueError("no stressor column")
+
+    shown = []
+    monkeypatch.setattr(page_mod, "_display", lambda obj: shown.append(str(getattr(obj, "data", obj))))
+    monkeypatch.setattr(workbench.spatial, "trauma_index", no_index)
+    ds = generate_city("tiny", seed=SEEDS[0]).dataset
+    with page_mod.cautions("the dose counts"):
+        sec = dosage_section(ds, min_count=MC)
+    assert sec.ok and sec.counts.attrs["trauma_source"].startswith("not available")
+    assert len(shown) == 1 and "Caution from the dose counts: trauma index not computed" in shown[0]
+    assert any("Trauma context index: not available" in r for r in sec.item("totals").readings)
