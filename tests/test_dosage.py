@@ -8,6 +8,7 @@ import pytest
 
 from workbench import dosage
 from workbench.data.dataset import Dataset
+from workbench.sections import dosage as page
 from workbench.synth import generate_city
 
 SEED = 20261125
@@ -120,7 +121,7 @@ def test_fallback_police_measure_without_patrols(tiny):
     pol = (ds["responses"]["responder_type"] == "police").sum()
     assert c["police_responses"].sum() == pol
     assert c["police_contacts"].sum() == pytest.approx(pol + c["resident_arrests"].sum())
-    assert "no patrol records" in dosage.police_source_text("responses_and_arrests")
+    assert "no patrol records" in page.police_source_text("responses_and_arrests")
     b = dosage.balance(c, police_measure="contacts")
     assert b.params["police_source"] == "responses_and_arrests"
     with pytest.raises(ValueError, match="no police measure"):
@@ -219,14 +220,14 @@ def test_program_change_with_given_areas(tiny):
     assert any("parallel trends" in c for c in pc.caveats)
     tr = dosage.group_trends(ds, pc, freq="Q")
     assert tr["count"].sum() == g["before"].sum() + g["after"].sum()
-    assert any("Difference in differences" in s for s in dosage.change_readings(pc))
+    assert any("Difference in differences" in s for s in page.change_readings(pc))
 
 
 def test_program_change_says_why_there_is_no_comparison(tiny):
     pc = dosage.program_change(tiny.dataset, outcome="patrol_hours", min_areas=50, n_boot=100)
     assert pc.did is None and "fewer than 50 areas" in pc.reason
     assert pc.program_start == dosage.infer_program_start(tiny.dataset)
-    assert any("No comparison" in s for s in dosage.change_readings(pc, "patrol hours"))
+    assert any("No comparison" in s for s in page.change_readings(pc, "patrol hours"))
 
 
 # -- tracks ---------------------------------------------------------------------------------
@@ -272,5 +273,5 @@ def test_pretrend_check_uses_only_the_before_period(tiny):
     n_before = ((inc["kind"] != "shots_fired") & (inc["occurred_at"] < pc.program_start)).sum()
     assert g["before"].sum() + g["after"].sum() == n_before
     assert set(pre.areas.loc[pre.areas["group"] == "reached", "area_id"]) == set(ids[:8])
-    assert dosage.pretrend_readings(pre)[0].startswith("Pre-period check")
-    assert "too small" in dosage.pretrend_readings(None)[0]
+    assert page.pretrend_readings(pre)[0].startswith("Pre-period check")
+    assert "too small" in page.pretrend_readings(None)[0]

@@ -83,3 +83,23 @@ def test_philadelphia_says_so(philadelphia_report):
     text = html_text((out / f"{NB}.html").read_text())
     assert "no patrol records" in text and "the sections below are skipped" in text
     _no_errors(out)
+
+
+def test_notebook_is_parameters_calls_and_prose():
+    """Issue 12 section 5: under 80 lines of code, no page rule written in the notebook, the fits
+    under ``cautions`` so that typed warnings reach the page, no bare ``except``."""
+    import nbformat
+
+    nb = nbformat.read(DEFAULT_NOTEBOOKS_DIR / f"{NB}.ipynb", 4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert sum(len(s.splitlines()) for s in code) < 80
+    src = "\n".join(code)
+    for banned in ("def ", "except", "simplefilter", "suppress_counts", "policy_table", ">= min_count"):
+        assert banned not in src, banned
+    for fit in ("the balance estimate", "the before/after estimate", "the pre-period check"):
+        assert f'with cautions("{fit}")' in src, fit
+    headings = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "markdown"]
+    assert headings == ["# Dosage: police presence, support and need", "## Need, police dose and support dose",
+                        "## Police dose against support dose", "## Where the balance classes are",
+                        "## Areas most out of balance", "## Change after the program start",
+                        "## Reading the numbers", "## Methods and caveats"]

@@ -145,7 +145,10 @@ def test_quadrant_without_support_is_a_strip():
     fig = pdz.plot_quadrant(bal, 11)
     w, h = fig.get_size_inches()
     assert h < 4 and "support not shown" in fig.axes[0].get_title(loc="left")
-    counts["victims"] = shoot * 3
+    counts["victims"] = shoot * 3  # support per victim the same everywhere: still a strip (issue 12 section 4)
+    fig = pdz.plot_quadrant(dosage.balance(counts, n_draws=200), 11)
+    assert fig.get_size_inches()[1] < 4 and "citywide rate everywhere" in fig.axes[0].get_title(loc="left")
+    counts["coresponder_visits"] = shoot * np.tile([0.2, 1.0, 3.0], n // 3)  # support varies: the square
     fig = pdz.plot_quadrant(dosage.balance(counts, n_draws=200), 11)
     assert fig.get_size_inches()[1] > 6 and fig.axes[0].get_legend() is not None
 

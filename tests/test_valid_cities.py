@@ -30,6 +30,7 @@ from workbench.privacy import suppress_counts
 from workbench.report.index import render_summary
 from workbench.report.now import render_now
 from workbench.sections import now_block, places_section
+from workbench.sections.dosage import add_balance, add_change, add_pretrend, dosage_section
 from workbench.sections.overview import overview_section
 from workbench.sections.past_victims import outreach_section, past_victims_section
 from workbench.sections.people import contagion_items, people_section
@@ -141,28 +142,17 @@ def past_victims_page(ds: Dataset, mc: int) -> list[str]:
 
 
 def dosage_page(ds: Dataset, mc: int) -> list[str]:
-    source = dosage.police_source(ds)
-    has_support = ds.has("responses") and (ds["responses"]["responder_type"] != "police").any()
-    pop_ok = ds.has("areas") and "population" in ds["areas"] and ds["areas"]["population"].notna().any()
-    if not (pop_ok and source != "none" and has_support):
+    sec = dosage_section(ds, min_count=mc, exposure_radius_m=400)
+    if not sec.ok:
+        assert "the sections below are skipped" in sec.heading
         return ["skipped: no areas, police measure or co-responders"]
-    ps = dosage.infer_program_start(ds)
-    counts = dosage.add_trauma_index(dosage.dose_counts(ds, start=ps, end=None, exposure_radius_m=400), ds)
-    pm = "patrol_hours" if source == "patrols" else "contacts"
-    bal = dosage.balance(counts, police_measure=pm, support_measure="visits", seed=0)
-    lines = list(dosage.balance_readings(bal)) + list(counts.attrs["notes"])
-    dosage.policy_classes(bal, mc)
-    dosage.most_out_of_balance(bal, 10, min_count=mc)
-    if ps is not None:
-        try:
-            pc = dosage.program_change(ds, ps, outcome="shootings", seed=0)
-        except ValueError as exc:  # the page prints "not available (<reason>)"
-            assert str(exc)
-            return lines + [f"change not available: {exc}"]
-        dosage.group_trends(ds, pc, freq="Y")
-        lines += dosage.change_readings(pc, "shootings")
-        lines += dosage.pretrend_readings(dosage.pretrend_check(ds, pc, seed=0))
-    return lines
+    add_balance(sec, seed=0, top_n=10)
+    lines = [r for it in sec.items for r in it.readings]
+    change = add_change(sec, ds, outcome="shootings", seed=0)
+    if not change.available:  # the page says why: no program start, or the fit's ValueError
+        assert change.readings and all(change.readings)
+        return lines + change.readings
+    return lines + change.readings + add_pretrend(sec, ds, seed=0).readings
 
 
 def index_parts(ds: Dataset, mc: int, months: int = 12) -> dict:

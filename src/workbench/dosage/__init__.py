@@ -9,8 +9,9 @@
   (over-policed and underserved areas, and the reverse) with posterior probabilities;
 - :func:`program_change`, :func:`pretrend_check`, :func:`group_trends` -- before/after the
   co-responder program, difference in differences and its pre-period placebo;
-- :func:`patrols_from_track` -- GPS pings to contract ``patrols`` rows;
-- :func:`balance_readings`, :func:`change_readings` -- plain-language readings.
+- :func:`patrols_from_track` -- GPS pings to contract ``patrols`` rows.
+
+The page's plain-language readings and display tables are in :mod:`workbench.sections.dosage`.
 
 See ``docs/dosage.md``.
 """
@@ -36,7 +37,6 @@ from .measures import (
     infer_program_start,
     police_source,
 )
-from .readings import balance_readings, change_readings, police_source_text, pretrend_readings
 from .smoothing import EBRates, eb_rates
 from .track import patrols_from_track
 
@@ -50,8 +50,6 @@ __all__ = [
     "ProgramChange",
     "add_trauma_index",
     "balance",
-    "balance_readings",
-    "change_readings",
     "coverage_by_area",
     "data_window",
     "dose_counts",
@@ -65,9 +63,7 @@ __all__ = [
     "patrols_from_track",
     "police_source",
     "policy_classes",
-    "police_source_text",
     "precision_recall",
     "pretrend_check",
-    "pretrend_readings",
     "program_change",
 ]

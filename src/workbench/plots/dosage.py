@@ -7,6 +7,7 @@ and classes, and the support of areas with fewer than ``min_count`` victims is n
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
@@ -27,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from workbench.dosage.change import ProgramChange
 
-__all__ = ["CLASS_COLORS", "plot_balance_map", "plot_group_trends", "plot_quadrant"]
+__all__ = ["CLASS_COLORS", "plot_balance_map", "plot_group_trends", "plot_quadrant", "ratio_axis"]
 
 #: Balance class -> colour: ColorBrewer RdBu (colour-blind safe; :data:`palette.DIVERGING_6`),
 #: red for more police than need, blue for more support; neutral greys for the rest.
@@ -45,70 +46,238 @@ _POLICE = {"patrol_hours": "patrol hours", "contacts": "police contacts", "stops
 _SUPPORT = {"visits": "co-responder visits", "referrals": "referrals", "engaged": "engaged referrals"}
 
 
-def plot_quadrant(bal: Balance, min_count: int, title: str | None = None) -> "Figure":
+#: Tick values of a ratio axis (log scale) in order of preference (1-2-5 first), thinned to those
+#: at least a factor 1.3 apart.
+_TICKS = (0.1, 0.2, 0.5, 2, 5, 10, 20, 50, 100, 0.02, 0.05, 0.25, 0.33, 3, 4)
+
+
+def ratio_axis(values: np.ndarray, refs: tuple[float, ...] = (), *, far: float = 4.0, reach: float = 1.6,
+               pad: float = 1.12, min_span: float = 1.5) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """Limits of a logarithmic ratio axis that fit the data.
+
+    The axis spans the values (and 1, the reference), padded by ``pad``; a reference line
+    (a class threshold) is brought in when it lies within a factor ``reach`` of the data, else
+    it is left off the chart. A few extreme values are clipped: a value more than ``far``
+    times above the 95th percentile of the values (below the 5th), taken at a data value (with
+    up to 20 areas: the second largest, second smallest), and beyond 1, is drawn at the edge
+    instead of stretching the axis.
+
+    Parameters
+    ----------
+    values : ndarray
+        Positive ratios (non-finite or non-positive values are ignored).
+    refs : tuple of float
+        Reference values (thresholds) to show when near the data.
+    far : float, default 4
+        Factor beyond the 95th (5th) percentile past which a value is clipped.
+    reach : float, default 1.6
+        Factor within which a reference value is brought onto the axis.
+    pad : float, default 1.12
+        Margin factor on each side.
+    min_span : float, default 1.5
+        Smallest ratio of the upper to the lower limit.
+
+    Returns
+    -------
+    lo, hi : float
+        Axis limits.
+    above, below : ndarray of bool
+        Values beyond the upper / lower limit (drawn at the edge).
+    """
+    v = np.asarray(values, dtype=float)
+    ok = np.isfinite(v) & (v > 0)
+    above = np.zeros(v.shape, bool)
+    below = np.zeros(v.shape, bool)
+    if ok.sum() >= 3:
+        top = np.quantile(v[ok], 0.95, method="lower")
+        bottom = np.quantile(v[ok], 0.05, method="higher")
+        above = ok & (v > far * max(top, 1.0))
+        below = ok & (v < min(bottom, 1.0) / far)
+    inner = v[ok & ~above & ~below]
+    lo = float(min(np.min(inner), 1.0)) if inner.size else 1.0
+    hi = float(max(np.max(inner), 1.0)) if inner.size else 1.0
+    near = [r for r in refs if np.isfinite(r) and r > 0 and lo / reach <= r <= hi * reach]
+    lo, hi = min([lo, *near]), max([hi, *near])
+    if hi / lo < min_span:
+        mid = np.sqrt(hi * lo)
+        lo, hi = mid / np.sqrt(min_span), mid * np.sqrt(min_span)
+    return lo / pad, hi * pad, above, below
+
+
+def _ticks(lo: float, hi: float, refs: tuple[float, ...]) -> list[float]:
+    """Ticks within ``[lo, hi]``: 1, the thresholds, then round values at least a factor 1.3
+    from every tick already chosen."""
+    keep = [v for v in (1.0, *refs) if lo <= v <= hi]
+    for v in _TICKS:
+        if lo <= v <= hi and all(max(v, k) / min(v, k) >= 1.3 for k in keep):
+            keep.append(v)
+    return sorted(keep)
+
+
+def _clip_note(what: str, v: np.ndarray, above: np.ndarray, below: np.ndarray) -> list[str]:
+    """Sentence parts naming how many areas are drawn at an edge, and how far out they are."""
+    out = []
+    for mask, side, word, ext in ((above, "right" if what.startswith("police") else "top", "up to", np.max),
+                                  (below, "left" if what.startswith("police") else "bottom", "down to", np.min)):
+        if mask.any():
+            n = int(mask.sum())
+            out.append(f"{n} area{'s' if n != 1 else ''} with an extreme {what} ({word} {ext(v[mask]):.2g}) "
+                       f"drawn at the {side} edge")
+    return out
+
+
+def _name_points(ax, x: np.ndarray, y: np.ndarray, ids: np.ndarray, ok: np.ndarray,
+                 labels: Mapping[str, str]) -> None:
+    """Write the names of the labelled areas next to their points (aggregates only).
+
+    Left to right, each name takes the first row above or below its point (alternating,
+    farther rows with a thin leader line) where it overlaps no name already written; a name
+    that would run past the right edge is written to the left of its point.
+    """
+    pick = np.flatnonzero(ok & np.isin(ids, list(labels)))
+    if not pick.size:
+        return
+    scale = 72 / ax.figure.dpi  # pixels -> points
+    px = ax.transData.transform(np.column_stack([x[pick], y[pick]])) * scale
+    right = ax.bbox.x1 * scale
+    rows = (7, -13, 17, -23, 27, -33, 37, -43, 47, -53, 57, -63)
+    taken: list[tuple[float, float, float]] = []  # (row y, from x, to x) in points
+    for k in np.argsort(px[:, 0], kind="stable"):
+        name = str(labels[ids[pick[k]]])
+        width = 4.4 * len(name) + 8
+        left = px[k, 0] + 5 + width > right
+        span = (px[k, 0] - 5 - width, px[k, 0] - 5) if left else (px[k, 0] + 5, px[k, 0] + 5 + width)
+        free = [r for r in rows if not any(abs(ty - (px[k, 1] + r)) < 9 and a < span[1] and span[0] < b
+                                           for ty, a, b in taken)]
+        dy = free[0] if free else rows[-1]
+        taken.append((px[k, 1] + dy, *span))
+        ax.annotate(name, (x[pick[k]], y[pick[k]]), xytext=(-5 if left else 5, dy), textcoords="offset points",
+                    ha="right" if left else "left", fontsize=7.5, color="#252525", zorder=4,
+                    parse_math=False,  # a name from the data is text, never mathtext ("$" stays "$")
+                    arrowprops={"arrowstyle": "-", "color": "#969696", "lw": 0.5} if abs(dy) > 13 else None)
+
+
+def plot_quadrant(bal: Balance, min_count: int, title: str | None = None,
+                  labels: Mapping[str, str] | None = None) -> "Figure":
     """Police dose relative to need (x) against support relative to citywide (y), sized by need.
 
-    Both axes are logarithmic ratios (1 = as expected); dashed lines are the class thresholds;
-    horizontal bars are the police-ratio intervals. Areas with fewer than ``min_count``
-    victims have no support value drawn: they are grey rings on the line ``y = 1``.
+    Both axes are logarithmic ratios (1 = as expected) fitted to the data
+    (:func:`ratio_axis`): a threshold far from every area is left off the chart, and a few
+    extreme areas are drawn at the edge as triangles, with a note under the title. Dashed lines
+    are the class thresholds; horizontal bars are the police-ratio intervals. Areas with fewer
+    than ``min_count`` victims have no support value drawn: they are grey rings on the line
+    ``y = 1``. When no area has a support value to show, or support per victim does not vary
+    between areas beyond chance (every area gets the citywide rate), the chart is a strip of
+    police ratios.
+
+    Parameters
+    ----------
+    bal : Balance
+        The balance fit (:func:`workbench.dosage.balance`).
+    min_count : int
+        Privacy threshold (victims behind a support value).
+    title : str, optional
+        Chart title.
+    labels : mapping, optional
+        ``area_id -> name`` of the areas to name on the chart (the areas the page names;
+        aggregates only).
     """
     t = bal.table
     p = bal.params
     cls = policy_classes(bal, min_count)
-    few = ~enough(t["victims"].fillna(0).to_numpy(), min_count)
+    few = ~enough(t.get("support_victims", t["victims"]).fillna(0).to_numpy(), min_count)
     x = t["police_ratio"].to_numpy(float)
     y = np.where(few, 1.0, t["support_ratio"].fillna(1.0).to_numpy(float))
     need = t["need_rate"].to_numpy(float)
     size = 15 + 250 * need / np.nanmax(need) if np.nanmax(need) > 0 else np.full(len(t), 30.0)
     ok = np.isfinite(x) & (x > 0)
     has_support = np.isfinite(t["support_ratio"].to_numpy(float))
-    strip = not (ok & ~few & has_support).any()  # no support value to show: a strip, not an empty square
+    shown_y = ok & ~few & has_support
+    flat = bal.support is None or bool(getattr(bal.support, "pooled", False)) or \
+        (shown_y.any() and np.nanmax(y[shown_y]) / np.nanmin(y[shown_y]) < 1.02)
+    strip = not shown_y.any() or flat  # no support spread to show: a strip, not an empty square
+    notes: list[str] = []
+    police_refs = (p["police_high"], 1 / p["police_high"])
+    support_refs = (p["support_low"], 1 / p["support_low"])
+    x0, x1, right, left = ratio_axis(x, police_refs)
+    notes += _clip_note("police ratio", x, right, left)
+    xd = np.clip(x, x0 * 1.06, x1 / 1.06)
+    if strip:
+        y0, y1, up, down = 0.8, 1.25, np.zeros(len(t), bool), np.zeros(len(t), bool)
+    else:
+        y0, y1, up, down = ratio_axis(np.where(shown_y, y, np.nan), support_refs)
+        notes += _clip_note("support ratio", y, up, down)
+    yd = np.clip(y, y0 * 1.06, y1 / 1.06)
     fig, ax = plt.subplots(figsize=(9, 3.4) if strip else (9, 6.2), layout="constrained")
     lo = t["police_ratio_lower"].to_numpy(float)
     hi = t["police_ratio_upper"].to_numpy(float)
     show = ok & ~few
-    ax.hlines(y[ok], np.where(np.isfinite(lo[ok]), lo[ok], x[ok]), np.where(np.isfinite(hi[ok]), hi[ok], x[ok]),
+    ax.hlines(yd[ok], np.where(np.isfinite(lo[ok]), lo[ok], xd[ok]), np.where(np.isfinite(hi[ok]), hi[ok], xd[ok]),
               color="#bdbdbd", lw=0.7, zorder=1)
     colors = np.array([CLASS_COLORS.get(c, "#999999") for c in cls])
-    ax.scatter(x[show], y[show], s=size[show], c=colors[show], edgecolor="#404040", linewidth=0.5, zorder=3)
+    edge = right | left | up | down
+    marker = np.where(right, ">", np.where(left, "<", np.where(up, "^", np.where(down, "v", "o"))))
+    for m in np.unique(marker):
+        k = show & (marker == m)
+        ax.scatter(xd[k], yd[k], s=size[k], c=colors[k], marker=m, edgecolor="#404040", linewidth=0.5, zorder=3)
     ring = np.array([CLASS_COLORS[c] if c not in ("in balance", HIDDEN_CLASS) else "#8c8c8c" for c in cls])
-    ax.scatter(x[ok & few], y[ok & few], s=size[ok & few], facecolor="none", edgecolor=ring[ok & few],
-               linewidth=1.3, zorder=2)
+    for m in np.unique(marker):
+        k = ok & few & (marker == m)
+        ax.scatter(xd[k], yd[k], s=size[k], marker=m, facecolor="none", edgecolor=ring[k], linewidth=1.3,
+                   zorder=2)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
     for axis in (ax.xaxis, ax.yaxis):
         axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
         axis.set_minor_formatter(NullFormatter())
-    ax.set_xticks([0.25, 0.5, 1, 2, 4])
-    ax.set_yticks([1] if strip else [0.25, 0.5, p["support_low"], 1, 1 / p["support_low"], 2, 4])
-    xs = np.concatenate([x[ok], [p["police_high"] * 1.3, 0.6 / p["police_high"]]])
-    ys = (np.array([0.8, 1.25]) if strip
-          else np.concatenate([y[ok], [1 / p["support_low"] * 1.2, p["support_low"] / 1.2]]))
-    ax.set_xlim(np.nanmin(xs) / 1.1, np.nanmax(xs) * 1.1)
-    ax.set_ylim(np.nanmin(ys) / 1.1, np.nanmax(ys) * 1.1)
-    for v in (p["police_high"], 1 / p["police_high"]):
-        ax.axvline(v, ls="--", color="#737373", lw=0.8)
-    for v in (p["support_low"], 1 / p["support_low"]):
-        ax.axhline(v, ls="--", color="#737373", lw=0.8)
+    ax.set_xticks(_ticks(x0, x1, police_refs))
+    ax.set_yticks([1] if strip else _ticks(y0, y1, support_refs))
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    for v in police_refs:
+        if x0 < v < x1:
+            ax.axvline(v, ls="--", color="#737373", lw=0.8)
+    for v in support_refs:
+        if not strip and y0 < v < y1:
+            ax.axhline(v, ls="--", color="#737373", lw=0.8)
     ax.axvline(1, color="#bdbdbd", lw=0.6)
     ax.axhline(1, color="#bdbdbd", lw=0.6)
+    off = [f"{v:.2g}" for v in police_refs if not x0 < v < x1]
+    off += [f"{v:.2g}" for v in (() if strip else support_refs) if not y0 < v < y1]
+    if off:
+        notes.append(f"threshold{'s' if len(off) > 1 else ''} {', '.join(off)} off the chart: no area near "
+                     f"{'them' if len(off) > 1 else 'it'}")
     ax.set_xlabel(f"police dose relative to need ({_POLICE[p['police_measure']]} / expected for the shooting rate)")
-    ax.set_ylabel(f"support relative to citywide ({_SUPPORT[p['support_measure']]} per victim)")
+    ax.set_ylabel("support relative to citywide" + ("" if strip else f" ({_SUPPORT[p['support_measure']]} per victim)"))
     present = [c for c in CLASS_COLORS if c in set(cls) and c != HIDDEN_CLASS]  # police classes also as rings
     handles = [Line2D([], [], marker="o", ls="", markerfacecolor=CLASS_COLORS[c], markeredgecolor="#404040",
                       label=c) for c in present]
     if (ok & few).any():
         handles.append(Line2D([], [], marker="o", ls="", markerfacecolor="none", markeredgecolor="#8c8c8c",
                               label=f"ring: under {min_count} victims,\nsupport not shown"))
+    if edge.any():
+        handles.append(Line2D([], [], marker=">", ls="", markerfacecolor="#bdbdbd", markeredgecolor="#404040",
+                              label="triangle: beyond the axis"))
     # legend under the axes: the plot keeps the full width
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.2 if strip else -0.1), frameon=False,
               ncol=min(len(handles), 4), title="marker size: shooting rate", title_fontsize=8, fontsize=8)
     default = "Police dose against support dose, by area"
-    if strip:
+    if strip and not shown_y.any():
         default = (f"Police dose by area (support not shown: no area has {min_count} or more victims "
                    "with a support measure)")
-    ax.set_title(title or default, loc="left")
+    elif strip:
+        default = "Police dose by area (support per victim: the citywide rate everywhere)"
+    note = "; ".join(notes)
+    ax.set_title(title or default, loc="left", pad=16 if note else 6)
+    if note:
+        ax.annotate(note[0].upper() + note[1:] + ".", (0, 1), xycoords="axes fraction", xytext=(0, 4),
+                    textcoords="offset points", fontsize=8, color="#525252", va="bottom", annotation_clip=False)
     ax.spines[["top", "right"]].set_visible(False)
+    if labels:
+        fig.get_layout_engine().execute(fig)  # final axes position, then the names
+        _name_points(ax, xd, yd, t["area_id"].astype(str).to_numpy(), ok, labels)
     return fig
 
 

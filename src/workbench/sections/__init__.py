@@ -23,6 +23,7 @@ sentences and the values a figure needs; rendering lives in :mod:`workbench.repo
 
 from ._common import Item
 from .brief import Brief, brief
+from .dosage import DosageSection, dosage_section
 from .now import NowBlock, now_block
 from .overview import OverviewSection, overview_section
 from .page import cautions, data_end_notice, notice, say, show, show_item
@@ -32,8 +33,8 @@ from .places import PlacesSection, places_section
 from .summary import Summary, summarize
 from .victims import VictimsSection, victims_section
 
-__all__ = ["Brief", "Item", "NowBlock", "OutreachSection", "OverviewSection", "PastVictimsSection",
-           "PeopleSection", "PlacesSection", "Summary", "VictimsSection", "brief", "cautions",
-           "contagion_items", "data_end_notice", "forward_items", "notice", "now_block", "outreach_section",
-           "overview_section", "past_victims_section", "people_section", "places_section", "say", "show",
-           "show_item", "summarize", "victims_section"]
+__all__ = ["Brief", "DosageSection", "Item", "NowBlock", "OutreachSection", "OverviewSection",
+           "PastVictimsSection", "PeopleSection", "PlacesSection", "Summary", "VictimsSection", "brief",
+           "cautions", "contagion_items", "data_end_notice", "dosage_section", "forward_items", "notice",
+           "now_block", "outreach_section", "overview_section", "past_victims_section", "people_section",
+           "places_section", "say", "show", "show_item", "summarize", "victims_section"]
