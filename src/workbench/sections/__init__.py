@@ -18,7 +18,8 @@ from ._common import Item
 from .brief import Brief, brief
 from .now import NowBlock, now_block
 from .page import cautions, data_end_notice, notice, say, show
+from .response import ResponseSection, response_section
 from .victims import VictimsSection, victims_section
 
-__all__ = ["Brief", "Item", "NowBlock", "VictimsSection", "brief", "cautions", "data_end_notice", "notice", "now_block",
-           "say", "show", "victims_section"]
+__all__ = ["Brief", "Item", "NowBlock", "ResponseSection", "VictimsSection", "brief", "cautions", "data_end_notice", "notice", "now_block",
+           "response_section", "say", "show", "victims_section"]
