@@ -194,9 +194,9 @@ def test_failing_fits_are_unavailable_with_the_reason(cities, monkeypatch):
     def bad(*a, **k):
         raise ValueError("durations must be non-negative")
 
-    monkeypatch.setattr(sr, "fit_cox", singular)
-    monkeypatch.setattr(sr, "fine_gray", singular)
-    monkeypatch.setattr(sr, "cumulative_incidence", bad)
+    monkeypatch.setattr(S, "fit_cox", singular)  # the section calls the analyses through the package
+    monkeypatch.setattr(S, "fine_gray", singular)
+    monkeypatch.setattr(S, "cumulative_incidence", bad)
     cox = sr.cox_items(eng)
     assert [i.available for i in cox] == [False] and "Singular matrix" in cox[0].readings[0]
     assert any("Singular matrix" in n for n in eng.notes)
@@ -204,7 +204,7 @@ def test_failing_fits_are_unavailable_with_the_reason(cities, monkeypatch):
     assert not inc[0].available and "durations must be non-negative" in inc[0].readings[0]
     fg = next(i for i in _quiet(sr.competing_items, eng) if i.key == "fine_gray")
     assert not fg.available and "Singular matrix" in fg.readings[0]
-    monkeypatch.setattr(sr, "kaplan_meier", bad)
+    monkeypatch.setattr(S, "kaplan_meier", bad)
     km = sr.km_items(eng)
     assert [i.available for i in km] == [False] and "could not be estimated" in km[0].readings[0]
 

@@ -28,28 +28,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from lifelines.exceptions import ConvergenceError
 
+from workbench import response as R  # lazy packages: lifelines is imported on the first fit
+from workbench import survival as S
 from workbench.data.dataset import Dataset
 from workbench.data.errors import DataError
-from workbench.formatting import MISSING, format_p, policy_table
+from workbench.formatting import MISSING, format_p, human_value, policy_table
 from workbench.privacy import count_text, enough, suppress_counts, suppressed_mask
-from workbench.response import (ResponseData, coresponse_coverage, followup_rates, infer_program_start,
-                                monthly_trends, prepare_response_data, referral_counts, time_on_scene)
-from workbench.survival import (CONFOUNDING_WARNING, DEFAULT_COVARIATES, LITERATURE, CoxResult, KMResult,
-                                cause_specific_cox, censoring_text, compare_revictimization, cumulative_incidence,
-                                engagement_table, fine_gray, fit_cox, incidence_at, kaplan_meier,
-                                revictimization_incidence, revictimization_table)
 
 from ._common import Item
 
+if TYPE_CHECKING:  # pragma: no cover
+    from workbench.response import ResponseData
+    from workbench.survival import CoxResult, KMResult
+
 __all__ = ["HORIZONS", "KEEP_GROUPS", "KM_GROUPINGS", "EngagementSection", "ResponseSection",
            "RevictimizationSection", "comparison_items", "competing_items", "cox_items", "coverage_readings",
-           "engagement_section", "incidence_items", "incidence_readings", "km_items", "km_readings",
+           "engagement_section", "fit_errors", "incidence_items", "incidence_readings", "km_items", "km_readings",
            "notes_item", "pool_groups", "response_section", "revictimization_section", "scene_readings",
            "cox_readings"]
 
@@ -62,9 +61,15 @@ KM_GROUPINGS: dict[str, str] = {"service": "service", "provider": "provider", "r
 #: Groups a chart draws by name; the rest are pooled into one "other" group.
 KEEP_GROUPS = 8
 
-#: What a fit that is allowed to fail raises (the item then says why).
-FIT_ERRORS: tuple[type[BaseException], ...] = (ValueError, DataError, ConvergenceError, np.linalg.LinAlgError,
-                                               ZeroDivisionError)
+
+
+def fit_errors() -> tuple[type[BaseException], ...]:
+    """What a fit that is allowed to fail raises (the item then says why): ``ValueError``,
+    :class:`~workbench.data.DataError`, lifelines' ``ConvergenceError``, numpy's ``LinAlgError``
+    and ``ZeroDivisionError``."""
+    from lifelines.exceptions import ConvergenceError
+
+    return (ValueError, DataError, ConvergenceError, np.linalg.LinAlgError, ZeroDivisionError)
 
 _HR = ["column", "hazard_ratio", "hr_lower", "hr_upper", "p"]
 _NO_REFERRALS = ("There are no referral records in these data. Referrals and follow-ups, the time to "
@@ -153,8 +158,8 @@ def pool_groups(labels: pd.Series, keep: int | None = None, other: str = "other"
 
 
 def _pooled_reading(label: str, n_groups: int, pooled: list[str]) -> str:
-    return (f"The chart draws the {n_groups - len(pooled)} {label} groups with most records by name and pools the other "
-            f"{len(pooled)} of the {n_groups} into one \"other\" group, computed on their records together.")
+    return (f"The chart draws the {n_groups - len(pooled)} {label} groups with most records by name and pools "
+            f"the other {len(pooled)} of the {n_groups} into one \"other\" group, computed on their records together.")
 
 
 # ---- plain readings ---------------------------------------------------------------------------
@@ -216,8 +221,6 @@ def km_readings(medians: pd.DataFrame, logrank: dict | None, by_label: str, min_
 
 def cox_readings(summary: pd.DataFrame, concordance: float, failing: list[str]) -> list[str]:
     """Sentences on the strongest hazard ratios, concordance and the assumption check."""
-    from workbench.formatting import human_value
-
     out = []
     sig = summary[(summary["hr_lower"] > 1) | (summary["hr_upper"] < 1)]
     for _, r in sig.reindex(sig["coef"].abs().sort_values(ascending=False).index).head(3).iterrows():
@@ -351,15 +354,15 @@ def response_section(dataset: Dataset, *, title: str = "Response and follow-up",
         sec.scene = [sec.missing("scene", "Time on scene", False)]
         sec.referrals = [sec.missing("referrals", "Referrals and follow-ups")]
         return sec
-    rd = prepare_response_data(ds)
+    rd = R.prepare_response_data(ds)
     inferred = program_start is None
-    ps = infer_program_start(ds) if inferred else pd.Timestamp(program_start)
+    ps = R.infer_program_start(ds) if inferred else pd.Timestamp(program_start)
     ps_text = ("not known (no co-responder ever arrived, so there is none to take it from)" if ps is None
                else f"{pd.Timestamp(ps):%Y-%m-%d}" + (" (taken as the day of the first co-responder arrival)"
                                                      if inferred else ""))
     heading = (f"## {title}\n\nData: **{ds.name}**, times in {ds.timezone}; data end {rd.data_end:%Y-%m-%d}. "
                f"Program start: {ps_text}.")
-    trend = monthly_trends(rd, ps, start, end)
+    trend = R.monthly_trends(rd, ps, start, end)
     sec = ResponseSection(heading, [], [], [], ds, rd, ps, trend, mc, start, end)
     sec.coverage = _coverage_items(sec)
     sec.scene = _scene_items(sec)
@@ -373,9 +376,9 @@ _COVERAGE_DERIVED = {"share_covered": ["shootings", "covered"], "arrival_median_
 
 def _coverage_items(sec: ResponseSection) -> list[Item]:
     rd, mc = sec.data, sec.min_count
-    cov = coresponse_coverage(rd, None, sec.start, sec.end)
-    cov_year = coresponse_coverage(rd, "year", sec.start, sec.end)
-    cov_type = coresponse_coverage(rd, "responder_type", sec.start, sec.end)
+    cov = R.coresponse_coverage(rd, None, sec.start, sec.end)
+    cov_year = R.coresponse_coverage(rd, "year", sec.start, sec.end)
+    cov_type = R.coresponse_coverage(rd, "responder_type", sec.start, sec.end)
     year, _ = _table(cov_year.rename(columns={"group": "year"}), ["shootings", "covered"], mc,
                      shares=["share_covered"], derived=_COVERAGE_DERIVED)
     kind, foot = _table(cov_type.rename(columns={"group": "responder type"}), ["shootings", "covered"], mc,
@@ -392,7 +395,7 @@ def _coverage_items(sec: ResponseSection) -> list[Item]:
 
 def _scene_items(sec: ResponseSection) -> list[Item]:
     rd, mc = sec.data, sec.min_count
-    scene = time_on_scene(rd, "responder_type", sec.start, sec.end)
+    scene = R.time_on_scene(rd, "responder_type", sec.start, sec.end)
     minutes = ["median_min", "q1_min", "q3_min", "iqr_min", "mean_min"]
     table, foot = _table(scene.rename(columns={"group": "responder type"}), ["responses", "n", "excluded"], mc,
                          precision=1, derived={c: ["n"] for c in minutes})
@@ -415,11 +418,11 @@ def _referral_items(sec: ResponseSection) -> list[Item]:
     if not sec.has_referrals:
         return [sec.missing("referrals", "Referrals and follow-ups")]
     rd, mc = sec.data, sec.min_count
-    refs = referral_counts(rd, ["service", "provider"], sec.start, sec.end)
+    refs = R.referral_counts(rd, ["service", "provider"], sec.start, sec.end)
     rtable, _ = _table(refs, ["referrals", "victim_referrals", "family_referrals", "people"], mc,
                        derived={"referrals_per_person": ["people", "referrals"],
                                 "referrals_per_victim": ["victim_referrals", "referrals"]})
-    fr = followup_rates(rd, "service", sec.start, sec.end)
+    fr = R.followup_rates(rd, "service", sec.start, sec.end)
     ftable, foot = _table(fr, ["referrals", "attempted", "engaged", "declined"], mc,
                           shares=["attempt_rate", "engagement_rate", "decline_rate"],
                           derived={"attempt_rate": ["referrals", "attempted"],
@@ -497,7 +500,7 @@ class EngagementSection:
 
 def engagement_section(page: ResponseSection, *, window_days: float | None = None,
                        lost_after_days: float | None = 30.0, censoring: str = "competing",
-                       covariates: Sequence[str] = DEFAULT_COVARIATES) -> EngagementSection:
+                       covariates: Sequence[str] | None = None) -> EngagementSection:
     """The referral-level table of the page's survival analyses, under one censoring rule.
 
     Parameters
@@ -505,9 +508,9 @@ def engagement_section(page: ResponseSection, *, window_days: float | None = Non
     page : ResponseSection
     window_days, lost_after_days, censoring
         See :func:`~workbench.survival.engagement_table`.
-    covariates : sequence of str
+    covariates : sequence of str, optional
         Covariates of the Cox, cause-specific and Fine-Gray models (those absent or constant in
-        the data are left out).
+        the data are left out); default :data:`workbench.survival.DEFAULT_COVARIATES`.
 
     Returns
     -------
@@ -518,7 +521,7 @@ def engagement_section(page: ResponseSection, *, window_days: float | None = Non
     if not page.has_referrals:
         return EngagementSection(page, pd.DataFrame(), available=False)
     try:
-        table = engagement_table(page.dataset, page.data, window_days=window_days,
+        table = S.engagement_table(page.dataset, page.data, window_days=window_days,
                                  lost_after_days=lost_after_days, censoring=censoring)
     except (DataError, ValueError) as exc:
         return EngagementSection(page, pd.DataFrame(), available=False,
@@ -527,8 +530,9 @@ def engagement_section(page: ResponseSection, *, window_days: float | None = Non
     xmax = float(np.nanpercentile(table["days"], 95)) if n else 0.0
     xmax = max(min(xmax, float(window_days or 180.0)), 1.0)
     ticks = np.arange(0.0, xmax + 1e-9, 15.0 if xmax <= 120 else 30.0)
-    covs = [c for c in covariates if c in table.columns and table[c].nunique(dropna=True) >= 2]
-    return EngagementSection(page, table, rules=censoring_text(table), xmax=xmax, ticks=ticks, covariates=covs,
+    wanted = S.DEFAULT_COVARIATES if covariates is None else covariates
+    covs = [c for c in wanted if c in table.columns and table[c].nunique(dropna=True) >= 2]
+    return EngagementSection(page, table, rules=S.censoring_text(table), xmax=xmax, ticks=ticks, covariates=covs,
                              available=n > 0, reason="" if n else "no referral in the period")
 
 
@@ -548,8 +552,8 @@ def km_items(eng: EngagementSection) -> list[Item]:
         return [eng.missing("km", "Time to engagement")]
     t, mc = eng.table, eng.min_count
     try:
-        km_all = kaplan_meier(t, ticks=eng.ticks)
-    except FIT_ERRORS as exc:
+        km_all = S.kaplan_meier(t, ticks=eng.ticks)
+    except fit_errors() as exc:
         return [Item("km", "Time to engagement", [f"Time to engagement: the curve could not be estimated ({exc})."],
                      page="03_response", available=False)]
     eng.results["km_all"], eng.results["km_by"] = km_all, {}
@@ -569,8 +573,8 @@ def km_items(eng: EngagementSection) -> list[Item]:
         if col not in t.columns:
             continue
         try:
-            full = kaplan_meier(t, by=col, min_group=mc, ticks=eng.ticks)
-        except FIT_ERRORS as exc:
+            full = S.kaplan_meier(t, by=col, min_group=mc, ticks=eng.ticks)
+        except fit_errors() as exc:
             items.append(Item(key, f"Time to engagement by {label}", [f"Time to engagement by {label}: the curves "
                               f"could not be estimated ({exc})."], page="03_response", available=False))
             continue
@@ -582,7 +586,7 @@ def km_items(eng: EngagementSection) -> list[Item]:
         eng.results["km_by"][label] = full
         labels, pooled = pool_groups(t[col])
         labels = labels.where(t[col].notna())  # the curves leave out referrals without the group, as above
-        chart = full if not pooled else kaplan_meier(t.assign(**{col: labels}), by=col, min_group=mc,
+        chart = full if not pooled else S.kaplan_meier(t.assign(**{col: labels}), by=col, min_group=mc,
                                                       ticks=eng.ticks)
         lr = full.logrank
         lead = (f"Median days to engagement by {label}" +
@@ -605,7 +609,7 @@ def _model_note(what: str, res: CoxResult) -> str:
 
 def _fit_failed(exc: BaseException, n: int = 0, events: int = 0) -> CoxResult:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else "the fit failed"
-    return CoxResult.unfitted(f"the fit failed ({text})", n, events)
+    return S.CoxResult.unfitted(f"the fit failed ({text})", n, events)
 
 
 def cox_items(eng: EngagementSection) -> list[Item]:
@@ -616,11 +620,11 @@ def cox_items(eng: EngagementSection) -> list[Item]:
     t, mc, need = eng.table, eng.min_count, eng.min_events
     n_eng = int(t["engaged"].sum())
     if n_eng < need:
-        cox = CoxResult.unfitted(f"fewer engagements than the {need} a model needs", len(t), n_eng)
+        cox = S.CoxResult.unfitted(f"fewer engagements than the {need} a model needs", len(t), n_eng)
     else:
         try:
-            cox = fit_cox(t, covariates=eng.covariates)
-        except FIT_ERRORS as exc:
+            cox = S.fit_cox(t, covariates=eng.covariates)
+        except fit_errors() as exc:
             cox = _fit_failed(exc, len(t), n_eng)
     eng.results["cox"] = cox
     eng.notes.extend(filter(None, [_model_note("Cox model of engagement", cox)]))
@@ -657,11 +661,11 @@ def incidence_items(eng: EngagementSection, horizons: Sequence[float] = HORIZONS
         return [eng.missing("incidence", "Competing outcomes")]
     t, mc = eng.table, eng.min_count
     try:
-        cif = cumulative_incidence(t)
-    except FIT_ERRORS as exc:
+        cif = S.cumulative_incidence(t)
+    except fit_errors() as exc:
         return [Item("incidence", "Competing outcomes", [f"Outcome shares could not be estimated ({exc})."],
                      page="03_response", available=False)]
-    at = incidence_at(cif, list(horizons)) if len(cif) else pd.DataFrame(
+    at = S.incidence_at(cif, list(horizons)) if len(cif) else pd.DataFrame(
         columns=["group", "cause", "time", "cif", "lower", "upper", "beyond_followup"])
     eng.results["cif"], eng.results["at"] = cif, at
     beyond = sorted(set(at.loc[at["beyond_followup"].astype(bool), "time"]))
@@ -684,13 +688,13 @@ def competing_items(eng: EngagementSection) -> list[Item]:
         return [eng.missing("fine_gray", "Competing-outcomes models")]
     t, need, covs = eng.table, eng.min_events, eng.covariates
     try:
-        cs = cause_specific_cox(t, covariates=covs, min_events=need)
-    except FIT_ERRORS as exc:
+        cs = S.cause_specific_cox(t, covariates=covs, min_events=need)
+    except fit_errors() as exc:
         cs = {"engaged": _fit_failed(exc)}
     try:
         # whole days: the resolution follow-up is recorded at, and minutes instead of hours on a city's referrals
-        fg = fine_gray(t, "engaged", covariates=covs, min_events=need, time_step_days=1.0)
-    except FIT_ERRORS as exc:
+        fg = S.fine_gray(t, "engaged", covariates=covs, min_events=need, time_step_days=1.0)
+    except fit_errors() as exc:
         fg = _fit_failed(exc)
     eng.results["cause_specific"], eng.results["fine_gray"] = cs, fg
     eng.notes.extend(filter(None, [*(_model_note(f"Cause-specific Cox model of {c}", r) for c, r in cs.items()),
@@ -775,18 +779,18 @@ def revictimization_section(page: ResponseSection, landmark_days: float = 90.0) 
         return RevictimizationSection([Item("revictimization", "Shot again", why, page="03_response",
                                             available=False)])
     try:
-        rv = revictimization_table(ds, landmark_days=landmark_days)
-        ri = revictimization_incidence(rv)
-    except FIT_ERRORS as exc:
+        rv = S.revictimization_table(ds, landmark_days=landmark_days)
+        ri = S.revictimization_incidence(rv)
+    except fit_errors() as exc:
         return RevictimizationSection([Item("revictimization", "Shot again", [
             f"Re-victimization could not be estimated ({exc})."], page="03_response", available=False)])
-    at = incidence_at(ri[ri["cause"] == "revictimized"], [365.25, 8 * 365.25])
+    at = S.incidence_at(ri[ri["cause"] == "revictimized"], [365.25, 8 * 365.25])
     tab = pd.DataFrame({"period": ["1 year", "8 years"],
                         "these data": [f"{v:.1%}" if np.isfinite(v) else "beyond the data" for v in at["cif"]],
-                        "St. Louis (2023)": [f"{v:.0%}" for v in LITERATURE["cumulative_incidence"].values()]})
+                        "St. Louis (2023)": [f"{v:.0%}" for v in S.LITERATURE["cumulative_incidence"].values()]})
     table, _ = _table(tab)
     n_rev = int((rv["event"] == "revictimized").sum())
-    figure = ({"revictimization": {"comparison": ri, "literature": LITERATURE,
+    figure = ({"revictimization": {"comparison": ri, "literature": S.LITERATURE,
                                    "title": "Shot again after surviving a shooting"}} if enough(len(rv), mc) else {})
     return RevictimizationSection([_item("revictimization", "Shot again", table, [
         f"People followed: {count_text(len(rv), mc, words=True)}; shot again: {count_text(n_rev, mc, words=True)}."],
@@ -800,12 +804,12 @@ def comparison_items(page: ResponseSection, rv: RevictimizationSection, weighted
     what = "Comparison by engagement"
     if rv.table is None or not page.has_referrals or page.program_start is None:
         return [page.missing("comparison", what)]
-    items = [_item("comparison", "Caution", None, [f"**Caution.** {CONFOUNDING_WARNING}"])]
+    items = [_item("comparison", "Caution", None, [f"**Caution.** {S.CONFOUNDING_WARNING}"])]
     for w in ([False, True] if weighted else [False]):
         key = f"comparison_{'weighted' if w else 'unweighted'}"
         try:
-            cmp_ = compare_revictimization(rv.table, page.program_start, weighted=w)
-        except FIT_ERRORS as exc:
+            cmp_ = S.compare_revictimization(rv.table, page.program_start, weighted=w)
+        except fit_errors() as exc:
             items.append(Item(key, what, [f"{what}: could not be estimated ({exc})."], page="03_response",
                               available=False))
             break
@@ -818,7 +822,7 @@ def comparison_items(page: ResponseSection, rv: RevictimizationSection, weighted
         readings = [f"{'Weighted' if w else 'Unweighted'}: shot again within a year of the landmark: "
                     + (shares or "not estimable, a year after the landmark is beyond the data") + "."]
         items.append(_item(key, f"{what} ({'weighted' if w else 'unweighted'})", counts, readings,
-                           {"revictimization": {"comparison": cmp_, "literature": LITERATURE}}))
+                           {"revictimization": {"comparison": cmp_, "literature": S.LITERATURE}}))
         if cmp_.balance is not None:
             bal, _ = _table(cmp_.balance, precision=3)
             items.append(_item(f"balance_{'weighted' if w else 'unweighted'}", "Balance", bal, [
