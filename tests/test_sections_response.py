@@ -58,7 +58,7 @@ def test_descriptive_tables_equal_the_measures(cities, seed):
     assert any("protect privacy" in r for r in page.item("followups").readings)
     text = " ".join(page.item("coverage").readings)
     assert f"Of {cov['shootings'].sum():,} shootings" in text
-    assert page.heading.startswith("## Response and follow-up") and "Program start" in page.heading
+    assert page.heading.startswith("## Response and follow") and "Program start" in page.heading
 
 
 def test_no_small_count_in_any_table(cities):

@@ -36,7 +36,9 @@ import pandas as pd
 from workbench import response as R  # lazy packages: lifelines is imported on the first fit
 from workbench import survival as S
 from workbench.data.dataset import Dataset
+from workbench.data.timestamps import local_timestamp
 from workbench.data.errors import DataError
+from workbench.escape import md_text
 from workbench.formatting import MISSING, format_p, human_value, policy_table
 from workbench.privacy import count_text, enough, suppress_counts, suppressed_mask
 
@@ -47,10 +49,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from workbench.survival import CoxResult, KMResult
 
 __all__ = ["HORIZONS", "KEEP_GROUPS", "KM_GROUPINGS", "EngagementSection", "ResponseSection",
-           "RevictimizationSection", "comparison_items", "competing_items", "cox_items", "coverage_readings",
-           "engagement_section", "fit_errors", "incidence_items", "incidence_readings", "km_items", "km_readings",
-           "notes_item", "pool_groups", "response_section", "revictimization_section", "scene_readings",
-           "cox_readings"]
+           "RevictimizationSection", "comparison_items", "competing_items", "coverage_readings", "cox_items",
+           "cox_readings", "engagement_section", "fit_errors", "grouped_km", "incidence_items",
+           "incidence_readings", "km_items", "km_readings", "notes_item", "pool_groups", "response_section",
+           "revictimization_section", "scene_readings"]
 
 #: Days at which the cumulative incidence of each outcome is read.
 HORIZONS: tuple[float, ...] = (30.0, 60.0, 90.0, 120.0)
@@ -62,7 +64,6 @@ KM_GROUPINGS: dict[str, str] = {"service": "service", "provider": "provider", "r
 KEEP_GROUPS = 8
 
 
-
 def fit_errors() -> tuple[type[BaseException], ...]:
     """What a fit that is allowed to fail raises (the item then says why): ``ValueError``,
     :class:`~workbench.data.DataError`, lifelines' ``ConvergenceError``, numpy's ``LinAlgError``
@@ -70,6 +71,7 @@ def fit_errors() -> tuple[type[BaseException], ...]:
     from lifelines.exceptions import ConvergenceError
 
     return (ValueError, DataError, ConvergenceError, np.linalg.LinAlgError, ZeroDivisionError)
+
 
 _HR = ["column", "hazard_ratio", "hr_lower", "hr_upper", "p"]
 _NO_REFERRALS = ("There are no referral records in these data. Referrals and follow-ups, the time to "
@@ -80,7 +82,8 @@ _NO_REFERRALS = ("There are no referral records in these data. Referrals and fol
 # ---- tables and groups ------------------------------------------------------------------------
 
 def _words(x: Any) -> str:
-    return str(x).replace("_", " ")
+    """A group name or code as literal Markdown text (``"mental_health"`` -> ``"mental health"``)."""
+    return md_text(str(x).replace("_", " "))
 
 
 def _days(x: float) -> str:
@@ -225,13 +228,13 @@ def cox_readings(summary: pd.DataFrame, concordance: float, failing: list[str]) 
     sig = summary[(summary["hr_lower"] > 1) | (summary["hr_upper"] < 1)]
     for _, r in sig.reindex(sig["coef"].abs().sort_values(ascending=False).index).head(3).iterrows():
         faster = r["hazard_ratio"] > 1
-        out.append(f"{human_value(r['column'])}: engagement happens {'faster' if faster else 'slower'} "
+        out.append(f"{md_text(human_value(r['column']))}: engagement happens {'faster' if faster else 'slower'} "
                    f"(hazard ratio {r['hazard_ratio']:.2f}, 95% interval {r['hr_lower']:.2f} to "
                    f"{r['hr_upper']:.2f}), other covariates held fixed.")
     out.append(f"The model ranks who engages sooner correctly {concordance:.0%} of the time (concordance; "
                "50% is chance).")
     out.append("The proportional-hazards check passed for every covariate." if not failing else
-               "The proportional-hazards check failed for " + ", ".join(map(str, failing)) +
+               "The proportional-hazards check failed for " + ", ".join(md_text(human_value(f)) for f in failing) +
                "; read their hazard ratios as averages over time (a stratified model is shown).")
     return out
 
@@ -241,7 +244,7 @@ def incidence_readings(at: pd.DataFrame, horizon: float) -> list[str]:
     d = at[(at["time"] == horizon) & at["cif"].notna()]
     if not len(d):
         return []
-    parts = [f"{r['cause']} {r['cif']:.0%}" for _, r in d.iterrows()]
+    parts = [f"{_words(r['cause'])} {r['cif']:.0%}" for _, r in d.iterrows()]
     return [f"Within {horizon:.0f} days of a referral: " + ", ".join(parts) + "."]
 
 
@@ -346,22 +349,24 @@ def response_section(dataset: Dataset, *, title: str = "Response and follow-up",
     ds, mc = dataset, int(min_count)
     has_responses = ds.has("responses") and len(ds["responses"]) > 0
     if not has_responses:
-        heading = (f"## {title}\n\nData: **{ds.name}**. **There are no response records in these data**, so "
-                   "co-response, time on scene, referrals, follow-ups and engagement cannot be described, and the "
-                   "sections below are skipped.")
+        heading = (f"## {md_text(title)}\n\nData: **{md_text(ds.name)}**. **There are no response records in these "
+                   "data**, so co-response, time on scene, referrals, follow-ups and engagement cannot be "
+                   "described, and the sections below are skipped.")
         sec = ResponseSection(heading, [], [], [], ds, None, None, pd.DataFrame(), mc, start, end)
         sec.coverage = [sec.missing("coverage", "Co-response coverage", False)]
         sec.scene = [sec.missing("scene", "Time on scene", False)]
         sec.referrals = [sec.missing("referrals", "Referrals and follow-ups")]
         return sec
     rd = R.prepare_response_data(ds)
-    inferred = program_start is None
-    ps = R.infer_program_start(ds) if inferred else pd.Timestamp(program_start)
+    ps = local_timestamp(program_start, ds.timezone)  # a date parameter is a day in the data's zone
+    inferred = ps is None
+    if inferred:
+        ps = R.infer_program_start(ds)
     ps_text = ("not known (no co-responder ever arrived, so there is none to take it from)" if ps is None
                else f"{pd.Timestamp(ps):%Y-%m-%d}" + (" (taken as the day of the first co-responder arrival)"
                                                      if inferred else ""))
-    heading = (f"## {title}\n\nData: **{ds.name}**, times in {ds.timezone}; data end {rd.data_end:%Y-%m-%d}. "
-               f"Program start: {ps_text}.")
+    heading = (f"## {md_text(title)}\n\nData: **{md_text(ds.name)}**, times in {md_text(ds.timezone)}; "
+               f"data end {rd.data_end:%Y-%m-%d}. Program start: {ps_text}.")
     trend = R.monthly_trends(rd, ps, start, end)
     sec = ResponseSection(heading, [], [], [], ds, rd, ps, trend, mc, start, end)
     sec.coverage = _coverage_items(sec)
@@ -540,6 +545,41 @@ def _km_figure(km: KMResult, eng: EngagementSection, title: str) -> dict:
     return {"km": {"km": km, "min_count": eng.min_count, "title": title, "xmax": eng.xmax}}
 
 
+def grouped_km(table: pd.DataFrame, by: str, min_count: int, ticks: np.ndarray | None = None,
+               keep: int | None = None) -> tuple[KMResult, KMResult, list[str]]:
+    """Kaplan-Meier curves by group for a table and for a chart.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`~workbench.survival.engagement_table` (``days``, ``engaged`` and ``by``).
+    by : str
+        Grouping column (``service``, ``provider``, ``responder_type``, ...).
+    min_count : int
+        Groups with fewer referrals get no curve (privacy threshold).
+    ticks : array of float, optional
+        At-risk table times (days).
+    keep : int, optional
+        Groups a chart draws by name (default :data:`KEEP_GROUPS`).
+
+    Returns
+    -------
+    full : KMResult
+        Every group with ``min_count`` referrals (medians table, log-rank test).
+    chart : KMResult
+        ``full`` when there are at most ``keep`` groups; else the ``keep`` largest and one
+        "other" group refitted on the pooled referrals (:func:`pool_groups`).
+    pooled : list of str
+        The groups pooled (empty when none).
+    """
+    full = S.kaplan_meier(table, by=by, min_group=min_count, ticks=ticks)
+    labels, pooled = pool_groups(table[by], keep)
+    if not pooled:
+        return full, full, []
+    labels = labels.where(table[by].notna())  # referrals without the group stay out, as in ``full``
+    return full, S.kaplan_meier(table.assign(**{by: labels}), by=by, min_group=min_count, ticks=ticks), pooled
+
+
 def km_items(eng: EngagementSection) -> list[Item]:
     """Kaplan-Meier curves of the time to engagement, overall and by service, provider and
     responder type, with their medians (days) and log-rank tests.
@@ -573,7 +613,7 @@ def km_items(eng: EngagementSection) -> list[Item]:
         if col not in t.columns:
             continue
         try:
-            full = S.kaplan_meier(t, by=col, min_group=mc, ticks=eng.ticks)
+            full, chart, pooled = grouped_km(t, col, mc, ticks=eng.ticks)
         except fit_errors() as exc:
             items.append(Item(key, f"Time to engagement by {label}", [f"Time to engagement by {label}: the curves "
                               f"could not be estimated ({exc})."], page="03_response", available=False))
@@ -584,10 +624,6 @@ def km_items(eng: EngagementSection) -> list[Item]:
                                "referrals, so no comparison."], page="03_response", available=False))
             continue
         eng.results["km_by"][label] = full
-        labels, pooled = pool_groups(t[col])
-        labels = labels.where(t[col].notna())  # the curves leave out referrals without the group, as above
-        chart = full if not pooled else S.kaplan_meier(t.assign(**{col: labels}), by=col, min_group=mc,
-                                                      ticks=eng.ticks)
         lr = full.logrank
         lead = (f"Median days to engagement by {label}" +
                 (f"; log-rank test {format_p(lr['p_value'])} ({lr['df']} degrees of freedom; the p-value is the "
@@ -634,7 +670,7 @@ def cox_items(eng: EngagementSection) -> list[Item]:
     if not cox.fitted:
         return [Item("cox", "Cox model of engagement", [f"Cox model of engagement not estimated: {cox.reason}."],
                      page="03_response", available=False)]
-    refs = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in cox.references.items())
+    refs = "; ".join(f"{_words(k)}: {', '.join(map(_words, v))}" for k, v in cox.references.items())
     hr, _ = _table(cox.summary[_HR], precision=3)
     items = [_item("cox", "Cox model of engagement", hr, [
         f"Reference levels: {refs}. Referrals used: {count_text(cox.n, mc, words=True)}, engaged: "
@@ -651,7 +687,7 @@ def cox_items(eng: EngagementSection) -> list[Item]:
     if st is not None and st.fitted:
         strat, _ = _table(st.summary[_HR], precision=3)
         items.append(_item("cox_stratified", "Stratified Cox model", strat,
-                           ["Stratified on " + ", ".join(map(str, st.strata)) + " (the table above)."]))
+                           ["Stratified on " + ", ".join(map(_words, st.strata)) + " (the table above)."]))
     return items
 
 
