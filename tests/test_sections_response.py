@@ -255,3 +255,32 @@ def test_notebook_is_calls_and_prose():
         assert f'with cautions("the {model}' in text or f"{model} model" in text, model
     prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "Fine-Gray model** asks *how likely*" in prose and "Cause-specific Cox models** ask *how fast*" in prose
+
+
+def test_time_on_scene_chart_leaves_out_what_the_table_hides(cities):
+    ds = cities[0]
+    v = R.prepare_response_data(ds).responses[["responder_type", "on_scene_min"]].dropna()
+    sizes = v["responder_type"].value_counts()
+    mc = int(sizes.min()) + 1  # the smallest responder type falls under the threshold
+    it = sr.response_section(ds, min_count=mc).item("scene")
+    drawn = it.figure["scene"]["values"]["responder_type"].value_counts()
+    assert set(drawn.index) == set(sizes[sizes >= mc].index) and (drawn == sizes[drawn.index]).all()
+    assert any(f"fewer than {mc} timed responses are left out of the chart" in r for r in it.readings)
+    small = sizes.idxmin().replace("_", " ")
+    row = it.table[it.table["responder type"] == small].iloc[0]
+    assert row["median minutes"] == MISSING and row["number"] == suppression_marker(mc)
+
+
+def test_unlinked_victims_say_revictimization_cannot_be_seen(cities):
+    """Data without a link between a person's shootings (Philadelphia's): 0% is said not to be an estimate."""
+    ds = cities[0]
+    v = ds["victimizations"]
+    ids = [f"U{i:06d}" for i in range(len(v))]
+    people = ds["people"].set_index("person_id").loc[v["person_id"]].reset_index().assign(person_id=ids)
+    ds2 = type(ds)(tables={**ds.tables, "victimizations": v.assign(person_id=ids), "people": people},
+                   timezone=ds.timezone, crs=ds.crs, name=ds.name)
+    page = sr.response_section(ds2)
+    it = sr.revictimization_section(page).items[0]
+    assert "shot again: 0." in it.readings[0] and "0% is not an estimate" in it.readings[1]
+    linked = sr.revictimization_section(sr.response_section(ds)).items[0]
+    assert len(linked.readings) == 1

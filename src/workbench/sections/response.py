@@ -390,9 +390,12 @@ def _coverage_items(sec: ResponseSection) -> list[Item]:
                         shares=["share_covered"], derived=_COVERAGE_DERIVED)
     figure = {}
     if len(sec.trend):
-        t = sec.trend.assign(share_covered=sec.trend["share_covered"].where(enough(sec.trend["shootings"], mc)))
-        figure = {"trend": {"trend": t, "column": "share_covered", "ylabel": "share of shootings",
-                            "title": "Shootings with a non-police responder, by month", "share": True}}
+        ok = enough(sec.trend["shootings"], mc)  # a month's share of a few shootings is not shown
+        title = "Shootings with a non-police responder, by month" + (
+            "" if ok.all() else " (months with few shootings left out)")
+        figure = {"trend": {"trend": sec.trend.assign(share_covered=sec.trend["share_covered"].where(ok)),
+                            "column": "share_covered", "ylabel": "share of shootings", "title": title,
+                            "share": True}}
     return [_item("coverage_year", "Coverage by year", year),
             _item("coverage_type", "Coverage by responder type", kind, [foot]),
             _item("coverage", "Coverage by month", None, coverage_readings(cov, cov_year, mc), figure)]
@@ -406,7 +409,11 @@ def _scene_items(sec: ResponseSection) -> list[Item]:
                          precision=1, derived={c: ["n"] for c in minutes})
     readings, figure = [foot], {}
     values = rd.responses[["responder_type", "on_scene_min"]].dropna()
-    if enough(len(values), mc):
+    size = values.groupby("responder_type")["on_scene_min"].transform("size")
+    if not enough(size, mc).all():  # the chart shows no distribution the table hides
+        readings.append(f"Responder types with fewer than {mc} timed responses are left out of the chart.")
+        values = values[enough(size, mc).to_numpy()]
+    if len(values):
         labels, pooled = pool_groups(values["responder_type"])
         if pooled:
             readings.append(_pooled_reading("responder type", labels.nunique() + len(pooled) - 1, pooled))
@@ -828,9 +835,13 @@ def revictimization_section(page: ResponseSection, landmark_days: float = 90.0) 
     n_rev = int((rv["event"] == "revictimized").sum())
     figure = ({"revictimization": {"comparison": ri, "literature": S.LITERATURE,
                                    "title": "Shot again after surviving a shooting"}} if enough(len(rv), mc) else {})
-    return RevictimizationSection([_item("revictimization", "Shot again", table, [
-        f"People followed: {count_text(len(rv), mc, words=True)}; shot again: {count_text(n_rev, mc, words=True)}."],
-        figure)], rv, ri)
+    readings = [f"People followed: {count_text(len(rv), mc, words=True)}; shot again: "
+                f"{count_text(n_rev, mc, words=True)}."]
+    if n_rev == 0 and enough(len(rv), mc):
+        readings.append("Nobody in these data was shot twice. Where each shooting's victims get new person ids "
+                        "(data without a link between a person's shootings), being shot again cannot be seen, and "
+                        "0% is not an estimate.")
+    return RevictimizationSection([_item("revictimization", "Shot again", table, readings, figure)], rv, ri)
 
 
 def comparison_items(page: ResponseSection, rv: RevictimizationSection, weighted: bool = True) -> list[Item]:
