@@ -534,7 +534,7 @@ def engagement_section(page: ResponseSection, *, window_days: float | None = Non
         return EngagementSection(page, pd.DataFrame(), available=False)
     try:
         table = S.engagement_table(page.dataset, page.data, window_days=window_days,
-                                 lost_after_days=lost_after_days, censoring=censoring)
+                                   lost_after_days=lost_after_days, censoring=censoring)
     except (DataError, ValueError) as exc:
         return EngagementSection(page, pd.DataFrame(), available=False,
                                  reason=f"the referrals could not be followed up ({exc})")
@@ -544,8 +544,8 @@ def engagement_section(page: ResponseSection, *, window_days: float | None = Non
     ticks = np.arange(0.0, xmax + 1e-9, 15.0 if xmax <= 120 else 30.0)
     wanted = S.DEFAULT_COVARIATES if covariates is None else covariates
     covs = [c for c in wanted if c in table.columns and table[c].nunique(dropna=True) >= 2]
-    return EngagementSection(page, table, rules=S.censoring_text(table), xmax=xmax, ticks=ticks, covariates=covs,
-                             available=n > 0, reason="" if n else "no referral in the period")
+    return EngagementSection(page, table, rules=S.censoring_text(table), xmax=xmax, ticks=ticks,
+                             covariates=covs, available=n > 0, reason="" if n else "no referral in the period")
 
 
 def _km_figure(km: KMResult, eng: EngagementSection, title: str) -> dict:
