@@ -9,7 +9,7 @@ import importlib
 import pytest
 
 MODULES = ["workbench.survival.competing", "workbench.survival.cox", "workbench.survival.engagement", "workbench.survival.finegray",
-           "workbench.survival.page"]
+           "workbench.sections.response"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -1,21 +1,34 @@
-"""The survival computations of the response page on small and sparse cities, across many seeds:
-nothing raises, and every estimate that could not be made is named with its reason."""
+"""The survival computations of the response page (:mod:`workbench.sections.response`) on small and
+sparse cities, across many seeds: nothing raises, and every estimate that could not be made is named
+with its reason."""
 
 from __future__ import annotations
 
 import dataclasses
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from workbench import StatisticalWarning
 from workbench import survival as S
-from workbench.response import infer_program_start, prepare_response_data
+from workbench.response import infer_program_start
+from workbench.sections import response as sr
 from workbench.synth import generate_city
 
 # (seed, expected victimizations): 21 seeds of the tiny city and of sparser ones, down to a handful
 # of referrals
 CITIES = [(s, (110.0, 40.0, 20.0)[s % 3]) for s in range(21)]
+
+
+def engagement_page(ds, window_days=None, min_count=11) -> SimpleNamespace:
+    """Every survival fit of the page, as notebook 03 runs them; results by name, and the notes."""
+    eng = sr.engagement_section(sr.response_section(ds, min_count=min_count), window_days=window_days)
+    for fit in (sr.km_items, sr.cox_items, sr.incidence_items, sr.competing_items):
+        fit(eng)
+    return SimpleNamespace(**{"km_all": None, **eng.results}, table=eng.table, xmax=eng.xmax, ticks=eng.ticks,
+                           rules=eng.rules, notes=eng.notes)
 
 
 def _check_model(res: S.CoxResult, notes: list[str], what: str) -> None:
@@ -33,8 +46,7 @@ def test_page_computations_on_small_cities(min_count, window, cities):
     n_fitted = {"cox": 0, "fine_gray": 0}
     for seed, vict in cities:
         ds = generate_city("tiny", seed=seed, target_victimizations=vict).dataset
-        rd = prepare_response_data(ds)
-        pg = S.engagement_page(ds, rd, window_days=window, min_count=min_count)
+        pg = engagement_page(ds, window_days=window, min_count=min_count)
         n = len(pg.table)
         assert pg.xmax >= 1 and pg.ticks[0] == 0
         assert (pg.km_all is not None) == (n > 0)
@@ -64,7 +76,7 @@ def test_page_computations_on_small_cities(min_count, window, cities):
 def test_final_outcomes_only_page_has_every_share(synthetic_tiny):
     ds = synthetic_tiny.dataset
     fu = ds["followups"].sort_values("attempted_at").groupby("referral_id").tail(1)
-    pg = S.engagement_page(dataclasses.replace(ds, tables={**ds.tables, "followups": fu}))
+    pg = engagement_page(dataclasses.replace(ds, tables={**ds.tables, "followups": fu}))
     assert "only final outcomes" in pg.rules
     at = pg.at[pg.at["time"].isin([60.0, 120.0])]
     assert len(at) and at["cif"].notna().all()
@@ -72,7 +84,7 @@ def test_final_outcomes_only_page_has_every_share(synthetic_tiny):
 
 def test_notes_name_no_small_count():
     ds = generate_city("tiny", seed=1, target_victimizations=20.0).dataset
-    pg = S.engagement_page(ds, min_count=11)
+    pg = engagement_page(ds, min_count=11)
     text = " ".join(pg.notes)
     # reasons say "fewer than the N needed", never the count itself
     for cause in S.OUTCOMES:

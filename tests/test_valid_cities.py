@@ -23,13 +23,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import dosage, outreach, response, survival
+from workbench import outreach, response
 from workbench.data import Dataset, validate
 from workbench.maps import places_map
-from workbench.privacy import suppress_counts
 from workbench.report.index import render_summary
 from workbench.report.now import render_now
 from workbench.sections import now_block, places_section
+from workbench.sections import response as sr
 from workbench.sections.dosage import add_balance, add_change, add_pretrend, dosage_section
 from workbench.sections.overview import overview_section
 from workbench.sections.past_victims import outreach_section, past_victims_section
@@ -94,35 +94,29 @@ def people_page(ds: Dataset, mc: int) -> list[str]:
 
 
 def response_page(ds: Dataset, mc: int, models: bool) -> list[str]:
-    if not (ds.has("responses")):
+    page = sr.response_section(ds, min_count=mc)
+    if not page.has_responses:
+        assert not page.coverage[0].available
         return ["skipped: no responses"]
-    rd = response.prepare_response_data(ds)
-    program_start = response.infer_program_start(ds)
-    cov = response.coresponse_coverage(rd, None, None, None)
-    cov_year = response.coresponse_coverage(rd, "year", None, None)
-    response.coresponse_coverage(rd, "responder_type", None, None)
-    response.monthly_trends(rd, program_start, None, None)
-    lines = list(response.coverage_readings(cov, cov_year, mc))
-    scene = response.time_on_scene(rd, "responder_type", None, None)
-    lines += response.scene_readings(scene, mc)
-    has_referrals = ds.has("referrals")
-    if has_referrals:
-        response.referral_counts(rd, ["service", "provider"], None, None)
-        response.followup_rates(rd, "service", None, None)
-    if has_referrals and models:
-        pg = survival.engagement_page(ds, rd, min_count=mc)
-        for r in [pg.cox, pg.fine_gray, *pg.cause_specific.values()]:
-            assert r.fitted or (r.reason and any(r.reason in n for n in pg.notes))
-        if pg.cox.fitted:
-            response.cox_readings(pg.cox.summary, pg.cox.concordance, pg.cox.failing)
-        lines += pg.notes
-    if ds.has("victimizations"):
-        rv = survival.revictimization_table(ds, landmark_days=90)
-        ri = survival.revictimization_incidence(rv)
-        survival.incidence_at(ri[ri["cause"] == "revictimized"], [365.25, 8 * 365.25])
-        if has_referrals and program_start is not None and models:
-            for w in (False, True):
-                survival.compare_revictimization(rv, program_start, weighted=w)
+    lines = [r for it in page.items for r in it.readings]
+    assert page.item("scene").readings  # at least what was left out
+    if not page.has_referrals:
+        assert page.item("referrals").readings  # says why, once
+    if page.has_referrals and models:
+        eng = sr.engagement_section(page)
+        for fit in (sr.km_items, sr.cox_items, sr.incidence_items, sr.competing_items):
+            lines += [r for it in fit(eng) for r in it.readings]
+        if eng.available:
+            res = eng.results
+            for r in [res["cox"], res["fine_gray"], *res["cause_specific"].values()]:
+                assert r.fitted or (r.reason and any(r.reason in n for n in eng.notes))
+        else:
+            assert eng.reason or not len(eng.table)
+        lines += eng.notes
+    rv = sr.revictimization_section(page, landmark_days=90)
+    lines += [r for it in rv.items for r in it.readings]
+    if models:
+        lines += [r for it in sr.comparison_items(page, rv, weighted=True) for r in it.readings]
     return lines
 
 

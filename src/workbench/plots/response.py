@@ -96,12 +96,10 @@ def plot_time_on_scene(values: pd.DataFrame, group: str = "responder_type", valu
                        title: str = "Time on scene") -> "Figure":
     """Distribution (violin with median and quartiles) of minutes on scene per group.
 
-    More than eight groups: the seven with most responses and one "other" group
-    (:func:`workbench.plots.groups.top_groups`).
+    Draws every group it gets (a pooled "other (...)" group last): the response page pools all
+    but the largest groups first (:func:`workbench.sections.response.pool_groups`).
     """
-    from .groups import top_groups
-
-    d = top_groups(values[[group, value]].dropna(), group)
+    d = values[[group, value]].dropna().astype({group: str})
     names = sorted(d[group].unique(), key=lambda n: (n.startswith("other ("), n))
     fig, ax = plt.subplots(figsize=(9, 0.5 + 0.55 * max(len(names), 1)), layout="constrained")
     data = [d.loc[d[group] == n, value].to_numpy() for n in names]

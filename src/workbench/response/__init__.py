@@ -3,8 +3,9 @@
 - :mod:`~workbench.response.tables` -- checked, joined response/referral/follow-up records
   (:func:`prepare_response_data`, :class:`ResponseData`), data end and program start;
 - :mod:`~workbench.response.measures` -- co-response coverage, time on scene, referrals,
-  follow-up and engagement rates, monthly trends;
-- :mod:`~workbench.response.readings` -- plain-language sentences for report pages.
+  follow-up and engagement rates, monthly trends.
+
+The response page's tables and sentences are made in :mod:`workbench.sections.response`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
         referral_counts,
         time_on_scene,
     )
-    from .readings import count_text, coverage_readings, cox_readings, incidence_readings, km_readings, scene_readings
     from .tables import (
         CORESPONDER_TYPES,
         ResponseData,
@@ -36,13 +36,7 @@ __all__ = [
     "CORESPONDER_TYPES",
     "GROUPINGS",
     "ResponseData",
-    "count_text",
     "coresponse_coverage",
-    "coverage_readings",
-    "cox_readings",
-    "incidence_readings",
-    "km_readings",
-    "scene_readings",
     "data_end",
     "followup_rates",
     "incident_areas",

@@ -30,11 +30,13 @@ from .page import cautions, data_end_notice, notice, say, show, show_item
 from .past_victims import OutreachSection, PastVictimsSection, outreach_section, past_victims_section
 from .people import PeopleSection, contagion_items, forward_items, people_section
 from .places import PlacesSection, places_section
+from .response import ResponseSection, response_section
 from .summary import Summary, summarize
 from .victims import VictimsSection, victims_section
 
 __all__ = ["Brief", "DosageSection", "Item", "NowBlock", "OutreachSection", "OverviewSection",
-           "PastVictimsSection", "PeopleSection", "PlacesSection", "Summary", "VictimsSection", "brief",
-           "cautions", "contagion_items", "data_end_notice", "dosage_section", "forward_items", "notice",
-           "now_block", "outreach_section", "overview_section", "past_victims_section", "people_section",
-           "places_section", "say", "show", "show_item", "summarize", "victims_section"]
+           "PastVictimsSection", "PeopleSection", "PlacesSection", "ResponseSection", "Summary",
+           "VictimsSection", "brief", "cautions", "contagion_items", "data_end_notice", "dosage_section",
+           "forward_items", "notice", "now_block", "outreach_section", "overview_section",
+           "past_victims_section", "people_section", "places_section", "response_section", "say", "show",
+           "show_item", "summarize", "victims_section"]

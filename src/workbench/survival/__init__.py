@@ -6,14 +6,15 @@
   (:func:`kaplan_meier`);
 - :mod:`~workbench.survival.cox` -- Cox models with the proportional-hazards check kept as data
   (:func:`fit_cox`, :func:`cox_design`);
-- :mod:`~workbench.survival.page` -- every survival computation of the response page, robust to
-  small data (:func:`engagement_page`);
 - :mod:`~workbench.survival.competing` -- Aalen-Johansen cumulative incidence and cause-specific
   Cox models;
 - :mod:`~workbench.survival.finegray` -- Fine-Gray subdistribution hazard regression on
   lifelines' weighted Cox (:class:`FineGrayFitter`, :func:`fine_gray`);
 - :mod:`~workbench.survival.revictimization` / :mod:`~workbench.survival.compare` -- time to the
   next victimization, landmark comparison by engagement, inverse-probability weights.
+
+The response page's survival results (robust to small data, each saying what it could not
+estimate) are made in :mod:`workbench.sections.response`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
     from .engagement import CENSORING_RULES, OUTCOMES, censoring_text, engagement_table, victimization_times
     from .finegray import FineGrayFitter, fine_gray, simulate_fine_gray
     from .km import KMResult, kaplan_meier
-    from .page import HORIZONS, EngagementPage, engagement_page
     from .revictimization import (
         LITERATURE,
         PROPENSITY_COVARIATES,
@@ -55,8 +55,6 @@ __all__ = [
     "OUTCOMES",
     "PROPENSITY_COVARIATES",
     "CoxResult",
-    "EngagementPage",
-    "HORIZONS",
     "FineGrayFitter",
     "KMResult",
     "RevictimizationComparison",
@@ -70,7 +68,6 @@ __all__ = [
     "covariates_at",
     "cox_design",
     "cumulative_incidence",
-    "engagement_page",
     "engagement_table",
     "fine_gray",
     "fit_cox",
