@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -289,7 +289,7 @@ def test_large_data_runs_one_copy_at_a_time_and_logs_each_kernel_peak(write_para
         _notebook(nbs, me, f"import pathlib, time\nd = pathlib.Path(folder)\n(d / '{me}').write_text('here')\n"
                   f"t = time.monotonic()\nwhile not (d / '{other}.done').exists() and time.monotonic() - t < 2:\n"
                   f"    time.sleep(0.05)\nseen = (d / '{other}').exists()\n(d / '{me}.done').write_text('')",
-                  "print('saw the other running:', seen)")
+                  "import os\nprint('saw the other running:', seen, 'kernel', os.getpid())")
     params = write_params("t", notebooks=("a", "b"), notebooks_dir=nbs,
                           notebook_parameters={"a": {"folder": str(meet)}, "b": {"folder": str(meet)}},
                           execution={"cell_timeout_s": 120, "parallel_max_mb": 0})
@@ -299,6 +299,8 @@ def test_large_data_runs_one_copy_at_a_time_and_logs_each_kernel_peak(write_para
     pages = [(result.out / f"{r.name}.html").read_text() for r in result.notebooks]
     # the first to run never saw the other one running
     assert sum("saw the other running: False" in page for page in pages) == 1
+    pids = {re.search(r"kernel (\d+)", page).group(1) for page in pages}
+    assert len(pids) == 2  # each on a new kernel: a large dataset's heap is not carried over
     log_text = (result.out / "run.log").read_text()
     assert "summary first, then one notebook at a time" in log_text and "summary computed in" in log_text
     assert log_text.index("summary computed in") < log_text.index(" started\n")

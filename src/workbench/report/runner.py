@@ -600,8 +600,7 @@ def _run_notebook(ctx: _Context, run: NotebookRun, kernel: WarmKernel | None = N
     run.ipynb = ctx.staging / "notebooks" / f"{name}.ipynb"
     kernel_log = kernel_log or ctx.work / f"{name}.kernel.log"
     ctx.runlog(name, "started")
-    pid = kernel.pid if kernel is not None else None
-    reset_process_peak(pid)
+    reset_process_peak(kernel.pid if kernel is not None else None)  # a new kernel starts at zero
     t0 = time.perf_counter()
     try:
         nb = _execute(params, name, ctx.data_dir, run.ipynb, ctx.work, ctx.kernel_name, ctx.progress,
@@ -616,7 +615,7 @@ def _run_notebook(ctx: _Context, run: NotebookRun, kernel: WarmKernel | None = N
         log.error("report %s: %s", params.run_name, e)
         raise NotebookError(e.notebook, e.cell_index, e.cell_source, e.error, e.kept) from None
     run.duration_s = time.perf_counter() - t0
-    run.peak_mb = process_peak_mb(pid) if pid == (kernel.pid if kernel is not None else None) else None
+    run.peak_mb = process_peak_mb(kernel.pid) if kernel is not None else None
     t1 = time.perf_counter()
     html = export_html(nb, title=f"{params.title}: {name}", audience=params.audience)
     # pseudonymous ids are allowed only on pages that ran in researcher mode
@@ -658,6 +657,7 @@ class _Workers:
         self.errors: dict[str, BaseException] = {}
         self.kernels: list[WarmKernel] = []  # to kill them when the run is stopped
         self.allowed = jobs  # workers k >= allowed take no notebook (limit())
+        self.fresh = False  # a new kernel for every notebook (limit(fresh=True))
         self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="report-worker")
         # own event loop per worker (a fresh context): a copied context may point jupyter_core at
         # another thread's running loop (Dask threads), and a warm kernel stays on one loop
@@ -692,6 +692,8 @@ class _Workers:
                             self.errors[run.name] = e
                             self.stop.set()
                             return
+                        if kernel is not None and self.fresh:  # its heap goes back to the system
+                            kernel.discard(now=False)
                 finally:
                     if kernel is not None:
                         kernel.close()
@@ -717,10 +719,13 @@ class _Workers:
         if self.errors:
             raise self.errors[min(self.errors, key=[r.name for r in runs].index)]
 
-    def limit(self, jobs: int) -> None:
+    def limit(self, jobs: int, fresh: bool = False) -> None:
         """Run at most ``jobs`` notebooks at once (before :meth:`run`); the other workers stop their
-        kernels when :meth:`run` starts."""
+        kernels when :meth:`run` starts. ``fresh``: a new kernel for each notebook after the first
+        (a kernel that read a large dataset keeps most of its peak heap after a reset: pyarrow's and
+        glibc's allocators do not hand it back)."""
         self.allowed = max(1, min(self.allowed, int(jobs)))
+        self.fresh = self.fresh or fresh
 
     def abort(self) -> None:
         """Take no further notebook and kill the running kernels, so the workers return at once."""
@@ -884,7 +889,7 @@ def run_report(
         one_copy = data_mb > params.execution.parallel_max_mb  # large data: one working copy at a time
         if one_copy:
             jobs = 1
-            workers.limit(1)
+            workers.limit(1, fresh=True)
 
         run_guard = guard.RunGuard(target, params.run_name)  # lock, private staging, signals
         staging = run_guard.start()
@@ -902,7 +907,7 @@ def run_report(
         stages["snapshot"] = time.perf_counter() - t
         runlog("run", f"started: {len(params.notebooks)} notebooks, {jobs} at once"
                + (f" (data {data_mb:,.0f} MB in memory, over execution.parallel_max_mb "
-                  f"{params.execution.parallel_max_mb:,.0f}: summary first, then one notebook at a time)"
+                  f"{params.execution.parallel_max_mb:,.0f}: summary first, then one notebook at a time, each on a new kernel)"
                   if one_copy else ""))
 
         def timed_summary(holder: list):
