@@ -124,3 +124,42 @@ def test_whole_day_times_give_the_same_model_much_faster():
     a = exact.summary.set_index("column")["coef"]
     b = days.summary.set_index("column")["coef"]
     assert np.allclose(a, b.reindex(a.index), atol=0.05)
+
+
+def test_weighted_table_size_is_counted_exactly_and_bounded():
+    """``counting_process_size`` equals the rows the fitter builds; above ``max_rows`` the times
+    are rounded up to the first coarser step that fits, and the note says so."""
+    from workbench.survival import counting_process_size, engagement_table
+    from workbench.synth import generate_city
+
+    table = engagement_table(generate_city("tiny", seed=3).dataset)
+    exact = S.fine_gray(table, covariates=["responder_type", "age"], max_rows=None)
+    fg = exact.model
+    status = table.loc[:, "outcome"].where(table["outcome"].isin(table.attrs["causes"]), "censored")
+    code = np.where(status == "engaged", 1, np.where(status == "censored", 0, 2))
+    t = table["outcome_days"].to_numpy(float)
+    built = FineGrayFitter._counting_process_rows(t, code, np.unique(t[code == 1]), _g_before(t, code))
+    assert counting_process_size(t, code) == len(built["subject"]) > len(t)
+    # the default bound does not touch a small city: the same model as without a bound
+    assert S.fine_gray(table, covariates=["responder_type", "age"]).summary.equals(exact.summary)
+    # a bound below the exact size: rounded up to the first step that fits, and said
+    small = counting_process_size(np.ceil(t / 7.0) * 7.0, code)
+    assert small < counting_process_size(np.ceil(t / 2.0) * 2.0, code)
+    res = S.fine_gray(table, covariates=["responder_type", "age"], max_rows=small)
+    assert res.fitted and "rounded up to 7-day steps" in res.note
+    weekly = S.fine_gray(table, covariates=["responder_type", "age"], time_step_days=7.0, max_rows=None)
+    pd.testing.assert_frame_equal(res.summary, weekly.summary)
+    assert fg.n_competing_ == res.model.n_competing_
+
+
+def _g_before(t, code):
+    from lifelines import KaplanMeierFitter
+
+    sf = KaplanMeierFitter().fit(t, code == 0).survival_function_
+    g_time, g_val = sf.index.to_numpy(float), sf.iloc[:, 0].to_numpy(float)
+
+    def g(u):
+        i = np.searchsorted(g_time, u, side="left") - 1
+        return np.where(i >= 0, g_val[np.maximum(i, 0)], 1.0)
+
+    return g

@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
     from .competing import aalen_johansen, cause_specific_cox, cumulative_incidence, incidence_at
     from .cox import CATEGORICAL, DEFAULT_COVARIATES, CoxResult, cox_design, fit_cox
     from .engagement import CENSORING_RULES, OUTCOMES, censoring_text, engagement_table, victimization_times
-    from .finegray import FineGrayFitter, fine_gray, simulate_fine_gray
+    from .finegray import FineGrayFitter, counting_process_size, fine_gray, simulate_fine_gray
     from .km import KMResult, kaplan_meier
     from .revictimization import (
         LITERATURE,
@@ -69,6 +69,7 @@ __all__ = [
     "cox_design",
     "cumulative_incidence",
     "engagement_table",
+    "counting_process_size",
     "fine_gray",
     "fit_cox",
     "incidence_at",

@@ -47,7 +47,7 @@ from workbench._warnings import StatisticalWarning
 from .cox import DEFAULT_COVARIATES, CoxResult, cox_design, robust_fit
 from .engagement import OUTCOMES
 
-__all__ = ["FineGrayFitter", "fine_gray", "simulate_fine_gray"]
+__all__ = ["MAX_ROWS", "TIME_STEPS_DAYS", "FineGrayFitter", "counting_process_size", "fine_gray", "simulate_fine_gray"]
 
 
 class FineGrayFitter:
@@ -309,6 +309,44 @@ class FineGrayFitter:
         return pd.DataFrame(cif, index=pd.Index(tt, name="time"), columns=X.index)
 
 
+#: Default bound on the Fine-Gray fit's weighted start-stop table (rows), see :func:`fine_gray`.
+MAX_ROWS = 1_000_000
+
+#: Time steps (days) :func:`fine_gray` tries, in order, to keep the weighted table under ``max_rows``.
+TIME_STEPS_DAYS: tuple[float, ...] = (1.0, 2.0, 7.0, 14.0, 30.0, 91.0, 365.0)
+
+
+def counting_process_size(t: np.ndarray, code: np.ndarray) -> int:
+    """Rows of the weighted start-stop table :class:`FineGrayFitter` builds for times ``t`` and
+    outcome codes ``code`` (1 the event of interest, 0 censored, 2 competing), without building it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> counting_process_size(np.array([1.0, 2, 3, 4]), np.array([1, 2, 0, 1]))
+    5
+    """
+    t, code = np.asarray(t, float), np.asarray(code)
+    comp = np.flatnonzero(code == 2)
+    tau = np.unique(t[code == 1])
+    if not len(comp) or not len(tau):
+        return len(t)
+    g_time, g_val = _censoring_steps(t, code)
+    i = np.searchsorted(g_time, tau, side="left") - 1
+    g_tau = np.where(i >= 0, g_val[np.maximum(i, 0)], 1.0)
+    new_block = np.concatenate([[True], g_tau[1:] != g_tau[:-1]])
+    block_of = np.cumsum(new_block) - 1
+    j0 = np.searchsorted(tau, t[comp], side="right")
+    j0 = j0[j0 < len(tau)]
+    return int(len(t) + (int(new_block.sum()) - block_of[j0]).sum())
+
+
+def _censoring_steps(t: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Times and values of the Kaplan-Meier estimate of the censoring distribution."""
+    kmf = KaplanMeierFitter().fit(t, code == 0, label="censoring survival")
+    return kmf.survival_function_.index.to_numpy(float), kmf.survival_function_.iloc[:, 0].to_numpy(float)
+
+
 def fine_gray(
     table: pd.DataFrame,
     cause: str = "engaged",
@@ -320,6 +358,7 @@ def fine_gray(
     penalizer: float = 0.0,
     min_events: int = 10,
     time_step_days: float | None = None,
+    max_rows: int | None = MAX_ROWS,
 ) -> CoxResult:
     """Fine-Gray model of one outcome of the referral table, the others competing.
 
@@ -344,6 +383,13 @@ def fine_gray(
         distinct times. lifelines' late-entry Cox, which the weighted fit runs on, loops over the
         distinct event times, so a city's 12,000 referrals in fractional days take minutes and in
         whole days seconds. Times of 0 stay 0. Default: exact times.
+    max_rows : int or None, default :data:`MAX_ROWS`
+        Largest weighted start-stop table the fit may build. Each subject with a competing
+        outcome gets one row per later run of event times with constant censoring survival, so a
+        city's 100,000 referrals followed for years make tens of millions of rows (gigabytes, and
+        many minutes in lifelines). When the table would be larger, follow-up times are rounded
+        up to the first of :data:`TIME_STEPS_DAYS` (after ``time_step_days``) that keeps it under
+        ``max_rows``, and the result's ``note`` says which step was used. ``None``: no bound.
 
     Returns
     -------
@@ -373,6 +419,20 @@ def fine_gray(
     status = table.loc[design.index, event].map(
         lambda v: v if v in causes else "censored").to_numpy(object)
     d = design[[duration] + list(cols)].assign(_status=status)
+    coarser = ""
+    if max_rows is not None:
+        code = np.where(status == cause, 1, np.where(status == "censored", 0, 2))
+        raw = d[duration].to_numpy(float)
+        steps = [time_step_days] + [s for s in TIME_STEPS_DAYS if s > (time_step_days or 0.0)]
+        for step in steps:
+            t = np.ceil(raw / step) * step if step else raw
+            if counting_process_size(t, code) <= max_rows:
+                break
+        if step != time_step_days:
+            coarser = (f"follow-up times rounded up to {step:g}-day steps, so that the model's weighted table "
+                       f"stays under {max_rows:,} rows ({len(d):,} referrals followed for up to "
+                       f"{np.nanmax(raw):,.0f} days)")
+        time_step_days = step
     if time_step_days:
         d[duration] = np.ceil(d[duration].to_numpy(float) / time_step_days) * time_step_days
     n_ev = int((status == cause).sum())
@@ -396,7 +456,7 @@ def fine_gray(
         warnings.warn("Fine-Gray model: some robust standard errors are not finite", StatisticalWarning, stacklevel=2)
     return CoxResult(summary=summary, concordance=float("nan"), n=len(d), events=n_ev, dropped=dropped,
                      references=refs, ph_test=pd.DataFrame(columns=["column", "test_statistic", "p"]), advice="",
-                     failing=[], model=fg, penalizer=pen, note=note)
+                     failing=[], model=fg, penalizer=pen, note="; ".join(filter(None, [note, coarser])))
 
 
 def simulate_fine_gray(
