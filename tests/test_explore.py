@@ -129,7 +129,12 @@ def test_followups_provider_and_responder_filters(followups):
     followups.set(responder_type=rt, compare="provider")
     r = _ok(followups)
     assert r["medians"].iloc[0]["n"] == (t["responder_type"] == rt).sum()
-    assert r["km_by"].by == "provider"
+    assert r["km_item"].key == "km_provider"
+    if r["km_by"] is None:  # the page's rule: fewer than two providers with min_count referrals, no comparison
+        assert not r["km_item"].available and "fewer than two provider groups" in r["km_item"].readings[0]
+        assert "fewer than two provider groups" in followups.outputs["medians"].value
+    else:
+        assert r["km_by"].by == "provider"
     if r["cox"] is not None:
         hr = r["cox_table"].set_index("column")["hazard_ratio"]
         assert not hr.index.str.startswith("responder_type[").any()
@@ -141,6 +146,57 @@ def test_followups_provider_and_responder_filters(followups):
     assert r["km_by"] is None and list(r["medians"]["group"]) == ["all"]
     assert r["medians"].iloc[0]["n"] == (t["provider"] == prov).sum()
     assert "Median days" in followups.outputs["medians"].value
+
+
+def test_followups_tables_are_the_response_pages(followups, tiny_dataset):
+    """Every filter on "all": the explorer's items are page 03's items (same tables, readings, chart
+    input), and a grouping with more than KEEP_GROUPS groups is pooled into "other" as on the page."""
+    from workbench.sections import response as sr
+
+    followups.set(service="all", provider="all", responder_type="all", compare="provider")
+    r = _ok(followups)
+    page = sr.response_section(tiny_dataset, min_count=followups.min_count)
+    eng = sr.engagement_section(page)
+    page_items = {i.key: i for i in [*sr.km_items(eng), *sr.cox_items(eng)]}
+    assert set(r["items"]) == set(page_items)
+    for key, item in page_items.items():
+        mine = r["items"][key]
+        assert mine.available == item.available and mine.readings == item.readings, key
+        assert mine.table.equals(item.table), key
+    # counts are suppressed: no engaged count 1..10 is shown as a number
+    marker = "<11"
+    shown = r["km_item"].table
+    assert (shown["engaged"] == marker).any()
+    assert not shown["engaged"].isin([str(k) for k in range(1, 11)]).any()
+    # 14 providers on the tiny city: the chart draws the 8 largest and one "other" curve, as the page
+    n_prov = followups.table["provider"].nunique()
+    assert n_prov > sr.KEEP_GROUPS
+    full, chart, pooled = sr.grouped_km(followups.table, "provider", followups.min_count, ticks=eng.ticks)
+    drawn = r["km_item"].figure["km"]["km"]
+    assert len(pooled) == n_prov - sr.KEEP_GROUPS
+    assert drawn.medians.equals(chart.medians)
+    assert any(str(g).startswith("other (") for g in drawn.medians["group"])
+    assert any("pools the other" in s for s in r["km_item"].readings)
+    assert "pools the other" in followups.outputs["medians"].value
+
+
+def test_followups_refuse_impossible_values(followups, tiny_dataset):
+    followups.set(service="all", provider="all", responder_type="all", compare="service")
+    n = followups.n_updates
+    followups.set(service="no such service")
+    assert isinstance(followups.result["error"], ValueError) and "not among the choices" in followups.status.value
+    assert followups.n_updates == n and followups.controls["service"].value == "all"
+    followups.set(compare="age")
+    assert "not among the choices" in followups.status.value
+    followups.set(compare="service")
+    _ok(followups)
+    for bad in (-7, 0, float("nan")):
+        with pytest.raises(ValueError, match="window_days .* impossible: give a positive number of days"):
+            FollowupExplorer(tiny_dataset, window_days=bad, plots=False)
+    with pytest.raises(ValueError, match="lost_after_days"):
+        FollowupExplorer(tiny_dataset, lost_after_days=-1, plots=False)
+    with pytest.raises(ValueError, match="compare"):
+        FollowupExplorer(tiny_dataset, compare="age", plots=False)
 
 
 def test_followups_draws_figures(tiny_dataset):

@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING
 from workbench._lazy import lazy_exports
 
 if TYPE_CHECKING:  # the names below are imported on first use (workbench._lazy)
-    from ._base import Explorer, figure_png, table_html
+    from ._base import Explorer, figure_png, readings_html, table_html
     from .followups import FollowupExplorer
     from .people import PeopleExplorer
     from .places import LAYERS, PlacesExplorer
 
-__all__ = ["LAYERS", "Explorer", "FollowupExplorer", "PeopleExplorer", "PlacesExplorer", "figure_png",
+__all__ = ["LAYERS", "Explorer", "FollowupExplorer", "PeopleExplorer", "PlacesExplorer", "figure_png", "readings_html",
            "table_html"]
 
 

@@ -18,7 +18,7 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-__all__ = ["Explorer", "figure_png", "table_html", "check_value"]
+__all__ = ["Explorer", "figure_png", "readings_html", "table_html", "check_value"]
 
 
 def check_value(name: str, widget: widgets.Widget, value: Any) -> None:
@@ -74,6 +74,18 @@ def table_html(df: pd.DataFrame | None, precision: int = 3, max_rows: int = 40, 
                                      na_rep="-", border=0, classes="workbench-explore")
     more = f"<p><i>{len(df) - max_rows} more rows not shown.</i></p>" if len(df) > max_rows else ""
     return cap + body + more
+
+
+def readings_html(lines: Any) -> str:
+    """A section's readings as the report shows them: a bullet list rendered from Markdown.
+
+    Same rule as :func:`workbench.sections.page.say` (plain sentences, duplicates and empty ones
+    dropped) through :func:`workbench.escape.render_markdown` (no raw HTML, no links), so text
+    from data stays text."""
+    from ..escape import render_markdown
+
+    lines = [str(s) for s in dict.fromkeys(lines) if str(s).strip()]
+    return render_markdown("\n".join(f"- {s}" for s in lines)) if lines else ""
 
 
 class Explorer:
