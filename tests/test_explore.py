@@ -218,13 +218,82 @@ def test_people_list_size_changes_evaluation_and_audit(people):
     people.controls["list_size_pct"].value = 10.0
     ev2 = _ok(people)["evaluation"].set_index("model")
     sel2 = people.result["audit"].set_index(["attribute", "group"])["n_selected"]
-    assert people.n_evaluations == n  # cached probabilities re-ranked, nothing refitted
+    assert people.n_evaluations == n + 1  # the page's forward evaluation at the new list size
+    people.controls["list_size_pct"].value = 1.0
+    assert people.n_evaluations == n + 1  # cached
+    people.controls["list_size_pct"].value = 10.0
     n_ranked = ev1["n_people"].iloc[0]
     assert (ev1["k"] == np.ceil(0.01 * n_ranked)).all() and (ev2["k"] == np.ceil(0.10 * n_ranked)).all()
     assert (ev2["captured"] >= ev1["captured"]).all() and (ev2["captured"] > ev1["captured"]).any()
     assert (ev2["auc"] == ev1["auc"]).all()  # the ranking itself did not change
     assert sel2.sum() > sel1.sum()
     assert len(people.result["flagged"]) == ev2.loc["contagion", "k"]
+
+
+def test_people_tables_are_the_people_pages(people, tiny_dataset):
+    """At a cutoff, the explorer's items are page 02's items computed as of that cutoff: network
+    summary, exposure, contagion, the table of lists, calibration and the audit (privacy-applied)."""
+    from workbench.sections import people as sp
+
+    people.set(list_size_pct=5.0, model="contagion")
+    r = _ok(people)
+    c, h = r["cutoff"], r["horizon_days"]
+    sec = sp.people_section(tiny_dataset, people.min_count, as_of=c)
+    page = {i.key: i for i in [*sp.contagion_items(sec, n_boot=0),
+                               *sp.forward_items(sec, cutoffs=[c], horizon_days=h, top_share=0.05,
+                                                 top_k=people.top_k, researcher_mode=True)]}
+    page.update({k: sec.item(k) for k in ("network", "exposure")})
+    for key in ("network", "exposure", "contagion", "forward", "calibration", "audit"):
+        mine = r["items"][key]
+        assert mine.available and mine.readings == page[key].readings, key
+        assert mine.table.equals(page[key].table), key
+    assert r["items"]["exposure"].figure["counts"].equals(page["exposure"].figure["counts"])
+    # the network count column is the page's suppressed one; the audit hides small counts and their ratios
+    assert list(r["items"]["network"].table["measure"])[0] == "people (arrested or shot)"
+    view = r["audit_view"]
+    marker = "<11"
+    assert (view["victims on the list"] == marker).any()
+    hidden = view["victims on the list"] == marker
+    assert (view.loc[hidden, "capture ratio"] == "–").all()
+    assert "Contagion" in people.outputs["contagion"].value and "co-arrest network" in people.outputs["network"].value
+    # another model's audit goes through the same rule (audit_view) and says whose list it is
+    people.controls["model"].value = "demographics"
+    r = _ok(people)
+    a = r["items"]["audit"]
+    view, _ = sp.audit_view(r["audit"], people.min_count)
+    assert a.table.equals(view) and r["audit"]["model"].eq("demographics").all()
+    assert "Demographics" in a.readings[0]
+    people.controls["model"].value = "contagion"
+
+
+def test_people_policy_mode_keeps_no_person_rows(tiny_dataset):
+    ex = PeopleExplorer(tiny_dataset, plots=False, researcher_mode=False, horizon_days=90)
+    r = _ok(ex)
+    assert r["flagged"] is None and not r["rolling"].lists_
+    assert "researcher mode is off" in ex.outputs["flagged"].value
+    ids = set(tiny_dataset["people"]["person_id"].astype(str))
+    shown = " ".join(o.value for o in ex.outputs.values() if isinstance(o.value, str))
+    assert not any(f">{i}<" in shown for i in list(ids)[:200])
+
+
+def test_people_refuse_impossible_values(people, tiny_dataset):
+    people.set(list_size_pct=5.0)
+    n = people.n_updates
+    for bad in (0, -1.0, 150.0):
+        people.set(list_size_pct=bad)
+        assert isinstance(people.result["error"], ValueError) and "list_size_pct" in people.status.value
+        assert people.controls["list_size_pct"].value == 5.0 and people.n_updates == n
+    people.set(horizon_days=-30)
+    assert "not among the choices" in people.status.value
+    people.set(list_size_pct=5.0)
+    _ok(people)
+    for kwargs, match in [({"list_size_pct": 0}, "list_size_pct = 0 is impossible"),
+                          ({"list_size_pct": 101}, "at most 100"),
+                          ({"top_k": -5}, "top_k"), ({"min_group_size": 0}, "min_group_size"),
+                          ({"bound": (1.2, 0.8)}, "bound"), ({"horizon_days": -90}, "horizon_days"),
+                          ({"model": "astrology"}, "model")]:
+        with pytest.raises(ValueError, match=match):
+            PeopleExplorer(tiny_dataset, plots=False, **kwargs)
 
 
 def test_people_cutoff_changes_evaluation(people, tiny_dataset):
