@@ -65,6 +65,7 @@ def test_places_zone_radius_changes_ranked_areas(places):
 def test_places_date_range_changes_incidents_and_ranking(places, tiny_dataset):
     occ = tiny_dataset["incidents"]["occurred_at"]
     full = _ok(places)["n_incidents"]
+    n_runs = places.n_analyses + 1  # the period below
     assert full == len(occ)
     places.set(start=dt.date(2024, 7, 1), end=dt.date(2024, 10, 1))
     r = _ok(places)
@@ -72,13 +73,37 @@ def test_places_date_range_changes_incidents_and_ranking(places, tiny_dataset):
     assert r["n_incidents"] == inside < full
     assert r["period"] == ("2024-07-01", "2024-10-01")
     assert r["places"].incidents["occurred_at"].min() >= occ.min()
-    # an empty period is reported in the status line, not raised
+    # an empty period is refused with a message in the status line: nothing changes, no traceback
+    n = places.n_updates
     places.set(start=dt.date(2024, 10, 1), end=dt.date(2024, 7, 1))
     assert isinstance(places.result["error"], ValueError)
-    assert "empty" in places.status.value
-    assert "ValueError" in places.log.outputs[-1]["text"]
+    assert "period is empty" in places.status.value and places.n_updates == n
+    assert places.controls["start"].value == dt.date(2024, 7, 1) and not places.log.outputs
+    # the same period typed into the widget: the message, no analysis, no traceback
+    places.controls["start"].value = dt.date(2024, 12, 1)
+    assert "Cannot show this: the period is empty" in places.status.value and not places.log.outputs
+    assert places.n_analyses == n_runs
+    places.controls["start"].value = dt.date(2024, 7, 1)
     places.set(start=occ.min().date(), end=occ.max().date() + dt.timedelta(days=1))
     assert _ok(places)["n_incidents"] == full
+
+
+def test_places_tables_are_the_places_pages(places, tiny_dataset):
+    """Same settings, same numbers: the explorer's ranked areas and readings are page 01's."""
+    from workbench.sections import places as pl
+
+    occ = tiny_dataset["incidents"]["occurred_at"]
+    places.set(start=occ.min().date(), end=occ.max().date() + dt.timedelta(days=1), zone_radius_m=600,
+               zone_days=14)
+    r = _ok(places)
+    res = pl.analyze_places(tiny_dataset, r["period"][0], r["period"][1], zone_radius_m=600, zone_days=14,
+                            min_count=places.min_count, **places.analysis)
+    ranked = pl.ranked_areas(res, tiny_dataset["areas"], places.min_count)
+    assert r["ranked"].equals(ranked)
+    said = pl.readings(res, places.min_count)
+    assert r["readings"] == said["knox"] + said["hotspots"] + said["exposure"] + said["areas"]
+    shown = places.outputs["ranked_table"].value
+    assert "area_id" not in shown and str(ranked["measure"].iloc[0]) in shown  # the page's ranked_table
 
 
 def test_places_layers_redraw_map_without_recomputing(places):
@@ -189,6 +214,19 @@ def test_followups_refuse_impossible_values(followups, tiny_dataset):
     followups.set(compare="age")
     assert "not among the choices" in followups.status.value
     followups.set(compare="service")
+    _ok(followups)
+    # a combination of filters no referral has: a message, no traceback, nothing changed
+    t = followups.table
+    pairs = set(zip(t["service"].astype(str), t["provider"].astype(str)))
+    svc, prov = next((s_, p_) for s_ in sorted(t["service"].astype(str).unique())
+                     for p_ in sorted(t["provider"].astype(str).unique()) if (s_, p_) not in pairs)
+    followups.set(service=svc, provider=prov)
+    assert "no referral has" in followups.status.value and not followups.log.outputs
+    assert followups.controls["service"].value == "all"
+    followups.controls["service"].value = svc
+    followups.controls["provider"].value = prov
+    assert "Cannot show this: no referral has" in followups.status.value and not followups.log.outputs
+    followups.set(service="all", provider="all")
     _ok(followups)
     for bad in (-7, 0, float("nan")):
         with pytest.raises(ValueError, match="window_days .* impossible: give a positive number of days"):

@@ -151,6 +151,7 @@ class Explorer:
         try:
             for k, v in values.items():
                 check_value(k, self.controls[k], v)
+            self._check({**self.values, **values})
         except ValueError as exc:
             # refused before any control changes: the message goes to the widget, the values stay
             self._refuse(exc)
@@ -186,6 +187,14 @@ class Explorer:
         """
         self.status.value = "<i>updating...</i>"
         try:
+            self._check(self.values)
+        except ValueError as exc:  # an impossible combination set in the widget: a message, no traceback
+            self.result = {"error": exc}
+            self.status.value = f"<span style='color:#b00'>Cannot show this: {html.escape(str(exc))}</span>"
+            self.log.outputs = ()
+            self.n_updates += 1
+            return self.result
+        try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 self.result = self._compute(self.values)
@@ -203,6 +212,11 @@ class Explorer:
             self.log.append_stderr("".join(traceback.format_exception(exc)))
         self.n_updates += 1
         return self.result
+
+    def _check(self, values: dict[str, Any]) -> None:
+        """Refuse an impossible combination of control values (``ValueError`` with the message
+        the widget shows; nothing is computed). Each control's own range is checked by
+        :func:`check_value`; this is for rules across controls (an empty period...)."""
 
     def _compute(self, values: dict[str, Any]) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError

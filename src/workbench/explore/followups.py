@@ -148,14 +148,17 @@ class FollowupExplorer(Explorer):
         return dataclasses.replace(self.engagement, table=sub, results={}, notes=[], available=len(sub) > 0,
                                    reason="" if len(sub) else "no referral matches the filters")
 
+    def _check(self, v: dict[str, Any]) -> None:
+        filters = {f: v[f] for f in FILTERS if f in v}
+        if not len(self.filtered(**filters)):
+            what = ", ".join(f"{k.replace('_', ' ')} {val}" for k, val in filters.items() if val != ALL)
+            raise ValueError(f"no referral has {what}: choose another filter")
+
     def _compute(self, v: dict[str, Any]) -> dict[str, Any]:
         from ..sections import response as sr
 
         filters = {f: v[f] for f in FILTERS}
         eng = self.section(**filters)
-        if not eng.available:
-            what = ", ".join(f"{k.replace('_', ' ')} {val}" for k, val in filters.items() if val != ALL)
-            raise ValueError(f"no referrals match {what}: choose another filter")
         items = {i.key: i for i in [*sr.km_items(eng), *sr.cox_items(eng)]}
         by = None if v["compare"] == "none" else v["compare"]
         km = eng.results.get("km_all")
