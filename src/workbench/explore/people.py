@@ -173,8 +173,8 @@ class PeopleExplorer(Explorer):
 
     def _output_layout(self) -> list[widgets.Widget]:
         o = self.outputs
-        return [widgets.HBox([o["network"], o["exposure"]]), o["contagion"], widgets.HBox([o["evaluation"], o["capture"]]),
-                o["audit_chart"], o["audit"], o["flagged"]]
+        return [widgets.HBox([o["network"], o["exposure"]]), o["contagion"],
+                widgets.HBox([o["evaluation"], o["capture"]]), o["audit_chart"], o["audit"], o["flagged"]]
 
     def _set_cutoff_options(self, horizon: int, keep: Any = None) -> None:
         cuts = self._cutoffs[horizon]
