@@ -65,6 +65,7 @@ def test_places_zone_radius_changes_ranked_areas(places):
 def test_places_date_range_changes_incidents_and_ranking(places, tiny_dataset):
     occ = tiny_dataset["incidents"]["occurred_at"]
     full = _ok(places)["n_incidents"]
+    n_runs = places.n_analyses + 1  # the period below
     assert full == len(occ)
     places.set(start=dt.date(2024, 7, 1), end=dt.date(2024, 10, 1))
     r = _ok(places)
@@ -72,13 +73,37 @@ def test_places_date_range_changes_incidents_and_ranking(places, tiny_dataset):
     assert r["n_incidents"] == inside < full
     assert r["period"] == ("2024-07-01", "2024-10-01")
     assert r["places"].incidents["occurred_at"].min() >= occ.min()
-    # an empty period is reported in the status line, not raised
+    # an empty period is refused with a message in the status line: nothing changes, no traceback
+    n = places.n_updates
     places.set(start=dt.date(2024, 10, 1), end=dt.date(2024, 7, 1))
     assert isinstance(places.result["error"], ValueError)
-    assert "empty" in places.status.value
-    assert "ValueError" in places.log.outputs[-1]["text"]
+    assert "period is empty" in places.status.value and places.n_updates == n
+    assert places.controls["start"].value == dt.date(2024, 7, 1) and not places.log.outputs
+    # the same period typed into the widget: the message, no analysis, no traceback
+    places.controls["start"].value = dt.date(2024, 12, 1)
+    assert "Cannot show this: the period is empty" in places.status.value and not places.log.outputs
+    assert places.n_analyses == n_runs
+    places.controls["start"].value = dt.date(2024, 7, 1)
     places.set(start=occ.min().date(), end=occ.max().date() + dt.timedelta(days=1))
     assert _ok(places)["n_incidents"] == full
+
+
+def test_places_tables_are_the_places_pages(places, tiny_dataset):
+    """Same settings, same numbers: the explorer's ranked areas and readings are page 01's."""
+    from workbench.sections import places as pl
+
+    occ = tiny_dataset["incidents"]["occurred_at"]
+    places.set(start=occ.min().date(), end=occ.max().date() + dt.timedelta(days=1), zone_radius_m=600,
+               zone_days=14)
+    r = _ok(places)
+    res = pl.analyze_places(tiny_dataset, r["period"][0], r["period"][1], zone_radius_m=600, zone_days=14,
+                            min_count=places.min_count, **places.analysis)
+    ranked = pl.ranked_areas(res, tiny_dataset["areas"], places.min_count)
+    assert r["ranked"].equals(ranked)
+    said = pl.readings(res, places.min_count)
+    assert r["readings"] == said["knox"] + said["hotspots"] + said["exposure"] + said["areas"]
+    shown = places.outputs["ranked_table"].value
+    assert "area_id" not in shown and str(ranked["measure"].iloc[0]) in shown  # the page's ranked_table
 
 
 def test_places_layers_redraw_map_without_recomputing(places):
@@ -129,7 +154,12 @@ def test_followups_provider_and_responder_filters(followups):
     followups.set(responder_type=rt, compare="provider")
     r = _ok(followups)
     assert r["medians"].iloc[0]["n"] == (t["responder_type"] == rt).sum()
-    assert r["km_by"].by == "provider"
+    assert r["km_item"].key == "km_provider"
+    if r["km_by"] is None:  # the page's rule: fewer than two providers with min_count referrals, no comparison
+        assert not r["km_item"].available and "fewer than two provider groups" in r["km_item"].readings[0]
+        assert "fewer than two provider groups" in followups.outputs["medians"].value
+    else:
+        assert r["km_by"].by == "provider"
     if r["cox"] is not None:
         hr = r["cox_table"].set_index("column")["hazard_ratio"]
         assert not hr.index.str.startswith("responder_type[").any()
@@ -141,6 +171,70 @@ def test_followups_provider_and_responder_filters(followups):
     assert r["km_by"] is None and list(r["medians"]["group"]) == ["all"]
     assert r["medians"].iloc[0]["n"] == (t["provider"] == prov).sum()
     assert "Median days" in followups.outputs["medians"].value
+
+
+def test_followups_tables_are_the_response_pages(followups, tiny_dataset):
+    """Every filter on "all": the explorer's items are page 03's items (same tables, readings, chart
+    input), and a grouping with more than KEEP_GROUPS groups is pooled into "other" as on the page."""
+    from workbench.sections import response as sr
+
+    followups.set(service="all", provider="all", responder_type="all", compare="provider")
+    r = _ok(followups)
+    page = sr.response_section(tiny_dataset, min_count=followups.min_count)
+    eng = sr.engagement_section(page)
+    page_items = {i.key: i for i in [*sr.km_items(eng), *sr.cox_items(eng)]}
+    assert set(r["items"]) == set(page_items)
+    for key, item in page_items.items():
+        mine = r["items"][key]
+        assert mine.available == item.available and mine.readings == item.readings, key
+        assert mine.table.equals(item.table), key
+    # counts are suppressed: no engaged count 1..10 is shown as a number
+    marker = "<11"
+    shown = r["km_item"].table
+    assert (shown["engaged"] == marker).any()
+    assert not shown["engaged"].isin([str(k) for k in range(1, 11)]).any()
+    # 14 providers on the tiny city: the chart draws the 8 largest and one "other" curve, as the page
+    n_prov = followups.table["provider"].nunique()
+    assert n_prov > sr.KEEP_GROUPS
+    full, chart, pooled = sr.grouped_km(followups.table, "provider", followups.min_count, ticks=eng.ticks)
+    drawn = r["km_item"].figure["km"]["km"]
+    assert len(pooled) == n_prov - sr.KEEP_GROUPS
+    assert drawn.medians.equals(chart.medians)
+    assert any(str(g).startswith("other (") for g in drawn.medians["group"])
+    assert any("pools the other" in s for s in r["km_item"].readings)
+    assert "pools the other" in followups.outputs["medians"].value
+
+
+def test_followups_refuse_impossible_values(followups, tiny_dataset):
+    followups.set(service="all", provider="all", responder_type="all", compare="service")
+    n = followups.n_updates
+    followups.set(service="no such service")
+    assert isinstance(followups.result["error"], ValueError) and "not among the choices" in followups.status.value
+    assert followups.n_updates == n and followups.controls["service"].value == "all"
+    followups.set(compare="age")
+    assert "not among the choices" in followups.status.value
+    followups.set(compare="service")
+    _ok(followups)
+    # a combination of filters no referral has: a message, no traceback, nothing changed
+    t = followups.table
+    pairs = set(zip(t["service"].astype(str), t["provider"].astype(str)))
+    svc, prov = next((s_, p_) for s_ in sorted(t["service"].astype(str).unique())
+                     for p_ in sorted(t["provider"].astype(str).unique()) if (s_, p_) not in pairs)
+    followups.set(service=svc, provider=prov)
+    assert "no referral has" in followups.status.value and not followups.log.outputs
+    assert followups.controls["service"].value == "all"
+    followups.controls["service"].value = svc
+    followups.controls["provider"].value = prov
+    assert "Cannot show this: no referral has" in followups.status.value and not followups.log.outputs
+    followups.set(service="all", provider="all")
+    _ok(followups)
+    for bad in (-7, 0, float("nan")):
+        with pytest.raises(ValueError, match="window_days .* impossible: give a positive number of days"):
+            FollowupExplorer(tiny_dataset, window_days=bad, plots=False)
+    with pytest.raises(ValueError, match="lost_after_days"):
+        FollowupExplorer(tiny_dataset, lost_after_days=-1, plots=False)
+    with pytest.raises(ValueError, match="compare"):
+        FollowupExplorer(tiny_dataset, compare="age", plots=False)
 
 
 def test_followups_draws_figures(tiny_dataset):
@@ -162,13 +256,82 @@ def test_people_list_size_changes_evaluation_and_audit(people):
     people.controls["list_size_pct"].value = 10.0
     ev2 = _ok(people)["evaluation"].set_index("model")
     sel2 = people.result["audit"].set_index(["attribute", "group"])["n_selected"]
-    assert people.n_evaluations == n  # cached probabilities re-ranked, nothing refitted
+    assert people.n_evaluations == n + 1  # the page's forward evaluation at the new list size
+    people.controls["list_size_pct"].value = 1.0
+    assert people.n_evaluations == n + 1  # cached
+    people.controls["list_size_pct"].value = 10.0
     n_ranked = ev1["n_people"].iloc[0]
     assert (ev1["k"] == np.ceil(0.01 * n_ranked)).all() and (ev2["k"] == np.ceil(0.10 * n_ranked)).all()
     assert (ev2["captured"] >= ev1["captured"]).all() and (ev2["captured"] > ev1["captured"]).any()
     assert (ev2["auc"] == ev1["auc"]).all()  # the ranking itself did not change
     assert sel2.sum() > sel1.sum()
     assert len(people.result["flagged"]) == ev2.loc["contagion", "k"]
+
+
+def test_people_tables_are_the_people_pages(people, tiny_dataset):
+    """At a cutoff, the explorer's items are page 02's items computed as of that cutoff: network
+    summary, exposure, contagion, the table of lists, calibration and the audit (privacy-applied)."""
+    from workbench.sections import people as sp
+
+    people.set(list_size_pct=5.0, model="contagion")
+    r = _ok(people)
+    c, h = r["cutoff"], r["horizon_days"]
+    sec = sp.people_section(tiny_dataset, people.min_count, as_of=c)
+    page = {i.key: i for i in [*sp.contagion_items(sec, n_boot=0),
+                               *sp.forward_items(sec, cutoffs=[c], horizon_days=h, top_share=0.05,
+                                                 top_k=people.top_k, researcher_mode=True)]}
+    page.update({k: sec.item(k) for k in ("network", "exposure")})
+    for key in ("network", "exposure", "contagion", "forward", "calibration", "audit"):
+        mine = r["items"][key]
+        assert mine.available and mine.readings == page[key].readings, key
+        assert mine.table.equals(page[key].table), key
+    assert r["items"]["exposure"].figure["counts"].equals(page["exposure"].figure["counts"])
+    # the network count column is the page's suppressed one; the audit hides small counts and their ratios
+    assert list(r["items"]["network"].table["measure"])[0] == "people (arrested or shot)"
+    view = r["audit_view"]
+    marker = "<11"
+    assert (view["victims on the list"] == marker).any()
+    hidden = view["victims on the list"] == marker
+    assert (view.loc[hidden, "capture ratio"] == "–").all()
+    assert "Contagion" in people.outputs["contagion"].value and "co-arrest network" in people.outputs["network"].value
+    # another model's audit goes through the same rule (audit_view) and says whose list it is
+    people.controls["model"].value = "demographics"
+    r = _ok(people)
+    a = r["items"]["audit"]
+    view, _ = sp.audit_view(r["audit"], people.min_count)
+    assert a.table.equals(view) and r["audit"]["model"].eq("demographics").all()
+    assert "Demographics" in a.readings[0]
+    people.controls["model"].value = "contagion"
+
+
+def test_people_policy_mode_keeps_no_person_rows(tiny_dataset):
+    ex = PeopleExplorer(tiny_dataset, plots=False, researcher_mode=False, horizon_days=90)
+    r = _ok(ex)
+    assert r["flagged"] is None and not r["rolling"].lists_
+    assert "researcher mode is off" in ex.outputs["flagged"].value
+    ids = set(tiny_dataset["people"]["person_id"].astype(str))
+    shown = " ".join(o.value for o in ex.outputs.values() if isinstance(o.value, str))
+    assert not any(f">{i}<" in shown for i in list(ids)[:200])
+
+
+def test_people_refuse_impossible_values(people, tiny_dataset):
+    people.set(list_size_pct=5.0)
+    n = people.n_updates
+    for bad in (0, -1.0, 150.0):
+        people.set(list_size_pct=bad)
+        assert isinstance(people.result["error"], ValueError) and "list_size_pct" in people.status.value
+        assert people.controls["list_size_pct"].value == 5.0 and people.n_updates == n
+    people.set(horizon_days=-30)
+    assert "not among the choices" in people.status.value
+    people.set(list_size_pct=5.0)
+    _ok(people)
+    for kwargs, match in [({"list_size_pct": 0}, "list_size_pct = 0 is impossible"),
+                          ({"list_size_pct": 101}, "at most 100"),
+                          ({"top_k": -5}, "top_k"), ({"min_group_size": 0}, "min_group_size"),
+                          ({"bound": (1.2, 0.8)}, "bound"), ({"horizon_days": -90}, "horizon_days"),
+                          ({"model": "astrology"}, "model")]:
+        with pytest.raises(ValueError, match=match):
+            PeopleExplorer(tiny_dataset, plots=False, **kwargs)
 
 
 def test_people_cutoff_changes_evaluation(people, tiny_dataset):

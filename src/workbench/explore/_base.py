@@ -18,7 +18,7 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-__all__ = ["Explorer", "figure_png", "table_html", "check_value"]
+__all__ = ["Explorer", "figure_png", "readings_html", "table_html", "check_value"]
 
 
 def check_value(name: str, widget: widgets.Widget, value: Any) -> None:
@@ -74,6 +74,18 @@ def table_html(df: pd.DataFrame | None, precision: int = 3, max_rows: int = 40, 
                                      na_rep="-", border=0, classes="workbench-explore")
     more = f"<p><i>{len(df) - max_rows} more rows not shown.</i></p>" if len(df) > max_rows else ""
     return cap + body + more
+
+
+def readings_html(lines: Any) -> str:
+    """A section's readings as the report shows them: a bullet list rendered from Markdown.
+
+    Same rule as :func:`workbench.sections.page.say` (plain sentences, duplicates and empty ones
+    dropped) through :func:`workbench.escape.render_markdown` (no raw HTML, no links), so text
+    from data stays text."""
+    from ..escape import render_markdown
+
+    lines = [str(s) for s in dict.fromkeys(lines) if str(s).strip()]
+    return render_markdown("\n".join(f"- {s}" for s in lines)) if lines else ""
 
 
 class Explorer:
@@ -139,6 +151,7 @@ class Explorer:
         try:
             for k, v in values.items():
                 check_value(k, self.controls[k], v)
+            self._check({**self.values, **values})
         except ValueError as exc:
             # refused before any control changes: the message goes to the widget, the values stay
             self._refuse(exc)
@@ -174,6 +187,14 @@ class Explorer:
         """
         self.status.value = "<i>updating...</i>"
         try:
+            self._check(self.values)
+        except ValueError as exc:  # an impossible combination set in the widget: a message, no traceback
+            self.result = {"error": exc}
+            self.status.value = f"<span style='color:#b00'>Cannot show this: {html.escape(str(exc))}</span>"
+            self.log.outputs = ()
+            self.n_updates += 1
+            return self.result
+        try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 self.result = self._compute(self.values)
@@ -191,6 +212,11 @@ class Explorer:
             self.log.append_stderr("".join(traceback.format_exception(exc)))
         self.n_updates += 1
         return self.result
+
+    def _check(self, values: dict[str, Any]) -> None:
+        """Refuse an impossible combination of control values (``ValueError`` with the message
+        the widget shows; nothing is computed). Each control's own range is checked by
+        :func:`check_value`; this is for rules across controls (an empty period...)."""
 
     def _compute(self, values: dict[str, Any]) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -14,7 +14,6 @@ the radius control and the parameters stay in meters.
 from __future__ import annotations
 
 import datetime as dt
-import html
 from typing import Any
 
 import ipywidgets as widgets
@@ -22,7 +21,7 @@ import pandas as pd
 
 from ..data import Dataset
 from ..data.units import format_distance
-from ._base import Explorer, table_html
+from ._base import Explorer, readings_html, table_html
 
 __all__ = ["LAYERS", "PlacesExplorer"]
 
@@ -146,13 +145,16 @@ class PlacesExplorer(Explorer):
             self.n_analyses += 1
         return self._cache[key]
 
+    def _check(self, v: dict[str, Any]) -> None:
+        start, end = _iso(v["start"]), _iso(v["end"])
+        if start and end and start >= end:
+            raise ValueError(f"the period is empty: 'from' {start} is not before 'before' {end}")
+
     def _compute(self, v: dict[str, Any]) -> dict[str, Any]:
         from ..maps import places_map
         from ..sections import places as pl
 
         start, end = _iso(v["start"]), _iso(v["end"])
-        if start and end and start >= end:
-            raise ValueError(f"the period is empty: 'from' {start} is not before 'before' {end}")
         res = self.analyze(start, end, v["zone_radius_m"], v["zone_days"])
         ds = self.dataset
         ranked = None
@@ -167,24 +169,28 @@ class PlacesExplorer(Explorer):
             m = places_map(res.incidents, mode=v["mode"], min_count=self.min_count, areas=ds.get("areas"),
                            places=ds.get("places"), cells=cells, cell_m=res.cell_m, distance_unit=self.unit,
                            **layers)
-        return {"places": res, "ranked": ranked, "readings": said["knox"] + said["hotspots"] + said["exposure"],
+        return {"places": res, "ranked": ranked,
+                "readings": said["knox"] + said["hotspots"] + said["exposure"] + said["areas"],
                 "map": m, "map_html": m._repr_html_() if m is not None else "",
                 "layers": tuple(v["layers"]), "period": (start, end), "n_incidents": len(res.incidents)}
 
     def _render(self, r: dict[str, Any]) -> None:
         from ..plots import places as pp
+        from ..privacy import count_text
+        from ..sections import places as pl
 
         o = self.outputs
         o["map"].value = r["map_html"] or "<p><i>No incidents in this period.</i></p>"
         ranked = r["ranked"]
         if ranked is not None and len(ranked):
             o["ranked_chart"].value = self._png(pp.plot_ranked_areas, ranked)
-            o["ranked_table"].value = table_html(ranked, precision=2, caption="Ranked areas")
+            o["ranked_table"].value = table_html(pl.ranked_table(ranked), precision=2, caption="Ranked areas")
         else:
             o["ranked_chart"].value = b""
             o["ranked_table"].value = "<p><i>No ranked areas (no areas, or too few incidents).</i></p>"
-        notes = [f"{r['n_incidents']} incidents in the period."] + list(r["readings"]) + list(r["places"].notes)
-        o["notes"].value = "<ul>" + "".join(f"<li>{html.escape(str(n))}</li>" for n in notes) + "</ul>"
+        notes = [f"{count_text(r['n_incidents'], self.min_count, words=True)} incidents in the period.",
+                 *r["readings"], *r["places"].notes]
+        o["notes"].value = readings_html(notes)
 
 
 def _date(value: Any) -> dt.date | None:

@@ -664,9 +664,12 @@ def audit_view(audit: pd.DataFrame, min_count: int) -> tuple[pd.DataFrame, pd.Da
     return view, shown
 
 
-def _audit_item(rev: Any, top_share: float, bound: tuple[float, float], mc: int, labels: dict[str, str]) -> Item:
+def _audit_item(rev: Any, top_share: float, bound: tuple[float, float], mc: int, labels: dict[str, str],
+                model: str | None = None) -> Item:
+    """The audit of the contagion list (or of ``model``'s: the explorer's choice)."""
     lo_b, hi_b = bound
-    main = "contagion" if "contagion" in set(rev.audit_["model"]) else rev.audit_["model"].iloc[0]
+    main = model if model in set(rev.audit_["model"]) else (
+        "contagion" if "contagion" in set(rev.audit_["model"]) else rev.audit_["model"].iloc[0])
     a = rev.audit_.loc[rev.audit_["model"] == main].reset_index(drop=True)
     view, shown = audit_view(a, mc)
     _, footnote = suppress_counts(a, list(_AUDIT_COUNTS), mc)
