@@ -284,3 +284,24 @@ def test_unlinked_victims_say_revictimization_cannot_be_seen(cities):
     assert "shot again: 0." in it.readings[0] and "0% is not an estimate" in it.readings[1]
     linked = sr.revictimization_section(sr.response_section(ds)).items[0]
     assert len(linked.readings) == 1
+
+
+def test_group_medians_of_a_hidden_engagement_count_are_hidden():
+    """A group's median days to engagement (and its interval) are figures of its engagements:
+    where the engaged count is suppressed, they are not shown either (table and readings)."""
+    from workbench.privacy import suppressed_mask
+
+    ds = generate_city("tiny", seed=3).dataset
+    page = sr.response_section(ds, min_count=11)
+    eng = sr.engagement_section(page)
+    items = {it.key: it for it in sr.km_items(eng)}
+    checked = 0
+    for label, full in eng.results["km_by"].items():
+        med = full.medians
+        hidden = suppressed_mask(med["events"].to_numpy(), 11)
+        table = items[f"km_{[k for k, v in sr.KM_GROUPINGS.items() if v == label][0]}"].table
+        for col in [c for c in table.columns if "median" in str(c).lower()]:
+            shown = table[col].astype(str).to_numpy()
+            assert all(v in (MISSING, "None", "nan", "") for v in shown[hidden]), (label, col, shown[hidden])
+            checked += int(hidden.sum())
+    assert checked > 0  # the tiny city has groups with few engagements

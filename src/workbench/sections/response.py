@@ -207,7 +207,7 @@ def scene_readings(scene: pd.DataFrame, min_count: int) -> list[str]:
 
 def km_readings(medians: pd.DataFrame, logrank: dict | None, by_label: str, min_count: int) -> list[str]:
     """Sentences on the median time to engagement (days) by group and the log-rank test."""
-    m = medians[enough(medians["n"], min_count)]
+    m = medians[enough(medians["n"], min_count) & ~suppressed_mask(medians["events"].to_numpy(), min_count)]
     out = []
     fin = m[np.isfinite(m["median"].astype(float))].sort_values("median")
     if len(fin) >= 2:
@@ -635,7 +635,9 @@ def km_items(eng: EngagementSection) -> list[Item]:
         lead = (f"Median days to engagement by {label}" +
                 (f"; log-rank test {format_p(lr['p_value'])} ({lr['df']} degrees of freedom; the p-value is the "
                  "chance of differences at least this large if all groups engaged equally fast)." if lr else "."))
-        table, _ = _table(full.medians.rename(columns={"group": label}), ["n", "events"], mc, precision=1)
+        # a group's median and its interval are figures of its engagements: hidden with a hidden count
+        table, _ = _table(full.medians.rename(columns={"group": label}), ["n", "events"], mc, precision=1,
+                          derived={c: ["events", "n"] for c in ("median", "median_lower", "median_upper")})
         readings = [lead, *km_readings(full.medians, lr, label, mc)]
         if pooled:
             readings.append(_pooled_reading(label, t[col].nunique(dropna=False), pooled))
