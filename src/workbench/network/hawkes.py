@@ -897,7 +897,7 @@ class NetworkHawkes:
                     continue
                 D = float(pp @ lag)
                 if b_name not in fixed:
-                        est[b_name] = self._beta_step(S, D, prob.out_w, prob.tau, est[b_name],
+                    est[b_name] = self._beta_step(S, D, prob.out_w, prob.tau, est[b_name],
                                                   [(Sk, wk) for Sk, wk, _ in parts])
                 kept = -np.expm1(-est[b_name] * prob.tau)
                 for Sk, wk, name in parts:  # closed form given beta, edge-corrected
