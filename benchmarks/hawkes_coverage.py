@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 DELAYS = (30.0, 125.0, 300.0)
-N_SEEDS = 60
+N_SEEDS = 100
 N_BOOT = 40
 N_PEOPLE, N_TIES, T_DAYS = 3000, 6000, 3650.0
 TRUE = {"mu0": 2e-4, "alpha": 0.1}
