@@ -965,7 +965,10 @@ class NetworkHawkes:
                 ends.append(np.nan)  # the likelihood stays flat: no finite end on this side
                 continue
             lo, hi = sorted((np.log(b0) + sign * inner, np.log(b0) + sign * d))
-            ends.append(float(np.exp(brentq(gap, lo, hi, xtol=5e-4))))
+            try:
+                ends.append(float(np.exp(brentq(gap, lo, hi, xtol=5e-4))))
+            except (ValueError, RuntimeError):  # no sign change (a non-finite EM run): no end
+                ends.append(np.nan)
         return ends[0], ends[1]
 
     # -- reporting ------------------------------------------------------------------------
