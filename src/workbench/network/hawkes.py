@@ -187,8 +187,9 @@ class NetworkHawkes:
         deviation from a few dozen replicates (about 16 % Monte Carlo noise with 20, which
         alone costs about 1.5 points of coverage); the likelihood interval has no such noise,
         follows the likelihood's asymmetry and does not depend on ``n_boot``. Over 400 seeds
-        at 300 days it covered 0.925, like the Wald interval: the likelihood itself is about
-        6 % narrow at such long delays, which no first-order interval repairs.
+        it covered 0.9375 at a 30-day and 0.925 at a 300-day delay, like the Wald interval:
+        the likelihood is a little narrow for the delay, which no first-order interval repairs
+        (``benchmarks/hawkes_delay_diagnosis.md``).
     seed : int
         Seed of the bootstrap.
     second_step : bool
