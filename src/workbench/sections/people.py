@@ -430,7 +430,8 @@ def _contagion_item(fit: Any, n_boot: int, mc: int) -> Item:
     lo, hi = (ci.loc["contagion_share", ["lower", "upper"]].astype(float) if n_boot and "contagion_share" in ci.index
               else (np.nan, np.nan))
     readings = [
-        f"Intervals: 95% bootstrap ({n_boot} replicates). The longest delay the model considers was chosen from "
+        f"Intervals: 95% bootstrap ({n_boot} replicates); for the mean delay, the profile likelihood. The longest delay "
+        "the model considers was chosen from "
         f"the data ({fit.max_lag_:.0f} days, leaving {100 * fit.kernel_mass_beyond_:.2f}% of the fitted delays "
         "beyond it). A seasonal-peak interval whose lower end is above its upper end spans January 1.",
         f"The model attributes **{_pct(fit.contagion_share_)}** of the {_words(fit.n_events_, mc)} victimizations "
