@@ -8,7 +8,9 @@ benchmark's temporary folder and returns its record (self-timed).
 - ``report_2m``: the full report on a synthetic city of about 2,000,000 incidents
   (``generate_city("city", incidents=2_000_000, target_victimizations=100_000)``, patrols kept at city
   scale), run in its own process: wall time, the peak RSS of the largest process (runner or one kernel:
-  ``report_peak_mb``) and the peak of their sum (``report_tree_peak_mb``, sampled each second). Target: peak RSS under 4 GB. The city is generated once into
+  ``report_peak_mb``), the peak of their sum (``report_tree_peak_mb``, sampled each second), the runner's
+  own peak and each notebook's kernel peak. Target: the sum (the whole run) under 4 GB (4,000 MiB). The city is
+  generated once into
   ``data/bench-city-2m`` (outside the timed run; its own peak is reported as ``generate_peak_mb``).
 """
 
@@ -147,7 +149,11 @@ def report_2m(workdir: Path) -> dict:
         "execution: {cell_timeout_s: 7200}\n")
     code = ("import sys, json; from workbench.report import run_report; "
             "r = run_report(sys.argv[1], out=sys.argv[2], progress=True); "
-            "print(json.dumps({nb.name: round(nb.duration_s, 1) for nb in r.notebooks}))")
+            "import resource; "
+            "print(json.dumps({'notebooks': {nb.name: round(nb.duration_s, 1) for nb in r.notebooks}, "
+            "'kernel_peak_mb': {nb.name: None if nb.peak_mb is None else round(nb.peak_mb, 1) for nb in r.notebooks}, "
+            "'runner_peak_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1), "
+            "'jobs': r.jobs, 'stages': r.stages}))")
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", code, str(params), str(workdir / "report")],
                             stdout=subprocess.PIPE, text=True, cwd=ROOT)
@@ -163,9 +169,10 @@ def report_2m(workdir: Path) -> dict:
     n = len(Dataset.from_folder(BIG_FOLDER)["incidents"])
     peak = round(usage.ru_maxrss / 1024.0, 1)  # the report process or its largest kernel
     tree = round(tree_peak.peak / 2**20, 1)
+    detail = json.loads(out.strip().splitlines()[-1])
+    # the target: the whole run (runner plus its kernel) under 4 GB, not only its largest process
     return {"seconds": seconds, "n": n, "report_peak_mb": peak, "report_tree_peak_mb": tree,
-            "meets_memory_target": peak < 4096, "generate_peak_mb": gen_peak,
-            "notebooks": json.loads(out.strip().splitlines()[-1])}
+            "meets_memory_target": tree < 4000, "generate_peak_mb": gen_peak, **detail}
 
 
 def _sample_tree(pid: int):

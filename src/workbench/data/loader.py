@@ -242,8 +242,11 @@ def load_dataset(
     if name == "dataset":
         name = meta.get("name") or (folder.name if folder is not None else "dataset")
     dataset = Dataset(
-        tables=tables, timezone=timezone, crs=crs, name=name, sources=sources, notes=notes
+        tables=dict(tables), timezone=timezone, crs=crs, name=name, sources=sources, notes=notes
     )
+    tables.clear()  # the dataset holds the only reference to each raw table: run_checks consumes them
+    cache.clear()
+    df = sf = None
     if spec.max_date == "none":
         max_date, max_label = None, ""
     elif spec.max_date == "load":
@@ -268,6 +271,7 @@ def load_dataset(
         ambiguous=spec.ambiguous_times,
         nonexistent=spec.nonexistent_times,
         drop_unreferenced=[t for t, m in spec.tables.items() if m.drop_unreferenced],
+        consume=True,
     )
     checked.notes = [n for n in checked.notes if n.get("kind") not in ("flag", "data_end")]
     checked.distance_unit = spec.distance_unit
