@@ -78,3 +78,18 @@ def test_analyses_never_import_sections_drawing_or_reporting():
             if hit:
                 bad[str(path.relative_to(SRC))] = sorted(hit)
     assert not bad, bad
+
+
+def test_notebooks_are_calls_and_prose():
+    """Report notebooks: under 80 lines of code each, no raw pandas ``Styler`` (text from data goes
+    through ``policy_table``/``escape_frame``/``sections.page.show``), no catch-all ``except`` and no
+    blanket warning filter (typed warnings reach the page through ``sections.page.cautions``)."""
+    import nbformat
+
+    root = SRC.parents[1] / "notebooks"
+    for path in sorted(root.glob("0*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        assert len(code.splitlines()) < 80, (path.name, len(code.splitlines()))
+        assert ".style" not in code, path.name
+        assert "except Exception" not in code and "simplefilter" not in code, path.name
