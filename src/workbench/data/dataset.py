@@ -249,6 +249,7 @@ class Dataset:
             f = path / f"{name}.parquet"
             tables[name] = gpd.read_parquet(f) if name in GEO_TABLES and _is_geoparquet(f) else pd.read_parquet(f)
             sources[name] = str(f)
+        release_arrow_memory()
         return cls(
             tables=tables,
             timezone=meta["timezone"],
@@ -259,6 +260,21 @@ class Dataset:
             distance_unit=meta.get("distance_unit", "m"),
             data_end_setting=meta.get("data_end", "auto"),
         )
+
+
+def release_arrow_memory() -> None:
+    """Hand the memory pyarrow's pool keeps after reading Parquet back to the system.
+
+    pyarrow's allocator (mimalloc or jemalloc) keeps freed buffers for reuse: after reading a
+    city of two million incidents about 280 MB stay with the process for nothing. Called after
+    every read of a whole dataset (:meth:`Dataset.from_folder`, ``load_dataset``).
+    """
+    try:
+        import pyarrow
+
+        pyarrow.default_memory_pool().release_unused()
+    except (ImportError, AttributeError):  # pragma: no cover - pyarrow without release_unused
+        pass
 
 
 def _is_geoparquet(path: Path) -> bool:

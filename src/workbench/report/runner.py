@@ -765,7 +765,10 @@ def _release_memory() -> None:
     import ctypes
     import gc
 
+    from workbench.data.dataset import release_arrow_memory
+
     gc.collect()
+    release_arrow_memory()
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # pragma: no cover - not glibc
