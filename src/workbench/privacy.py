@@ -777,10 +777,15 @@ def scan_html(
     return found
 
 
+def _scan_key(dataset: "Dataset") -> tuple:
+    """What the cached scan indexes of ``dataset`` were built from (the frames' identity and shape)."""
+    frames = [dataset.get(t) for t in PERSON_ID_TABLES] + _name_frames(dataset)
+    return tuple(None if df is None else (id(df), len(df), tuple(df.columns)) for df in frames)
+
+
 def _scan_indexes(dataset: "Dataset") -> tuple[IdSet, NameIndex]:
     """:class:`IdSet` and :class:`NameIndex` of a dataset, built once and reused for every page."""
-    frames = [dataset.get(t) for t in PERSON_ID_TABLES] + _name_frames(dataset)
-    key = tuple(None if df is None else (id(df), len(df), tuple(df.columns)) for df in frames)
+    key = _scan_key(dataset)
     cached = getattr(dataset, "_privacy_scan_indexes", None)
     if cached is not None and cached[0] == key:
         return cached[1]

@@ -781,18 +781,18 @@ def _data_mb(dataset) -> float:
 
 
 def _privacy_view(dataset):
-    """The dataset with only the tables :func:`~workbench.privacy.check_export` keys on, carrying the
-    full dataset's privacy scan indexes (built here, once, from every table as before)."""
+    """A dataset without tables that carries the full dataset's privacy scan indexes (built here,
+    once, from every table as before): all :func:`~workbench.privacy.check_export` needs, without
+    the person tables (the runner holds no row of data while the notebooks run)."""
     import dataclasses
 
     from workbench import privacy
 
     indexes = privacy._scan_indexes(dataset)
-    keep = set(privacy.PERSON_ID_TABLES)
-    view = dataclasses.replace(dataset, tables={n: df for n, df in dataset.tables.items() if n in keep})
-    cached = getattr(dataset, "_privacy_scan_indexes", None)
-    if cached is not None:
-        object.__setattr__(view, "_privacy_scan_indexes", cached)
+    view = dataclasses.replace(dataset, tables={})
+    if hasattr(view, "identifiers"):
+        object.__setattr__(view, "identifiers", None)
+    object.__setattr__(view, "_privacy_scan_indexes", (privacy._scan_key(view), indexes))
     if privacy._scan_indexes(view) is not indexes:  # pragma: no cover - the cache changed: keep every table
         return dataset
     return view
