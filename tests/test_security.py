@@ -95,6 +95,9 @@ def test_notebook_names_are_plain_file_names(write_params, name):
 
 def test_paths_outside_the_allowed_roots_are_refused(write_params, tmp_path, monkeypatch):
     monkeypatch.setenv(guard.ROOTS_ENV, str(tmp_path))  # the parameter file's folder only
+    # wherever the checkout is (a clone in /tmp makes /tmp a root): the project as a folder of its own
+    monkeypatch.setattr(guard, "_repo_root", lambda: tmp_path / "project")
+    monkeypatch.chdir(tmp_path)
     # the fixture notebooks live in another temporary folder: outside the roots too
     with pytest.raises(ParameterError) as err:
         load_params(write_params("t", data={"name": "x", "source": "../" * 12 + "usr/share",
