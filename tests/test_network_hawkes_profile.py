@@ -9,19 +9,14 @@ import pytest
 from scipy.optimize import minimize
 from scipy.stats import chi2
 
-from workbench.network import NetworkHawkes, graph_from_groups, simulate_network_hawkes
+from test_network_hawkes_window import random_graph  # the same random co-arrest graph
+from workbench.network import NetworkHawkes, simulate_network_hawkes
 
 T = 3650.0
 DELAY = 300.0
 #: Standard deviation of log(estimated mean delay) across 300 seeds of this design
 #: (benchmarks/hawkes_coverage.py: 3,000 people, 6,000 ties, ten years, alpha 0.1, 300 days).
 SD_LOG_DELAY = 0.079
-
-
-def random_graph(n: int, m: int, seed: int):
-    rng = np.random.default_rng(seed)
-    ids = np.char.add("p", rng.integers(0, n, (m, 2)).ravel().astype(str))
-    return graph_from_groups(np.repeat(np.arange(m), 2), ids, nodes=np.char.add("p", np.arange(n).astype(str)))
 
 
 @pytest.fixture(scope="module")
