@@ -379,3 +379,14 @@ def test_warm_kernel_runs_the_next_notebook_in_an_empty_namespace(write_params, 
     second = (cold.out / "second.html").read_text()
     assert "left over: False" in second and re.search(r"pid: (\d+)", second).group(1) != \
         re.search(r"pid: (\d+)", (cold.out / "first.html").read_text()).group(1)
+
+
+def test_run_log_lines_are_redacted(tmp_path):
+    """Whatever a run-log line carries (a summary problem quoting a connection URL), no password
+    reaches ``run.log``."""
+    from workbench.report.runner import _RunLog
+
+    log = _RunLog(tmp_path / "run.log", "t", False)
+    log("summary", "could not connect to postgresql://analyst:s3cret@db.city.gov/shootings")
+    text = (tmp_path / "run.log").read_text()
+    assert "s3cret" not in text and "postgresql://analyst:***@db.city.gov/shootings" in text

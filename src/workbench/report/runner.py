@@ -559,8 +559,10 @@ class _RunLog:
         self._lock = threading.Lock()
 
     def __call__(self, what: str, detail: str = "") -> None:
+        from workbench.redact import redact
+
         stamp = _now().strftime("%H:%M:%S")
-        text = f"{what} {detail}".rstrip()
+        text = redact(f"{what} {detail}".rstrip())  # no password reaches run.log, whatever the line carries
         with self._lock:
             with open(self.path, "a", encoding="utf-8") as f:
                 f.write(f"{stamp} {text}\n")
