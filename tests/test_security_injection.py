@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from test_browser import browser  # noqa: F401  (fixture: headless Chromium, skipped without it)
+
 pytestmark = pytest.mark.xdist_group("security_injection")
 
 #: Each payload calls alert(<n>) when it runs.
@@ -123,20 +125,6 @@ def hostile_reports(tiny_city, tmp_path_factory):
         assert [r.status for r in result.notebooks] == ["ok"] * len(notebooks)
         out[audience] = result.out
     return out
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from test_browser import CHROMIUM_ARGS, chromium_path
-
-    exe = chromium_path()
-    if exe is None:
-        pytest.skip("no Chromium binary (/usr/bin/chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _hover_maps(page) -> int:
