@@ -12,7 +12,7 @@ import pytest
 
 from workbench import ConvergenceWarning
 from workbench import survival as S
-from workbench.survival.finegray import FineGrayFitter, simulate_fine_gray
+from workbench.survival.finegray import FineGrayFitter, _censoring_survival, simulate_fine_gray
 
 BETA1 = (0.5, -0.5)
 P = 0.3
@@ -138,7 +138,8 @@ def test_weighted_table_size_is_counted_exactly_and_bounded():
     status = table.loc[:, "outcome"].where(table["outcome"].isin(table.attrs["causes"]), "censored")
     code = np.where(status == "engaged", 1, np.where(status == "censored", 0, 2))
     t = table["outcome_days"].to_numpy(float)
-    built = FineGrayFitter._counting_process_rows(t, code, np.unique(t[code == 1]), _g_before(t, code))
+    g_before = _censoring_survival(t, code)[1]
+    built = FineGrayFitter._counting_process_rows(t, code, np.unique(t[code == 1]), g_before)
     assert counting_process_size(t, code) == len(built["subject"]) > len(t)
     # the default bound does not touch a small city: the same model as without a bound
     assert S.fine_gray(table, covariates=["responder_type", "age"]).summary.equals(exact.summary)
@@ -151,15 +152,3 @@ def test_weighted_table_size_is_counted_exactly_and_bounded():
     pd.testing.assert_frame_equal(res.summary, weekly.summary)
     assert fg.n_competing_ == res.model.n_competing_
 
-
-def _g_before(t, code):
-    from lifelines import KaplanMeierFitter
-
-    sf = KaplanMeierFitter().fit(t, code == 0).survival_function_
-    g_time, g_val = sf.index.to_numpy(float), sf.iloc[:, 0].to_numpy(float)
-
-    def g(u):
-        i = np.searchsorted(g_time, u, side="left") - 1
-        return np.where(i >= 0, g_val[np.maximum(i, 0)], 1.0)
-
-    return g

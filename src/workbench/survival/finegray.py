@@ -152,15 +152,7 @@ class FineGrayFitter:
         self.event_of_interest_ = event_of_interest
 
         # censoring distribution and the event times of interest
-        kmf = KaplanMeierFitter().fit(t, code == 0, label="censoring survival")
-        self.censoring_survival_ = kmf.survival_function_
-        g_time = kmf.survival_function_.index.to_numpy(float)
-        g_val = kmf.survival_function_.iloc[:, 0].to_numpy(float)
-
-        def g_before(u: np.ndarray) -> np.ndarray:
-            i = np.searchsorted(g_time, u, side="left") - 1
-            return np.where(i >= 0, g_val[np.maximum(i, 0)], 1.0)
-
+        self.censoring_survival_, g_before = _censoring_survival(t, code)
         tau = np.unique(t[code == 1])
         long = self._counting_process_rows(t, code, tau, g_before)
         data = pd.DataFrame(x[long["subject"]], columns=covariates)
@@ -204,22 +196,12 @@ class FineGrayFitter:
         """Weighted start-stop rows: one per subject up to its time, then the competing subjects'
         extension over runs of event times with constant censoring survival."""
         n = len(t)
-        subj = np.arange(n)
         # everyone: (-1, T] with weight 1 (entry before 0 so that events at time 0 have everyone at risk)
-        rows = {"subject": subj, "start": np.full(n, -1.0), "stop": t.astype(float),
+        rows = {"subject": np.arange(n), "start": np.full(n, -1.0), "stop": t.astype(float),
                 "event": (code == 1), "weight": np.ones(n)}
-        comp = np.flatnonzero(code == 2)
-        if len(comp) and len(tau):
-            g_tau = g_before(tau)
-            new_block = np.concatenate([[True], g_tau[1:] != g_tau[:-1]])
-            block_of = np.cumsum(new_block) - 1  # block of each event time
-            starts = np.flatnonzero(new_block)
-            ends = np.concatenate([starts[1:], [len(tau)]]) - 1  # last event index of each block
-            n_blocks = len(starts)
-            j0 = np.searchsorted(tau, t[comp], side="right")  # first event time after T_i
-            has = j0 < len(tau)
-            comp, j0 = comp[has], j0[has]
-            b0 = block_of[j0]
+        ext = _extension(t, code, tau, g_before)
+        if ext is not None:
+            comp, b0, n_blocks, g_tau, starts, ends = ext
             k = n_blocks - b0  # rows per competing subject
             rep = np.repeat(np.arange(len(comp)), k)
             offset = np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k)
@@ -327,24 +309,41 @@ def counting_process_size(t: np.ndarray, code: np.ndarray) -> int:
     5
     """
     t, code = np.asarray(t, float), np.asarray(code)
-    comp = np.flatnonzero(code == 2)
-    tau = np.unique(t[code == 1])
-    if not len(comp) or not len(tau):
+    ext = _extension(t, code, np.unique(t[code == 1]), _censoring_survival(t, code)[1])
+    if ext is None:
         return len(t)
-    g_time, g_val = _censoring_steps(t, code)
-    i = np.searchsorted(g_time, tau, side="left") - 1
-    g_tau = np.where(i >= 0, g_val[np.maximum(i, 0)], 1.0)
+    _, b0, n_blocks, *_ = ext
+    return int(len(t) + (n_blocks - b0).sum())
+
+
+def _censoring_survival(t: np.ndarray, code: np.ndarray):
+    """Kaplan-Meier estimate of the censoring distribution, and ``G(u-)`` as a vectorized function."""
+    sf = KaplanMeierFitter().fit(t, code == 0, label="censoring survival").survival_function_
+    g_time, g_val = sf.index.to_numpy(float), sf.iloc[:, 0].to_numpy(float)
+
+    def g_before(u: np.ndarray) -> np.ndarray:
+        i = np.searchsorted(g_time, u, side="left") - 1
+        return np.where(i >= 0, g_val[np.maximum(i, 0)], 1.0)
+
+    return sf, g_before
+
+
+def _extension(t: np.ndarray, code: np.ndarray, tau: np.ndarray, g_before):
+    """How the competing subjects stay at risk after their time: ``(comp, b0, n_blocks, g_tau,
+    starts, ends)`` -- the subjects, the first block of event times each enters, the number of runs
+    (blocks) of event times ``tau`` with constant censoring survival ``g_tau``, and each block's first
+    and last event index; ``None`` when no competing subject or no event of interest."""
+    comp = np.flatnonzero(code == 2)
+    if not len(comp) or not len(tau):
+        return None
+    g_tau = g_before(tau)
     new_block = np.concatenate([[True], g_tau[1:] != g_tau[:-1]])
-    block_of = np.cumsum(new_block) - 1
-    j0 = np.searchsorted(tau, t[comp], side="right")
-    j0 = j0[j0 < len(tau)]
-    return int(len(t) + (int(new_block.sum()) - block_of[j0]).sum())
-
-
-def _censoring_steps(t: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Times and values of the Kaplan-Meier estimate of the censoring distribution."""
-    kmf = KaplanMeierFitter().fit(t, code == 0, label="censoring survival")
-    return kmf.survival_function_.index.to_numpy(float), kmf.survival_function_.iloc[:, 0].to_numpy(float)
+    block_of = np.cumsum(new_block) - 1  # block of each event time
+    starts = np.flatnonzero(new_block)
+    ends = np.concatenate([starts[1:], [len(tau)]]) - 1  # last event index of each block
+    j0 = np.searchsorted(tau, t[comp], side="right")  # first event time after T_i
+    has = j0 < len(tau)
+    return comp[has], block_of[j0[has]], len(starts), g_tau, starts, ends
 
 
 def fine_gray(
