@@ -15,7 +15,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "workbench"
 
 #: floor of each top-level part of the package (lower may not import higher)
 FLOORS = {
-    "_lazy": 0, "_warnings": 0, "redact": 0, "escape": 0, "assets": 0,
+    "_lazy": 0, "_warnings": 0, "_memory": 0, "redact": 0, "escape": 0, "assets": 0,
     "data": 1, "synth": 2, "privacy": 1, "formatting": 1, "fairness": 1,
     "spatial": 3, "network": 3, "survival": 3, "response": 3, "outreach": 3, "dosage": 3,
     "sections": 4,

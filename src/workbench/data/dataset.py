@@ -21,6 +21,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from workbench._memory import release_arrow_memory
+
 from .errors import DataError
 
 #: Contract tables in dependency order (a table only references tables before it).
@@ -260,21 +262,6 @@ class Dataset:
             distance_unit=meta.get("distance_unit", "m"),
             data_end_setting=meta.get("data_end", "auto"),
         )
-
-
-def release_arrow_memory() -> None:
-    """Hand the memory pyarrow's pool keeps after reading Parquet back to the system.
-
-    pyarrow's allocator (mimalloc or jemalloc) keeps freed buffers for reuse: after reading a
-    city of two million incidents about 280 MB stay with the process for nothing. Called after
-    every read of a whole dataset (:meth:`Dataset.from_folder`, ``load_dataset``).
-    """
-    try:
-        import pyarrow
-
-        pyarrow.default_memory_pool().release_unused()
-    except (ImportError, AttributeError):  # pragma: no cover - pyarrow without release_unused
-        pass
 
 
 def _is_geoparquet(path: Path) -> bool:

@@ -277,7 +277,7 @@ def load_dataset(
     checked.distance_unit = spec.distance_unit
     checked.data_end_setting = spec.data_end
     checked.notes += flag_notes(checked)
-    from .dataset import release_arrow_memory
+    from workbench._memory import release_arrow_memory
 
     release_arrow_memory()  # the raw tables' Parquet buffers
     return checked if keep_names else separate_names(checked)

@@ -220,13 +220,9 @@ if "matplotlib.pyplot" in _wb_sys.modules:
     _wb_sys.modules["matplotlib.pyplot"].close("all")
 del _wb_sys
 get_ipython().run_line_magic("reset", "-f")
-import gc as _wb_gc, ctypes as _wb_ct
-_wb_gc.collect()
-try:  # hand the last notebook's freed heap back to the system (glibc)
-    _wb_ct.CDLL("libc.so.6").malloc_trim(0)
-except (OSError, AttributeError):
-    pass
-del _wb_gc, _wb_ct
+from workbench._memory import release_memory as _wb_release  # the last notebook's freed heap
+_wb_release()
+del _wb_release
 """
 
 

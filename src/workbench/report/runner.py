@@ -61,6 +61,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from workbench import __version__
+from workbench._memory import release_memory
 from workbench.privacy import check_export
 
 from . import guard
@@ -762,21 +763,6 @@ def _area_names(dataset):
     return area_names(dataset.get("areas"))
 
 
-def _release_memory() -> None:
-    """Collect garbage and hand freed heap pages back to the system (glibc ``malloc_trim``)."""
-    import ctypes
-    import gc
-
-    from workbench.data.dataset import release_arrow_memory
-
-    gc.collect()
-    release_arrow_memory()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # pragma: no cover - not glibc
-        pass
-
-
 def _data_mb(dataset) -> float:
     """The dataset's tables in memory, MiB (text cells counted once per row, shared or not)."""
     return sum(float(df.memory_usage(index=True, deep=True).sum()) for df in dataset.tables.values()) / 2**20
@@ -926,7 +912,7 @@ def run_report(
             now = compute_now(params, full)
             names = _area_names(full)
             del full
-            _release_memory()
+            release_memory()
             return (computed, now, names), time.perf_counter() - t0
 
         # the runner keeps the full tables only while the summary thread needs them: the pages are
